@@ -1,0 +1,19 @@
+import 'reflect-metadata';
+import { runService } from '@pacslink/platform';
+import { AppModule } from './app.module';
+import { CONFIG_SERVICE, DEFAULT_HTTP_PORT, loadConfigServiceEnv } from './config';
+import { configureHttp } from './http/configure-http';
+
+async function main(): Promise<void> {
+  const env = loadConfigServiceEnv();
+  await runService(AppModule.forRoot(env), {
+    service: CONFIG_SERVICE,
+    port: env.HTTP_PORT ?? DEFAULT_HTTP_PORT,
+    configure: configureHttp,
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,49 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Min, ValidateNested } from 'class-validator';
+import { Exchanges } from '../topology';
+import type { MessageContract } from '../message-contract';
+
+export const TransferDirections = ['export', 'import'] as const;
+export type TransferDirection = (typeof TransferDirections)[number];
+
+export const TransferStatuses = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type TransferStatus = (typeof TransferStatuses)[number];
+
+export const TransferMethods = ['STOW-RS', 'C-STORE', 'WADO-RS', 'C-GET', 'C-MOVE'] as const;
+export type TransferMethod = (typeof TransferMethods)[number];
+
+/** PS3.5 UI value representation: dot-separated digit groups, at most 64 characters. */
+export const DICOM_UID = /^(0|[1-9]\d*)(\.(0|[1-9]\d*))*$/;
+
+export class TransferProgress {
+  @IsInt() @Min(0) total!: number;
+  @IsInt() @Min(0) completed!: number;
+  @IsInt() @Min(0) failed!: number;
+  @IsInt() @Min(0) warning!: number;
+}
+
+/** Transfer events carry no patient names or IDs and no secrets (contract, "Events on RabbitMQ"). */
+export class TransferEventData {
+  @IsUUID() transferId!: string;
+  @IsIn(TransferDirections) direction!: TransferDirection;
+  @IsUUID() pacsConfigId!: string;
+  @IsString() pacsAeTitle!: string;
+  @Matches(DICOM_UID) studyInstanceUid!: string;
+  @IsIn(TransferStatuses) status!: TransferStatus;
+  @ValidateNested() @Type(() => TransferProgress) progress!: TransferProgress;
+  @IsOptional() @IsIn(TransferMethods) method?: TransferMethod;
+  @IsOptional() @IsString() error?: string;
+}
+
+function transferEvent(type: string): MessageContract<TransferEventData> {
+  return { type, version: 1, kind: 'event', exchange: Exchanges.Events, data: TransferEventData };
+}
+
+export const TransferEvents = {
+  Queued: transferEvent('transfer.queued'),
+  Started: transferEvent('transfer.started'),
+  Progress: transferEvent('transfer.progress'),
+  Completed: transferEvent('transfer.completed'),
+  Failed: transferEvent('transfer.failed'),
+  Cancelled: transferEvent('transfer.cancelled'),
+} as const;

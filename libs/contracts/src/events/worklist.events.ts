@@ -1,0 +1,26 @@
+import { IsIn, IsOptional, IsString, IsUUID, Matches } from 'class-validator';
+import { Exchanges } from '../topology';
+import { DICOM_UID } from './transfer.events';
+import type { MessageContract } from '../message-contract';
+
+export const WorklistTaskStatuses = ['scheduled', 'in-progress', 'completed', 'discontinued'] as const;
+export type WorklistTaskStatus = (typeof WorklistTaskStatuses)[number];
+
+/** No patient name or ID: subscribers that need them read the task through the REST API. */
+export class WorklistTaskEventData {
+  @IsUUID() taskId!: string;
+  @IsUUID() pacsConfigId!: string;
+  @IsIn(WorklistTaskStatuses) status!: WorklistTaskStatus;
+  @IsOptional() @Matches(DICOM_UID) studyInstanceUid?: string;
+  @IsOptional() @IsString() accessionNumber?: string;
+}
+
+function worklistEvent(type: string): MessageContract<WorklistTaskEventData> {
+  return { type, version: 1, kind: 'event', exchange: Exchanges.Events, data: WorklistTaskEventData };
+}
+
+export const WorklistTaskEvents = {
+  Started: worklistEvent('worklist.task.started'),
+  Completed: worklistEvent('worklist.task.completed'),
+  Discontinued: worklistEvent('worklist.task.discontinued'),
+} as const;

@@ -1,0 +1,52 @@
+/** Exchange and queue names: the only messaging names apps share (see docs/decisions/0002-messaging.md). */
+export const Exchanges = {
+  /** Public topic exchange: `transfer.*`, `worklist.task.*`, `pacs-config.*` (the contract). */
+  Events: 'pacslink.events',
+  /** Internal topic exchange for commands to the workers. */
+  Commands: 'pacslink.commands',
+  /** Alternate exchange of `Commands`: anything no queue is bound for lands here, not in the void. */
+  Unroutable: 'pacslink.unroutable',
+  /** Dead letters of every consumer queue, routed by the queue's own name. */
+  DeadLetter: 'pacslink.dead-letter',
+} as const;
+
+export interface ConsumerQueue {
+  readonly name: string;
+  readonly exchange: string;
+  readonly bindingKeys: readonly string[];
+}
+
+/** One durable quorum queue per consumer type; replicas of a service compete on it. */
+export const ConsumerQueues = {
+  ConfigServiceEvents: {
+    name: 'pacslink.config-service.events',
+    exchange: Exchanges.Events,
+    bindingKeys: ['transfer.*', 'worklist.task.*'],
+  },
+  DimseWorkerCommands: {
+    name: 'pacslink.dimse-worker.commands',
+    exchange: Exchanges.Commands,
+    bindingKeys: ['dimse.#'],
+  },
+  DicomwebWorkerCommands: {
+    name: 'pacslink.dicomweb-worker.commands',
+    exchange: Exchanges.Commands,
+    bindingKeys: ['dicomweb.#'],
+  },
+  MwlMppsCommands: {
+    name: 'pacslink.mwl-mpps.commands',
+    exchange: Exchanges.Commands,
+    bindingKeys: ['mwl.#', 'mpps.#'],
+  },
+  MwlMppsEvents: {
+    name: 'pacslink.mwl-mpps.events',
+    exchange: Exchanges.Events,
+    bindingKeys: ['transfer.completed'],
+  },
+} as const satisfies Record<string, ConsumerQueue>;
+
+export const UnroutableQueue = 'pacslink.unroutable';
+
+export function deadLetterQueueOf(queue: string): string {
+  return `${queue}.dead-letter`;
+}

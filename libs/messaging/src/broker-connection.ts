@@ -1,0 +1,51 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
+import type { ConfirmChannel } from 'amqplib';
+import { MESSAGING_OPTIONS, type ResolvedMessagingOptions } from './messaging.options';
+import { assertTopology } from './topology';
+
+/**
+ * The service's one AMQP connection. amqp-connection-manager reconnects after a broker restart or
+ * a cut network and re-runs every channel's setup (topology, consumers) on the new connection.
+ */
+@Injectable()
+export class BrokerConnection implements OnModuleDestroy {
+  private readonly logger = new Logger(BrokerConnection.name);
+  private readonly manager: AmqpConnectionManager;
+
+  constructor(@Inject(MESSAGING_OPTIONS) private readonly options: ResolvedMessagingOptions) {
+    this.manager = amqp.connect([options.url], {
+      heartbeatIntervalInSeconds: options.heartbeatSeconds,
+      reconnectTimeInSeconds: options.reconnectSeconds,
+      connectionOptions: { timeout: 10_000, clientProperties: { connection_name: options.connectionName } },
+    });
+    this.manager.on('connect', () => this.logger.log({ msg: 'broker connected' }));
+    this.manager.on('disconnect', ({ err }) =>
+      this.logger.warn({ msg: 'broker disconnected', reason: err?.message }),
+    );
+    this.manager.on('connectFailed', ({ err }) =>
+      this.logger.warn({ msg: 'broker connection failed', reason: err?.message }),
+    );
+  }
+
+  isConnected(): boolean {
+    return this.manager.isConnected();
+  }
+
+  /** A confirm channel whose setup first declares the topology, then runs `setup` (consumers etc.). */
+  createChannel(name: string, setup?: (channel: ConfirmChannel) => Promise<void>): ChannelWrapper {
+    return this.manager.createChannel({
+      name,
+      confirm: true,
+      publishTimeout: this.options.publishTimeoutMs,
+      setup: async (channel: ConfirmChannel) => {
+        await assertTopology(channel, this.options.consumerQueues, this.options.deliveryLimit);
+        if (setup) await setup(channel);
+      },
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.manager.close();
+  }
+}

@@ -1,0 +1,44 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { ChannelWrapper } from 'amqp-connection-manager';
+import type { Envelope } from '@pacslink/contracts';
+import { BrokerConnection } from './broker-connection';
+import { MESSAGING_OPTIONS, type ResolvedMessagingOptions } from './messaging.options';
+
+export interface PublishOptions {
+  /** Overrides the default confirm timeout. */
+  timeoutMs?: number;
+  headers?: Record<string, string | number>;
+}
+
+/**
+ * Publishes persistent messages and resolves only once the broker confirms them. A broker that
+ * silently stops answering cannot hang a publish: it is rejected after the timeout (amqplib alone
+ * would wait until the heartbeat notices a dead connection, or forever on a live but stuck one).
+ */
+@Injectable()
+export class ConfirmedPublisher implements OnModuleDestroy {
+  private readonly channel: ChannelWrapper;
+
+  constructor(
+    connection: BrokerConnection,
+    @Inject(MESSAGING_OPTIONS) private readonly options: ResolvedMessagingOptions,
+  ) {
+    this.channel = connection.createChannel('publisher');
+  }
+
+  async publish(exchange: string, envelope: Envelope, options: PublishOptions = {}): Promise<void> {
+    await this.channel.publish(exchange, envelope.type, Buffer.from(JSON.stringify(envelope)), {
+      messageId: envelope.eventId,
+      type: envelope.type,
+      contentType: 'application/json',
+      persistent: true,
+      timestamp: Math.floor(Date.parse(envelope.occurredAt) / 1000),
+      headers: { 'x-contract-version': envelope.version, ...options.headers },
+      timeout: options.timeoutMs ?? this.options.publishTimeoutMs,
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.channel.close();
+  }
+}

@@ -1,0 +1,217 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { ChannelWrapper } from 'amqp-connection-manager';
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { Exchanges, type ConsumerQueue, type Envelope, type MessageContract } from '@pacslink/contracts';
+import { BrokerConnection } from '../broker-connection';
+import { MESSAGING_OPTIONS, type ResolvedMessagingOptions } from '../messaging.options';
+import { PermanentMessageError } from './message-errors';
+import { topicMatches } from './topic-match';
+import { parseEnvelope, validateData } from './validate-envelope';
+
+export interface MessageContext {
+  envelope: Envelope;
+  /** How many times this message was delivered before (quorum queue `x-delivery-count`). */
+  deliveryCount: number;
+}
+
+export type MessageHandler<T> = (data: T, context: MessageContext) => Promise<void>;
+export type RequestHandler<T, R> = (data: T, context: MessageContext) => Promise<R>;
+
+export type RpcReply<R = unknown> = { ok: true; result: R } | { ok: false; error: string };
+
+interface Registration {
+  contract: MessageContract<object>;
+  handle: (data: object, context: MessageContext, message: ConsumeMessage) => Promise<void>;
+}
+
+export const DEAD_LETTER_REASON_HEADER = 'x-pacslink-dead-letter-reason';
+
+/**
+ * Consumes this service's queues with manual acks. Each delivery is parsed, checked against its
+ * contract, handled, and then acked. A message that cannot be handled ever (malformed, unknown type,
+ * invalid data, PermanentMessageError) is re-published to the dead-letter exchange with the reason
+ * and acked; a transient failure is nacked after a backoff and redelivered until the queue's
+ * delivery limit dead-letters it. Never a requeue loop.
+ */
+@Injectable()
+export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(MessageConsumer.name);
+  private readonly registrations = new Map<string, { queue: ConsumerQueue; byType: Map<string, Registration> }>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private channel?: ChannelWrapper;
+  private stopping = false;
+
+  constructor(
+    private readonly connection: BrokerConnection,
+    @Inject(MESSAGING_OPTIONS) private readonly options: ResolvedMessagingOptions,
+  ) {}
+
+  /** Handles a command or event; call before the application bootstraps. */
+  on<T extends object>(queue: ConsumerQueue, contract: MessageContract<T>, handler: MessageHandler<T>): void {
+    this.register(queue, contract, (data, context) => handler(data as T, context));
+  }
+
+  /** Answers a request (RPC); the handler's result or error message goes back to the caller. */
+  answer<T extends object, R>(
+    queue: ConsumerQueue,
+    contract: MessageContract<T>,
+    handler: RequestHandler<T, R>,
+  ): void {
+    this.register(queue, contract, async (data, context, message) => {
+      let reply: RpcReply<R>;
+      try {
+        reply = { ok: true, result: await handler(data as T, context) };
+      } catch (error) {
+        reply = { ok: false, error: error instanceof Error ? error.message : String(error) };
+      }
+      await this.reply(message, reply);
+    });
+  }
+
+  /**
+   * Refuses to start when a contract routed to one of our queues has no handler, so a message type
+   * can never sit unhandled until it dead-letters.
+   */
+  checkHandlers(contracts: readonly MessageContract<object>[]): void {
+    for (const { queue, byType } of this.registrations.values()) {
+      for (const contract of contracts) {
+        const routed =
+          contract.exchange === queue.exchange && queue.bindingKeys.some((key) => topicMatches(key, contract.type));
+        if (routed && !byType.has(contract.type)) {
+          throw new Error(`queue ${queue.name} receives ${contract.type} but no handler is registered for it`);
+        }
+      }
+    }
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.registrations.size === 0) return;
+    this.channel = this.connection.createChannel('consumer', async (channel) => {
+      await channel.prefetch(this.options.prefetch);
+      for (const { queue } of this.registrations.values()) {
+        await channel.consume(queue.name, (message) => {
+          if (message) this.track(this.dispatch(channel, queue, message));
+        });
+      }
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
+    await this.channel?.close();
+    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, 10_000))]);
+  }
+
+  private register(queue: ConsumerQueue, contract: MessageContract<object>, handle: Registration['handle']): void {
+    if (!queue.bindingKeys.some((key) => topicMatches(key, contract.type)) || contract.exchange !== queue.exchange) {
+      throw new Error(`${contract.type} is never routed to queue ${queue.name}`);
+    }
+    const entry = this.registrations.get(queue.name) ?? { queue, byType: new Map<string, Registration>() };
+    if (entry.byType.has(contract.type)) {
+      throw new Error(`two handlers for ${contract.type} on queue ${queue.name}`);
+    }
+    entry.byType.set(contract.type, { contract, handle });
+    this.registrations.set(queue.name, entry);
+  }
+
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  private async dispatch(channel: ConfirmChannel, queue: ConsumerQueue, message: ConsumeMessage): Promise<void> {
+    let envelope: Envelope;
+    try {
+      envelope = parseEnvelope(message.content);
+    } catch (error) {
+      return this.deadLetter(channel, queue, message, `malformed message: ${(error as Error).message}`);
+    }
+    const registration = this.registrations.get(queue.name)?.byType.get(envelope.type);
+    if (!registration) return this.deadLetter(channel, queue, message, `no handler for type ${envelope.type}`);
+    if (envelope.version !== registration.contract.version) {
+      return this.deadLetter(
+        channel,
+        queue,
+        message,
+        `${envelope.type} version ${envelope.version} is not supported (expected ${registration.contract.version})`,
+      );
+    }
+    const validated = await validateData(registration.contract, envelope.data);
+    if ('problems' in validated) {
+      return this.deadLetter(channel, queue, message, `invalid ${envelope.type}: ${validated.problems.join('; ')}`);
+    }
+    const deliveryCount = Number(message.properties.headers?.['x-delivery-count'] ?? 0);
+    try {
+      await registration.handle(validated.data, { envelope, deliveryCount }, message);
+      this.settle(channel, () => channel.ack(message));
+    } catch (error) {
+      if (error instanceof PermanentMessageError) return this.deadLetter(channel, queue, message, error.message);
+      this.logger.warn({
+        msg: 'handler failed; message will be redelivered',
+        queue: queue.name,
+        type: envelope.type,
+        messageId: envelope.eventId,
+        deliveryCount,
+        reason: (error as Error).message,
+      });
+      await this.backoff(deliveryCount);
+      this.settle(channel, () => channel.nack(message, false, true));
+    }
+  }
+
+  private async deadLetter(
+    channel: ConfirmChannel,
+    queue: ConsumerQueue,
+    message: ConsumeMessage,
+    reason: string,
+  ): Promise<void> {
+    this.logger.error({ msg: 'message dead-lettered', queue: queue.name, messageId: message.properties.messageId, reason });
+    await this.reply(message, { ok: false, error: reason }).catch(() => undefined);
+    try {
+      await new Promise<void>((resolve, reject) =>
+        channel.publish(
+          Exchanges.DeadLetter,
+          queue.name,
+          message.content,
+          {
+            ...message.properties,
+            headers: {
+              ...message.properties.headers,
+              [DEAD_LETTER_REASON_HEADER]: reason,
+              'x-pacslink-original-routing-key': message.fields.routingKey,
+            },
+          },
+          (error) => (error ? reject(error) : resolve()),
+        ),
+      );
+      this.settle(channel, () => channel.ack(message));
+    } catch {
+      this.settle(channel, () => channel.nack(message, false, true));
+    }
+  }
+
+  private async reply(message: ConsumeMessage, reply: RpcReply): Promise<void> {
+    const { replyTo, correlationId } = message.properties as { replyTo?: string; correlationId?: string };
+    if (!replyTo || !this.channel) return;
+    await this.channel.sendToQueue(replyTo, Buffer.from(JSON.stringify(reply)), {
+      correlationId,
+      contentType: 'application/json',
+    });
+  }
+
+  /** Exponential backoff with full jitter, bounded: 0.2 s, 0.4 s, … at most 10 s. */
+  private async backoff(deliveryCount: number): Promise<void> {
+    if (this.stopping) return;
+    const ceiling = Math.min(10_000, 200 * 2 ** deliveryCount);
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+  }
+
+  /** An ack on a channel that has since closed would fail; the broker redelivers that message anyway. */
+  private settle(channel: ConfirmChannel, action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      this.logger.warn({ msg: 'could not settle a delivery; the broker will redeliver it', reason: (error as Error).message });
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { ChannelWrapper } from 'amqp-connection-manager';
+import { randomUUID } from 'node:crypto';
+import type { MessageContract } from '@pacslink/contracts';
+import { BrokerConnection } from '../broker-connection';
+import type { RpcReply } from '../consumer/message-consumer';
+import { createEnvelope } from '../envelope';
+
+/** RabbitMQ's direct reply-to pseudo-queue: replies come back on the channel that asked. */
+const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
+
+export class RpcTimeoutError extends Error {
+  override readonly name = 'RpcTimeoutError';
+}
+
+export class RpcRemoteError extends Error {
+  override readonly name = 'RpcRemoteError';
+}
+
+interface Pending {
+  settle: (reply: RpcReply) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Request/reply for short questions (connection test, query). Every request carries an expiration
+ * equal to its timeout, so a request nobody picked up in time is dropped, not answered late.
+ */
+@Injectable()
+export class RpcClient implements OnModuleDestroy {
+  private readonly pending = new Map<string, Pending>();
+  private replyChannel?: ChannelWrapper;
+
+  constructor(private readonly connection: BrokerConnection) {}
+
+  /** Opened on first use: most services never ask. */
+  private get channel(): ChannelWrapper {
+    this.replyChannel ??= this.connection.createChannel('rpc-client', async (channel) => {
+      await channel.consume(
+        DIRECT_REPLY_TO,
+        (message) => {
+          const id = message?.properties.correlationId as string | undefined;
+          const waiting = id ? this.pending.get(id) : undefined;
+          if (!message || !id || !waiting) return;
+          this.pending.delete(id);
+          clearTimeout(waiting.timer);
+          waiting.settle(JSON.parse(message.content.toString('utf8')) as RpcReply);
+        },
+        { noAck: true },
+      );
+    });
+    return this.replyChannel;
+  }
+
+  /** Resolves with the handler's result; rejects with RpcTimeoutError or RpcRemoteError. */
+  async request<T extends object, R>(contract: MessageContract<T>, data: T, timeoutMs: number): Promise<R> {
+    const envelope = createEnvelope(contract, data);
+    const correlationId = randomUUID();
+    const reply = new Promise<R>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(correlationId);
+        reject(new RpcTimeoutError(`no answer to ${contract.type} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(correlationId, {
+        timer,
+        settle: (answer) => (answer.ok ? resolve(answer.result as R) : reject(new RpcRemoteError(answer.error))),
+      });
+    });
+    // A publish that fails or times out is answered by the request timeout below.
+    this.channel
+      .publish(contract.exchange, contract.type, Buffer.from(JSON.stringify(envelope)), {
+        messageId: envelope.eventId,
+        type: contract.type,
+        correlationId,
+        replyTo: DIRECT_REPLY_TO,
+        contentType: 'application/json',
+        expiration: String(timeoutMs),
+        headers: { 'x-contract-version': contract.version },
+        timeout: timeoutMs,
+      })
+      .catch(() => undefined);
+    return reply;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    for (const [id, waiting] of this.pending) {
+      clearTimeout(waiting.timer);
+      waiting.settle({ ok: false, error: 'client shutting down' });
+      this.pending.delete(id);
+    }
+    await this.replyChannel?.close();
+  }
+}

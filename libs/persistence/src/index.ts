@@ -1,0 +1,3 @@
+export * from './database-url';
+export * from './prepare-database';
+export * from './service-data-source';

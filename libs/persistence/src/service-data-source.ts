@@ -1,0 +1,31 @@
+import type { DataSourceOptions, MixedList, EntitySchema } from 'typeorm';
+import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
+
+export interface ServiceDataSourceInput {
+  url: string;
+  /** Each service owns one schema; its tables, migrations table and search_path live there. */
+  schema: string;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities: MixedList<Function | string | EntitySchema>;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations: MixedList<Function | string>;
+  poolSize?: number;
+}
+
+export function serviceDataSourceOptions(input: ServiceDataSourceInput): DataSourceOptions & { schema: string } {
+  const options: PostgresConnectionOptions = {
+    type: 'postgres',
+    url: input.url,
+    schema: input.schema,
+    entities: input.entities,
+    migrations: input.migrations,
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    migrationsRun: false,
+    logging: ['error'],
+    poolSize: input.poolSize ?? 10,
+    // Raw SQL in migrations and repositories then resolves unqualified names in the service's schema.
+    extra: { options: `-c search_path=${input.schema}` },
+  };
+  return options as DataSourceOptions & { schema: string };
+}

@@ -1,0 +1,5 @@
+export * from './service-env';
+export * from './logging';
+export * from './platform.module';
+export * from './run-service';
+export * from './metrics/metrics.registry';

@@ -1,0 +1,33 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { TerminusModule, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { LoggerModule } from 'nestjs-pino';
+import { HealthController } from './health/health.controller';
+import { loggerParams } from './logging';
+import { MetricsController } from './metrics/metrics.controller';
+import { METRICS_REGISTRY, createMetricsRegistry } from './metrics/metrics.registry';
+import type { ServiceEnv } from './service-env';
+
+export interface PlatformOptions {
+  service: string;
+  env: ServiceEnv;
+  /** Whether readiness includes a database ping (services that own one). */
+  database: boolean;
+}
+
+/** What every pacslink service has: structured logs, `/health/live`, `/health/ready`, `/metrics`. */
+@Module({})
+export class PlatformModule {
+  static forRoot(options: PlatformOptions): DynamicModule {
+    return {
+      module: PlatformModule,
+      global: true,
+      imports: [LoggerModule.forRoot(loggerParams(options.service, options.env)), TerminusModule],
+      controllers: [HealthController, MetricsController],
+      providers: [
+        { provide: METRICS_REGISTRY, useValue: createMetricsRegistry(options.service) },
+        ...(options.database ? [TypeOrmHealthIndicator] : []),
+      ],
+      exports: [METRICS_REGISTRY],
+    };
+  }
+}
