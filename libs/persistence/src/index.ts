@@ -1,3 +1,4 @@
 export * from './database-url';
 export * from './prepare-database';
 export * from './service-data-source';
+export * from './service-database.module';

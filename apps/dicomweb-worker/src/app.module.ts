@@ -1,0 +1,22 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ConsumerQueues } from '@pacslink/contracts';
+import { MessagingModule } from '@pacslink/messaging';
+import { PlatformModule } from '@pacslink/platform';
+import { DICOMWEB_WORKER, type DicomwebWorkerEnv } from './config';
+
+@Module({})
+export class AppModule {
+  static forRoot(env: DicomwebWorkerEnv): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        PlatformModule.forRoot({ service: DICOMWEB_WORKER, env, database: false }),
+        MessagingModule.forRoot({
+          url: env.AMQP_URL,
+          connectionName: DICOMWEB_WORKER,
+          consumerQueues: [ConsumerQueues.DicomwebWorkerCommands],
+        }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,22 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ConsumerQueues } from '@pacslink/contracts';
+import { MessagingModule } from '@pacslink/messaging';
+import { PlatformModule } from '@pacslink/platform';
+import { DIMSE_WORKER, type DimseWorkerEnv } from './config';
+
+@Module({})
+export class AppModule {
+  static forRoot(env: DimseWorkerEnv): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        PlatformModule.forRoot({ service: DIMSE_WORKER, env, database: false }),
+        MessagingModule.forRoot({
+          url: env.AMQP_URL,
+          connectionName: DIMSE_WORKER,
+          consumerQueues: [ConsumerQueues.DimseWorkerCommands],
+        }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,19 @@
+import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { ServiceEnv, loadEnv } from '@pacslink/platform';
+
+export class DimseWorkerEnv extends ServiceEnv {
+  @IsString() STORE_DIR = './var/store';
+
+  /** The Storage SCP that receives C-MOVE results. */
+  @Matches(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, { message: 'SCP_AE_TITLE must be 1-16 printable ASCII characters, no backslash' })
+  SCP_AE_TITLE = 'PACSLINK';
+
+  @IsInt() @Min(1) @Max(65535) SCP_PORT = 11112;
+}
+
+export const DIMSE_WORKER = 'dimse-worker';
+export const DEFAULT_HTTP_PORT = 3001;
+
+export function loadDimseWorkerEnv(): DimseWorkerEnv {
+  return loadEnv(DimseWorkerEnv);
+}

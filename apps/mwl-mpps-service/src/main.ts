@@ -1,0 +1,14 @@
+import 'reflect-metadata';
+import { runService } from '@pacslink/platform';
+import { AppModule } from './app.module';
+import { DEFAULT_HTTP_PORT, MWL_MPPS_SERVICE, loadMwlMppsEnv } from './config';
+
+async function main(): Promise<void> {
+  const env = loadMwlMppsEnv();
+  await runService(AppModule.forRoot(env), { service: MWL_MPPS_SERVICE, port: env.HTTP_PORT ?? DEFAULT_HTTP_PORT });
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,7 @@
+export * from './character-sets';
+export * from './dicom-writer';
+export * from './sample-values';
+export * from './study-generator';
+export * from './tags';
+export * from './uids';
+export * from './worklist-generator';

@@ -1,0 +1,3 @@
+export * from './dcmtk';
+export * from './orthanc-rest';
+export * from './peers';
