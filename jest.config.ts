@@ -25,6 +25,7 @@ const config: Config = {
     },
   ],
   maxWorkers: 2,
+  testTimeout: 60_000,
 };
 
 export default config;

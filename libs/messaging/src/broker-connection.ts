@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel } from 'amqplib';
 import { MESSAGING_OPTIONS, type ResolvedMessagingOptions } from './messaging.options';
@@ -9,7 +9,7 @@ import { assertTopology } from './topology';
  * a cut network and re-runs every channel's setup (topology, consumers) on the new connection.
  */
 @Injectable()
-export class BrokerConnection implements OnModuleDestroy {
+export class BrokerConnection implements OnApplicationShutdown {
   private readonly logger = new Logger(BrokerConnection.name);
   private readonly manager: AmqpConnectionManager;
 
@@ -45,7 +45,8 @@ export class BrokerConnection implements OnModuleDestroy {
     });
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After every channel closed in onModuleDestroy: closing both at once can hang amqp-connection-manager. */
+  async onApplicationShutdown(): Promise<void> {
     await this.manager.close();
   }
 }

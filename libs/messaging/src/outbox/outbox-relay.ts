@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { DataSource, LessThan, type EntityManager } from 'typeorm';
+import { DataSource, In, LessThan, type EntityManager } from 'typeorm';
 import { ConfirmedPublisher } from '../confirmed-publisher';
 import { OutboxMessage } from './outbox-message.entity';
 
@@ -69,25 +69,24 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       const outcomes = await Promise.allSettled(
         rows.map((row) => this.publisher.publish(row.exchange, row.envelope)),
       );
-      await Promise.all(rows.map((row, i) => this.record(manager, row, outcomes[i])));
+      const sent = rows.filter((_, i) => outcomes[i].status === 'fulfilled').map((row) => row.id);
+      if (sent.length > 0) {
+        await manager.update(OutboxMessage, { id: In(sent) }, { sentAt: new Date(), lastError: null });
+      }
+      for (const [i, row] of rows.entries()) {
+        const outcome = outcomes[i];
+        if (outcome.status === 'rejected') await this.postpone(manager, row, outcome.reason);
+      }
       return rows.length;
     });
   }
 
-  private async record(
-    manager: EntityManager,
-    row: OutboxMessage,
-    outcome: PromiseSettledResult<void>,
-  ): Promise<void> {
-    if (outcome.status === 'fulfilled') {
-      await manager.update(OutboxMessage, row.id, { sentAt: new Date(), lastError: null });
-      return;
-    }
+  private async postpone(manager: EntityManager, row: OutboxMessage, reason: unknown): Promise<void> {
     const attempts = row.attempts + 1;
     const delayMs = Math.min(60_000, 500 * 2 ** Math.min(attempts, 7)) * (0.5 + Math.random() / 2);
     await manager.update(OutboxMessage, row.id, {
       attempts,
-      lastError: String((outcome.reason as Error)?.message ?? outcome.reason),
+      lastError: reason instanceof Error ? reason.message : String(reason),
       availableAt: new Date(Date.now() + delayMs),
     });
   }
