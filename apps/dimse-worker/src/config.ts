@@ -8,7 +8,9 @@ export class DimseWorkerEnv extends ServiceEnv {
   @Matches(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, { message: 'SCP_AE_TITLE must be 1-16 printable ASCII characters, no backslash' })
   SCP_AE_TITLE = 'PACSLINK';
 
-  @IsInt() @Min(1) @Max(65535) SCP_PORT = 11112;
+  // Annotated: transpile-only builds emit design:type from annotations, and class-transformer needs
+  // Number here to convert the environment's string.
+  @IsInt() @Min(1) @Max(65535) SCP_PORT: number = 11112;
 }
 
 export const DIMSE_WORKER = 'dimse-worker';

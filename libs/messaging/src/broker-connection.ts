@@ -34,7 +34,7 @@ export class BrokerConnection implements OnApplicationShutdown {
 
   /** A confirm channel whose setup first declares the topology, then runs `setup` (consumers etc.). */
   createChannel(name: string, setup?: (channel: ConfirmChannel) => Promise<void>): ChannelWrapper {
-    return this.manager.createChannel({
+    const channel = this.manager.createChannel({
       name,
       confirm: true,
       publishTimeout: this.options.publishTimeoutMs,
@@ -43,6 +43,12 @@ export class BrokerConnection implements OnApplicationShutdown {
         if (setup) await setup(channel);
       },
     });
+    // A failed setup or a channel-level error closes the channel; the manager opens a new one and
+    // runs the setup again. Unlistened, the 'error' event would crash the process.
+    channel.on('error', (error: Error) =>
+      this.logger.error({ msg: 'broker channel error', channel: name, reason: error.message }),
+    );
+    return channel;
   }
 
   /** After every channel closed in onModuleDestroy: closing both at once can hang amqp-connection-manager. */

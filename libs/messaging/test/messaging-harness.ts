@@ -79,7 +79,7 @@ export async function createReplica(options: ReplicaOptions): Promise<TestingMod
     );
   }
   const moduleRef = await Test.createTestingModule({ imports: [ReplicaModule, ...imports] }).compile();
-  moduleRef.useLogger(false);
+  if (!process.env.TEST_LOGS) moduleRef.useLogger(false);
   return moduleRef;
 }
 

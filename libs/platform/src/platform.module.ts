@@ -1,7 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { TerminusModule, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import { HealthController } from './health/health.controller';
+import { HEALTH_OPTIONS } from './health/health.options';
 import { loggerParams } from './logging';
 import { MetricsController } from './metrics/metrics.controller';
 import { METRICS_REGISTRY, createMetricsRegistry } from './metrics/metrics.registry';
@@ -25,7 +26,7 @@ export class PlatformModule {
       controllers: [HealthController, MetricsController],
       providers: [
         { provide: METRICS_REGISTRY, useValue: createMetricsRegistry(options.service) },
-        ...(options.database ? [TypeOrmHealthIndicator] : []),
+        { provide: HEALTH_OPTIONS, useValue: { database: options.database } },
       ],
       exports: [METRICS_REGISTRY],
     };

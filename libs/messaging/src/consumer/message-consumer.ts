@@ -96,6 +96,11 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
     });
   }
 
+  /** Resolves once the consumers are attached (topology declared, consuming). */
+  async attached(): Promise<void> {
+    await this.channel?.waitForConnect();
+  }
+
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
     await this.channel?.close();

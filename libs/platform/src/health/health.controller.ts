@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Optional } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import {
   HealthCheck,
@@ -9,6 +9,7 @@ import {
   type HealthIndicatorResult,
 } from '@nestjs/terminus';
 import { BrokerConnection } from '@pacslink/messaging';
+import { HEALTH_OPTIONS, type HealthOptions } from './health.options';
 
 /** Liveness says the process answers; readiness says its database (if any) and broker are up. */
 @ApiExcludeController()
@@ -18,7 +19,8 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     private readonly broker: BrokerConnection,
-    @Optional() @Inject(TypeOrmHealthIndicator) private readonly database?: TypeOrmHealthIndicator,
+    private readonly database: TypeOrmHealthIndicator,
+    @Inject(HEALTH_OPTIONS) private readonly options: HealthOptions,
   ) {}
 
   @Get('live')
@@ -30,10 +32,7 @@ export class HealthController {
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {
     const checks: (() => Promise<HealthIndicatorResult> | HealthIndicatorResult)[] = [() => this.brokerCheck()];
-    if (this.database) {
-      const database = this.database;
-      checks.push(() => database.pingCheck('database', { timeout: 2_000 }));
-    }
+    if (this.options.database) checks.push(() => this.database.pingCheck('database', { timeout: 2_000 }));
     return this.health.check(checks);
   }
 

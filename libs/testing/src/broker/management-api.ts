@@ -50,7 +50,8 @@ export class ManagementApi {
     return vhosts.map((vhost) => vhost.name);
   }
 
-  async queue(vhost: string, name: string): Promise<{ messages: number; consumers: number; arguments: Record<string, unknown> }> {
+  /** Queue definition; its statistics lag by a few seconds, so count messages over AMQP instead. */
+  async queue(vhost: string, name: string): Promise<{ arguments: Record<string, unknown> }> {
     return this.call('GET', `/queues/${encodeURIComponent(vhost)}/${encodeURIComponent(name)}`);
   }
 }
