@@ -40,7 +40,9 @@ export class TcpProxy {
     this.mode = 'blackhole';
   }
 
+  /** Connections that lost bytes in a blackhole are dropped: their streams cannot be trusted. */
   async restore(): Promise<void> {
+    if (this.mode === 'blackhole') for (const socket of this.sockets) socket.destroy();
     this.mode = 'forwarding';
     if (!this.server) await this.listen(this.listenPort);
   }

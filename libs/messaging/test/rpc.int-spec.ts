@@ -1,0 +1,69 @@
+import type { TestingModule } from '@nestjs/testing';
+import { Exchanges, type ConsumerQueue, type MessageContract } from '@pacslink/contracts';
+import { createTestVhost, type TestVhost } from '@pacslink/testing';
+import { MessageConsumer, RpcClient, RpcRemoteError, RpcTimeoutError } from '../src';
+import { PingData, createReplica } from './messaging-harness';
+
+const RpcQueue: ConsumerQueue = { name: 'pacslink.test.rpc', exchange: Exchanges.Commands, bindingKeys: ['rpc.#'] };
+const Echo: MessageContract<PingData> = {
+  type: 'rpc.echo',
+  version: 1,
+  kind: 'request',
+  exchange: Exchanges.Commands,
+  data: PingData,
+};
+const Unanswered: MessageContract<PingData> = { ...Echo, type: 'nobody.answers' };
+
+describe('request/reply over direct reply-to (real RabbitMQ)', () => {
+  let vhost: TestVhost;
+  let server: TestingModule;
+  let client: TestingModule;
+
+  beforeAll(async () => {
+    vhost = await createTestVhost();
+    server = await createReplica({ amqpUrl: vhost.url, messaging: { consumerQueues: [RpcQueue] } });
+    server.get(MessageConsumer).answer(RpcQueue, Echo, async (data) => {
+      if (data.text === 'fail') throw new Error('the PACS refused the association');
+      if (data.text === 'slow') await new Promise((resolve) => setTimeout(resolve, 3_000));
+      return { echoed: data.text, sequence: data.sequence + 1 };
+    });
+    await server.init();
+    await server.get(MessageConsumer).attached();
+    client = await createReplica({ amqpUrl: vhost.url, messaging: { consumerQueues: [] } });
+    await client.init();
+  });
+
+  afterAll(async () => {
+    await Promise.all([client.close(), server.close()]);
+    await vhost.drop();
+  });
+
+  it('answers with the handler result, and concurrent requests get their own answers', async () => {
+    const rpc = client.get(RpcClient);
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => rpc.request(Echo, { text: `hello ${i}`, sequence: i }, 5_000)),
+    );
+    expect(answers).toEqual(Array.from({ length: 10 }, (_, i) => ({ echoed: `hello ${i}`, sequence: i + 1 })));
+  });
+
+  it("carries the handler's error back to the caller", async () => {
+    await expect(client.get(RpcClient).request(Echo, { text: 'fail', sequence: 0 }, 5_000)).rejects.toEqual(
+      new RpcRemoteError('the PACS refused the association'),
+    );
+  });
+
+  it('answers invalid request data with the validation problem, not silence', async () => {
+    const request = client.get(RpcClient).request(Echo, { text: 'x', sequence: -5 }, 5_000);
+    await expect(request).rejects.toThrow(/invalid rpc.echo: sequence: sequence must not be less than 0/);
+  });
+
+  it('gives up after the timeout when nobody answers, or the answer comes too late', async () => {
+    const rpc = client.get(RpcClient);
+    let started = Date.now();
+    await expect(rpc.request(Unanswered, { text: 'anyone?', sequence: 0 }, 700)).rejects.toBeInstanceOf(RpcTimeoutError);
+    expect(Date.now() - started).toBeLessThan(1_500);
+    started = Date.now();
+    await expect(rpc.request(Echo, { text: 'slow', sequence: 0 }, 1_000)).rejects.toThrow(/no answer to rpc.echo within 1000 ms/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+});
