@@ -5,7 +5,10 @@ import { DEFAULT_HTTP_PORT, DICOMWEB_WORKER, loadDicomwebWorkerEnv } from './con
 
 async function main(): Promise<void> {
   const env = loadDicomwebWorkerEnv();
-  await runService(AppModule.forRoot(env), { service: DICOMWEB_WORKER, port: env.HTTP_PORT ?? DEFAULT_HTTP_PORT });
+  await runService(AppModule.forRoot(env), {
+    service: DICOMWEB_WORKER,
+    port: env.HTTP_PORT ?? DEFAULT_HTTP_PORT,
+  });
 }
 
 main().catch((error: unknown) => {

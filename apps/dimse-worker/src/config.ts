@@ -5,7 +5,9 @@ export class DimseWorkerEnv extends ServiceEnv {
   @IsString() STORE_DIR = './var/store';
 
   /** The Storage SCP that receives C-MOVE results. */
-  @Matches(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, { message: 'SCP_AE_TITLE must be 1-16 printable ASCII characters, no backslash' })
+  @Matches(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, {
+    message: 'SCP_AE_TITLE must be 1-16 printable ASCII characters, no backslash',
+  })
   SCP_AE_TITLE = 'PACSLINK';
 
   // Annotated: transpile-only builds emit design:type from annotations, and class-transformer needs

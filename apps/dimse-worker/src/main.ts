@@ -5,7 +5,10 @@ import { DEFAULT_HTTP_PORT, DIMSE_WORKER, loadDimseWorkerEnv } from './config';
 
 async function main(): Promise<void> {
   const env = loadDimseWorkerEnv();
-  await runService(AppModule.forRoot(env), { service: DIMSE_WORKER, port: env.HTTP_PORT ?? DEFAULT_HTTP_PORT });
+  await runService(AppModule.forRoot(env), {
+    service: DIMSE_WORKER,
+    port: env.HTTP_PORT ?? DEFAULT_HTTP_PORT,
+  });
 }
 
 main().catch((error: unknown) => {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Envelope } from '@pacslink/contracts';
 import { BrokerConnection } from './broker-connection';
@@ -16,7 +16,7 @@ export interface PublishOptions {
  * would wait until the heartbeat notices a dead connection, or forever on a live but stuck one).
  */
 @Injectable()
-export class ConfirmedPublisher implements OnModuleDestroy {
+export class ConfirmedPublisher implements BeforeApplicationShutdown {
   private readonly channel: ChannelWrapper;
 
   constructor(
@@ -38,7 +38,8 @@ export class ConfirmedPublisher implements OnModuleDestroy {
     });
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After onModuleDestroy, where consumers and the outbox relay finish what they still publish. */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.channel.close();
   }
 }

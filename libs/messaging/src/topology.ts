@@ -1,9 +1,16 @@
 import type { ConfirmChannel } from 'amqplib';
-import { Exchanges, UnroutableQueue, deadLetterQueueOf, type ConsumerQueue } from '@pacslink/contracts';
+import {
+  ConsumerQueues,
+  Exchanges,
+  UnroutableQueue,
+  deadLetterQueueOf,
+  type ConsumerQueue,
+} from '@pacslink/contracts';
 
 /**
- * Declares everything this service publishes to or consumes from. Idempotent, run on every
- * (re)connect. Consumer queues are quorum queues: durable, replicated, with a delivery limit
+ * Declares the exchanges and every queue of the product (plus any extra ones this service
+ * consumes), not only its own: an internal event published before its consuming service ever
+ * started still finds its queue. Idempotent, run on every (re)connect. Consumer queues are quorum queues: durable, replicated, with a delivery limit
  * (RabbitMQ 3.10 sets none by default, 4.x sets 20: we set it so both behave alike) and
  * at-least-once dead-lettering, which requires `reject-publish` overflow.
  */
@@ -22,7 +29,9 @@ export async function assertTopology(
   await channel.assertExchange(Exchanges.Events, 'topic', { durable: true });
   await channel.assertExchange(Exchanges.DeadLetter, 'direct', { durable: true });
 
-  for (const queue of queues) {
+  const all = new Map<string, ConsumerQueue>();
+  for (const queue of [...Object.values(ConsumerQueues), ...queues]) all.set(queue.name, queue);
+  for (const queue of all.values()) {
     const deadLetters = deadLetterQueueOf(queue.name);
     await channel.assertQueue(deadLetters, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
     await channel.bindQueue(deadLetters, Exchanges.DeadLetter, queue.name);

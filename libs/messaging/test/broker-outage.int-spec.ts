@@ -1,8 +1,22 @@
 import type { TestingModule } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
 import { Exchanges } from '@pacslink/contracts';
-import { TcpProxy, amqpUrlFor, createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '@pacslink/testing';
-import { BrokerConnection, ConfirmedPublisher, MessageConsumer, Outbox, OutboxMessage, createEnvelope } from '../src';
+import {
+  TcpProxy,
+  amqpUrlFor,
+  createTestDatabase,
+  createTestVhost,
+  type TestDatabase,
+  type TestVhost,
+} from '@pacslink/testing';
+import {
+  BrokerConnection,
+  ConfirmedPublisher,
+  MessageConsumer,
+  Outbox,
+  OutboxMessage,
+  createEnvelope,
+} from '../src';
 import { Announcement, BrokerProbe, Ping, TestQueue, createReplica, waitFor } from './messaging-harness';
 
 /**
@@ -32,8 +46,9 @@ describe('broker unreachable (real RabbitMQ behind a TCP proxy)', () => {
       relay: { pollIntervalMs: 100 },
     });
     const consumer = replica.get(MessageConsumer);
-    consumer.on(TestQueue, Ping, async (data) => {
+    consumer.on(TestQueue, Ping, (data) => {
       pinged.push(data.sequence);
+      return Promise.resolve();
     });
     await replica.init();
     await consumer.attached();
@@ -67,7 +82,9 @@ describe('broker unreachable (real RabbitMQ behind a TCP proxy)', () => {
       replica.get(Outbox).enqueue(manager, Announcement, { text: 'written during the outage', sequence: 7 }),
     );
     await waitFor(
-      async () => ((await dataSource.getRepository(OutboxMessage).findOneByOrFail({ id: envelope.eventId })).attempts ?? 0) > 0,
+      async () =>
+        ((await dataSource.getRepository(OutboxMessage).findOneByOrFail({ id: envelope.eventId })).attempts ??
+          0) > 0,
       10_000,
       'a failed publish attempt',
     );
@@ -81,7 +98,7 @@ describe('broker unreachable (real RabbitMQ behind a TCP proxy)', () => {
     await waitFor(() => events.length > 0, 30_000, 'the outbox message after the outage');
     await waitFor(() => pinged.includes(2), 15_000, 'the consumer to re-attach and take the queued ping');
 
-    expect(events.map((message) => message.properties.messageId)).toEqual([envelope.eventId]);
+    expect(events.map((message) => message.properties.messageId as string)).toEqual([envelope.eventId]);
     const row = await dataSource.getRepository(OutboxMessage).findOneByOrFail({ id: envelope.eventId });
     expect(row.sentAt).not.toBeNull();
     expect(row.attempts).toBeGreaterThan(0);
@@ -93,7 +110,10 @@ describe('broker unreachable (real RabbitMQ behind a TCP proxy)', () => {
     proxy.blackhole();
     const started = Date.now();
     await expect(
-      publisher.publish(Exchanges.Events, createEnvelope(Announcement, { text: 'into the void', sequence: 2 })),
+      publisher.publish(
+        Exchanges.Events,
+        createEnvelope(Announcement, { text: 'into the void', sequence: 2 }),
+      ),
     ).rejects.toThrow(/timeout/);
     expect(Date.now() - started).toBeLessThan(PUBLISH_TIMEOUT_MS + 1_000);
     const connection = replica.get(BrokerConnection);

@@ -3,7 +3,15 @@ import { randomUUID } from 'node:crypto';
 import { Exchanges, UnroutableQueue, deadLetterQueueOf } from '@pacslink/contracts';
 import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '@pacslink/testing';
 import { DEAD_LETTER_REASON_HEADER, Inbox, MessageConsumer, PermanentMessageError } from '../src';
-import { BrokerProbe, Ping, Poison, TestQueue, createReplica, envelopeBody, waitFor } from './messaging-harness';
+import {
+  BrokerProbe,
+  Ping,
+  Poison,
+  TestQueue,
+  createReplica,
+  envelopeBody,
+  waitFor,
+} from './messaging-harness';
 
 describe('consuming with manual acks (real RabbitMQ, real Postgres)', () => {
   const DELIVERY_LIMIT = 3;
@@ -28,13 +36,14 @@ describe('consuming with manual acks (real RabbitMQ, real Postgres)', () => {
     consumer.on(TestQueue, Ping, async (data, { envelope }) => {
       if (data.text === 'refuse') throw new PermanentMessageError('the ping asks for something impossible');
       handled.push({ id: envelope.eventId, sequence: data.sequence });
-      await inbox.once('test-consumer', envelope.eventId, async () => {
+      await inbox.once('test-consumer', envelope.eventId, () => {
         effects.push(envelope.eventId);
+        return Promise.resolve();
       });
     });
-    consumer.on(TestQueue, Poison, async () => {
+    consumer.on(TestQueue, Poison, () => {
       poisonAttempts++;
-      throw new Error('the downstream system is down');
+      return Promise.reject(new Error('the downstream system is down'));
     });
     await replica.init();
     await consumer.attached();
@@ -95,10 +104,26 @@ describe('consuming with manual acks (real RabbitMQ, real Postgres)', () => {
 
   it.each([
     ['malformed JSON', Buffer.from('{"eventId": '), /malformed message: body is not JSON/],
-    ['a contract violation', envelopeBody('test.ping', { text: 42, sequence: -1 }, randomUUID()), /invalid test.ping: text: .*sequence: /],
-    ['an unknown field', envelopeBody('test.ping', { text: 'x', sequence: 1, patientName: 'Doe' }, randomUUID()), /property patientName should not exist/],
-    ['an unsupported version', envelopeBody('test.ping', { text: 'x', sequence: 1 }, randomUUID(), 2), /version 2 is not supported/],
-    ['an unknown type', envelopeBody('test.unheard-of', { text: 'x', sequence: 1 }, randomUUID()), /no handler for type test.unheard-of/],
+    [
+      'a contract violation',
+      envelopeBody('test.ping', { text: 42, sequence: -1 }, randomUUID()),
+      /invalid test.ping: text: .*sequence: /,
+    ],
+    [
+      'an unknown field',
+      envelopeBody('test.ping', { text: 'x', sequence: 1, patientName: 'Doe' }, randomUUID()),
+      /property patientName should not exist/,
+    ],
+    [
+      'an unsupported version',
+      envelopeBody('test.ping', { text: 'x', sequence: 1 }, randomUUID(), 2),
+      /version 2 is not supported/,
+    ],
+    [
+      'an unknown type',
+      envelopeBody('test.unheard-of', { text: 'x', sequence: 1 }, randomUUID()),
+      /no handler for type test.unheard-of/,
+    ],
   ])('dead-letters %s at once, with the reason, without calling a handler', async (_, body, reason) => {
     const before = handled.length;
     const id = randomUUID();
@@ -114,7 +139,9 @@ describe('consuming with manual acks (real RabbitMQ, real Postgres)', () => {
     const id = send('test.ping', { text: 'refuse', sequence: 1 });
     const [deadLetter] = await probe.drain(deadLetterQueueOf(TestQueue.name), 1);
     expect(deadLetter.properties.messageId).toBe(id);
-    expect(deadLetter.properties.headers?.[DEAD_LETTER_REASON_HEADER]).toBe('the ping asks for something impossible');
+    expect(deadLetter.properties.headers?.[DEAD_LETTER_REASON_HEADER]).toBe(
+      'the ping asks for something impossible',
+    );
     expect(deadLetter.properties.headers?.['x-delivery-count']).toBeUndefined();
   });
 
@@ -127,8 +154,8 @@ describe('consuming with manual acks (real RabbitMQ, real Postgres)', () => {
 
   it('refuses two handlers for one type, a handler for a type the queue never receives, and a routed type without a handler', () => {
     const consumer = replica.get(MessageConsumer);
-    expect(() => consumer.on(TestQueue, Ping, async () => undefined)).toThrow(/two handlers for test.ping/);
-    expect(() => consumer.on(TestQueue, { ...Ping, type: 'other.ping' }, async () => undefined)).toThrow(
+    expect(() => consumer.on(TestQueue, Ping, () => Promise.resolve())).toThrow(/two handlers for test.ping/);
+    expect(() => consumer.on(TestQueue, { ...Ping, type: 'other.ping' }, () => Promise.resolve())).toThrow(
       /never routed to queue pacslink.test.commands/,
     );
     expect(() => consumer.checkHandlers([Ping, Poison])).not.toThrow();

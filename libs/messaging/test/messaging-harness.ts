@@ -107,9 +107,13 @@ export class BrokerProbe {
 
   async drain(queue: string, expected: number, timeoutMs = 10_000): Promise<ConsumeMessage[]> {
     const received: ConsumeMessage[] = [];
-    const { consumerTag } = await this.channel.consume(queue, (message) => message && received.push(message), {
-      noAck: true,
-    });
+    const { consumerTag } = await this.channel.consume(
+      queue,
+      (message) => message && received.push(message),
+      {
+        noAck: true,
+      },
+    );
     await waitFor(() => received.length >= expected, timeoutMs, `${expected} messages on ${queue}`);
     await this.channel.cancel(consumerTag);
     return received;
@@ -120,7 +124,11 @@ export class BrokerProbe {
   }
 }
 
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

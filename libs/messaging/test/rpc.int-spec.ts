@@ -4,7 +4,11 @@ import { createTestVhost, type TestVhost } from '@pacslink/testing';
 import { MessageConsumer, RpcClient, RpcRemoteError, RpcTimeoutError } from '../src';
 import { PingData, createReplica } from './messaging-harness';
 
-const RpcQueue: ConsumerQueue = { name: 'pacslink.test.rpc', exchange: Exchanges.Commands, bindingKeys: ['rpc.#'] };
+const RpcQueue: ConsumerQueue = {
+  name: 'pacslink.test.rpc',
+  exchange: Exchanges.Commands,
+  bindingKeys: ['rpc.#'],
+};
 const Echo: MessageContract<PingData> = {
   type: 'rpc.echo',
   version: 1,
@@ -43,7 +47,9 @@ describe('request/reply over direct reply-to (real RabbitMQ)', () => {
     const answers = await Promise.all(
       Array.from({ length: 10 }, (_, i) => rpc.request(Echo, { text: `hello ${i}`, sequence: i }, 5_000)),
     );
-    expect(answers).toEqual(Array.from({ length: 10 }, (_, i) => ({ echoed: `hello ${i}`, sequence: i + 1 })));
+    expect(answers).toEqual(
+      Array.from({ length: 10 }, (_, i) => ({ echoed: `hello ${i}`, sequence: i + 1 })),
+    );
   });
 
   it("carries the handler's error back to the caller", async () => {
@@ -60,10 +66,14 @@ describe('request/reply over direct reply-to (real RabbitMQ)', () => {
   it('gives up after the timeout when nobody answers, or the answer comes too late', async () => {
     const rpc = client.get(RpcClient);
     let started = Date.now();
-    await expect(rpc.request(Unanswered, { text: 'anyone?', sequence: 0 }, 700)).rejects.toBeInstanceOf(RpcTimeoutError);
+    await expect(rpc.request(Unanswered, { text: 'anyone?', sequence: 0 }, 700)).rejects.toBeInstanceOf(
+      RpcTimeoutError,
+    );
     expect(Date.now() - started).toBeLessThan(1_500);
     started = Date.now();
-    await expect(rpc.request(Echo, { text: 'slow', sequence: 0 }, 1_000)).rejects.toThrow(/no answer to rpc.echo within 1000 ms/);
+    await expect(rpc.request(Echo, { text: 'slow', sequence: 0 }, 1_000)).rejects.toThrow(
+      /no answer to rpc.echo within 1000 ms/,
+    );
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 });

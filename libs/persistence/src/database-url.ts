@@ -1,7 +1,8 @@
 /** The database name in a postgres:// URL, and the same URL pointed at another database. */
 export function databaseNameOf(url: string): string {
   const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
-  if (!name) throw new Error('DATABASE_URL names no database (expected postgres://user@host:port/<database>)');
+  if (!name)
+    throw new Error('DATABASE_URL names no database (expected postgres://user@host:port/<database>)');
   return name;
 }
 

@@ -12,7 +12,9 @@ export interface ServiceDataSourceInput {
   poolSize?: number;
 }
 
-export function serviceDataSourceOptions(input: ServiceDataSourceInput): DataSourceOptions & { schema: string } {
+export function serviceDataSourceOptions(
+  input: ServiceDataSourceInput,
+): DataSourceOptions & { schema: string } {
   const options: PostgresConnectionOptions = {
     type: 'postgres',
     url: input.url,

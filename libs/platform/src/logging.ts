@@ -29,7 +29,10 @@ export function loggerParams(service: string, env: ServiceEnv): Params {
       autoLogging: { ignore: (req) => /^\/(health|metrics)/.test(req.url ?? '') },
       transport:
         env.LOG_FORMAT === 'pretty'
-          ? { target: 'pino-pretty', options: { singleLine: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' } }
+          ? {
+              target: 'pino-pretty',
+              options: { singleLine: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' },
+            }
           : undefined,
     },
   };

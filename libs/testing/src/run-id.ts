@@ -6,7 +6,10 @@ export const TEST_RUN_ID_ENV = 'PACSLINK_TEST_RUN_ID';
 
 export function testRunId(): string {
   const id = process.env[TEST_RUN_ID_ENV];
-  if (!id) throw new Error(`${TEST_RUN_ID_ENV} is not set: integration tests run through \`npm test\` (jest global setup)`);
+  if (!id)
+    throw new Error(
+      `${TEST_RUN_ID_ENV} is not set: integration tests run through \`npm test\` (jest global setup)`,
+    );
   return id;
 }
 

@@ -25,7 +25,7 @@ export async function resolveBackingServices(env: NodeJS.ProcessEnv = process.en
       databaseUrl: env.DATABASE_URL,
       amqpUrl: env.AMQP_URL,
       managementUrl: env.RABBITMQ_MANAGEMENT_URL ?? managementUrlOf(env.AMQP_URL),
-      stop: async () => undefined,
+      stop: () => Promise.resolve(),
     };
   }
   if (existsSync(DOCKER_SOCKET) || env.DOCKER_HOST) return startContainers();
@@ -34,7 +34,7 @@ export async function resolveBackingServices(env: NodeJS.ProcessEnv = process.en
       databaseUrl: LOCAL_DATABASE_URL,
       amqpUrl: LOCAL_AMQP_URL,
       managementUrl: managementUrlOf(LOCAL_AMQP_URL),
-      stop: async () => undefined,
+      stop: () => Promise.resolve(),
     };
   }
   throw new Error(

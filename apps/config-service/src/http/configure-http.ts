@@ -18,7 +18,9 @@ export function configureHttp(app: INestApplication): void {
     app,
     new DocumentBuilder()
       .setTitle('pacslink')
-      .setDescription('PACS configurations, settings, study store and transfers. Errors are application/problem+json.')
+      .setDescription(
+        'PACS configurations, settings, study store and transfers. Errors are application/problem+json.',
+      )
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'one of API_KEYS' })
       .build(),

@@ -1,4 +1,11 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
 import type { Response } from 'express';
 
 export interface ProblemDetails {
@@ -37,6 +44,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       };
     }
     this.logger.error({ msg: 'unhandled error', err: exception });
-    return { type: 'about:blank', title: 'internal server error', status: 500, detail: 'an unexpected error occurred' };
+    return {
+      type: 'about:blank',
+      title: 'internal server error',
+      status: 500,
+      detail: 'an unexpected error occurred',
+    };
   }
 }

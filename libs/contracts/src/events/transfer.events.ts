@@ -1,5 +1,16 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Min, ValidateNested } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { Exchanges } from '../topology';
 import type { MessageContract } from '../message-contract';
 
@@ -28,9 +39,9 @@ export class TransferEventData {
   @IsIn(TransferDirections) direction!: TransferDirection;
   @IsUUID() pacsConfigId!: string;
   @IsString() pacsAeTitle!: string;
-  @Matches(DICOM_UID) studyInstanceUid!: string;
+  @Matches(DICOM_UID) @MaxLength(64) studyInstanceUid!: string;
   @IsIn(TransferStatuses) status!: TransferStatus;
-  @ValidateNested() @Type(() => TransferProgress) progress!: TransferProgress;
+  @IsObject() @ValidateNested() @Type(() => TransferProgress) progress!: TransferProgress;
   @IsOptional() @IsIn(TransferMethods) method?: TransferMethod;
   @IsOptional() @IsString() error?: string;
 }

@@ -1,4 +1,4 @@
-import { IsIn, IsOptional, IsString, IsUUID, Matches } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { Exchanges } from '../topology';
 import { DICOM_UID } from './transfer.events';
 import type { MessageContract } from '../message-contract';
@@ -11,7 +11,7 @@ export class WorklistTaskEventData {
   @IsUUID() taskId!: string;
   @IsUUID() pacsConfigId!: string;
   @IsIn(WorklistTaskStatuses) status!: WorklistTaskStatus;
-  @IsOptional() @Matches(DICOM_UID) studyInstanceUid?: string;
+  @IsOptional() @Matches(DICOM_UID) @MaxLength(64) studyInstanceUid?: string;
   @IsOptional() @IsString() accessionNumber?: string;
 }
 

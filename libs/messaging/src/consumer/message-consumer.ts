@@ -1,7 +1,19 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { Exchanges, type ConsumerQueue, type Envelope, type MessageContract } from '@pacslink/contracts';
+import {
+  Exchanges,
+  allContracts,
+  type ConsumerQueue,
+  type Envelope,
+  type MessageContract,
+} from '@pacslink/contracts';
 import { BrokerConnection } from '../broker-connection';
 import { MESSAGING_OPTIONS, type ResolvedMessagingOptions } from '../messaging.options';
 import { PermanentMessageError } from './message-errors';
@@ -30,15 +42,19 @@ export const DEAD_LETTER_REASON_HEADER = 'x-pacslink-dead-letter-reason';
  * Consumes this service's queues with manual acks. Each delivery is parsed, checked against its
  * contract, handled, and then acked. A message that cannot be handled ever (malformed, unknown type,
  * invalid data, PermanentMessageError) is re-published to the dead-letter exchange with the reason
- * and acked; a transient failure is nacked after a backoff and redelivered until the queue's
+ * and acked; a transient failure is rejected (requeue) after a backoff and redelivered until the queue's
  * delivery limit dead-letters it. Never a requeue loop.
  */
 @Injectable()
 export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(MessageConsumer.name);
-  private readonly registrations = new Map<string, { queue: ConsumerQueue; byType: Map<string, Registration> }>();
+  private readonly registrations = new Map<
+    string,
+    { queue: ConsumerQueue; byType: Map<string, Registration> }
+  >();
   private readonly inFlight = new Set<Promise<void>>();
   private channel?: ChannelWrapper;
+  private current?: { channel: ConfirmChannel; consumerTags: string[] };
   private stopping = false;
 
   constructor(
@@ -76,9 +92,12 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
     for (const { queue, byType } of this.registrations.values()) {
       for (const contract of contracts) {
         const routed =
-          contract.exchange === queue.exchange && queue.bindingKeys.some((key) => topicMatches(key, contract.type));
+          contract.exchange === queue.exchange &&
+          queue.bindingKeys.some((key) => topicMatches(key, contract.type));
         if (routed && !byType.has(contract.type)) {
-          throw new Error(`queue ${queue.name} receives ${contract.type} but no handler is registered for it`);
+          throw new Error(
+            `queue ${queue.name} receives ${contract.type} but no handler is registered for it`,
+          );
         }
       }
     }
@@ -86,13 +105,17 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
 
   onApplicationBootstrap(): void {
     if (this.registrations.size === 0) return;
+    this.checkHandlers(allContracts);
     this.channel = this.connection.createChannel('consumer', async (channel) => {
       await channel.prefetch(this.options.prefetch);
+      const consumerTags: string[] = [];
       for (const { queue } of this.registrations.values()) {
-        await channel.consume(queue.name, (message) => {
+        const { consumerTag } = await channel.consume(queue.name, (message) => {
           if (message) this.track(this.dispatch(channel, queue, message));
         });
+        consumerTags.push(consumerTag);
       }
+      this.current = { channel, consumerTags };
     });
   }
 
@@ -101,17 +124,32 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
     await this.channel?.waitForConnect();
   }
 
+  /**
+   * Drains: stops taking deliveries, lets the handlers in flight finish (at most 10 s) so their
+   * acks and publishes go out, then closes the channel; anything unfinished is redelivered.
+   */
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
-    await this.channel?.close();
+    if (this.current) {
+      const { channel, consumerTags } = this.current;
+      await Promise.allSettled(consumerTags.map((tag) => channel.cancel(tag)));
+    }
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise((resolve) => (timer = setTimeout(resolve, 10_000)));
     await Promise.race([Promise.allSettled([...this.inFlight]), deadline]);
     clearTimeout(timer);
+    await this.channel?.close();
   }
 
-  private register(queue: ConsumerQueue, contract: MessageContract<object>, handle: Registration['handle']): void {
-    if (!queue.bindingKeys.some((key) => topicMatches(key, contract.type)) || contract.exchange !== queue.exchange) {
+  private register(
+    queue: ConsumerQueue,
+    contract: MessageContract<object>,
+    handle: Registration['handle'],
+  ): void {
+    if (
+      !queue.bindingKeys.some((key) => topicMatches(key, contract.type)) ||
+      contract.exchange !== queue.exchange
+    ) {
       throw new Error(`${contract.type} is never routed to queue ${queue.name}`);
     }
     const entry = this.registrations.get(queue.name) ?? { queue, byType: new Map<string, Registration>() };
@@ -127,7 +165,11 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
     void work.finally(() => this.inFlight.delete(work));
   }
 
-  private async dispatch(channel: ConfirmChannel, queue: ConsumerQueue, message: ConsumeMessage): Promise<void> {
+  private async dispatch(
+    channel: ConfirmChannel,
+    queue: ConsumerQueue,
+    message: ConsumeMessage,
+  ): Promise<void> {
     let envelope: Envelope;
     try {
       envelope = parseEnvelope(message.content);
@@ -135,7 +177,8 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
       return this.deadLetter(channel, queue, message, `malformed message: ${(error as Error).message}`);
     }
     const registration = this.registrations.get(queue.name)?.byType.get(envelope.type);
-    if (!registration) return this.deadLetter(channel, queue, message, `no handler for type ${envelope.type}`);
+    if (!registration)
+      return this.deadLetter(channel, queue, message, `no handler for type ${envelope.type}`);
     if (envelope.version !== registration.contract.version) {
       return this.deadLetter(
         channel,
@@ -146,14 +189,20 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
     }
     const validated = await validateData(registration.contract, envelope.data);
     if ('problems' in validated) {
-      return this.deadLetter(channel, queue, message, `invalid ${envelope.type}: ${validated.problems.join('; ')}`);
+      return this.deadLetter(
+        channel,
+        queue,
+        message,
+        `invalid ${envelope.type}: ${validated.problems.join('; ')}`,
+      );
     }
     const deliveryCount = Number(message.properties.headers?.['x-delivery-count'] ?? 0);
     try {
       await registration.handle(validated.data, { envelope, deliveryCount }, message);
       this.settle(channel, () => channel.ack(message));
     } catch (error) {
-      if (error instanceof PermanentMessageError) return this.deadLetter(channel, queue, message, error.message);
+      if (error instanceof PermanentMessageError)
+        return this.deadLetter(channel, queue, message, error.message);
       this.logger.warn({
         msg: 'handler failed; message will be redelivered',
         queue: queue.name,
@@ -163,7 +212,8 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
         reason: (error as Error).message,
       });
       await this.backoff(deliveryCount);
-      this.settle(channel, () => channel.nack(message, false, true));
+      // reject, not nack: from RabbitMQ 4.3 only basic.reject counts toward x-delivery-limit.
+      this.settle(channel, () => channel.reject(message, true));
     }
   }
 
@@ -173,7 +223,8 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
     message: ConsumeMessage,
     reason: string,
   ): Promise<void> {
-    this.logger.error({ msg: 'message dead-lettered', queue: queue.name, messageId: message.properties.messageId, reason });
+    const messageId = message.properties.messageId as string | undefined;
+    this.logger.error({ msg: 'message dead-lettered', queue: queue.name, messageId, reason });
     await this.reply(message, { ok: false, error: reason }).catch(() => undefined);
     try {
       await new Promise<void>((resolve, reject) =>
@@ -189,12 +240,13 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
               'x-pacslink-original-routing-key': message.fields.routingKey,
             },
           },
-          (error) => (error ? reject(error) : resolve()),
+          (error: unknown) =>
+            error ? reject(error instanceof Error ? error : new Error('publish not confirmed')) : resolve(),
         ),
       );
       this.settle(channel, () => channel.ack(message));
     } catch {
-      this.settle(channel, () => channel.nack(message, false, true));
+      this.settle(channel, () => channel.reject(message, true));
     }
   }
 
@@ -219,7 +271,10 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
     try {
       action();
     } catch (error) {
-      this.logger.warn({ msg: 'could not settle a delivery; the broker will redeliver it', reason: (error as Error).message });
+      this.logger.warn({
+        msg: 'could not settle a delivery; the broker will redeliver it',
+        reason: (error as Error).message,
+      });
     }
   }
 }

@@ -12,7 +12,11 @@ export class Inbox {
   constructor(private readonly dataSource: DataSource) {}
 
   /** Runs `work` unless `consumer` already processed `messageId`; returns whether it ran. */
-  async once(consumer: string, messageId: string, work: (manager: EntityManager) => Promise<void>): Promise<boolean> {
+  async once(
+    consumer: string,
+    messageId: string,
+    work: (manager: EntityManager) => Promise<void>,
+  ): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
       const inserted = await manager
         .createQueryBuilder()

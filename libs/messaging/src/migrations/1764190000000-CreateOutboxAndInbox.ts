@@ -17,7 +17,9 @@ export class CreateOutboxAndInbox1764190000000 implements MigrationInterface {
         last_error text,
         sent_at timestamptz
       )`);
-    await db.query(`CREATE INDEX outbox_message_pending ON outbox_message (available_at) WHERE sent_at IS NULL`);
+    await db.query(
+      `CREATE INDEX outbox_message_pending ON outbox_message (available_at) WHERE sent_at IS NULL`,
+    );
     await db.query(`
       CREATE TABLE inbox_message (
         consumer text NOT NULL,

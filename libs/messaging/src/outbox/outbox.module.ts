@@ -1,7 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { Inbox } from '../inbox/inbox';
 import { Outbox } from './outbox';
-import { OUTBOX_RELAY_OPTIONS, OutboxRelay, defaultOutboxRelayOptions, type OutboxRelayOptions } from './outbox-relay';
+import {
+  OUTBOX_RELAY_OPTIONS,
+  OutboxRelay,
+  defaultOutboxRelayOptions,
+  type OutboxRelayOptions,
+} from './outbox-relay';
 
 /** Outbox, its relay and the inbox, for services that own a database (needs TypeORM's DataSource). */
 @Module({})

@@ -10,7 +10,11 @@ import { OutboxMessage } from './outbox-message.entity';
  */
 @Injectable()
 export class Outbox {
-  async enqueue<T extends object>(manager: EntityManager, contract: MessageContract<T>, data: T): Promise<Envelope<T>> {
+  async enqueue<T extends object>(
+    manager: EntityManager,
+    contract: MessageContract<T>,
+    data: T,
+  ): Promise<Envelope<T>> {
     if (!manager.queryRunner?.isTransactionActive) {
       throw new Error('Outbox.enqueue must run inside the transaction that changes the state it announces');
     }

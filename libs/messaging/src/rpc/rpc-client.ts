@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import { randomUUID } from 'node:crypto';
 import type { MessageContract } from '@pacslink/contracts';
@@ -22,12 +22,20 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
+function parseReply(body: Buffer): RpcReply {
+  try {
+    return JSON.parse(body.toString('utf8')) as RpcReply;
+  } catch {
+    return { ok: false, error: 'the answer was not JSON' };
+  }
+}
+
 /**
  * Request/reply for short questions (connection test, query). Every request carries an expiration
  * equal to its timeout, so a request nobody picked up in time is dropped, not answered late.
  */
 @Injectable()
-export class RpcClient implements OnModuleDestroy {
+export class RpcClient implements BeforeApplicationShutdown {
   private readonly pending = new Map<string, Pending>();
   private replyChannel?: ChannelWrapper;
 
@@ -44,7 +52,7 @@ export class RpcClient implements OnModuleDestroy {
           if (!message || !id || !waiting) return;
           this.pending.delete(id);
           clearTimeout(waiting.timer);
-          waiting.settle(JSON.parse(message.content.toString('utf8')) as RpcReply);
+          waiting.settle(parseReply(message.content));
         },
         { noAck: true },
       );
@@ -63,7 +71,8 @@ export class RpcClient implements OnModuleDestroy {
       }, timeoutMs);
       this.pending.set(correlationId, {
         timer,
-        settle: (answer) => (answer.ok ? resolve(answer.result as R) : reject(new RpcRemoteError(answer.error))),
+        settle: (answer) =>
+          answer.ok ? resolve(answer.result as R) : reject(new RpcRemoteError(answer.error)),
       });
     });
     // A publish that fails or times out is answered by the request timeout below.
@@ -82,7 +91,7 @@ export class RpcClient implements OnModuleDestroy {
     return reply;
   }
 
-  async onModuleDestroy(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     for (const [id, waiting] of this.pending) {
       clearTimeout(waiting.timer);
       waiting.settle({ ok: false, error: 'client shutting down' });

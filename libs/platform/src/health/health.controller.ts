@@ -31,13 +31,17 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {
-    const checks: (() => Promise<HealthIndicatorResult> | HealthIndicatorResult)[] = [() => this.brokerCheck()];
+    const checks: (() => Promise<HealthIndicatorResult> | HealthIndicatorResult)[] = [
+      () => this.brokerCheck(),
+    ];
     if (this.options.database) checks.push(() => this.database.pingCheck('database', { timeout: 2_000 }));
     return this.health.check(checks);
   }
 
   private brokerCheck(): HealthIndicatorResult {
     const indicator = this.indicators.check('broker');
-    return this.broker.isConnected() ? indicator.up() : indicator.down({ message: 'not connected to RabbitMQ' });
+    return this.broker.isConnected()
+      ? indicator.up()
+      : indicator.down({ message: 'not connected to RabbitMQ' });
   }
 }

@@ -16,7 +16,8 @@ export function testDatabasePrefix(): string {
 
 async function withAdmin<T>(work: (client: Client) => Promise<T>): Promise<T> {
   const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('DATABASE_URL is not set: integration tests run through `npm test` (jest global setup)');
+  if (!url)
+    throw new Error('DATABASE_URL is not set: integration tests run through `npm test` (jest global setup)');
   const client = new Client({ connectionString: withDatabase(url, 'postgres') });
   await client.connect();
   try {
@@ -34,8 +35,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const template = process.env[TEMPLATE_DATABASE_ENV];
   if (!template) throw new Error(`${TEMPLATE_DATABASE_ENV} is not set: run the tests through \`npm test\``);
   const name = `${testDatabasePrefix()}_${uniqueSuffix()}`;
-  await withAdmin((client) => client.query(`CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE ${quoteIdentifier(template)}`));
-  return { name, url: withDatabase(process.env.DATABASE_URL as string, name), drop: () => dropDatabase(name) };
+  await withAdmin((client) =>
+    client.query(`CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE ${quoteIdentifier(template)}`),
+  );
+  return {
+    name,
+    url: withDatabase(process.env.DATABASE_URL as string, name),
+    drop: () => dropDatabase(name),
+  };
 }
 
 export async function createEmptyDatabase(name: string): Promise<string> {
