@@ -12,6 +12,7 @@ import { assertTopology } from './topology';
 export class BrokerConnection implements OnApplicationShutdown {
   private readonly logger = new Logger(BrokerConnection.name);
   private readonly manager: AmqpConnectionManager;
+  private topologyDeclared = false;
 
   constructor(@Inject(MESSAGING_OPTIONS) private readonly options: ResolvedMessagingOptions) {
     this.manager = amqp.connect([options.url], {
@@ -20,16 +21,18 @@ export class BrokerConnection implements OnApplicationShutdown {
       connectionOptions: { timeout: 10_000, clientProperties: { connection_name: options.connectionName } },
     });
     this.manager.on('connect', () => this.logger.log({ msg: 'broker connected' }));
-    this.manager.on('disconnect', ({ err }) =>
-      this.logger.warn({ msg: 'broker disconnected', reason: err?.message }),
-    );
+    this.manager.on('disconnect', ({ err }) => {
+      this.topologyDeclared = false;
+      this.logger.warn({ msg: 'broker disconnected', reason: err?.message });
+    });
     this.manager.on('connectFailed', ({ err }) =>
       this.logger.warn({ msg: 'broker connection failed', reason: err?.message }),
     );
   }
 
+  /** Connected, and the topology declared on this connection (quorum queues take a moment). */
   isConnected(): boolean {
-    return this.manager.isConnected();
+    return this.manager.isConnected() && this.topologyDeclared;
   }
 
   /** A confirm channel whose setup first declares the topology, then runs `setup` (consumers etc.). */
@@ -39,7 +42,11 @@ export class BrokerConnection implements OnApplicationShutdown {
       confirm: true,
       publishTimeout: this.options.publishTimeoutMs,
       setup: async (channel: ConfirmChannel) => {
+        channel.once('error', (error: Error) =>
+          this.logger.error({ msg: 'broker closed the channel', channel: name, reason: error.message }),
+        );
         await assertTopology(channel, this.options.consumerQueues, this.options.deliveryLimit);
+        this.topologyDeclared = true;
         if (setup) await setup(channel);
       },
     });

@@ -6,3 +6,4 @@ export * from './broker/test-vhost';
 export * from './net/tcp-proxy';
 export * from './peers';
 export * from './dicom';
+export * from './http/base-url';

@@ -1,0 +1,124 @@
+import { Client } from 'pg';
+import type { INestApplication } from '@nestjs/common';
+import { loadEnv, runService } from '@pacslink/platform';
+import {
+  TcpProxy,
+  amqpUrlFor,
+  baseUrlOf,
+  createTestVhost,
+  dropDatabase,
+  testDatabasePrefix,
+  uniqueSuffix,
+  type TestVhost,
+} from '@pacslink/testing';
+import { AppModule } from '../src/app.module';
+import { CONFIG_SERVICE, ConfigServiceEnv } from '../src/config';
+import { configureHttp } from '../src/http/configure-http';
+
+describe('config-service boots against real Postgres and RabbitMQ', () => {
+  const database = `${testDatabasePrefix()}_${uniqueSuffix()}`;
+  let vhost: TestVhost;
+  let proxy: TcpProxy;
+  let app: INestApplication;
+  let baseUrl: string;
+  let databaseUrl: string;
+
+  beforeAll(async () => {
+    vhost = await createTestVhost();
+    const broker = new URL(vhost.url);
+    proxy = await new TcpProxy(broker.hostname, Number(broker.port || 5672)).start();
+    const proxied = new URL(vhost.url);
+    proxied.port = String(proxy.port);
+    const url = new URL(process.env.DATABASE_URL as string);
+    url.pathname = `/${database}`;
+    databaseUrl = url.toString();
+    const env = loadEnv(ConfigServiceEnv, {
+      DATABASE_URL: databaseUrl,
+      AMQP_URL: amqpUrlFor(proxied.toString(), vhost.name),
+      LOG_LEVEL: 'silent',
+    });
+    app = await runService(AppModule.forRoot(env), {
+      service: CONFIG_SERVICE,
+      port: 0,
+      configure: configureHttp,
+    });
+    baseUrl = baseUrlOf(app);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await proxy.close();
+    await Promise.all([dropDatabase(database), vhost.drop()]);
+  });
+
+  it('created its database, which did not exist, and migrated its schema', async () => {
+    const client = new Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const tables = await client.query<{ table_name: string }>(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = 'config' ORDER BY table_name`,
+      );
+      expect(tables.rows.map((row) => row.table_name)).toEqual([
+        'inbox_message',
+        'migrations',
+        'outbox_message',
+      ]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('is live, and ready with its database and broker up', async () => {
+    expect((await fetch(`${baseUrl}/health/live`)).status).toBe(200);
+    const ready = await fetch(`${baseUrl}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({
+      status: 'ok',
+      details: { broker: { status: 'up' }, database: { status: 'up' } },
+    });
+  });
+
+  it('serves Prometheus metrics labelled with the service', async () => {
+    const response = await fetch(`${baseUrl}/metrics`);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain;.*version=0\.0\.4/);
+    expect(await response.text()).toMatch(
+      /pacslink_process_cpu_user_seconds_total\{service="config-service"\}/,
+    );
+  });
+
+  it('serves its OpenAPI document and UI', async () => {
+    const document = (await (await fetch(`${baseUrl}/api/docs-json`)).json()) as { openapi: string };
+    expect(document.openapi).toMatch(/^3\./);
+    expect((await fetch(`${baseUrl}/api/docs`)).status).toBe(200);
+  });
+
+  it('answers an unknown path with problem+json', async () => {
+    const response = await fetch(`${baseUrl}/api/v1/no-such-thing`);
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await response.json()).toEqual({
+      type: 'about:blank',
+      title: 'not found',
+      status: 404,
+      detail: 'Cannot GET /api/v1/no-such-thing',
+    });
+  });
+
+  it('is not ready while the broker is unreachable, and ready again once it is back', async () => {
+    await proxy.cut();
+    let status = 200;
+    for (let i = 0; i < 100 && status === 200; i++) {
+      status = (await fetch(`${baseUrl}/health/ready`)).status;
+      if (status === 200) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(status).toBe(503);
+    expect((await fetch(`${baseUrl}/health/live`)).status).toBe(200);
+
+    await proxy.restore();
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = (await fetch(`${baseUrl}/health/ready`)).status;
+    }
+    expect(status).toBe(200);
+  });
+});

@@ -1,0 +1,52 @@
+import type { INestApplication } from '@nestjs/common';
+import { loadEnv, runService } from '@pacslink/platform';
+import {
+  baseUrlOf,
+  createTestDatabase,
+  createTestVhost,
+  type TestDatabase,
+  type TestVhost,
+} from '@pacslink/testing';
+import { DataSource } from 'typeorm';
+import { AppModule } from '../src/app.module';
+import { MWL_MPPS_SERVICE, MwlMppsEnv } from '../src/config';
+
+describe('mwl-mpps-service boots against real Postgres and RabbitMQ', () => {
+  let database: TestDatabase;
+  let vhost: TestVhost;
+  let app: INestApplication;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    [database, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
+    const env = loadEnv(MwlMppsEnv, { DATABASE_URL: database.url, AMQP_URL: vhost.url, LOG_LEVEL: 'silent' });
+    app = await runService(AppModule.forRoot(env), { service: MWL_MPPS_SERVICE, port: 0 });
+    baseUrl = baseUrlOf(app);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await Promise.all([database.drop(), vhost.drop()]);
+  });
+
+  it('is ready with its database and broker up', async () => {
+    let ready = await fetch(`${baseUrl}/health/ready`);
+    for (let i = 0; i < 50 && ready.status !== 200; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      ready = await fetch(`${baseUrl}/health/ready`);
+    }
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({
+      details: { broker: { status: 'up' }, database: { status: 'up' } },
+    });
+  });
+
+  it('works in its own schema, which the template already migrated (nothing left to apply)', async () => {
+    const rows = await app
+      .get(DataSource)
+      .query<{ schema: string; name: string }[]>(
+        `SELECT current_schema() AS schema, name FROM mwl.migrations`,
+      );
+    expect(rows).toEqual([{ schema: 'mwl', name: 'CreateOutboxAndInbox1764190000000' }]);
+  });
+});
