@@ -5,6 +5,7 @@ import {
   TcpProxy,
   amqpUrlFor,
   baseUrlOf,
+  waitUntilReady,
   createTestVhost,
   dropDatabase,
   testDatabasePrefix,
@@ -70,7 +71,7 @@ describe('config-service boots against real Postgres and RabbitMQ', () => {
 
   it('is live, and ready with its database and broker up', async () => {
     expect((await fetch(`${baseUrl}/health/live`)).status).toBe(200);
-    const ready = await fetch(`${baseUrl}/health/ready`);
+    const ready = await waitUntilReady(baseUrl);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({
       status: 'ok',
@@ -115,10 +116,6 @@ describe('config-service boots against real Postgres and RabbitMQ', () => {
     expect((await fetch(`${baseUrl}/health/live`)).status).toBe(200);
 
     await proxy.restore();
-    for (let i = 0; i < 100 && status !== 200; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      status = (await fetch(`${baseUrl}/health/ready`)).status;
-    }
-    expect(status).toBe(200);
+    expect((await waitUntilReady(baseUrl)).status).toBe(200);
   });
 });

@@ -1,7 +1,7 @@
 import { ConsumerQueues } from '@pacslink/contracts';
 import type { INestApplication } from '@nestjs/common';
 import { loadEnv, runService } from '@pacslink/platform';
-import { baseUrlOf, createTestVhost, type TestVhost } from '@pacslink/testing';
+import { baseUrlOf, waitUntilReady, createTestVhost, type TestVhost } from '@pacslink/testing';
 import { AppModule } from '../src/app.module';
 import { DIMSE_WORKER, DimseWorkerEnv } from '../src/config';
 
@@ -23,11 +23,7 @@ describe('dimse-worker boots against real RabbitMQ, without a database', () => {
   });
 
   it('is ready once its broker connection is up, with no database check', async () => {
-    let ready = await fetch(`${baseUrl}/health/ready`);
-    for (let i = 0; i < 50 && ready.status !== 200; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      ready = await fetch(`${baseUrl}/health/ready`);
-    }
+    const ready = await waitUntilReady(baseUrl);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual(expect.objectContaining({ details: { broker: { status: 'up' } } }));
     expect((await fetch(`${baseUrl}/health/live`)).status).toBe(200);

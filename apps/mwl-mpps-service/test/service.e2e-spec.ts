@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { loadEnv, runService } from '@pacslink/platform';
 import {
   baseUrlOf,
+  waitUntilReady,
   createTestDatabase,
   createTestVhost,
   type TestDatabase,
@@ -30,11 +31,7 @@ describe('mwl-mpps-service boots against real Postgres and RabbitMQ', () => {
   });
 
   it('is ready with its database and broker up', async () => {
-    let ready = await fetch(`${baseUrl}/health/ready`);
-    for (let i = 0; i < 50 && ready.status !== 200; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      ready = await fetch(`${baseUrl}/health/ready`);
-    }
+    const ready = await waitUntilReady(baseUrl);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({
       details: { broker: { status: 'up' }, database: { status: 'up' } },
