@@ -10,6 +10,7 @@ import {
   TEST_RUN_ID_ENV,
   createEmptyDatabase,
   managementApi,
+  peersRunning,
   resolveBackingServices,
   startPeers,
   testDatabasePrefix,
@@ -30,6 +31,7 @@ export default async function globalSetup(): Promise<void> {
   process.env[MANAGEMENT_URL_ENV] = services.managementUrl;
   await managementApi().vhostNames();
 
+  runState.startedPeers = !peersRunning();
   await startPeers();
 
   const template = `${testDatabasePrefix()}_template`;

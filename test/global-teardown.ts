@@ -15,6 +15,6 @@ export default async function globalTeardown(): Promise<void> {
   for (const vhost of await management.vhostNames()) {
     if (vhost.startsWith(testVhostPrefix())) await management.deleteVhost(vhost);
   }
-  if (process.env.PEERS_KEEP !== '1') await stopPeers();
+  if (runState.startedPeers && process.env.PEERS_KEEP !== '1') await stopPeers();
   await runState.stopServices?.();
 }

@@ -4,6 +4,8 @@
  */
 interface RunState {
   stopServices?: () => Promise<void>;
+  /** Peers this run started (not ones it found running), which its teardown stops. */
+  startedPeers?: boolean;
 }
 
 const holder = globalThis as typeof globalThis & { __pacslinkTestRun?: RunState };

@@ -13,7 +13,8 @@ export function serviceDatabaseModule(input: ServiceDataSourceInput): DynamicMod
     useFactory: async () => {
       await ensureDatabase(input.url);
       await migrateSchema(options);
-      return options;
+      // Feature modules add their entities with TypeOrmModule.forFeature.
+      return { ...options, autoLoadEntities: true };
     },
   });
 }

@@ -148,6 +148,15 @@ export async function startPeers(options: PeersCommandOptions = {}): Promise<Pee
   return peersFromEnv(values);
 }
 
+/**
+ * Whether peers are already running from the data dir (started by hand, or by a concurrent test
+ * run): such peers are used as they are and left running.
+ */
+export function peersRunning(options: PeersCommandOptions = {}): boolean {
+  const dataDir = options.dataDir ?? process.env.PEERS_DATA_DIR ?? join(repoRoot(), 'tmp', 'peers');
+  return existsSync(join(dataDir, 'run', 'settings.env'));
+}
+
 /** Stops the peers started from the data dir; processes it did not start are left alone. */
 export async function stopPeers(options: PeersCommandOptions = {}): Promise<void> {
   await runScript('stop', options);

@@ -1,0 +1,2 @@
+export * from './ae-title';
+export * from './specific-character-set';
