@@ -2,8 +2,14 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { MessagingModule, OutboxModule, messagingEntities } from '@pacslink/messaging';
 import { serviceDatabaseModule } from '@pacslink/persistence';
 import { PlatformModule } from '@pacslink/platform';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
 import { CONFIG_SCHEMA, CONFIG_SERVICE, type ConfigServiceEnv } from './config';
+import { LocalAeTitlesModule } from './local-ae-titles/local-ae-titles.module';
 import { configServiceMigrations } from './migrations';
+import { PacsConfigsModule } from './pacs-configs/pacs-configs.module';
+import { SecretsModule } from './secrets/secrets.module';
+import { SettingsModule } from './settings/settings.module';
 
 @Module({})
 export class AppModule {
@@ -20,6 +26,12 @@ export class AppModule {
         }),
         MessagingModule.forRoot({ url: env.AMQP_URL, connectionName: CONFIG_SERVICE }),
         OutboxModule.forRoot(),
+        AuthModule.forRoot(env.API_KEYS),
+        SecretsModule.forRoot(env.SECRETS_KEY),
+        AuditModule,
+        SettingsModule,
+        LocalAeTitlesModule,
+        PacsConfigsModule,
       ],
     };
   }

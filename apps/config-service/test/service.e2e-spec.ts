@@ -60,9 +60,13 @@ describe('config-service boots against real Postgres and RabbitMQ', () => {
         `SELECT table_name FROM information_schema.tables WHERE table_schema = 'config' ORDER BY table_name`,
       );
       expect(tables.rows.map((row) => row.table_name)).toEqual([
+        'audit_entry',
         'inbox_message',
+        'local_ae_title',
         'migrations',
         'outbox_message',
+        'pacs_config',
+        'settings',
       ]);
     } finally {
       await client.end();

@@ -24,7 +24,9 @@ export function serviceDataSourceOptions(
     migrationsTableName: 'migrations',
     synchronize: false,
     migrationsRun: false,
-    logging: ['error'],
+    // TypeORM's own logger prints failed queries with their parameters to the console: off. Errors
+    // reach the caller, whose edge logs them without parameters.
+    logging: false,
     poolSize: input.poolSize ?? 10,
     // Raw SQL in migrations and repositories then resolves unqualified names in the service's schema.
     extra: { options: `-c search_path=${input.schema}` },

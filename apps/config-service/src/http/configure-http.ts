@@ -1,11 +1,16 @@
 import { type INestApplication, RequestMethod } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ProblemDetailsFilter } from './problem-details.filter';
+import { createValidationPipe } from './validation';
 
 export const API_PREFIX = 'api/v1';
 
 /** The public REST API: `/api/v1`, problem+json errors, OpenAPI at `/api/docs` and `/api/docs-json`. */
-export function configureHttp(app: INestApplication): void {
+export function configureHttp(app: INestApplication, jsonBodyLimit = '256kb'): void {
+  const express = app as NestExpressApplication;
+  express.useBodyParser('json', { limit: jsonBodyLimit, type: ['application/json', 'application/*+json'] });
+  express.disable('x-powered-by');
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health/live', method: RequestMethod.GET },
@@ -14,6 +19,7 @@ export function configureHttp(app: INestApplication): void {
     ],
   });
   app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalPipes(createValidationPipe());
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -43,7 +43,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         ...(fromBody.errors ? { errors: fromBody.errors } : {}),
       };
     }
-    this.logger.error({ msg: 'unhandled error', err: exception });
+    const clientError = asClientError(exception);
+    if (clientError) return clientError;
+    // Name, message and stack only: a driver error carries the query's parameters, which may hold
+    // secrets or patient data.
+    const { name, message, stack } = exception instanceof Error ? exception : new Error(String(exception));
+    this.logger.error({ msg: 'unhandled error', error: { name, message, stack } });
     return {
       type: 'about:blank',
       title: 'internal server error',
@@ -51,4 +56,20 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       detail: 'an unexpected error occurred',
     };
   }
+}
+
+/**
+ * Errors of Express middleware (body-parser: body too large, malformed JSON, bad charset) are
+ * http-errors with a 4xx `status` and a message meant for the client.
+ */
+function asClientError(exception: unknown): ProblemDetails | undefined {
+  if (typeof exception !== 'object' || exception === null) return undefined;
+  const { status, expose, message } = exception as { status?: unknown; expose?: unknown; message?: unknown };
+  if (typeof status !== 'number' || status < 400 || status > 499 || expose !== true) return undefined;
+  return {
+    type: 'about:blank',
+    title: HttpStatus[status]?.replace(/_/g, ' ').toLowerCase() ?? 'bad request',
+    status,
+    detail: typeof message === 'string' ? message : 'the request was refused',
+  };
 }

@@ -1,4 +1,12 @@
 import { messagingMigrations } from '@pacslink/messaging';
+import { CreateAuditLog1764200000000 } from './1764200000000-CreateAuditLog';
+import { CreateSettingsAndLocalAeTitles1764200000100 } from './1764200000100-CreateSettingsAndLocalAeTitles';
+import { CreatePacsConfigs1764200000200 } from './1764200000200-CreatePacsConfigs';
 
 /** Every migration of config-service's schema, oldest first. Append only. */
-export const configServiceMigrations = [...messagingMigrations];
+export const configServiceMigrations = [
+  ...messagingMigrations,
+  CreateAuditLog1764200000000,
+  CreateSettingsAndLocalAeTitles1764200000100,
+  CreatePacsConfigs1764200000200,
+];

@@ -1,0 +1,16 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+/** One change, append-only: the table refuses UPDATE and DELETE (see its migration). */
+@Entity({ name: 'audit_entry' })
+export class AuditEntry {
+  @PrimaryGeneratedColumn('identity', { type: 'bigint' }) id!: string;
+  @CreateDateColumn({ name: 'occurred_at', type: 'timestamptz' }) occurredAt!: Date;
+  /** An API key's fingerprint (`key:…`) or `anonymous`; never a key. */
+  @Column('text') actor!: string;
+  /** e.g. `settings.updated`, `pacs-config.created`, `transfer.created`. */
+  @Column('text') action!: string;
+  @Column('text', { name: 'entity_type' }) entityType!: string;
+  @Column('text', { name: 'entity_id', nullable: true }) entityId!: string | null;
+  /** The change, with every secret masked. */
+  @Column('jsonb') change!: Record<string, unknown>;
+}

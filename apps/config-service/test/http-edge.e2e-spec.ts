@@ -1,0 +1,132 @@
+import type { INestApplication } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { runService } from '@pacslink/platform';
+import {
+  baseUrlOf,
+  createTestDatabase,
+  createTestVhost,
+  type TestDatabase,
+  type TestVhost,
+} from '@pacslink/testing';
+import { AppModule } from '../src/app.module';
+import { CONFIG_SERVICE, loadConfigServiceEnv } from '../src/config';
+import { configureHttp } from '../src/http/configure-http';
+
+const API_KEY = `test-key-${randomBytes(8).toString('hex')}`;
+
+describe('config-service HTTP edge: authentication, bodies, audit', () => {
+  let database: TestDatabase;
+  let vhost: TestVhost;
+  let app: INestApplication;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    [database, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
+    const env = loadConfigServiceEnv({
+      DATABASE_URL: database.url,
+      AMQP_URL: vhost.url,
+      LOG_LEVEL: 'silent',
+      SECRETS_KEY: randomBytes(32).toString('base64'),
+      API_KEYS: `other-key, ${API_KEY}`,
+      JSON_BODY_LIMIT: '4kb',
+    });
+    app = await runService(AppModule.forRoot(env), {
+      service: CONFIG_SERVICE,
+      port: 0,
+      configure: (nest) => configureHttp(nest, env.JSON_BODY_LIMIT),
+    });
+    baseUrl = baseUrlOf(app);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await Promise.all([database.drop(), vhost.drop()]);
+  });
+
+  const authorized = { authorization: `Bearer ${API_KEY}` };
+
+  async function problem(response: Response): Promise<Record<string, unknown>> {
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    return (await response.json()) as Record<string, unknown>;
+  }
+
+  it.each([
+    ['no Authorization header', {}, 'authentication required'],
+    ['a wrong key', { authorization: 'Bearer not-the-key' }, 'authentication failed'],
+    ['another scheme', { authorization: `Basic ${API_KEY}` }, 'authentication required'],
+    ['a key with a suffix', { authorization: `Bearer ${API_KEY}x` }, 'authentication failed'],
+  ])('refuses %s with 401 problem+json', async (_, headers, title) => {
+    const response = await fetch(`${baseUrl}/api/v1/audit`, { headers });
+    expect(response.status).toBe(401);
+    expect(await problem(response)).toMatchObject({ status: 401, title });
+  });
+
+  it('accepts any of the configured keys, and leaves health, metrics and docs open', async () => {
+    expect((await fetch(`${baseUrl}/api/v1/audit`, { headers: authorized })).status).toBe(200);
+    expect(
+      (await fetch(`${baseUrl}/api/v1/audit`, { headers: { authorization: 'Bearer other-key' } })).status,
+    ).toBe(200);
+    for (const path of ['/health/live', '/metrics', '/api/docs-json']) {
+      expect((await fetch(`${baseUrl}${path}`)).status).toBe(200);
+    }
+  });
+
+  it('answers malformed JSON with 400 problem+json, not 500', async () => {
+    const response = await fetch(`${baseUrl}/api/v1/audit`, {
+      method: 'POST',
+      headers: { ...authorized, 'content-type': 'application/json' },
+      body: '{"allowTransfer": tru',
+    });
+    expect(response.status).toBe(400);
+    expect(await problem(response)).toMatchObject({ status: 400 });
+  });
+
+  it('answers a body over the limit with 413 problem+json', async () => {
+    const response = await fetch(`${baseUrl}/api/v1/audit`, {
+      method: 'POST',
+      headers: { ...authorized, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'x'.repeat(8_000) }),
+    });
+    expect(response.status).toBe(413);
+    expect(await problem(response)).toMatchObject({ status: 413 });
+  });
+
+  it('validates paging parameters, naming the bad one', async () => {
+    const response = await fetch(`${baseUrl}/api/v1/audit?limit=0&offset=-1`, { headers: authorized });
+    expect(response.status).toBe(400);
+    const body = await problem(response);
+    expect(body.errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ field: 'limit' }),
+        expect.objectContaining({ field: 'offset' }),
+      ]) as unknown,
+    );
+  });
+
+  it('keeps the audit log append-only in the database itself', async () => {
+    const dataSource = app.get(DataSource);
+    await dataSource.query(
+      `INSERT INTO audit_entry (actor, action, entity_type, change) VALUES ('test', 'test.done', 'test', '{}')`,
+    );
+    await expect(dataSource.query(`UPDATE audit_entry SET actor = 'someone else'`)).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(dataSource.query(`DELETE FROM audit_entry`)).rejects.toThrow(/append-only/);
+    await expect(dataSource.query(`TRUNCATE audit_entry`)).rejects.toThrow(/append-only/);
+    const page = (await (await fetch(`${baseUrl}/api/v1/audit`, { headers: authorized })).json()) as {
+      items: { action: string }[];
+      total: number;
+    };
+    expect(page.items.map((item) => item.action)).toContain('test.done');
+  });
+
+  it('refuses to start in production without SECRETS_KEY and API_KEYS', () => {
+    expect(() => loadConfigServiceEnv({ NODE_ENV: 'production' })).toThrow(
+      /SECRETS_KEY, API_KEYS must be set/,
+    );
+    expect(() =>
+      loadConfigServiceEnv({ NODE_ENV: 'production', SECRETS_KEY: 'x', API_KEYS: 'k' }),
+    ).not.toThrow();
+  });
+});
