@@ -1,0 +1,167 @@
+import type { Dispatcher } from 'undici';
+import type { DicomJson } from './dicom-json';
+import { resolveEndpoint, type DicomwebEndpoint, type ResolvedEndpoint } from './dicomweb-endpoint';
+import type { DicomwebLogger } from './dicomweb-logger';
+import { createAgent, DicomwebTransport, DispatcherPool } from './dicomweb-transport';
+import { buildUrl } from './dicomweb-url';
+import { DicomwebError } from './dicomweb.errors';
+import { redact } from './failure-mapping';
+import { requestClientCredentialsToken } from './oauth2-client-credentials';
+import { OAuth2TokenCache } from './oauth2-token-cache';
+import {
+  DEFAULT_MAX_QIDO_RESPONSE_BYTES,
+  qidoUrl,
+  readQidoAnswer,
+  type QidoAnswer,
+  type QidoOptions,
+  type QidoQuery,
+} from './qido';
+
+/** The contract's connection test answer ("Connection test"). */
+export type ConnectionTestResult =
+  | { ok: true; message: 'Connection established'; detail?: string; elapsedMs: number }
+  | { ok: false; message: 'Connection failed'; detail: string; elapsedMs: number };
+
+export interface DicomwebClientOptions {
+  logger?: DicomwebLogger;
+  /** Share one cache between clients, or inject one with a fake clock in tests. */
+  tokenCache?: OAuth2TokenCache;
+  /**
+   * Send every request (token requests too) through this dispatcher instead of the client's own
+   * Agents, e.g. undici's MockAgent in unit tests. The endpoint's timeouts and CAs then do not apply.
+   */
+  dispatcher?: Dispatcher;
+}
+
+/** How much of a connection test answer is read: enough for any honest `limit=1` answer. */
+export const CONNECTION_TEST_READ_BYTES = 64 * 1024;
+
+/**
+ * The DICOMweb client: QIDO-RS and the connection test today, STOW-RS and WADO-RS next. Holds
+ * pooled connections and the OAuth2 token cache; `close()` releases the connections.
+ */
+export class DicomwebClient {
+  private readonly pool = new DispatcherPool();
+  private readonly transport: DicomwebTransport;
+  readonly tokens: OAuth2TokenCache;
+
+  constructor(private readonly options: DicomwebClientOptions = {}) {
+    this.tokens =
+      options.tokenCache ??
+      new OAuth2TokenCache((grant) =>
+        requestClientCredentialsToken(grant, options.dispatcher ?? this.pool.get(grant.timeoutMs, 'default')),
+      );
+    this.transport = new DicomwebTransport({ tokens: this.tokens, logger: options.logger });
+  }
+
+  /** QIDO-RS search (PS3.18 10.6); resolves to the matches as DICOM JSON, `[]` when none. */
+  async qido(endpoint: DicomwebEndpoint, query: QidoQuery, options: QidoOptions = {}): Promise<DicomJson[]> {
+    const resolved = resolveEndpoint(endpoint);
+    const url = qidoUrl(resolved, query);
+    const response = await this.transport.send(
+      resolved,
+      { method: 'GET', url, signal: options.signal },
+      this.options.dispatcher ?? this.pool.get(resolved.timeoutMs, resolved.tlsKey, resolved.ca),
+    );
+    const answer = await readQidoAnswer(response, resolved, {
+      maxBytes: options.maxResponseBytes ?? DEFAULT_MAX_QIDO_RESPONSE_BYTES,
+    });
+    return answer.datasets;
+  }
+
+  /**
+   * The contract's DICOMweb connection test: `GET {url}/studies?limit=1` with the configured auth
+   * and headers, over a connection of its own (so DNS, TCP and TLS are really exercised, not a
+   * pooled socket) and, for OAuth2, with a token fresh from the token endpoint. Never throws.
+   */
+  async testConnection(endpoint: DicomwebEndpoint): Promise<ConnectionTestResult> {
+    const started = performance.now();
+    const elapsedMs = () => Math.round(performance.now() - started);
+    let resolved: ResolvedEndpoint;
+    try {
+      resolved = resolveEndpoint(endpoint);
+    } catch (error) {
+      return failed(error, elapsedMs());
+    }
+    try {
+      const url = buildUrl(resolved.baseUrl, ['studies'], { limit: 1 });
+      const answer = await this.withOwnConnection(resolved, async (dispatcher) => {
+        const response = await this.transport.send(
+          resolved,
+          { method: 'GET', url, freshToken: true },
+          dispatcher,
+        );
+        return readQidoAnswer(response, resolved, {
+          maxBytes: CONNECTION_TEST_READ_BYTES,
+          allowTruncated: true,
+        });
+      });
+      return {
+        ok: true,
+        message: 'Connection established',
+        detail: establishedDetail(answer),
+        elapsedMs: elapsedMs(),
+      };
+    } catch (error) {
+      return failed(error, elapsedMs(), resolved.secrets);
+    }
+  }
+
+  /** Runs `use` on a fresh Agent that is destroyed afterwards (or on the injected dispatcher). */
+  private async withOwnConnection<T>(
+    resolved: ResolvedEndpoint,
+    use: (dispatcher: Dispatcher) => Promise<T>,
+  ): Promise<T> {
+    if (this.options.dispatcher) return use(this.options.dispatcher);
+    const agent = createAgent(resolved.timeoutMs, resolved.ca);
+    try {
+      return await use(agent);
+    } finally {
+      await agent.destroy();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
+
+function establishedDetail(answer: QidoAnswer): string {
+  if (answer.truncated || answer.datasets.length > 0) return 'found at least one study';
+  // PS3.18 answers QIDO-RS as application/dicom+json. `[]` as plain application/json is also what
+  // many REST APIs say about an empty list (Orthanc's own /studies does, without /dicom-web).
+  return answer.mediaType === 'application/json'
+    ? 'the server answered but holds no studies (it answered application/json, not application/dicom+json: check that the URL is the DICOMweb service, not another REST API)'
+    : 'the server answered but holds no studies';
+}
+
+function failed(error: unknown, elapsedMs: number, secrets: readonly string[] = []): ConnectionTestResult {
+  // Anything but a DicomwebError is a bug of ours; still an answer, never a throw.
+  const detail =
+    error instanceof DicomwebError
+      ? error.message
+      : redact(`unexpected failure: ${error instanceof Error ? error.message : String(error)}`, secrets);
+  return { ok: false, message: 'Connection failed', detail, elapsedMs };
+}
+
+let defaultClient: DicomwebClient | undefined;
+
+/** The process-wide client behind {@link qido} and {@link testConnection}. */
+export function defaultDicomwebClient(): DicomwebClient {
+  defaultClient ??= new DicomwebClient();
+  return defaultClient;
+}
+
+/** QIDO-RS search with the process-wide client; see {@link DicomwebClient.qido}. */
+export function qido(
+  endpoint: DicomwebEndpoint,
+  query: QidoQuery,
+  options?: QidoOptions,
+): Promise<DicomJson[]> {
+  return defaultDicomwebClient().qido(endpoint, query, options);
+}
+
+/** The connection test with the process-wide client; see {@link DicomwebClient.testConnection}. */
+export function testConnection(endpoint: DicomwebEndpoint): Promise<ConnectionTestResult> {
+  return defaultDicomwebClient().testConnection(endpoint);
+}

@@ -1,0 +1,89 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { redact, type ResponseFacts } from './failure-mapping';
+
+export interface BodyPrefix {
+  bytes: Buffer;
+  /** False when the body went on beyond `maxBytes`; the rest was discarded and the stream destroyed. */
+  complete: boolean;
+}
+
+/**
+ * Reads at most `maxBytes` of a body, so a server that streams without end (or a huge HTML page)
+ * never costs more memory than that.
+ */
+export async function readPrefix(body: Readable, maxBytes: number): Promise<BodyPrefix> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of body) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    chunks.push(buffer);
+    length += buffer.length;
+    if (length > maxBytes) {
+      body.destroy();
+      return { bytes: Buffer.concat(chunks).subarray(0, maxBytes), complete: false };
+    }
+  }
+  return { bytes: Buffer.concat(chunks), complete: true };
+}
+
+export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name.toLowerCase()];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** The media type without parameters, lower-cased: `application/dicom+json`. */
+export function mediaType(headers: IncomingHttpHeaders): string | undefined {
+  const value = headerValue(headers, 'content-type');
+  const type = value?.split(';')[0].trim().toLowerCase();
+  return type === '' ? undefined : type;
+}
+
+export const SNIPPET_CHARACTERS = 160;
+
+/** The first characters of a body for a message: whitespace collapsed, secrets removed, trimmed. */
+export function snippetOf(bytes: Buffer, secrets: readonly string[]): string {
+  const text = bytes.subarray(0, 4 * SNIPPET_CHARACTERS).toString('utf8');
+  const collapsed = redact(text, secrets).replace(/\s+/g, ' ').trim();
+  return collapsed.length > SNIPPET_CHARACTERS ? `${collapsed.slice(0, SNIPPET_CHARACTERS)}…` : collapsed;
+}
+
+function htmlTitle(bytes: Buffer, secrets: readonly string[]): string | undefined {
+  const text = bytes.subarray(0, 64 * 1024).toString('utf8');
+  if (!/<(!doctype\s+html|html[\s>])/i.test(text)) return undefined;
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1];
+  return redact(title ?? '', secrets)
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 80);
+}
+
+/** A redirect target for a message: resolved, without credentials or query (it may carry state). */
+function locationOf(headers: IncomingHttpHeaders, requestUrl: URL): string | undefined {
+  const location = headerValue(headers, 'location');
+  if (location === undefined) return undefined;
+  try {
+    const url = new URL(location, requestUrl);
+    return `${url.origin}${url.pathname}`;
+  } catch {
+    return undefined;
+  }
+}
+
+export function responseFacts(
+  status: number,
+  headers: IncomingHttpHeaders,
+  bytes: Buffer,
+  secrets: readonly string[],
+  requestUrl: URL,
+): ResponseFacts {
+  const wwwAuthenticate = headerValue(headers, 'www-authenticate');
+  return {
+    status,
+    contentType: mediaType(headers),
+    snippet: snippetOf(bytes, secrets),
+    htmlTitle: htmlTitle(bytes, secrets),
+    location: locationOf(headers, requestUrl),
+    wwwAuthenticate: wwwAuthenticate === undefined ? undefined : redact(wwwAuthenticate, secrets),
+  };
+}

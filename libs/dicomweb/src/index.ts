@@ -1,0 +1,24 @@
+export * from './dicom-json';
+export * from './dicomweb-client';
+export {
+  displayUrl,
+  MAX_TIMEOUT_MS,
+  resolveEndpoint,
+  type DicomwebAuth,
+  type DicomwebAuthMethod,
+  type DicomwebEndpoint,
+  type DicomwebTlsOptions,
+  type ResolvedEndpoint,
+} from './dicomweb-endpoint';
+export * from './dicomweb-logger';
+export { buildUrl, isUid } from './dicomweb-url';
+export * from './dicomweb.errors';
+export {
+  OAuth2TokenCache,
+  type ClientCredentialsGrant,
+  type IssuedToken,
+  type OAuth2TokenCacheOptions,
+  type TokenFetcher,
+} from './oauth2-token-cache';
+export { requestClientCredentialsToken } from './oauth2-client-credentials';
+export { qidoUrl, type QidoLevel, type QidoOptions, type QidoQuery } from './qido';
