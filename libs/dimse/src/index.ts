@@ -1,0 +1,17 @@
+// @pacslink/dimse: the project's own interface over DIMSE (dcmjs-dimse stays behind it).
+export { echo, type EchoResult } from './operations/echo.operation';
+export { find, type FindQuery } from './operations/find.operation';
+export { queryKeywords } from './operations/find-identifier';
+export type { DimseConnectionOptions, DimseLogger } from './dimse.options';
+export {
+  DimseError,
+  DimseErrorCode,
+  isTransientDimseError,
+  type AssociationPhase,
+  type DimseErrorDetails,
+} from './dimse.errors';
+export type { DimsePriority } from './association/transport';
+export type { QueryLevel } from './dicom/dictionary';
+export { ENCODABLE_CHARACTER_SETS, type EncodableCharacterSet } from './dicom/character-sets';
+export type { DicomJson, DicomJsonElement, DicomJsonPersonName, DicomJsonValue } from './dicom/dicom-json';
+export { formatStatus, statusClass, statusMeaning, type StatusClass } from './protocol/status';

@@ -1,0 +1,210 @@
+import { DimseError, DimseErrorCode, echo, find, type DimseConnectionOptions } from '../src';
+import {
+  implicitIdentifier,
+  startScriptedScp,
+  type ScriptedScp,
+  type ScriptedScpScript,
+} from './support/scripted-scp';
+
+// The dcmjs-dimse traps that no packaged peer shows on demand, against a scripted DICOM UL peer
+// written from PS3.8 (test/support/scripted-scp.ts): each test fails without its fix.
+jest.setTimeout(30_000);
+
+const C_ECHO_RQ = 0x0030;
+const C_FIND_RQ = 0x0020;
+const C_CANCEL_RQ = 0x0fff;
+const A_ABORT = 0x07;
+
+const scps: ScriptedScp[] = [];
+afterEach(async () => {
+  for (const scp of scps.splice(0)) await scp.close();
+});
+
+async function scripted(script: ScriptedScpScript): Promise<ScriptedScp> {
+  const scp = await startScriptedScp(script);
+  scps.push(scp);
+  return scp;
+}
+
+function options(scp: ScriptedScp, overrides: Partial<DimseConnectionOptions> = {}): DimseConnectionOptions {
+  return {
+    host: '127.0.0.1',
+    port: scp.port,
+    callingAeTitle: 'PACSLINK',
+    calledAeTitle: scp.aeTitle,
+    connectTimeoutMs: 3_000,
+    associationTimeoutMs: 3_000,
+    pduTimeoutMs: 3_000,
+    ...overrides,
+  };
+}
+
+async function failure(promise: Promise<unknown>): Promise<DimseError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  if (!(error instanceof DimseError)) throw new Error(`expected a DimseError, got ${String(error)}`);
+  return error;
+}
+
+const match = (patientName: string, studyInstanceUid: string): Buffer =>
+  implicitIdentifier([
+    [0x0008, 0x0052, Buffer.from('STUDY')],
+    [0x0010, 0x0010, Buffer.from(patientName)],
+    [0x0020, 0x000d, Buffer.from(studyInstanceUid)],
+  ]);
+
+it('trap 3/12: collects every match although each is pending 0xFF01, until the final status', async () => {
+  const scp = await scripted({
+    onCommand: (command, peer) => {
+      if (command.commandField !== C_FIND_RQ) return;
+      peer.respond(command, 0xff01, match('First^Patient', '1.2.3.1'));
+      peer.respond(command, 0xff01, match('Second^Patient', '1.2.3.2'));
+      // the last match comes a little later, as from a PACS still searching
+      setTimeout(() => {
+        peer.respond(command, 0xff00, match('Third^Patient', '1.2.3.3'));
+        peer.respond(command, 0x0000);
+      }, 200);
+    },
+  });
+
+  const results = await find(options(scp), { level: 'STUDY', keys: {}, returnKeys: ['PatientName'] });
+
+  expect(results.map((result) => result['0020000D'].Value)).toEqual([['1.2.3.1'], ['1.2.3.2'], ['1.2.3.3']]);
+  expect(results[0]['00100010']).toEqual({ vr: 'PN', Value: [{ Alphabetic: 'First^Patient' }] });
+  // the query went out Implicit VR (the first proposed syntax, accepted as Odil does) and the answer was read so
+  expect(scp.log.commands.map((command) => command.commandField)).toEqual([C_FIND_RQ]);
+});
+
+it('trap 11: a peer that keeps the connection open after A-RELEASE-RP costs nothing', async () => {
+  const scp = await scripted({
+    closeAfterRelease: false,
+    onCommand: (command, peer) => peer.respond(command, 0x0000),
+  });
+  const pduTimeoutMs = 10_000;
+  const started = Date.now();
+  const result = await echo(options(scp, { pduTimeoutMs }));
+  expect(result.ok).toBe(true);
+  // without the fix this takes the whole pduTimeoutMs
+  expect(Date.now() - started).toBeLessThan(3_000);
+});
+
+it('a C-ECHO failure status is an error that names the status', async () => {
+  const scp = await scripted({ onCommand: (command, peer) => peer.respond(command, 0x0110) });
+  const error = await failure(echo(options(scp)));
+  expect(error.code).toBe(DimseErrorCode.STATUS_FAILURE);
+  expect(error.message).toBe('C-ECHO answered status 0x0110 (processing failure)');
+  expect(error.details.status).toBe(0x0110);
+});
+
+it('a C-FIND failure status is an error, matches received before it are not returned', async () => {
+  const scp = await scripted({
+    onCommand: (command, peer) => {
+      peer.respond(command, 0xff00, match('Some^One', '1.2.3.4'));
+      peer.respond(command, 0xa700);
+    },
+  });
+  const error = await failure(find(options(scp), { level: 'STUDY', keys: {}, returnKeys: [] }));
+  expect(error.code).toBe(DimseErrorCode.STATUS_FAILURE);
+  expect(error.message).toBe('C-FIND answered status 0xA700 (refused: out of resources)');
+});
+
+it('no answer to the request: TIMEOUT (response) within the bound, and the association is aborted', async () => {
+  const scp = await scripted({});
+  const pduTimeoutMs = 1_000;
+  const started = Date.now();
+  const error = await failure(echo(options(scp, { pduTimeoutMs })));
+  const elapsed = Date.now() - started;
+  expect(error.code).toBe(DimseErrorCode.TIMEOUT);
+  expect(error.message).toBe(
+    'no answer within 1000 ms (response): the PACS accepted the association but did not answer the C-ECHO request',
+  );
+  expect(elapsed).toBeLessThan(pduTimeoutMs + 1_000);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(scp.log.pdus).toContain(A_ABORT);
+});
+
+it('A-ABORT instead of an association answer: ASSOCIATION_ABORTED with source and reason', async () => {
+  const scp = await scripted({ associate: { abort: [2, 2] } });
+  const error = await failure(echo(options(scp)));
+  expect(error.code).toBe(DimseErrorCode.ASSOCIATION_ABORTED);
+  expect(error.message).toBe(
+    'association aborted by the peer (service provider: unexpected PDU) during the association',
+  );
+  expect(error.details.abort).toEqual({ source: 2, reason: 2 });
+});
+
+it('the connection closed without an answer: CONNECTION_LOST', async () => {
+  const scp = await scripted({ associate: 'close' });
+  const error = await failure(echo(options(scp)));
+  expect(error.code).toBe(DimseErrorCode.CONNECTION_LOST);
+  expect(error.message).toContain('closed the connection without answering the association request');
+});
+
+it('a rejected presentation context is an error, not a silent success (trap 4)', async () => {
+  const scp = await scripted({
+    contextResult: () => 3,
+    onCommand: (command, peer) => peer.respond(command, 0),
+  });
+  const error = await failure(find(options(scp), { level: 'STUDY', keys: {}, returnKeys: [] }));
+  expect(error.code).toBe(DimseErrorCode.PRESENTATION_CONTEXT_REJECTED);
+  expect(scp.log.commands).toHaveLength(0);
+});
+
+it('limit: C-CANCEL after enough matches, later ones dropped, the final Cancel status is a success', async () => {
+  let timer: NodeJS.Timeout | undefined;
+  const scp = await scripted({
+    onCommand: (command, peer) => {
+      if (command.commandField === C_CANCEL_RQ) {
+        clearInterval(timer);
+        peer.respond(
+          { ...command, commandField: C_FIND_RQ, messageId: command.messageIdBeingRespondedTo ?? 0 },
+          0xfe00,
+        );
+        return;
+      }
+      let n = 0;
+      timer = setInterval(() => {
+        n++;
+        peer.respond(command, 0xff00, match(`Patient^${n}`, `1.2.3.${n}`));
+        if (n === 50) {
+          clearInterval(timer);
+          peer.respond(command, 0x0000);
+        }
+      }, 20);
+    },
+  });
+  const results = await find(options(scp), { level: 'STUDY', keys: {}, returnKeys: [], limit: 2 });
+  clearInterval(timer);
+  expect(results).toHaveLength(2);
+  expect(scp.log.commands.map((command) => command.commandField)).toEqual([C_FIND_RQ, C_CANCEL_RQ]);
+});
+
+it('a peer that never answers A-RELEASE-RQ: the exchange still succeeds after the release bound', async () => {
+  const scp = await scripted({
+    answerRelease: false,
+    onCommand: (command, peer) => peer.respond(command, 0),
+  });
+  const warnings: Array<Record<string, unknown>> = [];
+  const started = Date.now();
+  const result = await echo(
+    options(scp, {
+      pduTimeoutMs: 800,
+      logger: { debug: () => undefined, warn: (entry) => warnings.push(entry) },
+    }),
+  );
+  expect(result.ok).toBe(true);
+  expect(Date.now() - started).toBeLessThan(800 + 2_000);
+  expect(warnings.map((entry) => entry.msg)).toContain(
+    'the peer did not answer the A-RELEASE-RQ; closing the connection',
+  );
+});
+
+it('sends C-ECHO-RQ on the Verification context', async () => {
+  const scp = await scripted({ onCommand: (command, peer) => peer.respond(command, 0) });
+  await echo(options(scp));
+  expect(scp.log.commands).toEqual([
+    expect.objectContaining({ commandField: C_ECHO_RQ, affectedSopClassUid: '1.2.840.10008.1.1' }),
+  ]);
+});

@@ -1,0 +1,308 @@
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+
+/**
+ * A tiny DICOM Upper Layer peer that answers exactly as a test scripts it, written from PS3.8
+ * directly (no DICOM library), for the behaviours no packaged SCP shows on demand: 0xFF01
+ * pendings, a peer that never closes after A-RELEASE-RP, a C-ECHO failure status, silence after
+ * the association, A-ABORT, C-CANCEL. It accepts each presentation context with the FIRST proposed
+ * transfer syntax (as Odil does), so identifiers travel in Implicit VR Little Endian.
+ */
+
+export interface ProposedContext {
+  id: number;
+  abstractSyntaxUid: string;
+  transferSyntaxUids: string[];
+}
+
+export interface DimseCommand {
+  commandField: number;
+  messageId: number;
+  affectedSopClassUid: string;
+  presentationContextId: number;
+  /** C-CANCEL: the message it cancels */
+  messageIdBeingRespondedTo?: number;
+}
+
+export interface Conversation {
+  /** sends a DIMSE response to `command`; `identifier` in Implicit VR Little Endian */
+  respond(command: DimseCommand, status: number, identifier?: Buffer): void;
+  abort(source: number, reason: number): void;
+  close(): void;
+  readonly socket: Socket;
+}
+
+export interface ScriptedScpScript {
+  /** what to answer to an A-ASSOCIATE-RQ; default accept */
+  associate?: 'accept' | 'close' | 'silent' | { abort: [source: number, reason: number] };
+  /** result per presentation context (PS3.8 Table 9-18); default 0 (accept) */
+  contextResult?: (context: ProposedContext) => number;
+  onCommand?(command: DimseCommand, conversation: Conversation): void;
+  /** default true; false keeps the connection open after A-RELEASE-RP (a peer like PixelMed's) */
+  closeAfterRelease?: boolean;
+  /** default true; false never answers A-RELEASE-RQ */
+  answerRelease?: boolean;
+}
+
+/** What the peer saw, for assertions. */
+export interface ScpLog {
+  pdus: number[];
+  commands: DimseCommand[];
+  abortsReceived: number;
+  connections: number;
+}
+
+function pdu(type: number, body: Buffer): Buffer {
+  const header = Buffer.alloc(6);
+  header.writeUInt8(type, 0);
+  header.writeUInt32BE(body.length, 2);
+  return Buffer.concat([header, body]);
+}
+
+function item(type: number, body: Buffer): Buffer {
+  const header = Buffer.alloc(4);
+  header.writeUInt8(type, 0);
+  header.writeUInt16BE(body.length, 2);
+  return Buffer.concat([header, body]);
+}
+
+function uid(text: string): Buffer {
+  return Buffer.from(text, 'latin1');
+}
+
+/** PS3.5 7.1.2 Implicit VR Little Endian element (value padded to even length with `pad`). */
+export function implicitElement(group: number, element: number, value: Buffer, pad = 0x20): Buffer {
+  const padded = value.length % 2 === 0 ? value : Buffer.concat([value, Buffer.from([pad])]);
+  const header = Buffer.alloc(8);
+  header.writeUInt16LE(group, 0);
+  header.writeUInt16LE(element, 2);
+  header.writeUInt32LE(padded.length, 4);
+  return Buffer.concat([header, padded]);
+}
+
+function us(value: number): Buffer {
+  const buffer = Buffer.alloc(2);
+  buffer.writeUInt16LE(value, 0);
+  return buffer;
+}
+
+function parseAssociateRq(body: Buffer): { called: string; calling: string; contexts: ProposedContext[] } {
+  const called = body.toString('latin1', 4, 20);
+  const calling = body.toString('latin1', 20, 36);
+  const contexts: ProposedContext[] = [];
+  let offset = 68;
+  while (offset + 4 <= body.length) {
+    const type = body.readUInt8(offset);
+    const length = body.readUInt16BE(offset + 2);
+    const content = body.subarray(offset + 4, offset + 4 + length);
+    if (type === 0x20) {
+      const context: ProposedContext = {
+        id: content.readUInt8(0),
+        abstractSyntaxUid: '',
+        transferSyntaxUids: [],
+      };
+      let sub = 4;
+      while (sub + 4 <= content.length) {
+        const subType = content.readUInt8(sub);
+        const subLength = content.readUInt16BE(sub + 2);
+        const value = content.toString('latin1', sub + 4, sub + 4 + subLength).replace(/\0+$/, '');
+        if (subType === 0x30) context.abstractSyntaxUid = value;
+        if (subType === 0x40) context.transferSyntaxUids.push(value);
+        sub += 4 + subLength;
+      }
+      contexts.push(context);
+    }
+    offset += 4 + length;
+  }
+  return { called, calling, contexts };
+}
+
+function associateAc(
+  rq: Buffer,
+  contexts: ProposedContext[],
+  resultOf: (context: ProposedContext) => number,
+): Buffer {
+  const fixed = Buffer.alloc(68);
+  fixed.writeUInt16BE(1, 0);
+  rq.copy(fixed, 4, 4, 36); // called and calling AE titles, echoed
+  const items = [item(0x10, uid('1.2.840.10008.3.1.1.1'))];
+  for (const context of contexts) {
+    const result = resultOf(context);
+    const head = Buffer.from([context.id, 0, result, 0]);
+    items.push(
+      item(
+        0x21,
+        Buffer.concat([head, item(0x40, uid(context.transferSyntaxUids[0] ?? '1.2.840.10008.1.2'))]),
+      ),
+    );
+  }
+  const maxLength = Buffer.alloc(4);
+  maxLength.writeUInt32BE(16384, 0);
+  items.push(
+    item(0x50, Buffer.concat([item(0x51, maxLength), item(0x52, uid('1.2.826.0.1.3680043.10.854.99'))])),
+  );
+  return pdu(0x02, Buffer.concat([fixed, ...items]));
+}
+
+/** PS3.7 E.1: the command set is always Implicit VR Little Endian; reads the US/UI fields needed here. */
+function parseCommand(bytes: Buffer, presentationContextId: number): DimseCommand {
+  const command: DimseCommand = {
+    commandField: 0,
+    messageId: 0,
+    affectedSopClassUid: '',
+    presentationContextId,
+  };
+  let offset = 0;
+  while (offset + 8 <= bytes.length) {
+    const element = bytes.readUInt16LE(offset + 2);
+    const length = bytes.readUInt32LE(offset + 4);
+    const value = bytes.subarray(offset + 8, offset + 8 + length);
+    if (element === 0x0002) command.affectedSopClassUid = value.toString('latin1').replace(/\0+$/, '');
+    if (element === 0x0100) command.commandField = value.readUInt16LE(0);
+    if (element === 0x0110) command.messageId = value.readUInt16LE(0);
+    if (element === 0x0120) command.messageIdBeingRespondedTo = value.readUInt16LE(0);
+    offset += 8 + length;
+  }
+  return command;
+}
+
+function pdataTf(presentationContextId: number, isCommand: boolean, data: Buffer): Buffer {
+  const pdv = Buffer.alloc(6);
+  pdv.writeUInt32BE(data.length + 2, 0);
+  pdv.writeUInt8(presentationContextId, 4);
+  pdv.writeUInt8((isCommand ? 0x01 : 0x00) | 0x02, 5);
+  return pdu(0x04, Buffer.concat([pdv, data]));
+}
+
+function responseCommand(command: DimseCommand, status: number, hasDataset: boolean): Buffer {
+  const body = Buffer.concat([
+    implicitElement(0x0000, 0x0002, uid(command.affectedSopClassUid), 0x00),
+    implicitElement(0x0000, 0x0100, us(command.commandField | 0x8000)),
+    implicitElement(0x0000, 0x0120, us(command.messageId)),
+    implicitElement(0x0000, 0x0800, us(hasDataset ? 0x0000 : 0x0101)),
+    implicitElement(0x0000, 0x0900, us(status)),
+  ]);
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(body.length, 0);
+  return Buffer.concat([implicitElement(0x0000, 0x0000, length), body]);
+}
+
+export interface ScriptedScp {
+  port: number;
+  aeTitle: string;
+  log: ScpLog;
+  close(): Promise<void>;
+}
+
+export async function startScriptedScp(
+  script: ScriptedScpScript,
+  aeTitle = 'SCRIPTED',
+): Promise<ScriptedScp> {
+  const log: ScpLog = { pdus: [], commands: [], abortsReceived: 0, connections: 0 };
+  const sockets = new Set<Socket>();
+
+  // allowHalfOpen: a client's FIN does not close our side, so "never closes" can be scripted.
+  const server: Server = createServer({ allowHalfOpen: true }, (socket) => {
+    log.connections++;
+    sockets.add(socket);
+    socket.setNoDelay(true);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    socket.on('end', () => {
+      if (script.closeAfterRelease !== false) socket.end();
+    });
+    let buffer = Buffer.alloc(0);
+    let commandBytes: Buffer[] = [];
+    const conversation: Conversation = {
+      socket,
+      respond(command, status, identifier) {
+        socket.write(
+          pdataTf(
+            command.presentationContextId,
+            true,
+            responseCommand(command, status, identifier !== undefined),
+          ),
+        );
+        if (identifier !== undefined) socket.write(pdataTf(command.presentationContextId, false, identifier));
+      },
+      abort(source, reason) {
+        socket.write(pdu(0x07, Buffer.from([0, 0, source, reason])));
+      },
+      close() {
+        socket.destroy();
+      },
+    };
+
+    socket.on('data', (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      while (buffer.length >= 6 && buffer.length >= 6 + buffer.readUInt32BE(2)) {
+        const type = buffer.readUInt8(0);
+        const body = buffer.subarray(6, 6 + buffer.readUInt32BE(2));
+        buffer = buffer.subarray(6 + body.length);
+        log.pdus.push(type);
+        switch (type) {
+          case 0x01: {
+            const associate = script.associate ?? 'accept';
+            if (associate === 'close') socket.destroy();
+            else if (associate === 'silent') break;
+            else if (typeof associate === 'object') conversation.abort(...associate.abort);
+            else {
+              const { contexts } = parseAssociateRq(body);
+              socket.write(associateAc(body, contexts, script.contextResult ?? (() => 0)));
+            }
+            break;
+          }
+          case 0x04: {
+            let offset = 0;
+            while (offset + 6 <= body.length) {
+              const length = body.readUInt32BE(offset);
+              const contextId = body.readUInt8(offset + 4);
+              const control = body.readUInt8(offset + 5);
+              const data = body.subarray(offset + 6, offset + 4 + length);
+              offset += 4 + length;
+              if ((control & 0x01) === 0) continue; // data sets: the scripts here do not read them
+              commandBytes.push(data);
+              if ((control & 0x02) !== 0) {
+                const command = parseCommand(Buffer.concat(commandBytes), contextId);
+                commandBytes = [];
+                log.commands.push(command);
+                script.onCommand?.(command, conversation);
+              }
+            }
+            break;
+          }
+          case 0x05:
+            if (script.answerRelease === false) break;
+            socket.write(pdu(0x06, Buffer.alloc(4)));
+            if (script.closeAfterRelease !== false) socket.end();
+            break;
+          case 0x07:
+            log.abortsReceived++;
+            socket.destroy();
+            break;
+        }
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    aeTitle,
+    log,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A C-FIND identifier in Implicit VR Little Endian, written by hand. */
+export function implicitIdentifier(
+  elements: ReadonlyArray<[group: number, element: number, value: Buffer]>,
+): Buffer {
+  return Buffer.concat(
+    elements.map(([group, element, value]) =>
+      implicitElement(group, element, value, group === 0x0020 && element === 0x000d ? 0x00 : 0x20),
+    ),
+  );
+}
