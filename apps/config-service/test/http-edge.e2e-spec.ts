@@ -1,48 +1,23 @@
-import type { INestApplication } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { runService } from '@pacslink/platform';
-import {
-  baseUrlOf,
-  createTestDatabase,
-  createTestVhost,
-  type TestDatabase,
-  type TestVhost,
-} from '@pacslink/testing';
-import { AppModule } from '../src/app.module';
-import { CONFIG_SERVICE, loadConfigServiceEnv } from '../src/config';
-import { configureHttp } from '../src/http/configure-http';
+import { loadConfigServiceEnv } from '../src/config';
+import { newApiKey, startConfigService, type RunningConfigService } from './config-service.harness';
 
-const API_KEY = `test-key-${randomBytes(8).toString('hex')}`;
+const API_KEY = newApiKey();
 
 describe('config-service HTTP edge: authentication, bodies, audit', () => {
-  let database: TestDatabase;
-  let vhost: TestVhost;
-  let app: INestApplication;
+  let service: RunningConfigService;
   let baseUrl: string;
 
   beforeAll(async () => {
-    [database, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
-    const env = loadConfigServiceEnv({
-      DATABASE_URL: database.url,
-      AMQP_URL: vhost.url,
-      LOG_LEVEL: 'silent',
-      SECRETS_KEY: randomBytes(32).toString('base64'),
-      API_KEYS: `other-key, ${API_KEY}`,
-      JSON_BODY_LIMIT: '4kb',
+    service = await startConfigService({
+      apiKey: API_KEY,
+      apiKeys: ['other-key'],
+      env: { JSON_BODY_LIMIT: '4kb' },
     });
-    app = await runService(AppModule.forRoot(env), {
-      service: CONFIG_SERVICE,
-      port: 0,
-      configure: (nest) => configureHttp(nest, env.JSON_BODY_LIMIT),
-    });
-    baseUrl = baseUrlOf(app);
+    baseUrl = service.baseUrl;
   });
 
-  afterAll(async () => {
-    await app?.close();
-    await Promise.all([database.drop(), vhost.drop()]);
-  });
+  afterAll(() => service?.stop());
 
   const authorized = { authorization: `Bearer ${API_KEY}` };
 
@@ -105,7 +80,7 @@ describe('config-service HTTP edge: authentication, bodies, audit', () => {
   });
 
   it('keeps the audit log append-only in the database itself', async () => {
-    const dataSource = app.get(DataSource);
+    const dataSource = service.app.get(DataSource);
     await dataSource.query(
       `INSERT INTO audit_entry (actor, action, entity_type, change) VALUES ('test', 'test.done', 'test', '{}')`,
     );

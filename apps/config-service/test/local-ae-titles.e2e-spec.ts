@@ -1,32 +1,16 @@
-import { createHash, randomBytes } from 'node:crypto';
-import type { INestApplication } from '@nestjs/common';
-import { loadEnv, runService } from '@pacslink/platform';
 import {
-  baseUrlOf,
-  createTestDatabase,
-  createTestVhost,
-  type TestDatabase,
-  type TestVhost,
-} from '@pacslink/testing';
-import { AppModule } from '../src/app.module';
-import { CONFIG_SERVICE, ConfigServiceEnv } from '../src/config';
-import { configureHttp } from '../src/http/configure-http';
+  A_STRING,
+  expectFieldError,
+  expectProblem,
+  newApiKey,
+  startConfigService,
+  type RunningConfigService,
+} from './config-service.harness';
 
-const API_KEY = `local-ae-titles-test-${randomBytes(12).toString('hex')}`;
-/** The audit names an API key by the first 12 hex digits of its SHA-256, never by the key. */
-const ACTOR = `key:${createHash('sha256').update(API_KEY).digest('hex').slice(0, 12)}`;
+const API_KEY = newApiKey();
 const ISO_DATE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 // Typed as unknown: jest's asymmetric matchers are `any`, which the lint rules keep out of objects.
-const A_STRING: unknown = expect.any(String);
 const AN_ISO_DATE: unknown = expect.stringMatching(ISO_DATE);
-
-interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  errors?: { field: string; message: string }[];
-}
 
 interface Item {
   aeTitle: string;
@@ -41,57 +25,16 @@ interface ItemPage {
   offset: number;
 }
 
-interface AuditItem {
-  actor: string;
-  action: string;
-  entityType: string;
-  entityId: string | null;
-  change: Record<string, unknown>;
-}
-
 describe('local AE titles (/api/v1/local-ae-titles)', () => {
-  let database: TestDatabase;
-  let vhost: TestVhost;
-  let app: INestApplication;
-  let baseUrl: string;
+  let service: RunningConfigService;
 
   beforeAll(async () => {
-    [database, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
-    const env = loadEnv(ConfigServiceEnv, {
-      DATABASE_URL: database.url,
-      AMQP_URL: vhost.url,
-      LOG_LEVEL: 'silent',
-      SECRETS_KEY: randomBytes(32).toString('base64'),
-      API_KEYS: API_KEY,
-    });
-    app = await runService(AppModule.forRoot(env), {
-      service: CONFIG_SERVICE,
-      port: 0,
-      configure: configureHttp,
-    });
-    baseUrl = baseUrlOf(app);
+    service = await startConfigService({ apiKey: API_KEY });
   });
 
-  afterAll(async () => {
-    await app?.close();
-    await Promise.all([database?.drop(), vhost?.drop()]);
-  });
+  afterAll(() => service?.stop());
 
-  function call(
-    method: string,
-    path: string,
-    body?: unknown,
-    key: string | null = API_KEY,
-  ): Promise<Response> {
-    const headers: Record<string, string> = {};
-    if (key !== null) headers.authorization = `Bearer ${key}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    return fetch(`${baseUrl}/api/v1${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  }
+  const call: RunningConfigService['call'] = (...args) => service.call(...args);
 
   const post = (body: unknown) => call('POST', '/local-ae-titles', body);
   const remove = (aeTitle: string) => call('DELETE', `/local-ae-titles/${encodeURIComponent(aeTitle)}`);
@@ -107,34 +50,7 @@ describe('local AE titles (/api/v1/local-ae-titles)', () => {
     return (await list('?limit=500')).items.map((item) => item.aeTitle);
   }
 
-  async function expectProblem(response: Response, status: number): Promise<Problem> {
-    expect(response.status).toBe(status);
-    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    const problem = (await response.json()) as Problem;
-    expect(problem).toMatchObject({
-      type: A_STRING,
-      title: A_STRING,
-      status,
-      detail: A_STRING,
-    });
-    return problem;
-  }
-
-  /** A 400 whose `errors` list names `field`. */
-  async function expectFieldError(response: Response, field: string): Promise<Problem> {
-    const problem = await expectProblem(response, 400);
-    expect(problem.type).toBe('https://pacslink.dev/problems/validation');
-    expect(problem.errors).toEqual(
-      expect.arrayContaining([{ field, message: expect.stringContaining(field) as unknown }]),
-    );
-    return problem;
-  }
-
-  async function auditEntries(): Promise<AuditItem[]> {
-    const response = await call('GET', '/audit?limit=500');
-    expect(response.status).toBe(200);
-    return ((await response.json()) as { items: AuditItem[] }).items;
-  }
+  const auditEntries = () => service.auditEntries();
 
   async function created(body: { aeTitle: string; description?: string }): Promise<Item> {
     const response = await post(body);
@@ -165,7 +81,7 @@ describe('local AE titles (/api/v1/local-ae-titles)', () => {
     expect(latest).toEqual({
       id: A_STRING,
       occurredAt: AN_ISO_DATE,
-      actor: ACTOR,
+      actor: service.actor,
       action: 'local-ae-title.created',
       entityType: 'local-ae-title',
       entityId: 'CT_ROOM_1',
@@ -327,7 +243,7 @@ describe('local AE titles (/api/v1/local-ae-titles)', () => {
       expect(await titles()).not.toContain('To Delete');
       const [latest] = await auditEntries();
       expect(latest).toMatchObject({
-        actor: ACTOR,
+        actor: service.actor,
         action: 'local-ae-title.deleted',
         entityType: 'local-ae-title',
         entityId: 'To Delete',
@@ -396,13 +312,13 @@ describe('local AE titles (/api/v1/local-ae-titles)', () => {
     expect(entries.filter((entry) => entry.action === 'local-ae-title.created').length).toBeGreaterThan(5);
     expect(entries.filter((entry) => entry.action === 'local-ae-title.deleted').length).toBeGreaterThan(5);
     for (const entry of entries) {
-      expect(entry.actor).toBe(ACTOR);
+      expect(entry.actor).toBe(service.actor);
       expect(JSON.stringify(entry)).not.toContain(API_KEY);
     }
   });
 
   it('documents every operation, field and error in OpenAPI', async () => {
-    const document = (await (await fetch(`${baseUrl}/api/docs-json`)).json()) as {
+    const document = (await (await fetch(`${service.baseUrl}/api/docs-json`)).json()) as {
       paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown }>>;
       components: { schemas: Record<string, { properties: Record<string, unknown>; required?: string[] }> };
     };

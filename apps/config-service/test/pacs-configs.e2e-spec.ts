@@ -1,22 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import type { INestApplication } from '@nestjs/common';
-import { connect, type ChannelModel } from 'amqplib';
-import { Client } from 'pg';
-import { Exchanges } from '@pacslink/contracts';
-import { runService } from '@pacslink/platform';
-import {
-  baseUrlOf,
-  createTestDatabase,
-  createTestVhost,
-  waitUntilReady,
-  type TestDatabase,
-  type TestVhost,
-} from '@pacslink/testing';
-import { AppModule } from '../src/app.module';
-import { CONFIG_SCHEMA, CONFIG_SERVICE, loadConfigServiceEnv } from '../src/config';
-import { configureHttp } from '../src/http/configure-http';
-
-const API_KEY = `test-key-${randomBytes(8).toString('hex')}`;
+import type { Client } from 'pg';
+import { waitUntilReady } from '@pacslink/testing';
+import { startConfigService, type RunningConfigService } from './config-service.harness';
 
 type Json = Record<string, unknown>;
 interface Answer {
@@ -30,64 +14,26 @@ interface Event {
 }
 
 describe('PACS configurations (REST API, Postgres, events)', () => {
-  let database: TestDatabase;
-  let vhost: TestVhost;
-  let app: INestApplication;
+  let service: RunningConfigService;
   let baseUrl: string;
-  let broker: ChannelModel;
   let sql: Client;
   const events: Event[] = [];
 
   beforeAll(async () => {
-    [database, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
-    const env = loadConfigServiceEnv({
-      DATABASE_URL: database.url,
-      AMQP_URL: vhost.url,
-      LOG_LEVEL: 'silent',
-      SECRETS_KEY: randomBytes(32).toString('base64'),
-      API_KEYS: API_KEY,
-    });
-    app = await runService(AppModule.forRoot(env), {
-      service: CONFIG_SERVICE,
-      port: 0,
-      configure: (nest) => configureHttp(nest, env.JSON_BODY_LIMIT),
-    });
-    baseUrl = baseUrlOf(app);
+    service = await startConfigService();
+    baseUrl = service.baseUrl;
     expect((await waitUntilReady(baseUrl)).status).toBe(200);
 
     // A subscriber of our own, as the contract describes: a queue bound to pacslink.events.
-    broker = await connect(vhost.url);
-    const channel = await broker.createChannel();
-    await channel.assertExchange(Exchanges.Events, 'topic', { durable: true });
-    const { queue } = await channel.assertQueue('', { exclusive: true });
-    await channel.bindQueue(queue, Exchanges.Events, 'pacs-config.*');
-    await channel.consume(
-      queue,
-      (message) => message && events.push(JSON.parse(message.content.toString('utf8')) as Event),
-      { noAck: true },
-    );
+    await service.subscribe('pacs-config.*', (body) => events.push(JSON.parse(body) as Event));
 
-    sql = new Client({ connectionString: database.url, options: `-c search_path=${CONFIG_SCHEMA}` });
-    await sql.connect();
+    sql = await service.connectSql();
   });
 
-  afterAll(async () => {
-    await sql?.end();
-    await broker?.close();
-    await app?.close();
-    await Promise.all([database?.drop(), vhost?.drop()]);
-  });
+  afterAll(() => service?.stop());
 
   async function call(method: string, path: string, body?: unknown, headers: Json = {}): Promise<Answer> {
-    const response = await fetch(`${baseUrl}/api/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${API_KEY}`,
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(headers as Record<string, string>),
-      },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
+    const response = await service.call(method, path, body, undefined, headers as Record<string, string>);
     const text = await response.text();
     return {
       status: response.status,
@@ -730,7 +676,7 @@ describe('PACS configurations (REST API, Postgres, events)', () => {
       expect(mine[2].change).toMatchObject({ before: { id } });
       const text = JSON.stringify(audit.body);
       expect(text).not.toContain('audit-pass');
-      expect(text).not.toContain(API_KEY);
+      expect(text).not.toContain(service.apiKey);
     });
   });
 

@@ -1,24 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import type { INestApplication } from '@nestjs/common';
-import { connect, type ChannelModel } from 'amqplib';
-import { Client } from 'pg';
-import { Exchanges } from '@pacslink/contracts';
-import { runService } from '@pacslink/platform';
-import {
-  baseUrlOf,
-  createTestDatabase,
-  createTestVhost,
-  waitUntilReady,
-  type TestDatabase,
-  type TestVhost,
-} from '@pacslink/testing';
-import { AppModule } from '../src/app.module';
-import { CONFIG_SCHEMA, CONFIG_SERVICE, loadConfigServiceEnv } from '../src/config';
-import { configureHttp } from '../src/http/configure-http';
+import type { Client } from 'pg';
+import { waitUntilReady } from '@pacslink/testing';
+import { CONFIG_SERVICE } from '../src/config';
 import { SecretCipher, SecretDecryptionError } from '../src/secrets/secret-cipher';
-
-const API_KEY = `test-key-${randomBytes(8).toString('hex')}`;
+import { startConfigService, type RunningConfigService } from './config-service.harness';
 
 type Json = Record<string, unknown>;
 interface Answer {
@@ -50,11 +36,7 @@ function leaksIn(text: string): string[] {
 }
 
 describe('PACS configuration secrets: write-only, encrypted at rest, never answered, logged or published', () => {
-  let database: TestDatabase;
-  let vhost: TestVhost;
-  let app: INestApplication;
-  let baseUrl: string;
-  let broker: ChannelModel;
+  let service: RunningConfigService;
   let sql: Client;
   const answers: string[] = [];
   const published: string[] = [];
@@ -119,54 +101,26 @@ describe('PACS configuration secrets: write-only, encrypted at rest, never answe
   }
 
   beforeAll(async () => {
-    [database, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
-    captureLogs();
-    const env = loadConfigServiceEnv({
-      DATABASE_URL: database.url,
-      AMQP_URL: vhost.url,
+    service = await startConfigService({
       // The most talkative level: whatever is logged at any level must be free of secrets.
-      LOG_LEVEL: 'trace',
-      SECRETS_KEY: randomBytes(32).toString('base64'),
-      API_KEYS: API_KEY,
+      env: { LOG_LEVEL: 'trace' },
+      // Before boot, as pino chooses where it writes when the service starts.
+      beforeBoot: captureLogs,
     });
-    app = await runService(AppModule.forRoot(env), {
-      service: CONFIG_SERVICE,
-      port: 0,
-      configure: (nest) => configureHttp(nest, env.JSON_BODY_LIMIT),
-    });
-    baseUrl = baseUrlOf(app);
-    expect((await waitUntilReady(baseUrl)).status).toBe(200);
+    expect((await waitUntilReady(service.baseUrl)).status).toBe(200);
 
-    broker = await connect(vhost.url);
-    const channel = await broker.createChannel();
-    await channel.assertExchange(Exchanges.Events, 'topic', { durable: true });
-    const { queue } = await channel.assertQueue('', { exclusive: true });
-    await channel.bindQueue(queue, Exchanges.Events, '#');
-    await channel.consume(queue, (message) => message && published.push(message.content.toString('utf8')), {
-      noAck: true,
-    });
+    await service.subscribe('#', (body) => published.push(body));
 
-    sql = new Client({ connectionString: database.url, options: `-c search_path=${CONFIG_SCHEMA}` });
-    await sql.connect();
+    sql = await service.connectSql();
   });
 
   afterAll(async () => {
-    await sql?.end();
-    await broker?.close();
-    await app?.close();
+    await service?.stop();
     jest.restoreAllMocks();
-    await Promise.all([database?.drop(), vhost?.drop()]);
   });
 
   async function call(method: string, path: string, body?: unknown): Promise<Answer> {
-    const response = await fetch(`${baseUrl}/api/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${API_KEY}`,
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    const response = await service.call(method, path, body);
     const text = await response.text();
     answers.push(`${method} ${path} ${response.status} ${[...response.headers].join(' ')} ${text}`);
     return { status: response.status, body: text ? (JSON.parse(text) as Json) : {} };
@@ -199,7 +153,7 @@ describe('PACS configuration secrets: write-only, encrypted at rest, never answe
   }
 
   const decrypt = (stored: string | null, rowId: string, field: string) =>
-    app.get(SecretCipher).decrypt(stored ?? '', { table: 'pacs_config', rowId, field });
+    service.app.get(SecretCipher).decrypt(stored ?? '', { table: 'pacs_config', rowId, field });
 
   it('creates, rotates, keeps, switches and clears secrets through the API', async () => {
     const created = async (body: Json): Promise<Json> => {
@@ -380,6 +334,6 @@ describe('PACS configuration secrets: write-only, encrypted at rest, never answe
     expect(requestLines.length).toBeGreaterThan(20);
     expect(logged.join('\n')).toContain('"statusCode":409');
     expect(logged.flatMap(leaksIn)).toEqual([]);
-    expect(logged.join('\n')).not.toContain(API_KEY);
+    expect(logged.join('\n')).not.toContain(service.apiKey);
   });
 });

@@ -1,59 +1,37 @@
 import { Client } from 'pg';
-import type { INestApplication } from '@nestjs/common';
-import { loadEnv, runService } from '@pacslink/platform';
-import {
-  TcpProxy,
-  amqpUrlFor,
-  baseUrlOf,
-  waitUntilReady,
-  createTestVhost,
-  dropDatabase,
-  testDatabasePrefix,
-  uniqueSuffix,
-  type TestVhost,
-} from '@pacslink/testing';
-import { AppModule } from '../src/app.module';
-import { CONFIG_SERVICE, ConfigServiceEnv } from '../src/config';
-import { configureHttp } from '../src/http/configure-http';
+import { TcpProxy, amqpUrlFor, waitUntilReady } from '@pacslink/testing';
+import { startConfigService, type RunningConfigService } from './config-service.harness';
 
 describe('config-service boots against real Postgres and RabbitMQ', () => {
-  const database = `${testDatabasePrefix()}_${uniqueSuffix()}`;
-  let vhost: TestVhost;
+  let service: RunningConfigService;
   let proxy: TcpProxy;
-  let app: INestApplication;
   let baseUrl: string;
-  let databaseUrl: string;
 
   beforeAll(async () => {
-    vhost = await createTestVhost();
-    const broker = new URL(vhost.url);
-    proxy = await new TcpProxy(broker.hostname, Number(broker.port || 5672)).start();
-    const proxied = new URL(vhost.url);
-    proxied.port = String(proxy.port);
-    const url = new URL(process.env.DATABASE_URL as string);
-    url.pathname = `/${database}`;
-    databaseUrl = url.toString();
-    const env = loadEnv(ConfigServiceEnv, {
-      DATABASE_URL: databaseUrl,
-      AMQP_URL: amqpUrlFor(proxied.toString(), vhost.name),
-      LOG_LEVEL: 'silent',
+    service = await startConfigService({
+      // A database that does not exist yet: the service creates and migrates it.
+      database: 'fresh',
+      apiKeys: null,
+      env: { SECRETS_KEY: undefined },
+      // RabbitMQ behind a proxy of the test's own, to cut the network to it.
+      beforeBoot: async ({ vhost }) => {
+        const broker = new URL(vhost.url);
+        proxy = await new TcpProxy(broker.hostname, Number(broker.port || 5672)).start();
+        const proxied = new URL(vhost.url);
+        proxied.port = String(proxy.port);
+        return { AMQP_URL: amqpUrlFor(proxied.toString(), vhost.name) };
+      },
     });
-    app = await runService(AppModule.forRoot(env), {
-      service: CONFIG_SERVICE,
-      port: 0,
-      configure: configureHttp,
-    });
-    baseUrl = baseUrlOf(app);
+    baseUrl = service.baseUrl;
   });
 
   afterAll(async () => {
-    await app?.close();
-    await proxy.close();
-    await Promise.all([dropDatabase(database), vhost.drop()]);
+    await service?.stop();
+    await proxy?.close();
   });
 
   it('created its database, which did not exist, and migrated its schema', async () => {
-    const client = new Client({ connectionString: databaseUrl });
+    const client = new Client({ connectionString: service.database.url });
     await client.connect();
     try {
       const tables = await client.query<{ table_name: string }>(

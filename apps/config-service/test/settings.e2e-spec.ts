@@ -1,82 +1,20 @@
-import { createHash, randomBytes } from 'node:crypto';
-import type { INestApplication } from '@nestjs/common';
-import { loadEnv, runService } from '@pacslink/platform';
 import {
-  baseUrlOf,
-  createTestDatabase,
-  createTestVhost,
-  type TestDatabase,
-  type TestVhost,
-} from '@pacslink/testing';
-import { AppModule } from '../src/app.module';
-import { CONFIG_SERVICE, ConfigServiceEnv } from '../src/config';
-import { configureHttp } from '../src/http/configure-http';
-
-const API_KEY = `settings-test-${randomBytes(12).toString('hex')}`;
-/** The audit names an API key by the first 12 hex digits of its SHA-256, never by the key. */
-const ACTOR = `key:${createHash('sha256').update(API_KEY).digest('hex').slice(0, 12)}`;
-// Typed as unknown: jest's asymmetric matchers are `any`, which the lint rules keep out of objects.
-const A_STRING: unknown = expect.any(String);
-
-interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  errors?: { field: string; message: string }[];
-}
-
-interface AuditItem {
-  actor: string;
-  action: string;
-  entityType: string;
-  entityId: string | null;
-  change: Record<string, unknown>;
-}
+  expectFieldError,
+  expectProblem,
+  startConfigService,
+  type RunningConfigService,
+} from './config-service.harness';
 
 describe('settings (GET/PUT /api/v1/settings)', () => {
-  let database: TestDatabase;
-  let vhost: TestVhost;
-  let app: INestApplication;
-  let baseUrl: string;
+  let service: RunningConfigService;
 
   beforeAll(async () => {
-    [database, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
-    const env = loadEnv(ConfigServiceEnv, {
-      DATABASE_URL: database.url,
-      AMQP_URL: vhost.url,
-      LOG_LEVEL: 'silent',
-      SECRETS_KEY: randomBytes(32).toString('base64'),
-      API_KEYS: API_KEY,
-    });
-    app = await runService(AppModule.forRoot(env), {
-      service: CONFIG_SERVICE,
-      port: 0,
-      configure: configureHttp,
-    });
-    baseUrl = baseUrlOf(app);
+    service = await startConfigService();
   });
 
-  afterAll(async () => {
-    await app?.close();
-    await Promise.all([database?.drop(), vhost?.drop()]);
-  });
+  afterAll(() => service?.stop());
 
-  function call(
-    method: string,
-    path: string,
-    body?: unknown,
-    key: string | null = API_KEY,
-  ): Promise<Response> {
-    const headers: Record<string, string> = {};
-    if (key !== null) headers.authorization = `Bearer ${key}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    return fetch(`${baseUrl}/api/v1${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  }
+  const call: RunningConfigService['call'] = (...args) => service.call(...args);
 
   const putSettings = (body: unknown) => call('PUT', '/settings', body);
 
@@ -87,34 +25,7 @@ describe('settings (GET/PUT /api/v1/settings)', () => {
     return response.json();
   }
 
-  async function expectProblem(response: Response, status: number): Promise<Problem> {
-    expect(response.status).toBe(status);
-    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    const problem = (await response.json()) as Problem;
-    expect(problem).toMatchObject({
-      type: A_STRING,
-      title: A_STRING,
-      status,
-      detail: A_STRING,
-    });
-    return problem;
-  }
-
-  /** A 400 whose `errors` list names `field` (and only known fields). */
-  async function expectFieldError(response: Response, field: string): Promise<Problem> {
-    const problem = await expectProblem(response, 400);
-    expect(problem.type).toBe('https://pacslink.dev/problems/validation');
-    expect(problem.errors).toEqual(
-      expect.arrayContaining([{ field, message: expect.stringContaining(field) as unknown }]),
-    );
-    return problem;
-  }
-
-  async function auditEntries(): Promise<AuditItem[]> {
-    const response = await call('GET', '/audit?limit=500');
-    expect(response.status).toBe(200);
-    return ((await response.json()) as { items: AuditItem[] }).items;
-  }
+  const auditEntries = () => service.auditEntries();
 
   async function createLocalAeTitle(aeTitle: string): Promise<void> {
     expect((await call('POST', '/local-ae-titles', { aeTitle })).status).toBe(201);
@@ -144,7 +55,7 @@ describe('settings (GET/PUT /api/v1/settings)', () => {
 
     const [latest] = await auditEntries();
     expect(latest).toMatchObject({
-      actor: ACTOR,
+      actor: service.actor,
       action: 'settings.updated',
       entityType: 'settings',
       change: {
@@ -293,8 +204,8 @@ describe('settings (GET/PUT /api/v1/settings)', () => {
     });
 
     it('answers 401 to a header that is not "Bearer <key>"', async () => {
-      const response = await fetch(`${baseUrl}/api/v1/settings`, {
-        headers: { authorization: `Basic ${Buffer.from(`x:${API_KEY}`).toString('base64')}` },
+      const response = await fetch(`${service.baseUrl}/api/v1/settings`, {
+        headers: { authorization: `Basic ${Buffer.from(`x:${service.apiKey}`).toString('base64')}` },
       });
       await expectProblem(response, 401);
     });
@@ -304,13 +215,13 @@ describe('settings (GET/PUT /api/v1/settings)', () => {
     const entries = (await auditEntries()).filter((entry) => entry.action === 'settings.updated');
     expect(entries.length).toBeGreaterThanOrEqual(3);
     for (const entry of entries) {
-      expect(entry.actor).toBe(ACTOR);
-      expect(JSON.stringify(entry)).not.toContain(API_KEY);
+      expect(entry.actor).toBe(service.actor);
+      expect(JSON.stringify(entry)).not.toContain(service.apiKey);
     }
   });
 
   it('documents GET and PUT /settings, every field and every error, in OpenAPI', async () => {
-    const document = (await (await fetch(`${baseUrl}/api/docs-json`)).json()) as {
+    const document = (await (await fetch(`${service.baseUrl}/api/docs-json`)).json()) as {
       paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown }>>;
       components: { schemas: Record<string, { properties: Record<string, unknown>; required?: string[] }> };
     };
