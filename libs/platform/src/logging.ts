@@ -6,16 +6,14 @@ import type { ServiceEnv } from './service-env';
  * Structured logs (pino): one JSON object per line, with the service's name. Credentials never
  * reach a log line: authorisation headers and every secret-bearing field are censored by path.
  */
+const SECRET_KEYS = ['password', 'token', 'clientSecret', 'accessToken', 'authorization'];
+
+/** pino has no recursive wildcard: secret keys are censored up to four levels deep. */
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-api-key"]',
-  '*.password',
-  '*.token',
-  '*.clientSecret',
-  '*.*.password',
-  '*.*.token',
-  '*.*.clientSecret',
+  ...SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]),
 ];
 
 export function loggerParams(service: string, env: ServiceEnv): Params {
