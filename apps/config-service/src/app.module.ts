@@ -4,11 +4,12 @@ import { serviceDatabaseModule } from '@pacslink/persistence';
 import { PlatformModule } from '@pacslink/platform';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { ConnectionTestModule } from './connection-test/connection-test.module';
 import { CONFIG_SCHEMA, CONFIG_SERVICE, type ConfigServiceEnv } from './config';
 import { LocalAeTitlesModule } from './local-ae-titles/local-ae-titles.module';
 import { configServiceMigrations } from './migrations';
 import { PacsConfigsModule } from './pacs-configs/pacs-configs.module';
-import { SecretsModule } from './secrets/secrets.module';
+import { SecretsModule } from '@pacslink/secrets';
 import { SettingsModule } from './settings/settings.module';
 
 @Module({})
@@ -32,6 +33,7 @@ export class AppModule {
         SettingsModule,
         LocalAeTitlesModule,
         PacsConfigsModule,
+        ConnectionTestModule,
       ],
     };
   }

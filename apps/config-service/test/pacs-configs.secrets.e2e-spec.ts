@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import type { Client } from 'pg';
 import { waitUntilReady } from '@pacslink/testing';
 import { CONFIG_SERVICE } from '../src/config';
-import { SecretCipher, SecretDecryptionError } from '../src/secrets/secret-cipher';
+import { SecretCipher, SecretDecryptionError } from '@pacslink/secrets';
 import { startConfigService, type RunningConfigService } from './config-service.harness';
 
 type Json = Record<string, unknown>;

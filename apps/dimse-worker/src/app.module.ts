@@ -2,6 +2,8 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ConsumerQueues } from '@pacslink/contracts';
 import { MessagingModule } from '@pacslink/messaging';
 import { PlatformModule } from '@pacslink/platform';
+import { SecretsModule } from '@pacslink/secrets';
+import { ConnectionTestModule } from './connection-test/connection-test.module';
 import { DIMSE_WORKER, type DimseWorkerEnv } from './config';
 
 @Module({})
@@ -16,6 +18,8 @@ export class AppModule {
           connectionName: DIMSE_WORKER,
           consumerQueues: [ConsumerQueues.DimseWorkerCommands],
         }),
+        SecretsModule.forRoot(env.SECRETS_KEY),
+        ConnectionTestModule,
       ],
     };
   }

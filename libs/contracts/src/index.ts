@@ -3,10 +3,12 @@ export * from './message-contract';
 export * from './events/transfer.events';
 export * from './events/pacs-config.events';
 export * from './events/worklist.events';
+export * from './requests/connection-test.requests';
 
 import { PacsConfigEvents } from './events/pacs-config.events';
 import { TransferEvents } from './events/transfer.events';
 import { WorklistTaskEvents } from './events/worklist.events';
+import { ConnectionTestRequests } from './requests/connection-test.requests';
 import type { MessageContract } from './message-contract';
 
 /** Every contract of the product; a consumer refuses to start if one routed to it has no handler. */
@@ -14,4 +16,5 @@ export const allContracts: readonly MessageContract<object>[] = [
   ...Object.values(TransferEvents),
   ...Object.values(WorklistTaskEvents),
   ...Object.values(PacsConfigEvents),
+  ...Object.values(ConnectionTestRequests),
 ];

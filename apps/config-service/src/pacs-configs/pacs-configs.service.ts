@@ -6,7 +6,7 @@ import { Outbox, OutboxRelay } from '@pacslink/messaging';
 import { AuditLog } from '../audit/audit-log';
 import type { Actor } from '../auth/api-keys';
 import type { Page } from '../http/dto/page.dto';
-import { SecretCipher } from '../secrets/secret-cipher';
+import { SecretCipher } from '@pacslink/secrets';
 import type { CreatePacsConfigDto } from './dto/create-pacs-config.dto';
 import type { Capability, ListPacsConfigsQuery } from './dto/list-pacs-configs.query';
 import type { PacsConfigResponse } from './dto/pacs-config.response';
@@ -84,6 +84,22 @@ export class PacsConfigsService {
     const row = await this.dataSource.getRepository(PacsConfig).findOneBy({ id });
     if (!row) throw notFound(id);
     return tagged(row);
+  }
+
+  /** The stored row, secrets still sealed (for the connection test, which sends them sealed). */
+  async stored(id: string): Promise<PacsConfig> {
+    const row = await this.dataSource.getRepository(PacsConfig).findOneBy({ id });
+    if (!row) throw notFound(id);
+    return row;
+  }
+
+  /**
+   * A configuration that is not saved and never will be (a connection test of unsaved input): its
+   * secret is sealed to a fresh random id, which travels with it so the worker can unseal it.
+   */
+  unsaved(dto: CreatePacsConfigDto): PacsConfig {
+    const id = randomUUID();
+    return newPacsConfig(id, dto, new Date(), this.sealer(id));
   }
 
   /** The type a configuration was created with (which never changes): it selects the PATCH rules. */

@@ -1,0 +1,130 @@
+import { Injectable } from '@nestjs/common';
+import {
+  ConnectionTestRequests,
+  type ConnectionTestResult,
+  type DicomwebConnectionTestData,
+  type DimseConnectionTestData,
+  type MessageContract,
+} from '@pacslink/contracts';
+import { RpcClient, RpcRemoteError, RpcTimeoutError } from '@pacslink/messaging';
+import { LocalAeTitlesService } from '../local-ae-titles/local-ae-titles.service';
+import type { CreatePacsConfigDto } from '../pacs-configs/dto/create-pacs-config.dto';
+import type { PacsConfig } from '../pacs-configs/pacs-config.entity';
+import { PacsConfigsService } from '../pacs-configs/pacs-configs.service';
+import { SettingsService } from '../settings/settings.service';
+import { ConnectionTestError, ConnectionTestErrorCode } from './connection-test.errors';
+
+/** How much longer than the configuration's own timeout we wait for the worker's answer. */
+export const RPC_MARGIN_MS = 5_000;
+
+/** How many local AE titles a message lists before it says "and N more". */
+const LISTED = 20;
+
+const DIMSE_WORKER = 'dimse-worker';
+const DICOMWEB_WORKER = 'dicomweb-worker';
+
+function present<T>(value: T | null, column: string): T {
+  // The table's CHECK constraints guarantee these for the row's type.
+  if (value === null) throw new Error(`pacs_config.${column} is NULL on a row whose type requires it`);
+  return value;
+}
+
+/**
+ * Connection tests: asks the worker of the configuration's type over RPC and waits at most the
+ * configuration's timeoutMs + 5 s. The secret goes sealed (SecretCipher) and is unsealed by the
+ * worker just before use; nothing here logs or returns it. A test changes nothing: no audit entry.
+ */
+@Injectable()
+export class ConnectionTestService {
+  constructor(
+    private readonly pacsConfigs: PacsConfigsService,
+    private readonly localAeTitles: LocalAeTitlesService,
+    private readonly settings: SettingsService,
+    private readonly rpc: RpcClient,
+  ) {}
+
+  async testSaved(id: string, callingAeTitle?: string): Promise<ConnectionTestResult> {
+    return this.test(await this.pacsConfigs.stored(id), callingAeTitle);
+  }
+
+  async testUnsaved(config: CreatePacsConfigDto, callingAeTitle?: string): Promise<ConnectionTestResult> {
+    return this.test(this.pacsConfigs.unsaved(config), callingAeTitle);
+  }
+
+  private async test(row: PacsConfig, callingAeTitle: string | undefined): Promise<ConnectionTestResult> {
+    switch (row.type) {
+      case 'dimse': {
+        const data: DimseConnectionTestData = {
+          host: present(row.host, 'host'),
+          port: present(row.port, 'port'),
+          calledAeTitle: row.aeTitle,
+          callingAeTitle: await this.callingAeTitle(callingAeTitle),
+          timeoutMs: row.timeoutMs,
+        };
+        return this.ask(DIMSE_WORKER, ConnectionTestRequests.Dimse, data, row.timeoutMs);
+      }
+      case 'dicomweb': {
+        const data: DicomwebConnectionTestData = {
+          url: present(row.url, 'url'),
+          pacsAeTitle: row.aeTitle,
+          ...(row.sourceAeTitle !== null ? { sourceAeTitle: row.sourceAeTitle } : {}),
+          auth: {
+            method: present(row.authMethod, 'auth_method'),
+            ...(row.authUsername !== null ? { username: row.authUsername } : {}),
+            ...(row.authTokenUrl !== null ? { tokenUrl: row.authTokenUrl } : {}),
+            ...(row.authClientId !== null ? { clientId: row.authClientId } : {}),
+            ...(row.authScope !== null ? { scope: row.authScope } : {}),
+            // The ciphertext as stored, bound to (pacs_config, row id, field): never the plaintext.
+            ...(row.authSecret !== null ? { sealedSecret: row.authSecret } : {}),
+            secretContextId: row.id,
+          },
+          timeoutMs: row.timeoutMs,
+        };
+        return this.ask(DICOMWEB_WORKER, ConnectionTestRequests.Dicomweb, data, row.timeoutMs);
+      }
+    }
+  }
+
+  /** The given calling AE title as the local AE titles spell it, or the default one. */
+  private async callingAeTitle(given: string | undefined): Promise<string> {
+    if (given === undefined) return (await this.settings.current()).defaultCallingAeTitle;
+    const found = await this.localAeTitles.find(given);
+    if (found) return found.aeTitle;
+    const known = await this.localAeTitles.allTitles();
+    const listed = known.slice(0, LISTED).map((title) => `"${title}"`);
+    if (known.length > LISTED) listed.push(`and ${known.length - LISTED} more`);
+    throw new ConnectionTestError(
+      ConnectionTestErrorCode.CallingAeTitleNotLocal,
+      known.length === 0
+        ? `callingAeTitle "${given}" is not a local AE title, and there are none: create one with POST /api/v1/local-ae-titles first`
+        : `callingAeTitle "${given}" is not a local AE title (the local AE titles are ${listed.join(', ')}); add it with POST /api/v1/local-ae-titles or choose one of those`,
+      'callingAeTitle',
+    );
+  }
+
+  private async ask<T extends object>(
+    worker: string,
+    contract: MessageContract<T>,
+    data: T,
+    timeoutMs: number,
+  ): Promise<ConnectionTestResult> {
+    const bound = timeoutMs + RPC_MARGIN_MS;
+    try {
+      return await this.rpc.request<T, ConnectionTestResult>(contract, data, bound);
+    } catch (error) {
+      if (error instanceof RpcTimeoutError) {
+        throw new ConnectionTestError(
+          ConnectionTestErrorCode.WorkerUnavailable,
+          `no ${worker} answered within ${bound} ms — is it running?`,
+        );
+      }
+      if (error instanceof RpcRemoteError) {
+        throw new ConnectionTestError(
+          ConnectionTestErrorCode.WorkerFailed,
+          `${worker} could not run the test: ${error.message}`,
+        );
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,362 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { INestApplication } from '@nestjs/common';
+import { connect, type ChannelModel } from 'amqplib';
+import { Exchanges } from '@pacslink/contracts';
+import { loadEnv, runService } from '@pacslink/platform';
+import { baseUrlOf, startPeers, waitUntilReady, type PeerEndpoints } from '@pacslink/testing';
+/* eslint-disable @nx/enforce-module-boundaries --
+ * An end-to-end test of three services in one process: it boots the workers through their own
+ * AppModule, as their main.ts does. Runtime code never imports another app. */
+import { AppModule as DicomwebWorkerModule } from '../../dicomweb-worker/src/app.module';
+import { DICOMWEB_WORKER, DicomwebWorkerEnv } from '../../dicomweb-worker/src/config';
+import { AppModule as DimseWorkerModule } from '../../dimse-worker/src/app.module';
+import { DIMSE_WORKER, DimseWorkerEnv } from '../../dimse-worker/src/config';
+/* eslint-enable @nx/enforce-module-boundaries */
+import {
+  expectFieldError,
+  expectProblem,
+  startConfigService,
+  type RunningConfigService,
+} from './config-service.harness';
+
+// The contract's "Connection test" through the running services: config-service asks the
+// dicomweb-worker and the dimse-worker over RabbitMQ (request/reply), which test real peers.
+jest.setTimeout(120_000);
+
+interface TestAnswer {
+  ok: boolean;
+  message: string;
+  detail?: string;
+  elapsedMs: number;
+}
+
+const LOCAL_DW_SOURCE = 'VIEWER1';
+const LOCAL_DW_PACS = 'LOCALDW';
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return (server.address() as AddressInfo).port;
+}
+
+/** A port on 127.0.0.1 where nothing listens (bound once, then released). */
+async function refusedPort(): Promise<number> {
+  const probe = createServer();
+  const port = await listen(probe);
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+async function answerOf(response: Response): Promise<TestAnswer> {
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as TestAnswer;
+  expect(typeof body.elapsedMs).toBe('number');
+  return body;
+}
+
+describe('connection test through config-service, dicomweb-worker and dimse-worker', () => {
+  const secretsKey = randomBytes(32).toString('base64');
+  let peers: PeerEndpoints;
+  let service: RunningConfigService;
+  const workers: INestApplication[] = [];
+  let broker: ChannelModel;
+  const commandBodies: string[] = [];
+  let local: Server;
+  let localUrl: string;
+  const localHeaders: IncomingHttpHeaders[] = [];
+
+  async function create(body: Record<string, unknown>): Promise<string> {
+    const response = await service.call('POST', '/pacs-configs', body);
+    expect(response.status).toBe(201);
+    return ((await response.json()) as { id: string }).id;
+  }
+
+  function orthancDicomweb(aeTitle: string, password: string): Record<string, unknown> {
+    return {
+      type: 'dicomweb',
+      aeTitle,
+      name: `Orthanc ${aeTitle}`,
+      url: peers.orthanc.dicomWebUrl,
+      auth: { method: 'basic', username: peers.orthanc.user, password },
+      timeoutMs: 10_000,
+    };
+  }
+
+  beforeAll(async () => {
+    peers = await startPeers();
+    service = await startConfigService({ env: { SECRETS_KEY: secretsKey } });
+    const workerEnv = { AMQP_URL: service.vhost.url, LOG_LEVEL: 'silent', SECRETS_KEY: secretsKey };
+    workers.push(
+      await runService(DicomwebWorkerModule.forRoot(loadEnv(DicomwebWorkerEnv, workerEnv)), {
+        service: DICOMWEB_WORKER,
+        port: 0,
+      }),
+      await runService(DimseWorkerModule.forRoot(loadEnv(DimseWorkerEnv, workerEnv)), {
+        service: DIMSE_WORKER,
+        port: 0,
+      }),
+    );
+    for (const worker of workers) expect((await waitUntilReady(baseUrlOf(worker))).status).toBe(200);
+
+    // Sees every DICOMweb request on the broker, bound before any request is sent.
+    broker = await connect(service.vhost.url);
+    const channel = await broker.createChannel();
+    const { queue } = await channel.assertQueue('', { exclusive: true });
+    await channel.bindQueue(queue, Exchanges.Commands, 'dicomweb.#');
+    await channel.consume(
+      queue,
+      (message) => message && commandBodies.push(message.content.toString('utf8')),
+      {
+        noAck: true,
+      },
+    );
+
+    // A DICOMweb server of our own: checks the Vidar headers, holds no studies.
+    local = createServer((request, response) => {
+      localHeaders.push(request.headers);
+      const headersOk =
+        request.headers.vidarsourceaet === LOCAL_DW_SOURCE && request.headers.vidarpacsaet === LOCAL_DW_PACS;
+      if (!headersOk || !request.url?.startsWith('/dicom-web/studies?')) {
+        response.writeHead(400, { 'content-type': 'text/plain' });
+        response.end('missing Vidar headers');
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'application/dicom+json' });
+      response.end('[]');
+    });
+    localUrl = `http://127.0.0.1:${await listen(local)}/dicom-web`;
+  });
+
+  afterAll(async () => {
+    await broker?.close();
+    if (local) await new Promise<void>((resolve) => local.close(() => resolve()));
+    for (const worker of workers) await worker.close();
+    await service?.stop();
+  });
+
+  describe('DICOMweb', () => {
+    it('a saved configuration for Orthanc with HTTP Basic: established, and no plaintext secret on the broker', async () => {
+      const id = await create(orthancDicomweb('ORTHANC_DW', peers.orthanc.password));
+      const answer = await answerOf(await service.call('POST', `/pacs-configs/${id}/test-connection`, {}));
+      expect(answer).toMatchObject({ ok: true, message: 'Connection established' });
+
+      const requests = commandBodies.filter((body) => body.includes(id));
+      expect(requests).toHaveLength(1);
+      expect(requests[0]).not.toContain(peers.orthanc.password);
+      const envelope = JSON.parse(requests[0]) as {
+        type: string;
+        data: { auth: { method: string; sealedSecret: string; secretContextId: string } };
+      };
+      expect(envelope.type).toBe('dicomweb.connection-test');
+      expect(envelope.data.auth).toMatchObject({ method: 'basic', secretContextId: id });
+      expect(envelope.data.auth.sealedSecret).toMatch(/^v1:/);
+    });
+
+    it('a wrong password: failed, and the detail says the authentication was rejected', async () => {
+      const wrong = `wrong-${randomBytes(6).toString('hex')}`;
+      const id = await create(orthancDicomweb('ORTHANC_DW_BAD', wrong));
+      const answer = await answerOf(await service.call('POST', `/pacs-configs/${id}/test-connection`));
+      expect(answer).toMatchObject({ ok: false, message: 'Connection failed' });
+      expect(answer.detail).toMatch(/authentication rejected \(HTTP 401\)/);
+      expect(answer.detail).not.toContain(wrong);
+      expect(commandBodies.join('\n')).not.toContain(wrong);
+    });
+
+    it('an unsaved configuration: established, its secret sealed to a fresh id on the broker', async () => {
+      const before = commandBodies.length;
+      const response = await service.call(
+        'POST',
+        '/pacs-configs/test-connection',
+        orthancDicomweb('ORTHANC_DW', peers.orthanc.password),
+      );
+      expect(await answerOf(response)).toMatchObject({ ok: true, message: 'Connection established' });
+      const sent = commandBodies.slice(before);
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).not.toContain(peers.orthanc.password);
+      expect(sent[0]).toMatch(/"sealedSecret":"v1:/);
+      // Nothing was saved.
+      const list = (await (await service.call('GET', '/pacs-configs')).json()) as { total: number };
+      expect(list.total).toBe(2);
+    });
+
+    it('an unsaved configuration is validated as a create body', async () => {
+      const response = await service.call('POST', '/pacs-configs/test-connection', {
+        ...orthancDicomweb('ORTHANC_DW', 'x'),
+        url: 'ftp://example.org',
+        extra: true,
+      });
+      const problem = await expectProblem(response, 400);
+      expect(problem.errors?.map((error) => error.field)).toEqual(expect.arrayContaining(['url', 'extra']));
+    });
+
+    it('a server with the Vidar headers and no studies: established, saying it holds no studies', async () => {
+      const id = await create({
+        type: 'dicomweb',
+        aeTitle: LOCAL_DW_PACS,
+        name: 'local DICOMweb',
+        url: localUrl,
+        sourceAeTitle: LOCAL_DW_SOURCE,
+        timeoutMs: 5_000,
+      });
+      const answer = await answerOf(await service.call('POST', `/pacs-configs/${id}/test-connection`, {}));
+      expect(answer).toEqual({
+        ok: true,
+        message: 'Connection established',
+        detail: 'the server answered but holds no studies',
+        elapsedMs: expect.any(Number) as unknown,
+      });
+      expect(localHeaders.at(-1)).toMatchObject({
+        vidarsourceaet: LOCAL_DW_SOURCE,
+        vidarpacsaet: LOCAL_DW_PACS,
+        accept: 'application/dicom+json',
+      });
+    });
+  });
+
+  describe('DIMSE', () => {
+    it('C-ECHO to Orthanc from a local AE title (matched case-insensitively): established', async () => {
+      expect((await service.call('POST', '/local-ae-titles', { aeTitle: 'PL_ECHO' })).status).toBe(201);
+      const id = await create({
+        type: 'dimse',
+        aeTitle: peers.orthanc.aet,
+        name: 'Orthanc DIMSE',
+        host: peers.orthanc.host,
+        port: peers.orthanc.port,
+        timeoutMs: 5_000,
+      });
+      const answer = await answerOf(
+        await service.call('POST', `/pacs-configs/${id}/test-connection`, { callingAeTitle: 'pl_echo' }),
+      );
+      expect(answer).toMatchObject({ ok: true, message: 'Connection established' });
+    });
+
+    it('C-ECHO to storescp with the default calling AE title: established', async () => {
+      const id = await create({
+        type: 'dimse',
+        aeTitle: peers.storescp.aet,
+        name: 'storescp',
+        host: peers.storescp.host,
+        port: peers.storescp.port,
+        timeoutMs: 5_000,
+      });
+      const answer = await answerOf(await service.call('POST', `/pacs-configs/${id}/test-connection`));
+      expect(answer).toMatchObject({ ok: true, message: 'Connection established' });
+    });
+
+    it('an unsaved configuration at a refused port: failed, saying the connection was refused', async () => {
+      const port = await refusedPort();
+      const answer = await answerOf(
+        await service.call('POST', '/pacs-configs/test-connection', {
+          type: 'dimse',
+          aeTitle: 'NOBODY_HOME',
+          name: 'refused',
+          host: '127.0.0.1',
+          port,
+          timeoutMs: 3_000,
+          callingAeTitle: 'PACSLINK',
+        }),
+      );
+      expect(answer).toMatchObject({ ok: false, message: 'Connection failed' });
+      expect(answer.detail).toBe(`connection refused by 127.0.0.1:${port} — nothing listens there`);
+    });
+
+    it('a calling AE title that is not a local AE title: 400 naming callingAeTitle', async () => {
+      const id = await create({
+        type: 'dimse',
+        aeTitle: 'SOME_PACS',
+        name: 'some PACS',
+        host: '127.0.0.1',
+        port: 104,
+      });
+      const problem = await expectFieldError(
+        await service.call('POST', `/pacs-configs/${id}/test-connection`, { callingAeTitle: 'STRANGER' }),
+        'callingAeTitle',
+      );
+      expect(problem.detail).toContain('"PACSLINK"');
+      await expectFieldError(
+        await service.call('POST', '/pacs-configs/test-connection', {
+          type: 'dimse',
+          aeTitle: 'SOME_PACS',
+          name: 'some PACS',
+          host: '127.0.0.1',
+          port: 104,
+          callingAeTitle: 'STRANGER',
+        }),
+        'callingAeTitle',
+      );
+    });
+  });
+
+  it('an unknown id: 404; a malformed id or an unknown field: 400', async () => {
+    const unknown = await expectProblem(
+      await service.call('POST', '/pacs-configs/00000000-0000-4000-8000-000000000000/test-connection', {}),
+      404,
+    );
+    expect(unknown.detail).toContain('00000000-0000-4000-8000-000000000000');
+    await expectProblem(await service.call('POST', '/pacs-configs/not-a-uuid/test-connection', {}), 400);
+    const id = await create({ type: 'dimse', aeTitle: 'FIELDS', name: 'f', host: '127.0.0.1', port: 104 });
+    await expectFieldError(
+      await service.call('POST', `/pacs-configs/${id}/test-connection`, { bogus: 1 }),
+      'bogus',
+    );
+  });
+
+  it('is documented in OpenAPI', async () => {
+    const document = (await (await fetch(`${service.baseUrl}/api/docs-json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    for (const path of [
+      '/api/v1/pacs-configs/{id}/test-connection',
+      '/api/v1/pacs-configs/test-connection',
+    ]) {
+      expect(Object.keys(document.paths[path].post.responses)).toEqual(
+        expect.arrayContaining(['200', '400', '503']),
+      );
+    }
+  });
+});
+
+describe('connection test with no worker running', () => {
+  let service: RunningConfigService;
+
+  beforeAll(async () => {
+    service = await startConfigService();
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  it('answers 503 naming the worker, within the timeout bound', async () => {
+    const response = await service.call('POST', '/pacs-configs', {
+      type: 'dimse',
+      aeTitle: 'LONELY',
+      name: 'nobody tests me',
+      host: '127.0.0.1',
+      port: 104,
+      timeoutMs: 1_000,
+    });
+    const { id } = (await response.json()) as { id: string };
+    const started = Date.now();
+    const problem = await expectProblem(
+      await service.call('POST', `/pacs-configs/${id}/test-connection`, {}),
+      503,
+    );
+    const elapsed = Date.now() - started;
+    expect(problem.detail).toBe('no dimse-worker answered within 6000 ms — is it running?');
+    expect(elapsed).toBeGreaterThanOrEqual(5_900);
+    expect(elapsed).toBeLessThan(8_000);
+
+    const dicomweb = await service.call('POST', '/pacs-configs/test-connection', {
+      type: 'dicomweb',
+      aeTitle: 'LONELY_DW',
+      name: 'nobody tests me either',
+      url: 'http://127.0.0.1:9/dicom-web',
+      timeoutMs: 1_000,
+    });
+    expect((await expectProblem(dicomweb, 503)).detail).toBe(
+      'no dicomweb-worker answered within 6000 ms — is it running?',
+    );
+  });
+});
