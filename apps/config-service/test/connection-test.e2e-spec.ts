@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import {
+  createServer as createNetServer,
+  type AddressInfo,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { connect, type ChannelModel } from 'amqplib';
 import { Exchanges } from '@pacslink/contracts';
@@ -285,6 +290,141 @@ describe('connection test through config-service, dicomweb-worker and dimse-work
         }),
         'callingAeTitle',
       );
+    });
+  });
+
+  describe('each failure answers with its own reason, through the services', () => {
+    let odd: Server;
+    let oddUrl: string;
+    let silent: NetServer;
+    let silentPort: number;
+    const silentSockets: Socket[] = [];
+    let tokenRequests = 0;
+
+    beforeAll(async () => {
+      // Odd servers of the test's own: a login page, a REST API that is not DICOMweb, a failing
+      // server, an OAuth2 token endpoint and a PACS that wants its tokens.
+      odd = createServer((request, response) => {
+        const path = request.url ?? '';
+        if (path.startsWith('/login/studies')) {
+          response.writeHead(200, { 'content-type': 'text/html' });
+          response.end('<html><head><title>Sign in</title></head><body><form>password</form></body></html>');
+        } else if (path.startsWith('/rest/studies')) {
+          response.writeHead(200, { 'content-type': 'application/json' });
+          response.end('{"status":"ok"}');
+        } else if (path.startsWith('/broken/studies')) {
+          response.writeHead(500, { 'content-type': 'text/plain' });
+          response.end('database offline');
+        } else if (path === '/token' && request.method === 'POST') {
+          tokenRequests++;
+          const basic = Buffer.from('viewer:s3cret').toString('base64');
+          if (request.headers.authorization !== `Basic ${basic}`) {
+            response.writeHead(401, { 'content-type': 'application/json' });
+            response.end('{"error":"invalid_client"}');
+            return;
+          }
+          response.writeHead(200, { 'content-type': 'application/json' });
+          response.end('{"access_token":"issued-token","token_type":"Bearer","expires_in":3600}');
+        } else if (path.startsWith('/oauth/studies')) {
+          const ok = request.headers.authorization === 'Bearer issued-token';
+          response.writeHead(ok ? 200 : 401, { 'content-type': 'application/dicom+json' });
+          response.end(ok ? '[]' : '');
+        } else {
+          response.writeHead(404, { 'content-type': 'text/plain' });
+          response.end('not here');
+        }
+      });
+      oddUrl = `http://127.0.0.1:${await listen(odd)}`;
+      // Accepts connections and never says a word.
+      silent = createNetServer((socket) => silentSockets.push(socket));
+      silentPort = await new Promise<number>((resolve) =>
+        silent.listen(0, '127.0.0.1', () => resolve((silent.address() as AddressInfo).port)),
+      );
+    });
+
+    afterAll(async () => {
+      // Both keep connections open (keep-alive, a peer that never speaks): end them, then close.
+      odd.closeAllConnections();
+      for (const socket of silentSockets) socket.destroy();
+      await new Promise<void>((resolve) => odd.close(() => resolve()));
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    });
+
+    async function testUnsaved(config: Record<string, unknown>): Promise<TestAnswer> {
+      return answerOf(
+        await service.call('POST', '/pacs-configs/test-connection', {
+          aeTitle: 'ODD',
+          name: 'odd server',
+          timeoutMs: 1_500,
+          ...config,
+        }),
+      );
+    }
+
+    const dicomweb = (url: string, auth: Record<string, unknown> = { method: 'none' }) => ({
+      type: 'dicomweb',
+      url,
+      auth,
+    });
+
+    it.each([
+      ['an HTML login page', '/login', /^not a DICOMweb endpoint: the answer is text\/html/],
+      [
+        'a REST API that is not DICOMweb',
+        '/rest',
+        /^not a DICOMweb endpoint: the answer is JSON but not DICOM JSON/,
+      ],
+      ['a failing server', '/broken', /^the server failed \(HTTP 500/],
+      ['a wrong path', '/nothing-here', /^no DICOMweb service at .* \(HTTP 404\)/],
+    ])('DICOMweb, %s', async (_, path, detail) => {
+      const answer = await testUnsaved(dicomweb(`${oddUrl}${path}`));
+      expect(answer).toMatchObject({ ok: false, message: 'Connection failed' });
+      expect(answer.detail).toMatch(detail);
+    });
+
+    it('DICOMweb, a server that never answers: failed within the timeout', async () => {
+      const answer = await testUnsaved(dicomweb(`http://127.0.0.1:${silentPort}/dicom-web`));
+      expect(answer).toMatchObject({ ok: false, message: 'Connection failed' });
+      expect(answer.detail).toMatch(/no answer within 1500 ms \(response timeout\)/);
+      expect(answer.elapsedMs).toBeLessThan(1_500 + 2_000);
+    });
+
+    it('DICOMweb, a host that does not exist: failed, naming DNS', async () => {
+      const answer = await testUnsaved(dicomweb('http://nonexistent.invalid/dicom-web'));
+      expect(answer.detail).toMatch(/^host nonexistent\.invalid not found \(DNS/);
+    });
+
+    it('DICOMweb, OAuth2 client credentials: a token fetched and used; a rejected client named as such', async () => {
+      const oauth = (clientSecret: string) => ({
+        method: 'oauth2-client-credentials',
+        tokenUrl: `${oddUrl}/token`,
+        clientId: 'viewer',
+        clientSecret,
+      });
+      const good = await testUnsaved(dicomweb(`${oddUrl}/oauth`, oauth('s3cret')));
+      expect(good).toMatchObject({ ok: true, message: 'Connection established' });
+      expect(tokenRequests).toBeGreaterThan(0);
+      const bad = await testUnsaved(dicomweb(`${oddUrl}/oauth`, oauth('wrong')));
+      expect(bad).toMatchObject({ ok: false, message: 'Connection failed' });
+      expect(bad.detail).toMatch(/^token endpoint .* answered 401 invalid_client/);
+      expect(JSON.stringify(bad)).not.toContain('wrong');
+    });
+
+    it('DIMSE, a listener that never speaks: failed with the association timeout', async () => {
+      const answer = await testUnsaved({ type: 'dimse', host: '127.0.0.1', port: silentPort });
+      expect(answer).toMatchObject({ ok: false, message: 'Connection failed' });
+      expect(answer.detail).toMatch(/^no answer within 1500 ms/);
+    });
+
+    it('DIMSE, a host that does not exist: failed, naming DNS', async () => {
+      const answer = await testUnsaved({ type: 'dimse', host: 'nonexistent.invalid', port: 104 });
+      expect(answer.detail).toBe('host nonexistent.invalid not found (DNS)');
+    });
+
+    it("DIMSE, Orthanc's HTTP port: failed, saying it answered like an HTTP server", async () => {
+      const port = Number(new URL(peers.orthanc.httpUrl).port);
+      const answer = await testUnsaved({ type: 'dimse', host: '127.0.0.1', port });
+      expect(answer.detail).toMatch(/answered like an HTTP server, not a DICOM peer/);
     });
   });
 
