@@ -9,6 +9,7 @@ import { CONFIG_SCHEMA, CONFIG_SERVICE, type ConfigServiceEnv } from './config';
 import { LocalAeTitlesModule } from './local-ae-titles/local-ae-titles.module';
 import { configServiceMigrations } from './migrations';
 import { PacsConfigsModule } from './pacs-configs/pacs-configs.module';
+import { QueryModule } from './query/query.module';
 import { SecretsModule } from '@pacslink/secrets';
 import { SettingsModule } from './settings/settings.module';
 
@@ -34,6 +35,7 @@ export class AppModule {
         LocalAeTitlesModule,
         PacsConfigsModule,
         ConnectionTestModule,
+        QueryModule,
       ],
     };
   }

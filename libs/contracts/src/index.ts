@@ -4,11 +4,13 @@ export * from './events/transfer.events';
 export * from './events/pacs-config.events';
 export * from './events/worklist.events';
 export * from './requests/connection-test.requests';
+export * from './requests/query.requests';
 
 import { PacsConfigEvents } from './events/pacs-config.events';
 import { TransferEvents } from './events/transfer.events';
 import { WorklistTaskEvents } from './events/worklist.events';
 import { ConnectionTestRequests } from './requests/connection-test.requests';
+import { QueryRequests } from './requests/query.requests';
 import type { MessageContract } from './message-contract';
 
 /** Every contract of the product; a consumer refuses to start if one routed to it has no handler. */
@@ -17,4 +19,5 @@ export const allContracts: readonly MessageContract<object>[] = [
   ...Object.values(WorklistTaskEvents),
   ...Object.values(PacsConfigEvents),
   ...Object.values(ConnectionTestRequests),
+  ...Object.values(QueryRequests),
 ];

@@ -1,17 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import {
-  SecretFieldOfAuthMethod,
-  type ConnectionTestResult,
-  type DicomwebConnectionTestData,
-} from '@pacslink/contracts';
+import type { ConnectionTestResult, DicomwebConnectionTestData } from '@pacslink/contracts';
 import { testConnection, type DicomwebAuth } from '@pacslink/dicomweb';
 import { SecretCipher } from '@pacslink/secrets';
-
-/** Where config-service binds the sealed secrets it sends (the pacs_config row, or a fresh id). */
-const SECRET_TABLE = 'pacs_config';
-
-/** Why a request's auth cannot be used; thrown before anything goes on the network. */
-class UnusableAuthError extends Error {}
+import { unsealAuth } from '../credentials/sealed-auth';
 
 /** The contract's DICOMweb connection test: QIDO-RS `studies?limit=1`, the secret unsealed just before use. */
 @Injectable()
@@ -22,7 +13,7 @@ export class ConnectionTestService {
     const started = Date.now();
     let auth: DicomwebAuth;
     try {
-      auth = this.unseal(data.auth);
+      auth = unsealAuth(this.cipher, data.auth);
     } catch (error) {
       return {
         ok: false,
@@ -39,40 +30,5 @@ export class ConnectionTestService {
       sourceAeTitle: data.sourceAeTitle,
       timeoutMs: data.timeoutMs,
     });
-  }
-
-  private unseal(auth: DicomwebConnectionTestData['auth']): DicomwebAuth {
-    const field = SecretFieldOfAuthMethod[auth.method];
-    const secret = (): string => {
-      if (field === undefined) return '';
-      if (!auth.sealedSecret) throw new UnusableAuthError(`auth.${field} is missing`);
-      // SecretDecryptionError messages name the key id and context, never the secret.
-      return this.cipher.decrypt(auth.sealedSecret, {
-        table: SECRET_TABLE,
-        rowId: auth.secretContextId,
-        field,
-      });
-    };
-    const required = (name: 'username' | 'tokenUrl' | 'clientId'): string => {
-      const value = auth[name];
-      if (value === undefined) throw new UnusableAuthError(`auth.${name} is missing`);
-      return value;
-    };
-    switch (auth.method) {
-      case 'none':
-        return { method: 'none' };
-      case 'basic':
-        return { method: 'basic', username: required('username'), password: secret() };
-      case 'bearer':
-        return { method: 'bearer', token: secret() };
-      case 'oauth2-client-credentials':
-        return {
-          method: 'oauth2-client-credentials',
-          tokenUrl: required('tokenUrl'),
-          clientId: required('clientId'),
-          clientSecret: secret(),
-          ...(auth.scope !== undefined ? { scope: auth.scope } : {}),
-        };
-    }
   }
 }

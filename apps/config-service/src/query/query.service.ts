@@ -1,0 +1,158 @@
+import { Injectable } from '@nestjs/common';
+import {
+  QueryRequests,
+  type DicomwebQueryData,
+  type DimseQueryData,
+  type MessageContract,
+  type QueryResult,
+} from '@pacslink/contracts';
+import { QUERY_RETURN_KEYS, queryFilterProblem, type QueryFilterLevel } from '@pacslink/dicom';
+import { RpcClient, RpcRemoteError, RpcTimeoutError } from '@pacslink/messaging';
+import type { FieldError } from '../http/validation';
+import type { PacsConfig } from '../pacs-configs/pacs-config.entity';
+import { PacsConfigsService } from '../pacs-configs/pacs-configs.service';
+import { SettingsService } from '../settings/settings.service';
+import { DEFAULT_QUERY_LIMIT, type QueryRequest } from './dto/query.request';
+import { QueryError, QueryErrorCode } from './query.errors';
+
+/** How much longer than the configuration's own timeout we wait for the worker's answer. */
+export const QUERY_RPC_MARGIN_MS = 5_000;
+
+const DIMSE_WORKER = 'dimse-worker';
+const DICOMWEB_WORKER = 'dicomweb-worker';
+
+const DIMSE_LEVEL = { study: 'STUDY', series: 'SERIES', instance: 'IMAGE' } as const;
+const QIDO_LEVEL = { study: 'studies', series: 'series', instance: 'instances' } as const;
+
+function present<T>(value: T | null, column: string): T {
+  // The table's CHECK constraints guarantee these for the row's type.
+  if (value === null) throw new Error(`pacs_config.${column} is NULL on a row whose type requires it`);
+  return value;
+}
+
+/** The filters as matching keys, or a QueryError naming every bad `filters.<Keyword>`. */
+export function checkFilters(
+  level: QueryFilterLevel,
+  filters: Record<string, unknown>,
+): Record<string, string> {
+  const errors: FieldError[] = [];
+  const keys: Record<string, string> = {};
+  for (const [keyword, value] of Object.entries(filters)) {
+    const field = `filters.${keyword}`;
+    const problem = queryFilterProblem(level, keyword, value);
+    if (problem !== undefined) errors.push({ field, message: `${field}: ${problem}` });
+    else keys[keyword] = value as string;
+  }
+  if (errors.length > 0) {
+    throw new QueryError(
+      QueryErrorCode.InvalidFilters,
+      errors.map((error) => error.message).join('; '),
+      errors,
+    );
+  }
+  return keys;
+}
+
+/**
+ * PACS queries (contract "Query"): C-FIND through the dimse-worker or QIDO-RS through the
+ * dicomweb-worker, over RPC, waiting at most the configuration's timeoutMs + 5 s. Only for
+ * configurations that offer import, and only while transfers are on. A query changes nothing:
+ * no audit entry, no event.
+ */
+@Injectable()
+export class QueryService {
+  constructor(
+    private readonly pacsConfigs: PacsConfigsService,
+    private readonly settings: SettingsService,
+    private readonly rpc: RpcClient,
+  ) {}
+
+  async query(id: string, request: QueryRequest): Promise<QueryResult> {
+    const keys = checkFilters(request.level, request.filters ?? {});
+    const limit = request.limit ?? DEFAULT_QUERY_LIMIT;
+    const offset = request.offset ?? 0;
+    const row = await this.pacsConfigs.stored(id);
+    const offersImport = row.type === 'dimse' ? row.queryRetrieve === true : row.qidoRs === true;
+    if (!offersImport) {
+      throw new QueryError(
+        QueryErrorCode.NotImportable,
+        `PACS configuration ${id} ("${row.aeTitle}") does not offer import, so it cannot be queried: switch on ${row.type === 'dimse' ? 'queryRetrieve' : 'qidoRs'} with PATCH /api/v1/pacs-configs/${id}`,
+      );
+    }
+    const settings = await this.settings.current();
+    if (!settings.allowTransfer) {
+      throw new QueryError(
+        QueryErrorCode.TransfersOff,
+        'transfers are switched off (settings.allowTransfer is false), so no PACS is offered for import: switch them on with PUT /api/v1/settings',
+      );
+    }
+    const returnKeys = [...QUERY_RETURN_KEYS[request.level]];
+    switch (row.type) {
+      case 'dimse': {
+        const data: DimseQueryData = {
+          host: present(row.host, 'host'),
+          port: present(row.port, 'port'),
+          calledAeTitle: row.aeTitle,
+          callingAeTitle: row.queryAeTitle ?? settings.defaultCallingAeTitle,
+          timeoutMs: row.timeoutMs,
+          level: DIMSE_LEVEL[request.level],
+          keys,
+          returnKeys,
+          limit,
+          offset,
+        };
+        return this.ask(DIMSE_WORKER, QueryRequests.Dimse, data, row);
+      }
+      case 'dicomweb': {
+        const data: DicomwebQueryData = {
+          url: present(row.url, 'url'),
+          pacsAeTitle: row.aeTitle,
+          ...(row.sourceAeTitle !== null ? { sourceAeTitle: row.sourceAeTitle } : {}),
+          auth: {
+            method: present(row.authMethod, 'auth_method'),
+            ...(row.authUsername !== null ? { username: row.authUsername } : {}),
+            ...(row.authTokenUrl !== null ? { tokenUrl: row.authTokenUrl } : {}),
+            ...(row.authClientId !== null ? { clientId: row.authClientId } : {}),
+            ...(row.authScope !== null ? { scope: row.authScope } : {}),
+            // The ciphertext as stored, bound to (pacs_config, row id, field): never the plaintext.
+            ...(row.authSecret !== null ? { sealedSecret: row.authSecret } : {}),
+            secretContextId: row.id,
+          },
+          timeoutMs: row.timeoutMs,
+          level: QIDO_LEVEL[request.level],
+          filters: keys,
+          includefield: returnKeys,
+          limit,
+          offset,
+        };
+        return this.ask(DICOMWEB_WORKER, QueryRequests.Dicomweb, data, row);
+      }
+    }
+  }
+
+  private async ask<T extends object>(
+    worker: string,
+    contract: MessageContract<T>,
+    data: T,
+    row: PacsConfig,
+  ): Promise<QueryResult> {
+    const bound = row.timeoutMs + QUERY_RPC_MARGIN_MS;
+    try {
+      return await this.rpc.request<T, QueryResult>(contract, data, bound);
+    } catch (error) {
+      if (error instanceof RpcTimeoutError) {
+        throw new QueryError(
+          QueryErrorCode.WorkerUnavailable,
+          `no ${worker} answered within ${bound} ms — is it running?`,
+        );
+      }
+      if (error instanceof RpcRemoteError) {
+        throw new QueryError(
+          QueryErrorCode.WorkerFailed,
+          `the query of "${row.aeTitle}" failed: ${error.message}`,
+        );
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * The matching keys a PACS query (C-FIND Study Root or QIDO-RS) may use, and the checks of their
+ * values. The keys are those of PS3.4 C.6.2.1 (Study Root: Table C.6-5 for the study level, patient
+ * attributes included; Tables C.6-3 and C.6-4 for series and instances) that make sense as a
+ * filter: no sequences, no response-only keys (NumberOf…, RetrieveAETitle, …) and no binary VRs.
+ * A key of a level may be used at that level and below (PS3.4 C.4.1.2.2.1).
+ */
+
+export type QueryFilterLevel = 'study' | 'series' | 'instance';
+
+export type QueryFilterVr = 'AE' | 'AS' | 'CS' | 'DA' | 'IS' | 'LO' | 'LT' | 'PN' | 'SH' | 'TM' | 'UI';
+
+export interface QueryFilterKey {
+  keyword: string;
+  /** 8 upper-case hex digits: the DICOM JSON key */
+  tag: string;
+  vr: QueryFilterVr;
+  level: QueryFilterLevel;
+}
+
+type Row = readonly [keyword: string, tag: string, vr: QueryFilterVr, level: QueryFilterLevel];
+
+const ROWS: readonly Row[] = [
+  // Patient and study (Table C.6-5)
+  ['PatientName', '00100010', 'PN', 'study'],
+  ['PatientID', '00100020', 'LO', 'study'],
+  ['IssuerOfPatientID', '00100021', 'LO', 'study'],
+  ['PatientBirthDate', '00100030', 'DA', 'study'],
+  ['PatientBirthTime', '00100032', 'TM', 'study'],
+  ['PatientSex', '00100040', 'CS', 'study'],
+  ['OtherPatientIDs', '00101000', 'LO', 'study'],
+  ['OtherPatientNames', '00101001', 'PN', 'study'],
+  ['PatientAge', '00101010', 'AS', 'study'],
+  ['StudyDate', '00080020', 'DA', 'study'],
+  ['StudyTime', '00080030', 'TM', 'study'],
+  ['AccessionNumber', '00080050', 'SH', 'study'],
+  ['ModalitiesInStudy', '00080061', 'CS', 'study'],
+  ['InstitutionName', '00080080', 'LO', 'study'],
+  ['ReferringPhysicianName', '00080090', 'PN', 'study'],
+  ['StudyDescription', '00081030', 'LO', 'study'],
+  ['NameOfPhysiciansReadingStudy', '00081060', 'PN', 'study'],
+  ['StudyInstanceUID', '0020000D', 'UI', 'study'],
+  ['StudyID', '00200010', 'SH', 'study'],
+  // Series (Table C.6-3)
+  ['SeriesDate', '00080021', 'DA', 'series'],
+  ['SeriesTime', '00080031', 'TM', 'series'],
+  ['Modality', '00080060', 'CS', 'series'],
+  ['Manufacturer', '00080070', 'LO', 'series'],
+  ['StationName', '00081010', 'SH', 'series'],
+  ['SeriesDescription', '0008103E', 'LO', 'series'],
+  ['InstitutionalDepartmentName', '00081040', 'LO', 'series'],
+  ['PerformingPhysicianName', '00081050', 'PN', 'series'],
+  ['OperatorsName', '00081070', 'PN', 'series'],
+  ['BodyPartExamined', '00180015', 'CS', 'series'],
+  ['ProtocolName', '00181030', 'LO', 'series'],
+  ['SeriesInstanceUID', '0020000E', 'UI', 'series'],
+  ['SeriesNumber', '00200011', 'IS', 'series'],
+  ['Laterality', '00200060', 'CS', 'series'],
+  ['PerformedProcedureStepStartDate', '00400244', 'DA', 'series'],
+  ['PerformedProcedureStepStartTime', '00400245', 'TM', 'series'],
+  // Composite object instance (Table C.6-4)
+  ['SOPClassUID', '00080016', 'UI', 'instance'],
+  ['SOPInstanceUID', '00080018', 'UI', 'instance'],
+  ['AcquisitionDate', '00080022', 'DA', 'instance'],
+  ['ContentDate', '00080023', 'DA', 'instance'],
+  ['AcquisitionTime', '00080032', 'TM', 'instance'],
+  ['ContentTime', '00080033', 'TM', 'instance'],
+  ['AcquisitionNumber', '00200012', 'IS', 'instance'],
+  ['InstanceNumber', '00200013', 'IS', 'instance'],
+];
+
+export const QUERY_FILTER_KEYS: ReadonlyMap<string, QueryFilterKey> = new Map(
+  ROWS.map(([keyword, tag, vr, level]) => [keyword, Object.freeze({ keyword, tag, vr, level })]),
+);
+
+const DEPTH: Readonly<Record<QueryFilterLevel, number>> = { study: 1, series: 2, instance: 3 };
+
+/** PS3.4 C.6.2.1: the unique key of each level of the Study Root model. */
+export const QUERY_UNIQUE_KEY: Readonly<Record<QueryFilterLevel, string>> = Object.freeze({
+  study: 'StudyInstanceUID',
+  series: 'SeriesInstanceUID',
+  instance: 'SOPInstanceUID',
+});
+
+/** The keywords a query at `level` may filter on (the allowlist), sorted. */
+export function queryFilterKeywords(level: QueryFilterLevel): string[] {
+  return [...QUERY_FILTER_KEYS.values()]
+    .filter((key) => DEPTH[key.level] <= DEPTH[level])
+    .map((key) => key.keyword)
+    .sort();
+}
+
+/** The longest value of one key (the longest VR that may be matched, LO/PN component groups). */
+export const MAX_QUERY_VALUE_LENGTH = 64;
+
+/** PS3.4 C.2.2.2.4: wildcard matching applies to these VRs only (never UIDs, dates, numbers). */
+const WILDCARD_VRS: ReadonlySet<QueryFilterVr> = new Set(['AE', 'CS', 'LO', 'LT', 'PN', 'SH']);
+/** Keys whose value may be a backslash-separated list: UID list matching (C.2.2.2.2), and ModalitiesInStudy (C.6.2.1.1). */
+const LIST_KEYS: ReadonlySet<string> = new Set(['ModalitiesInStudy']);
+
+const DATE = /^(\d{4})(\d{2})(\d{2})$/;
+const TIME = /^([01]\d|2[0-3])(?:([0-5]\d)(?:([0-5]\d|60)(?:\.\d{1,6})?)?)?$/;
+const UID = /^(0|[1-9]\d*)(\.(0|[1-9]\d*))*$/;
+
+function dateProblem(value: string): string | undefined {
+  const match = DATE.exec(value);
+  if (!match) return `"${value}" is not a date (YYYYMMDD)`;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
+    return `"${value}" is not a calendar date`;
+  }
+  return undefined;
+}
+
+/** PS3.4 C.2.2.2.5: a value or a range `A-B`, `-B`, `A-` of dates or times. */
+function rangeProblem(
+  value: string,
+  single: (part: string) => string | undefined,
+  what: string,
+): string | undefined {
+  const parts = value.split('-');
+  if (parts.length === 1) return single(value);
+  if (parts.length > 2 || (parts[0] === '' && parts[1] === '')) {
+    return `"${value}" is not a ${what} or a ${what} range (A-B, -B or A-)`;
+  }
+  for (const part of parts) {
+    if (part === '') continue;
+    const problem = single(part);
+    if (problem !== undefined) return `${problem} in the range "${value}"`;
+  }
+  if (what === 'date' && parts[0] !== '' && parts[1] !== '' && parts[0] > parts[1]) {
+    return `the range "${value}" ends before it starts`;
+  }
+  return undefined;
+}
+
+function vrProblem(key: QueryFilterKey, value: string): string | undefined {
+  switch (key.vr) {
+    case 'DA':
+      return rangeProblem(value, dateProblem, 'date');
+    case 'TM':
+      return rangeProblem(
+        value,
+        (part) =>
+          TIME.test(part) ? undefined : `"${part}" is not a time (HH, HHMM, HHMMSS or HHMMSS.FFFFFF)`,
+        'time',
+      );
+    case 'UI': {
+      for (const uid of value.split('\\')) {
+        if (uid.length > MAX_QUERY_VALUE_LENGTH)
+          return `a UID has at most ${MAX_QUERY_VALUE_LENGTH} characters`;
+        if (!UID.test(uid)) {
+          return `"${uid}" is not a UID (digits separated by dots; several UIDs are separated by a backslash)`;
+        }
+      }
+      return undefined;
+    }
+    case 'IS':
+      return /^[+-]?\d{1,12}$/.test(value) ? undefined : `"${value}" is not an integer`;
+    case 'AS':
+      return /^\d{3}[DWMY]$/.test(value) ? undefined : `"${value}" is not an age (nnnD, nnnW, nnnM or nnnY)`;
+    case 'CS':
+      return value.split('\\').every((part) => /^[A-Z0-9_ *?]{1,16}$/.test(part))
+        ? undefined
+        : `"${value}" is not a code string (upper-case letters, digits, space and underscore, at most 16 characters)`;
+    case 'AE':
+      return value.length <= 16 && !value.includes('\\') ? undefined : `"${value}" is not an AE title`;
+    case 'LO':
+    case 'LT':
+    case 'PN':
+    case 'SH':
+      return undefined;
+  }
+}
+
+/**
+ * Why `value` cannot be matched on `keyword` in a query at `level`, or undefined when it can.
+ * The answer is a sentence without the key's name (the caller names the field).
+ */
+export function queryFilterProblem(
+  level: QueryFilterLevel,
+  keyword: string,
+  value: unknown,
+): string | undefined {
+  const key = QUERY_FILTER_KEYS.get(keyword);
+  if (key === undefined) {
+    return `is not a query key; the keys a ${level}-level query may use are ${queryFilterKeywords(level).join(', ')}`;
+  }
+  if (DEPTH[key.level] > DEPTH[level]) {
+    return `is a ${key.level}-level key; a ${level}-level query cannot use it`;
+  }
+  if (typeof value !== 'string') return 'must be a string';
+  if (value === '') return 'must not be empty (an empty value matches everything: leave the key out)';
+  if (value.length > MAX_QUERY_VALUE_LENGTH * (key.vr === 'UI' ? 16 : 1)) {
+    return `must have at most ${MAX_QUERY_VALUE_LENGTH} characters`;
+  }
+  // PS3.5 6.1.3: no control characters in these values.
+  if (/[\u0000-\u001f\u007f]/.test(value)) return 'must not contain control characters';
+  if (value.includes('\\') && key.vr !== 'UI' && !LIST_KEYS.has(keyword)) {
+    return 'must be one value: a backslash separates several values, which only UID list matching allows (PS3.4 C.2.2.2.2)';
+  }
+  if (/[*?]/.test(value) && !WILDCARD_VRS.has(key.vr)) {
+    return `must not contain the wildcards * or ?: wildcard matching does not apply to ${key.vr === 'UI' ? 'UIDs' : `VR ${key.vr}`} (PS3.4 C.2.2.2.4)`;
+  }
+  if (
+    key.vr !== 'PN' &&
+    key.vr !== 'LO' &&
+    key.vr !== 'LT' &&
+    key.vr !== 'SH' &&
+    /[^\u0020-\u007e]/.test(value)
+  ) {
+    return `must be ASCII (VR ${key.vr})`;
+  }
+  return vrProblem(key, value);
+}
+
+/**
+ * The attributes every query answer carries at each level, asked for explicitly (C-FIND return keys,
+ * QIDO-RS includefield) so that both protocols answer the same shape. They are QIDO-RS's default
+ * attributes (PS3.18 Table 6.7.1-2) that C-FIND can return, plus the descriptions.
+ */
+export const QUERY_RETURN_KEYS: Readonly<Record<QueryFilterLevel, readonly string[]>> = Object.freeze({
+  study: [
+    'StudyInstanceUID',
+    'StudyDate',
+    'StudyTime',
+    'AccessionNumber',
+    'ModalitiesInStudy',
+    'ReferringPhysicianName',
+    'PatientName',
+    'PatientID',
+    'PatientBirthDate',
+    'PatientSex',
+    'StudyID',
+    'StudyDescription',
+    'NumberOfStudyRelatedSeries',
+    'NumberOfStudyRelatedInstances',
+  ],
+  series: [
+    'StudyInstanceUID',
+    'SeriesInstanceUID',
+    'Modality',
+    'SeriesNumber',
+    'SeriesDescription',
+    'SeriesDate',
+    'SeriesTime',
+    'NumberOfSeriesRelatedInstances',
+  ],
+  instance: ['StudyInstanceUID', 'SeriesInstanceUID', 'SOPInstanceUID', 'SOPClassUID', 'InstanceNumber'],
+});
