@@ -11,6 +11,7 @@ import { LocalAeTitlesService } from '../local-ae-titles/local-ae-titles.service
 import type { CreatePacsConfigDto } from '../pacs-configs/dto/create-pacs-config.dto';
 import type { PacsConfig } from '../pacs-configs/pacs-config.entity';
 import { PacsConfigsService } from '../pacs-configs/pacs-configs.service';
+import { WORKER_OF, dicomwebTarget, dimseTarget } from '../pacs-configs/worker-targets';
 import { SettingsService } from '../settings/settings.service';
 import { ConnectionTestError, ConnectionTestErrorCode } from './connection-test.errors';
 
@@ -19,15 +20,6 @@ export const RPC_MARGIN_MS = 5_000;
 
 /** How many local AE titles a message lists before it says "and N more". */
 const LISTED = 20;
-
-const DIMSE_WORKER = 'dimse-worker';
-const DICOMWEB_WORKER = 'dicomweb-worker';
-
-function present<T>(value: T | null, column: string): T {
-  // The table's CHECK constraints guarantee these for the row's type.
-  if (value === null) throw new Error(`pacs_config.${column} is NULL on a row whose type requires it`);
-  return value;
-}
 
 /**
  * Connection tests: asks the worker of the configuration's type over RPC and waits at most the
@@ -55,32 +47,14 @@ export class ConnectionTestService {
     switch (row.type) {
       case 'dimse': {
         const data: DimseConnectionTestData = {
-          host: present(row.host, 'host'),
-          port: present(row.port, 'port'),
-          calledAeTitle: row.aeTitle,
+          ...dimseTarget(row),
           callingAeTitle: await this.callingAeTitle(callingAeTitle),
-          timeoutMs: row.timeoutMs,
         };
-        return this.ask(DIMSE_WORKER, ConnectionTestRequests.Dimse, data, row.timeoutMs);
+        return this.ask(WORKER_OF.dimse, ConnectionTestRequests.Dimse, data, row.timeoutMs);
       }
       case 'dicomweb': {
-        const data: DicomwebConnectionTestData = {
-          url: present(row.url, 'url'),
-          pacsAeTitle: row.aeTitle,
-          ...(row.sourceAeTitle !== null ? { sourceAeTitle: row.sourceAeTitle } : {}),
-          auth: {
-            method: present(row.authMethod, 'auth_method'),
-            ...(row.authUsername !== null ? { username: row.authUsername } : {}),
-            ...(row.authTokenUrl !== null ? { tokenUrl: row.authTokenUrl } : {}),
-            ...(row.authClientId !== null ? { clientId: row.authClientId } : {}),
-            ...(row.authScope !== null ? { scope: row.authScope } : {}),
-            // The ciphertext as stored, bound to (pacs_config, row id, field): never the plaintext.
-            ...(row.authSecret !== null ? { sealedSecret: row.authSecret } : {}),
-            secretContextId: row.id,
-          },
-          timeoutMs: row.timeoutMs,
-        };
-        return this.ask(DICOMWEB_WORKER, ConnectionTestRequests.Dicomweb, data, row.timeoutMs);
+        const data: DicomwebConnectionTestData = dicomwebTarget(row);
+        return this.ask(WORKER_OF.dicomweb, ConnectionTestRequests.Dicomweb, data, row.timeoutMs);
       }
     }
   }

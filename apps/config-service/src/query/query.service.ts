@@ -11,6 +11,7 @@ import { RpcClient, RpcRemoteError, RpcTimeoutError } from '@pacslink/messaging'
 import type { FieldError } from '../http/validation';
 import type { PacsConfig } from '../pacs-configs/pacs-config.entity';
 import { PacsConfigsService } from '../pacs-configs/pacs-configs.service';
+import { WORKER_OF, dicomwebTarget, dimseTarget } from '../pacs-configs/worker-targets';
 import { SettingsService } from '../settings/settings.service';
 import { DEFAULT_QUERY_LIMIT, type QueryRequest } from './dto/query.request';
 import { QueryError, QueryErrorCode } from './query.errors';
@@ -18,17 +19,8 @@ import { QueryError, QueryErrorCode } from './query.errors';
 /** How much longer than the configuration's own timeout we wait for the worker's answer. */
 export const QUERY_RPC_MARGIN_MS = 5_000;
 
-const DIMSE_WORKER = 'dimse-worker';
-const DICOMWEB_WORKER = 'dicomweb-worker';
-
 const DIMSE_LEVEL = { study: 'STUDY', series: 'SERIES', instance: 'IMAGE' } as const;
 const QIDO_LEVEL = { study: 'studies', series: 'series', instance: 'instances' } as const;
-
-function present<T>(value: T | null, column: string): T {
-  // The table's CHECK constraints guarantee these for the row's type.
-  if (value === null) throw new Error(`pacs_config.${column} is NULL on a row whose type requires it`);
-  return value;
-}
 
 /** The filters as matching keys, or a QueryError naming every bad `filters.<Keyword>`. */
 export function checkFilters(
@@ -90,42 +82,26 @@ export class QueryService {
     switch (row.type) {
       case 'dimse': {
         const data: DimseQueryData = {
-          host: present(row.host, 'host'),
-          port: present(row.port, 'port'),
-          calledAeTitle: row.aeTitle,
+          ...dimseTarget(row),
           callingAeTitle: row.queryAeTitle ?? settings.defaultCallingAeTitle,
-          timeoutMs: row.timeoutMs,
           level: DIMSE_LEVEL[request.level],
           keys,
           returnKeys,
           limit,
           offset,
         };
-        return this.ask(DIMSE_WORKER, QueryRequests.Dimse, data, row);
+        return this.ask(WORKER_OF.dimse, QueryRequests.Dimse, data, row);
       }
       case 'dicomweb': {
         const data: DicomwebQueryData = {
-          url: present(row.url, 'url'),
-          pacsAeTitle: row.aeTitle,
-          ...(row.sourceAeTitle !== null ? { sourceAeTitle: row.sourceAeTitle } : {}),
-          auth: {
-            method: present(row.authMethod, 'auth_method'),
-            ...(row.authUsername !== null ? { username: row.authUsername } : {}),
-            ...(row.authTokenUrl !== null ? { tokenUrl: row.authTokenUrl } : {}),
-            ...(row.authClientId !== null ? { clientId: row.authClientId } : {}),
-            ...(row.authScope !== null ? { scope: row.authScope } : {}),
-            // The ciphertext as stored, bound to (pacs_config, row id, field): never the plaintext.
-            ...(row.authSecret !== null ? { sealedSecret: row.authSecret } : {}),
-            secretContextId: row.id,
-          },
-          timeoutMs: row.timeoutMs,
+          ...dicomwebTarget(row),
           level: QIDO_LEVEL[request.level],
           filters: keys,
           includefield: returnKeys,
           limit,
           offset,
         };
-        return this.ask(DICOMWEB_WORKER, QueryRequests.Dicomweb, data, row);
+        return this.ask(WORKER_OF.dicomweb, QueryRequests.Dicomweb, data, row);
       }
     }
   }

@@ -1,0 +1,54 @@
+import type { ConnectionTestAuthData } from '@pacslink/contracts';
+import type { PacsConfig } from './pacs-config.entity';
+
+/** The worker that speaks a configuration's protocol, as named in answers to the user. */
+export const WORKER_OF = { dimse: 'dimse-worker', dicomweb: 'dicomweb-worker' } as const;
+
+function present<T>(value: T | null, column: string): T {
+  // The table's CHECK constraints guarantee these for the row's type.
+  if (value === null) throw new Error(`pacs_config.${column} is NULL on a row whose type requires it`);
+  return value;
+}
+
+/** Where a dimse-worker request goes: the PACS's address, AE title and timeout. */
+export function dimseTarget(row: PacsConfig): {
+  host: string;
+  port: number;
+  calledAeTitle: string;
+  timeoutMs: number;
+} {
+  return {
+    host: present(row.host, 'host'),
+    port: present(row.port, 'port'),
+    calledAeTitle: row.aeTitle,
+    timeoutMs: row.timeoutMs,
+  };
+}
+
+/**
+ * Where a dicomweb-worker request goes, with the auth as stored: the secret stays the ciphertext
+ * bound to (pacs_config, row id, field), never the plaintext; the worker decrypts it just before use.
+ */
+export function dicomwebTarget(row: PacsConfig): {
+  url: string;
+  pacsAeTitle: string;
+  sourceAeTitle?: string;
+  auth: ConnectionTestAuthData;
+  timeoutMs: number;
+} {
+  return {
+    url: present(row.url, 'url'),
+    pacsAeTitle: row.aeTitle,
+    ...(row.sourceAeTitle !== null ? { sourceAeTitle: row.sourceAeTitle } : {}),
+    auth: {
+      method: present(row.authMethod, 'auth_method'),
+      ...(row.authUsername !== null ? { username: row.authUsername } : {}),
+      ...(row.authTokenUrl !== null ? { tokenUrl: row.authTokenUrl } : {}),
+      ...(row.authClientId !== null ? { clientId: row.authClientId } : {}),
+      ...(row.authScope !== null ? { scope: row.authScope } : {}),
+      ...(row.authSecret !== null ? { sealedSecret: row.authSecret } : {}),
+      secretContextId: row.id,
+    },
+    timeoutMs: row.timeoutMs,
+  };
+}
