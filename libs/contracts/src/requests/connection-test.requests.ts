@@ -17,8 +17,8 @@ import type { MessageContract } from '../message-contract';
 /** Longest timeout a connection test may ask for (one hour, as the DICOMweb client allows). */
 export const MAX_CONNECTION_TEST_TIMEOUT_MS = 3_600_000;
 
-/** A C-ECHO from `callingAeTitle` to `calledAeTitle` at host:port (dimse-worker). */
-export class DimseConnectionTestData {
+/** A DIMSE peer as the dimse-worker calls it: from `callingAeTitle` to `calledAeTitle` at host:port. */
+export class DimseTargetData {
   @IsString() @MinLength(1) @MaxLength(253) host!: string;
   @IsInt() @Min(1) @Max(65535) port!: number;
   @IsString() @MinLength(1) @MaxLength(16) calledAeTitle!: string;
@@ -52,14 +52,20 @@ export class ConnectionTestAuthData {
   @IsUUID() secretContextId!: string;
 }
 
-/** A QIDO-RS `studies?limit=1` with the configured auth and headers (dicomweb-worker). */
-export class DicomwebConnectionTestData {
+/** A DICOMweb service as the dicomweb-worker calls it: its URL, auth (sealed) and Vidar headers. */
+export class DicomwebTargetData {
   @IsString() @MinLength(1) @MaxLength(2048) url!: string;
   @IsString() @MinLength(1) @MaxLength(16) pacsAeTitle!: string;
   @IsOptional() @IsString() @MaxLength(16) sourceAeTitle?: string;
   @ValidateNested() @Type(() => ConnectionTestAuthData) auth!: ConnectionTestAuthData;
   @IsInt() @Min(1) @Max(MAX_CONNECTION_TEST_TIMEOUT_MS) timeoutMs!: number;
 }
+
+/** A C-ECHO to the target (dimse-worker). */
+export class DimseConnectionTestData extends DimseTargetData {}
+
+/** A QIDO-RS `studies?limit=1` to the target (dicomweb-worker). */
+export class DicomwebConnectionTestData extends DicomwebTargetData {}
 
 /** The contract's connection test answer ("Connection test"). */
 export interface ConnectionTestResult {

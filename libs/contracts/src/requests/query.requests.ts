@@ -1,20 +1,7 @@
-import { Type } from 'class-transformer';
-import {
-  IsArray,
-  IsIn,
-  IsInt,
-  IsObject,
-  IsOptional,
-  IsString,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-  ValidateNested,
-} from 'class-validator';
+import { IsArray, IsIn, IsInt, IsObject, IsString, Max, Min } from 'class-validator';
 import { Exchanges } from '../topology';
 import type { MessageContract } from '../message-contract';
-import { ConnectionTestAuthData, MAX_CONNECTION_TEST_TIMEOUT_MS } from './connection-test.requests';
+import { DicomwebTargetData, DimseTargetData } from './connection-test.requests';
 
 /** The most matches one query may ask for (the contract's `limit` bound). */
 export const MAX_QUERY_LIMIT = 1000;
@@ -24,12 +11,7 @@ export const MAX_QUERY_LIMIT = 1000;
  * config-service), `returnKeys` are sent empty. The worker asks for `limit + offset` matches and
  * skips the first `offset` itself: C-FIND has no offset (PS3.4 C.4.1).
  */
-export class DimseQueryData {
-  @IsString() @MinLength(1) @MaxLength(253) host!: string;
-  @IsInt() @Min(1) @Max(65535) port!: number;
-  @IsString() @MinLength(1) @MaxLength(16) calledAeTitle!: string;
-  @IsString() @MinLength(1) @MaxLength(16) callingAeTitle!: string;
-  @IsInt() @Min(1) @Max(MAX_CONNECTION_TEST_TIMEOUT_MS) timeoutMs!: number;
+export class DimseQueryData extends DimseTargetData {
   @IsIn(['STUDY', 'SERIES', 'IMAGE']) level!: 'STUDY' | 'SERIES' | 'IMAGE';
   @IsObject() keys!: Record<string, string>;
   @IsArray() @IsString({ each: true }) returnKeys!: string[];
@@ -38,12 +20,7 @@ export class DimseQueryData {
 }
 
 /** A QIDO-RS search (dicomweb-worker) with the configured auth (sealed) and Vidar headers. */
-export class DicomwebQueryData {
-  @IsString() @MinLength(1) @MaxLength(2048) url!: string;
-  @IsString() @MinLength(1) @MaxLength(16) pacsAeTitle!: string;
-  @IsOptional() @IsString() @MaxLength(16) sourceAeTitle?: string;
-  @ValidateNested() @Type(() => ConnectionTestAuthData) auth!: ConnectionTestAuthData;
-  @IsInt() @Min(1) @Max(MAX_CONNECTION_TEST_TIMEOUT_MS) timeoutMs!: number;
+export class DicomwebQueryData extends DicomwebTargetData {
   @IsIn(['studies', 'series', 'instances']) level!: 'studies' | 'series' | 'instances';
   @IsObject() filters!: Record<string, string>;
   @IsArray() @IsString({ each: true }) includefield!: string[];
