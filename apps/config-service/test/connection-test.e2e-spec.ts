@@ -1,16 +1,23 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import {
+  createConnection,
   createServer as createNetServer,
   type AddressInfo,
   type Server as NetServer,
   type Socket,
 } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { INestApplication } from '@nestjs/common';
 import { connect, type ChannelModel } from 'amqplib';
 import { Exchanges } from '@pacslink/contracts';
 import { loadEnv, runService } from '@pacslink/platform';
-import { baseUrlOf, startPeers, waitUntilReady, type PeerEndpoints } from '@pacslink/testing';
+import { baseUrlOf, startPeers, stopPeers, waitUntilReady, type PeerEndpoints } from '@pacslink/testing';
 /* eslint-disable @nx/enforce-module-boundaries --
  * An end-to-end test of three services in one process: it boots the workers through their own
  * AppModule, as their main.ts does. Runtime code never imports another app. */
@@ -51,6 +58,71 @@ async function refusedPort(): Promise<number> {
   const port = await listen(probe);
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   return port;
+}
+
+/** `count` distinct free ports on 127.0.0.1: all bound at once (port 0), read, then released. */
+async function freePorts(count: number): Promise<number[]> {
+  const probes = Array.from({ length: count }, () => createNetServer());
+  const ports = await Promise.all(
+    probes.map(
+      (probe) =>
+        new Promise<number>((resolve) =>
+          probe.listen(0, '127.0.0.1', () => resolve((probe.address() as AddressInfo).port)),
+        ),
+    ),
+  );
+  await Promise.all(probes.map((probe) => new Promise<void>((resolve) => probe.close(() => resolve()))));
+  return ports;
+}
+
+const run = promisify(execFile);
+
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** A DCMTK tool of the test's own on a free port; stop() ends exactly that process, by its pid. */
+async function startDcmtk(
+  tool: 'storescp' | 'dcmqrscp',
+  args: (port: number) => string[],
+): Promise<{ port: number; stop(): Promise<void> }> {
+  const [port] = await freePorts(1);
+  const child: ChildProcess = spawn(tool, args(port), {
+    env: { ...process.env, TCP_NODELAY: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', (error) =>
+      reject(new Error(`${tool} could not start (install dcmtk): ${error.message}`)),
+    );
+  });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  const deadline = Date.now() + 15_000;
+  while (!(await accepts(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`${tool} did not listen on ${port}: ${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { port, stop };
 }
 
 async function answerOf(response: Response): Promise<TestAnswer> {
@@ -425,6 +497,214 @@ describe('connection test through config-service, dicomweb-worker and dimse-work
       const port = Number(new URL(peers.orthanc.httpUrl).port);
       const answer = await testUnsaved({ type: 'dimse', host: '127.0.0.1', port });
       expect(answer.detail).toMatch(/answered like an HTTP server, not a DICOM peer/);
+    });
+  });
+
+  describe('association rejections, TLS and a second Orthanc, through the services', () => {
+    let workDir: string;
+    const cleanups: Array<() => Promise<unknown>> = [];
+
+    beforeAll(async () => {
+      workDir = await mkdtemp(join(tmpdir(), 'pacslink-conntest-e2e-'));
+    });
+
+    afterAll(async () => {
+      for (const cleanup of cleanups.reverse()) await cleanup();
+      if (workDir) await rm(workDir, { recursive: true, force: true });
+    });
+
+    async function testUnsaved(config: Record<string, unknown>): Promise<TestAnswer> {
+      return answerOf(
+        await service.call('POST', '/pacs-configs/test-connection', {
+          name: 'a peer of the test',
+          timeoutMs: 5_000,
+          ...config,
+        }),
+      );
+    }
+
+    /** An https server answering `[]`, with a certificate made by openssl in the temp dir. */
+    async function httpsServer(name: string): Promise<string> {
+      const keyFile = join(workDir, `${name}.key`);
+      const certFile = join(workDir, `${name}.pem`);
+      await run('openssl', [
+        ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1'],
+        ...['-keyout', keyFile, '-out', certFile],
+      ]);
+      const server: HttpsServer = createHttpsServer(
+        { key: await readFile(keyFile, 'utf8'), cert: await readFile(certFile, 'utf8') },
+        (_request, response) => {
+          response.writeHead(200, { 'content-type': 'application/dicom+json' });
+          response.end('[]');
+        },
+      );
+      cleanups.push(async () => {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+      return `https://127.0.0.1:${(server.address() as AddressInfo).port}/dicom-web`;
+    }
+
+    it('DIMSE, dcmqrscp that does not know the called AE title: rejected, naming result, source and reason', async () => {
+      const dir = join(workDir, 'dcmqrscp');
+      await mkdir(join(dir, 'db'), { recursive: true });
+      const config = join(dir, 'dcmqrscp.cfg');
+      await writeFile(
+        config,
+        [
+          'MaxPDUSize = 16384',
+          'MaxAssociations = 16',
+          'HostTable BEGIN',
+          'HostTable END',
+          'VendorTable BEGIN',
+          'VendorTable END',
+          'AETable BEGIN',
+          `STRICT ${join(dir, 'db')} RW (100, 1024mb) ANY`,
+          'AETable END',
+          '',
+        ].join('\n'),
+      );
+      const scp = await startDcmtk('dcmqrscp', (port) => ['-c', config, String(port)]);
+      cleanups.push(() => scp.stop());
+
+      const rejected = await testUnsaved({
+        type: 'dimse',
+        aeTitle: 'WRONG',
+        host: '127.0.0.1',
+        port: scp.port,
+      });
+      expect(rejected).toMatchObject({ ok: false, message: 'Connection failed' });
+      expect(rejected.detail).toBe(
+        'association rejected permanently by the called AE (service user): called AE title not recognized — the PACS does not answer to AE title WRONG; check its AE title',
+      );
+      // The same peer under its own title answers.
+      const accepted = await testUnsaved({
+        type: 'dimse',
+        aeTitle: 'STRICT',
+        host: '127.0.0.1',
+        port: scp.port,
+      });
+      expect(accepted).toMatchObject({ ok: true, message: 'Connection established' });
+    });
+
+    it('DIMSE, storescp --refuse: rejected, with no reason given', async () => {
+      const scp = await startDcmtk('storescp', (port) => ['--refuse', '-aet', 'REFUSER', String(port)]);
+      cleanups.push(() => scp.stop());
+      const id = await create({
+        type: 'dimse',
+        aeTitle: 'REFUSER',
+        name: 'storescp --refuse',
+        host: '127.0.0.1',
+        port: scp.port,
+        timeoutMs: 5_000,
+      });
+      const answer = await answerOf(await service.call('POST', `/pacs-configs/${id}/test-connection`, {}));
+      expect(answer).toMatchObject({ ok: false, message: 'Connection failed' });
+      expect(answer.detail).toBe(
+        'association rejected permanently by the called AE (service user): no reason given',
+      );
+    });
+
+    it('DICOMweb, an https server with a self-signed certificate: failed, naming TLS', async () => {
+      const url = await httpsServer('self-signed');
+      const answer = await testUnsaved({
+        type: 'dicomweb',
+        aeTitle: 'TLS_PACS',
+        url,
+        auth: { method: 'none' },
+      });
+      expect(answer).toMatchObject({ ok: false, message: 'Connection failed' });
+      expect(answer.detail).toBe(
+        `TLS: self-signed certificate presented by ${new URL(url).host} — not trusted; add it to the trusted certificates`,
+      );
+    });
+
+    it('DICOMweb, https:// to a plain-HTTP port: the TLS handshake fails', async () => {
+      const hostPort = new URL(localUrl).host;
+      const answer = await testUnsaved({
+        type: 'dicomweb',
+        aeTitle: 'PLAIN_HTTP',
+        url: `https://${hostPort}/dicom-web`,
+        auth: { method: 'none' },
+      });
+      expect(answer).toMatchObject({ ok: false, message: 'Connection failed' });
+      expect(answer.detail).toBe(
+        `TLS handshake with ${hostPort} failed (wrong version number) — is it a plain-HTTP port? then use http://`,
+      );
+    });
+
+    describe('a second Orthanc of its own, with no studies', () => {
+      let second: PeerEndpoints;
+      let secondDir: string;
+      let secondEnv: NodeJS.ProcessEnv;
+
+      beforeAll(async () => {
+        secondDir = join(workDir, 'second-orthanc');
+        const [dicom, http, storescp, wlm] = await freePorts(4);
+        secondEnv = {
+          ...process.env,
+          PEERS_SKIP_INSTALL: '1',
+          ORTHANC_AET: 'ORTHANC2',
+          ORTHANC_DICOM_PORT: String(dicom),
+          ORTHANC_HTTP_PORT: String(http),
+          ORTHANC_USER: 'second',
+          ORTHANC_PASSWORD: `pw-${randomBytes(6).toString('hex')}`,
+          STORESCP_PORT: String(storescp),
+          WLM_PORT: String(wlm),
+        };
+        // startPeers copies what it starts into process.env: the first peers' settings stay there.
+        const saved = { ...process.env };
+        try {
+          second = await startPeers({ dataDir: secondDir, env: secondEnv, timeoutMs: 100_000 });
+        } finally {
+          for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+          Object.assign(process.env, saved);
+        }
+      }, 120_000);
+
+      afterAll(async () => {
+        if (secondDir) await stopPeers({ dataDir: secondDir, env: secondEnv });
+      }, 60_000);
+
+      it('DICOMweb with its own credentials: established, saying it holds no studies', async () => {
+        expect(second.orthanc.dicomWebUrl).not.toBe(peers.orthanc.dicomWebUrl);
+        const answer = await testUnsaved({
+          type: 'dicomweb',
+          aeTitle: second.orthanc.aet,
+          url: second.orthanc.dicomWebUrl,
+          auth: { method: 'basic', username: second.orthanc.user, password: second.orthanc.password },
+        });
+        expect(answer).toEqual({
+          ok: true,
+          message: 'Connection established',
+          detail: 'the server answered but holds no studies',
+          elapsedMs: expect.any(Number) as unknown,
+        });
+      });
+
+      it('DICOMweb with auth none: its HTTP Basic (always on in test-peers.sh) rejects it', async () => {
+        const answer = await testUnsaved({
+          type: 'dicomweb',
+          aeTitle: second.orthanc.aet,
+          url: second.orthanc.dicomWebUrl,
+          auth: { method: 'none' },
+        });
+        expect(answer).toMatchObject({ ok: false, message: 'Connection failed' });
+        expect(answer.detail).toBe(
+          'authentication rejected (HTTP 401) — the server requires credentials (it asks for Basic) and none are configured',
+        );
+      });
+
+      it('C-ECHO to its DICOM port: established', async () => {
+        const answer = await testUnsaved({
+          type: 'dimse',
+          aeTitle: second.orthanc.aet,
+          host: second.orthanc.host,
+          port: second.orthanc.port,
+        });
+        expect(answer).toMatchObject({ ok: true, message: 'Connection established' });
+      });
     });
   });
 
