@@ -18,6 +18,7 @@
 # the code under test serves them.
 #
 # Env overrides: ORTHANC_AET ORTHANC_DICOM_PORT ORTHANC_HTTP_PORT ORTHANC_USER ORTHANC_PASSWORD
+#   ORTHANC_AUTH (1 = HTTP Basic on, the default; 0 = off)
 #   STORESCP_AET STORESCP_PORT WLM_AET WLM_PORT MOVESCU_AET MOVESCU_PORT PACSLINK_AET PACSLINK_PORT
 #   PEERS_TCP_NODELAY (default 1) PEERS_SKIP_INSTALL=1 (never call apt-get)
 # `start` is idempotent. While peers from DATA_DIR run, `env` prints the settings they were started
@@ -44,6 +45,7 @@ ORTHANC_DICOM_PORT="${ORTHANC_DICOM_PORT:-4242}"
 ORTHANC_HTTP_PORT="${ORTHANC_HTTP_PORT:-8042}"
 ORTHANC_USER="${ORTHANC_USER:-pacs}"
 ORTHANC_PASSWORD="${ORTHANC_PASSWORD:-pacs-secret}"
+ORTHANC_AUTH="${ORTHANC_AUTH:-1}"
 STORESCP_AET="${STORESCP_AET:-STORESCP}"
 STORESCP_PORT="${STORESCP_PORT:-11212}"
 WLM_AET="${WLM_AET:-WLMSCP}"
@@ -61,6 +63,7 @@ done
 
 # Both end up in a JSON string and an HTTP Basic header.
 UNSAFE_CREDENTIAL_CHARS='["\[:space:]]'
+[[ "$ORTHANC_AUTH" =~ ^[01]$ ]] || die "ORTHANC_AUTH must be 1 (HTTP Basic on) or 0 (off), not '$ORTHANC_AUTH'"
 if [[ "$ORTHANC_USER$ORTHANC_PASSWORD" =~ $UNSAFE_CREDENTIAL_CHARS ]] || [[ "$ORTHANC_USER" == *:* ]]; then
   die "ORTHANC_USER/ORTHANC_PASSWORD may not contain quotes, backslashes or spaces, nor the user a ':'"
 fi
@@ -84,6 +87,7 @@ ORTHANC_HTTP_URL=http://$HOST:$ORTHANC_HTTP_PORT
 ORTHANC_DICOMWEB_URL=http://$HOST:$ORTHANC_HTTP_PORT/dicom-web
 ORTHANC_USER=$ORTHANC_USER
 ORTHANC_PASSWORD=$ORTHANC_PASSWORD
+ORTHANC_AUTH=$ORTHANC_AUTH
 ORTHANC_WORKLIST_DIR=$DATA_DIR/orthanc/worklists
 STORESCP_AET=$STORESCP_AET
 STORESCP_HOST=$HOST
@@ -213,7 +217,7 @@ write_orthanc_config() {
   "HttpServerEnabled": true,
   "HttpPort": $ORTHANC_HTTP_PORT,
   "RemoteAccessAllowed": false,
-  "AuthenticationEnabled": true,
+  "AuthenticationEnabled": $([ "$ORTHANC_AUTH" = 1 ] && echo true || echo false),
   "RegisteredUsers": { "$ORTHANC_USER": "$ORTHANC_PASSWORD" },
   "DicomServerEnabled": true,
   "DicomAet": "$ORTHANC_AET",

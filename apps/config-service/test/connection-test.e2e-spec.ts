@@ -634,7 +634,7 @@ describe('connection test through config-service, dicomweb-worker and dimse-work
       );
     });
 
-    describe('a second Orthanc of its own, with no studies', () => {
+    describe('a second Orthanc of its own, with HTTP Basic off and no studies', () => {
       let second: PeerEndpoints;
       let secondDir: string;
       let secondEnv: NodeJS.ProcessEnv;
@@ -648,8 +648,7 @@ describe('connection test through config-service, dicomweb-worker and dimse-work
           ORTHANC_AET: 'ORTHANC2',
           ORTHANC_DICOM_PORT: String(dicom),
           ORTHANC_HTTP_PORT: String(http),
-          ORTHANC_USER: 'second',
-          ORTHANC_PASSWORD: `pw-${randomBytes(6).toString('hex')}`,
+          ORTHANC_AUTH: '0',
           STORESCP_PORT: String(storescp),
           WLM_PORT: String(wlm),
         };
@@ -667,13 +666,13 @@ describe('connection test through config-service, dicomweb-worker and dimse-work
         if (secondDir) await stopPeers({ dataDir: secondDir, env: secondEnv });
       }, 60_000);
 
-      it('DICOMweb with its own credentials: established, saying it holds no studies', async () => {
+      it('DICOMweb with auth none: established, saying it holds no studies', async () => {
         expect(second.orthanc.dicomWebUrl).not.toBe(peers.orthanc.dicomWebUrl);
         const answer = await testUnsaved({
           type: 'dicomweb',
           aeTitle: second.orthanc.aet,
           url: second.orthanc.dicomWebUrl,
-          auth: { method: 'basic', username: second.orthanc.user, password: second.orthanc.password },
+          auth: { method: 'none' },
         });
         expect(answer).toEqual({
           ok: true,
@@ -683,11 +682,11 @@ describe('connection test through config-service, dicomweb-worker and dimse-work
         });
       });
 
-      it('DICOMweb with auth none: its HTTP Basic (always on in test-peers.sh) rejects it', async () => {
+      it('DICOMweb with auth none to the first Orthanc, whose HTTP Basic is on: rejected, saying none is configured', async () => {
         const answer = await testUnsaved({
           type: 'dicomweb',
-          aeTitle: second.orthanc.aet,
-          url: second.orthanc.dicomWebUrl,
+          aeTitle: 'ORTHANC_NOAUTH',
+          url: peers.orthanc.dicomWebUrl,
           auth: { method: 'none' },
         });
         expect(answer).toMatchObject({ ok: false, message: 'Connection failed' });
