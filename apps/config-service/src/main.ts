@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runService } from '@pacslink/platform';
+import { runService, startOrExit } from '@pacslink/platform';
 import { AppModule } from './app.module';
 import { CONFIG_SERVICE, DEFAULT_HTTP_PORT, loadConfigServiceEnv } from './config';
 import { configureHttp } from './http/configure-http';
@@ -13,7 +13,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+startOrExit(CONFIG_SERVICE, main);

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runService } from '@pacslink/platform';
+import { runService, startOrExit } from '@pacslink/platform';
 import { AppModule } from './app.module';
 import { DEFAULT_HTTP_PORT, DIMSE_WORKER, loadDimseWorkerEnv } from './config';
 
@@ -11,7 +11,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+startOrExit(DIMSE_WORKER, main);

@@ -20,3 +20,17 @@ export async function runService(module: unknown, options: RunServiceOptions): P
   logger.log({ msg: `${options.service} listening`, url: `http://127.0.0.1:${options.port}` });
   return app;
 }
+
+/**
+ * Runs a service's start-up; a failure (bad environment, database or broker unreachable at boot)
+ * ends the process with one structured log line naming the service and the reason.
+ */
+export function startOrExit(service: string, start: () => Promise<unknown>): void {
+  start().catch((error: unknown) => {
+    const reason = error instanceof Error ? error.message : String(error);
+    process.stderr.write(
+      `${JSON.stringify({ level: 60, time: Date.now(), service, msg: 'start-up failed', reason })}\n`,
+    );
+    process.exit(1);
+  });
+}
