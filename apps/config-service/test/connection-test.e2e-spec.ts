@@ -16,22 +16,14 @@ import { promisify } from 'node:util';
 import type { INestApplication } from '@nestjs/common';
 import { connect, type ChannelModel } from 'amqplib';
 import { Exchanges } from '@pacslink/contracts';
-import { loadEnv, runService } from '@pacslink/platform';
-import { baseUrlOf, startPeers, stopPeers, waitUntilReady, type PeerEndpoints } from '@pacslink/testing';
-/* eslint-disable @nx/enforce-module-boundaries --
- * An end-to-end test of three services in one process: it boots the workers through their own
- * AppModule, as their main.ts does. Runtime code never imports another app. */
-import { AppModule as DicomwebWorkerModule } from '../../dicomweb-worker/src/app.module';
-import { DICOMWEB_WORKER, DicomwebWorkerEnv } from '../../dicomweb-worker/src/config';
-import { AppModule as DimseWorkerModule } from '../../dimse-worker/src/app.module';
-import { DIMSE_WORKER, DimseWorkerEnv } from '../../dimse-worker/src/config';
-/* eslint-enable @nx/enforce-module-boundaries */
+import { startPeers, stopPeers, type PeerEndpoints } from '@pacslink/testing';
 import {
   expectFieldError,
   expectProblem,
   startConfigService,
   type RunningConfigService,
 } from './config-service.harness';
+import { startWorkers } from './workers.harness';
 
 // The contract's "Connection test" through the running services: config-service asks the
 // dicomweb-worker and the dimse-worker over RabbitMQ (request/reply), which test real peers.
@@ -163,18 +155,7 @@ describe('connection test through config-service, dicomweb-worker and dimse-work
   beforeAll(async () => {
     peers = await startPeers();
     service = await startConfigService({ env: { SECRETS_KEY: secretsKey } });
-    const workerEnv = { AMQP_URL: service.vhost.url, LOG_LEVEL: 'silent', SECRETS_KEY: secretsKey };
-    workers.push(
-      await runService(DicomwebWorkerModule.forRoot(loadEnv(DicomwebWorkerEnv, workerEnv)), {
-        service: DICOMWEB_WORKER,
-        port: 0,
-      }),
-      await runService(DimseWorkerModule.forRoot(loadEnv(DimseWorkerEnv, workerEnv)), {
-        service: DIMSE_WORKER,
-        port: 0,
-      }),
-    );
-    for (const worker of workers) expect((await waitUntilReady(baseUrlOf(worker))).status).toBe(200);
+    workers.push(...(await startWorkers(service.vhost.url, secretsKey)));
 
     // Sees every DICOMweb request on the broker, bound before any request is sent.
     broker = await connect(service.vhost.url);

@@ -4,31 +4,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { dicomJsonString, dicomJsonStrings, type DicomJson } from '@pacslink/dicomweb';
-import { loadEnv, runService } from '@pacslink/platform';
 import {
-  baseUrlOf,
   generateStudy,
-  orthancRest,
+  deleteStudyFromOrthanc,
   runDcmtk,
   startPeers,
-  waitUntilReady,
   type GeneratedStudy,
   type PeerEndpoints,
 } from '@pacslink/testing';
-/* eslint-disable @nx/enforce-module-boundaries --
- * An end-to-end test of three services in one process: it boots the workers through their own
- * AppModule, as their main.ts does. Runtime code never imports another app. */
-import { AppModule as DicomwebWorkerModule } from '../../dicomweb-worker/src/app.module';
-import { DICOMWEB_WORKER, DicomwebWorkerEnv } from '../../dicomweb-worker/src/config';
-import { AppModule as DimseWorkerModule } from '../../dimse-worker/src/app.module';
-import { DIMSE_WORKER, DimseWorkerEnv } from '../../dimse-worker/src/config';
-/* eslint-enable @nx/enforce-module-boundaries */
 import {
   expectFieldError,
   expectProblem,
   startConfigService,
   type RunningConfigService,
 } from './config-service.harness';
+import { startWorkers } from './workers.harness';
 
 // The contract's "Query" through the running services: config-service asks the dimse-worker
 // (C-FIND) or the dicomweb-worker (QIDO-RS) over RabbitMQ, which query a real Orthanc holding
@@ -122,29 +112,10 @@ describe('query through config-service, dimse-worker and dicomweb-worker', () =>
     return answer.results;
   }
 
-  async function deleteFromOrthanc(studyInstanceUid: string): Promise<void> {
-    const found = (await orthancRest(peers.orthanc, 'POST', '/tools/find', {
-      Level: 'Study',
-      Query: { StudyInstanceUID: studyInstanceUid },
-    })) as string[];
-    for (const id of found) await orthancRest(peers.orthanc, 'DELETE', `/studies/${id}`);
-  }
-
   beforeAll(async () => {
     peers = await startPeers();
     service = await startConfigService({ env: { SECRETS_KEY: secretsKey } });
-    const workerEnv = { AMQP_URL: service.vhost.url, LOG_LEVEL: 'silent', SECRETS_KEY: secretsKey };
-    workers.push(
-      await runService(DicomwebWorkerModule.forRoot(loadEnv(DicomwebWorkerEnv, workerEnv)), {
-        service: DICOMWEB_WORKER,
-        port: 0,
-      }),
-      await runService(DimseWorkerModule.forRoot(loadEnv(DimseWorkerEnv, workerEnv)), {
-        service: DIMSE_WORKER,
-        port: 0,
-      }),
-    );
-    for (const worker of workers) expect((await waitUntilReady(baseUrlOf(worker))).status).toBe(200);
+    workers.push(...(await startWorkers(service.vhost.url, secretsKey)));
     await setAllowTransfer(true);
 
     workDir = await mkdtemp(join(tmpdir(), 'pacslink-query-e2e-'));
@@ -194,7 +165,7 @@ describe('query through config-service, dimse-worker and dicomweb-worker', () =>
 
   afterAll(async () => {
     for (const study of [cyrillic, latin1]) {
-      if (study) await deleteFromOrthanc(study.studyInstanceUid);
+      if (study) await deleteStudyFromOrthanc(peers.orthanc, study.studyInstanceUid);
     }
     if (workDir) await rm(workDir, { recursive: true, force: true });
     for (const worker of workers) await worker.close();

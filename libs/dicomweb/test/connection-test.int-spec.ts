@@ -3,7 +3,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateStudy, orthancRest, runDcmtk, startPeers, type PeerEndpoints } from '@pacslink/testing';
+import {
+  deleteStudyFromOrthanc,
+  generateStudy,
+  runDcmtk,
+  startPeers,
+  type PeerEndpoints,
+} from '@pacslink/testing';
 import { DicomwebClient, type ConnectionTestResult, type DicomwebEndpoint } from '../src';
 import {
   closeServer,
@@ -185,13 +191,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await client.close();
-  if (storedStudyUid) {
-    const found = (await orthancRest(peers.orthanc, 'POST', '/tools/find', {
-      Level: 'Study',
-      Query: { StudyInstanceUID: storedStudyUid },
-    })) as string[];
-    for (const id of found) await orthancRest(peers.orthanc, 'DELETE', `/studies/${id}`);
-  }
+  if (storedStudyUid) await deleteStudyFromOrthanc(peers.orthanc, storedStudyUid);
   if (local) await closeServer(local);
   await Promise.all(tlsServers.map((server) => closeServer(server)));
   if (workDir) await rm(workDir, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   generateStudy,
-  orthancRest,
+  deleteStudyFromOrthanc,
   runDcmtk,
   startPeers,
   type GeneratedStudy,
@@ -60,14 +60,6 @@ const client = new DicomwebClient();
 const uidsOf = (datasets: DicomJson[], tag: string): string[] =>
   datasets.map((dataset) => dicomJsonString(dataset, tag) ?? '').sort();
 
-async function deleteFromOrthanc(studyInstanceUid: string): Promise<void> {
-  const found = (await orthancRest(peers.orthanc, 'POST', '/tools/find', {
-    Level: 'Study',
-    Query: { StudyInstanceUID: studyInstanceUid },
-  })) as string[];
-  for (const id of found) await orthancRest(peers.orthanc, 'DELETE', `/studies/${id}`);
-}
-
 beforeAll(async () => {
   peers = await startPeers();
   workDir = await mkdtemp(join(tmpdir(), 'pacslink-qido-'));
@@ -98,7 +90,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await client.close();
   for (const study of [cyrillic, latin1]) {
-    if (study) await deleteFromOrthanc(study.studyInstanceUid);
+    if (study) await deleteStudyFromOrthanc(peers.orthanc, study.studyInstanceUid);
   }
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   generateStudy,
-  orthancRest,
+  deleteStudyFromOrthanc,
   randomId,
   runDcmtk,
   startPeers,
@@ -27,10 +27,6 @@ let cyrillic: GeneratedStudy;
 let latin1: GeneratedStudy;
 let utf8: GeneratedStudy;
 const cleanups: Array<() => Promise<unknown>> = [];
-
-interface OrthancStudy {
-  ID: string;
-}
 
 beforeAll(async () => {
   peers = await startPeers();
@@ -67,16 +63,7 @@ afterAll(async () => {
 });
 
 async function deleteFromOrthanc(studies: GeneratedStudy[]): Promise<void> {
-  for (const study of studies) {
-    const found = (await orthancRest(peers.orthanc, 'POST', '/tools/find', {
-      Level: 'Study',
-      Query: { StudyInstanceUID: study.studyInstanceUid },
-    })) as string[] | OrthancStudy[];
-    for (const entry of found) {
-      const id = typeof entry === 'string' ? entry : entry.ID;
-      await orthancRest(peers.orthanc, 'DELETE', `/studies/${id}`);
-    }
-  }
+  for (const study of studies) await deleteStudyFromOrthanc(peers.orthanc, study.studyInstanceUid);
 }
 
 function orthanc(overrides: Partial<DimseConnectionOptions> = {}): DimseConnectionOptions {

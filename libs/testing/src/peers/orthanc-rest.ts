@@ -23,3 +23,16 @@ export async function orthancRest(
   if (!response.ok) throw new Error(`Orthanc ${method} ${path}: HTTP ${response.status} ${text}`);
   return text === '' ? undefined : (JSON.parse(text) as unknown);
 }
+
+/** Deletes a study from Orthanc by its Study Instance UID (a no-op when Orthanc holds none). */
+export async function deleteStudyFromOrthanc(
+  orthanc: Pick<OrthancPeer, 'httpUrl' | 'user' | 'password'>,
+  studyInstanceUid: string,
+): Promise<void> {
+  // Without Expand, /tools/find answers Orthanc's own ids.
+  const ids = (await orthancRest(orthanc, 'POST', '/tools/find', {
+    Level: 'Study',
+    Query: { StudyInstanceUID: studyInstanceUid },
+  })) as string[];
+  for (const id of ids) await orthancRest(orthanc, 'DELETE', `/studies/${id}`);
+}

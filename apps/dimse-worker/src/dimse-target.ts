@@ -1,0 +1,33 @@
+import type { DimseTargetData } from '@pacslink/contracts';
+import type { DimseConnectionOptions } from '@pacslink/dimse';
+
+/** The association to a request's target, every phase bounded by the configuration's timeoutMs. */
+export function connectionOptions(target: DimseTargetData): DimseConnectionOptions {
+  return {
+    host: target.host,
+    port: target.port,
+    callingAeTitle: target.callingAeTitle,
+    calledAeTitle: target.calledAeTitle,
+    connectTimeoutMs: target.timeoutMs,
+    associationTimeoutMs: target.timeoutMs,
+    pduTimeoutMs: target.timeoutMs,
+  };
+}
+
+/**
+ * `work`, or an Error with `message` once `timeoutMs` passed. Each DIMSE phase has its own bound;
+ * this one keeps the whole operation within timeoutMs, so the answer always reaches config-service
+ * before its RPC bound (timeoutMs + 5 s).
+ */
+export async function withinDeadline<T>(work: Promise<T>, timeoutMs: number, message: string): Promise<T> {
+  let deadline: NodeJS.Timeout | undefined;
+  work.catch(() => undefined);
+  const timedOut = new Promise<never>((_, reject) => {
+    deadline = setTimeout(() => reject(new Error(message)), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, timedOut]);
+  } finally {
+    clearTimeout(deadline);
+  }
+}
