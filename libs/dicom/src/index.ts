@@ -1,3 +1,5 @@
 export * from './ae-title';
 export * from './specific-character-set';
 export * from './query-filters';
+export * from './uid';
+export * from './character-set-decoder';

@@ -1,0 +1,140 @@
+/**
+ * Specific Character Set (0008,0005) defined terms (PS3.3 C.12.1.1.2) to text decoders (PS3.5 6.1).
+ * The decoding half of libs/dimse's character-sets.ts, here so that libraries without DIMSE (the
+ * study store) decode the same way; libs/dimse can import it from here instead of keeping its copy.
+ *
+ * Node's TextDecoder (full ICU) does the work. ISO_IR 100 is decoded as true ISO 8859-1 (Buffer
+ * 'latin1'), not as the WHATWG "latin1" label, which means windows-1252.
+ */
+
+const SINGLE_BYTE_LABELS: Readonly<Record<string, string>> = Object.freeze({
+  'IR 100': 'latin1',
+  'IR 101': 'iso-8859-2',
+  'IR 109': 'iso-8859-3',
+  'IR 110': 'iso-8859-4',
+  'IR 144': 'iso-8859-5',
+  'IR 127': 'iso-8859-6',
+  'IR 126': 'iso-8859-7',
+  'IR 138': 'iso-8859-8',
+  'IR 148': 'iso-8859-9',
+  'IR 203': 'iso-8859-15',
+  'IR 166': 'windows-874',
+  'IR 13': 'shift_jis',
+});
+
+/** Terms without code extensions (single-valued 0008,0005). */
+const TERM_LABELS: Readonly<Record<string, string>> = Object.freeze({
+  ...Object.fromEntries(Object.entries(SINGLE_BYTE_LABELS).map(([ir, label]) => [`ISO_${ir}`, label])),
+  'ISO_IR 6': 'ascii',
+  'ISO_IR 192': 'utf-8',
+  GB18030: 'gb18030',
+  GBK: 'gbk',
+});
+
+/** Terms with code extensions (ISO 2022); a single-valued one behaves as its ISO_IR twin. */
+const ISO_2022_LABELS: Readonly<Record<string, string>> = Object.freeze({
+  ...Object.fromEntries(Object.entries(SINGLE_BYTE_LABELS).map(([ir, label]) => [`ISO 2022 ${ir}`, label])),
+  'ISO 2022 IR 6': 'ascii',
+  'ISO 2022 IR 87': 'iso-2022-jp',
+  'ISO 2022 IR 159': 'iso-2022-jp',
+  'ISO 2022 IR 149': 'euc-kr',
+  'ISO 2022 IR 58': 'gbk',
+});
+
+export type TextDecode = (bytes: Buffer) => string;
+
+const decoders = new Map<string, TextDecode>();
+
+function decoderForLabel(label: string): TextDecode {
+  let decode = decoders.get(label);
+  if (decode === undefined) {
+    if (label === 'latin1' || label === 'ascii') {
+      decode = (bytes) => bytes.toString('latin1');
+    } else {
+      const decoder = new TextDecoder(label);
+      decode = (bytes) => decoder.decode(bytes);
+    }
+    decoders.set(label, decode);
+  }
+  return decode;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * For text that arrives without a declared character set and is not ASCII: UTF-8 when the bytes are
+ * valid UTF-8 (ASCII is), else ISO 8859-1, which never fails. A configured fallback replaces this guess.
+ */
+export const guessUndeclared: TextDecode = (bytes) => {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return bytes.toString('latin1');
+  }
+};
+
+/** Removes ISO 2022 escape sequences (ESC, intermediates 0x20-0x2F, a final byte 0x30-0x7E). */
+function stripEscapeSequences(bytes: Buffer): Buffer {
+  if (!bytes.includes(0x1b)) return bytes;
+  const out: number[] = [];
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] !== 0x1b) {
+      out.push(bytes[i]);
+      continue;
+    }
+    i++;
+    while (i < bytes.length && bytes[i] >= 0x20 && bytes[i] <= 0x2f) i++;
+  }
+  return Buffer.from(out);
+}
+
+export interface CharacterSetDecoder {
+  decode: TextDecode;
+  /** false when (0008,0005) named a term this library does not know: the fallback decoded instead */
+  supported: boolean;
+}
+
+function isAscii(bytes: Buffer): boolean {
+  return bytes.every((byte) => byte < 0x80);
+}
+
+/**
+ * The decoder for text of a dataset whose (0008,0005) holds `values` (undefined: absent).
+ * `fallback` (a defined term) decodes non-ASCII text when the set is absent or the default
+ * repertoire, or names a term this library does not know.
+ */
+export function characterSetDecoder(
+  values: readonly string[] | undefined,
+  fallback: string | undefined,
+): CharacterSetDecoder {
+  const fallbackDecode: TextDecode =
+    fallback === undefined ? guessUndeclared : characterSetDecoder([fallback], undefined).decode;
+  const undeclared: TextDecode = (bytes) =>
+    isAscii(bytes) ? bytes.toString('latin1') : fallbackDecode(bytes);
+  const terms = (values ?? []).map((value) => value.trim());
+  const extensions = terms.filter((term) => term !== '');
+  if (
+    extensions.length === 0 ||
+    (terms.length === 1 && (terms[0] === 'ISO_IR 6' || terms[0] === 'ISO 2022 IR 6'))
+  ) {
+    return { decode: undeclared, supported: true };
+  }
+  if (terms.length === 1) {
+    const label = TERM_LABELS[terms[0]] ?? ISO_2022_LABELS[terms[0]];
+    return label === undefined
+      ? { decode: undeclared, supported: false }
+      : { decode: label === 'ascii' ? undeclared : decoderForLabel(label), supported: true };
+  }
+  // Code extensions (PS3.5 6.1.2.5): several sets switched by escape sequences inside the values.
+  if (extensions.some((term) => ISO_2022_LABELS[term] === 'iso-2022-jp')) {
+    return { decode: decoderForLabel('iso-2022-jp'), supported: true };
+  }
+  const g1 = extensions
+    .map((term) => ISO_2022_LABELS[term])
+    .find((label) => label !== undefined && label !== 'ascii');
+  if (g1 === undefined || extensions.some((term) => ISO_2022_LABELS[term] === undefined)) {
+    return { decode: undeclared, supported: false };
+  }
+  const decode = decoderForLabel(g1);
+  return { decode: (bytes) => decode(stripEscapeSequences(bytes)), supported: true };
+}

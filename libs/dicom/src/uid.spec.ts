@@ -1,0 +1,23 @@
+import { isValidUid, uidProblem } from './uid';
+
+describe('UID (PS3.5 9.1, VR UI)', () => {
+  it.each([['1.2.840.10008.1.2.1'], ['0'], ['1.0.3'], ['2.25.' + '9'.repeat(59)]])('accepts %j', (value) => {
+    expect(uidProblem(value)).toBeUndefined();
+    expect(isValidUid(value)).toBe(true);
+  });
+
+  it.each([
+    ['', 'is empty'],
+    ['1.2.' + '3'.repeat(61), 'is 65 characters long, more than 64'],
+    ['1.2.a', 'may hold only digits and periods (found U+0061)'],
+    ['../etc', 'may hold only digits and periods (found U+002F)'],
+    ['1.2 ', 'may hold only digits and periods (found U+0020)'],
+    ['1..2', 'has an empty component'],
+    ['.1.2', 'has an empty component'],
+    ['1.2.', 'has an empty component'],
+    ['1.02.3', 'has a component with a leading zero'],
+  ])('refuses %j: %s', (value, problem) => {
+    expect(uidProblem(value)).toBe(problem);
+    expect(isValidUid(value)).toBe(false);
+  });
+});

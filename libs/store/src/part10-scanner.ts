@@ -1,0 +1,223 @@
+import { datasetHasExplicitVr } from './transfer-syntax';
+import { InvalidDicomError } from './invalid-dicom.error';
+
+/** The attributes the store indexes, keyed by tag ((group << 16) | element). */
+export const IndexedTag = Object.freeze({
+  MediaStorageSOPClassUID: 0x00020002,
+  MediaStorageSOPInstanceUID: 0x00020003,
+  TransferSyntaxUID: 0x00020010,
+  SpecificCharacterSet: 0x00080005,
+  SOPClassUID: 0x00080016,
+  SOPInstanceUID: 0x00080018,
+  StudyDate: 0x00080020,
+  AccessionNumber: 0x00080050,
+  Modality: 0x00080060,
+  StudyDescription: 0x00081030,
+  PatientName: 0x00100010,
+  PatientID: 0x00100020,
+  StudyInstanceUID: 0x0020000d,
+  SeriesInstanceUID: 0x0020000e,
+});
+
+const WANTED = new Set<number>(Object.values(IndexedTag));
+/** Top-level elements come in ascending tag order (PS3.5 7.1): past this one nothing is wanted. */
+const LAST_WANTED = IndexedTag.SeriesInstanceUID;
+const ITEM = 0xfffee000;
+const ITEM_DELIMITATION = 0xfffee00d;
+const SEQUENCE_DELIMITATION = 0xfffee0dd;
+const UNDEFINED_LENGTH = 0xffffffff;
+/** No indexed value is anywhere near this long; a longer one is a broken file, not a patient name. */
+const MAX_WANTED_VALUE_BYTES = 64 * 1024;
+const PREAMBLE_BYTES = 128;
+/** PS3.5 7.1.2: these VRs have a 2-byte reserved field and a 4-byte length. */
+const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
+
+type Phase = 'preamble' | 'meta' | 'dataset';
+
+interface ElementHeader {
+  tag: number;
+  vr: string | undefined;
+  length: number;
+  headerBytes: number;
+}
+
+/**
+ * Scans a DICOM Part 10 file (PS3.10 7.1) chunk by chunk, as it streams past, keeping only the
+ * values of IndexedTag. Element values are skipped by counting, so memory stays at one chunk plus
+ * one element header whatever the file's size. After the indexed attributes it keeps walking the
+ * top-level element framing (headers only) so that a file cut short is noticed at its end.
+ */
+export class Part10Scanner {
+  private phase: Phase = 'preamble';
+  private pending: Buffer = Buffer.alloc(0);
+  private skipBytes = 0;
+  /** Open undefined-length sequences and items; attributes inside them are not indexed. */
+  private depth = 0;
+  private explicitVr = true;
+  private bytesSeen = 0;
+  private readonly values = new Map<number, Buffer>();
+
+  push(chunk: Buffer): void {
+    this.bytesSeen += chunk.length;
+    const data = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    let offset = 0;
+    for (;;) {
+      if (this.skipBytes > 0) {
+        const skipped = Math.min(this.skipBytes, data.length - offset);
+        this.skipBytes -= skipped;
+        offset += skipped;
+        if (this.skipBytes > 0) break;
+      }
+      const consumed = this.step(data, offset);
+      if (consumed === 0) break;
+      offset += consumed;
+    }
+    // A copy, so that the pending few bytes do not keep a whole chunk alive.
+    this.pending = Buffer.from(data.subarray(offset));
+  }
+
+  /** The raw values found, once the whole file went through push(); throws when it ended early. */
+  finish(): ReadonlyMap<number, Buffer> {
+    if (this.phase === 'preamble') {
+      throw new InvalidDicomError(
+        `not a DICOM Part 10 file: ${this.bytesSeen} bytes, shorter than the 128-byte preamble and "DICM" (PS3.10 7.1)`,
+      );
+    }
+    if (this.phase === 'meta' && this.pending.length === 0 && this.skipBytes === 0) {
+      throw new InvalidDicomError('the file ends after its meta header: it holds no dataset');
+    }
+    if (this.skipBytes > 0 || this.pending.length > 0 || this.depth > 0) {
+      throw new InvalidDicomError(
+        `truncated: the file ends inside an element, after ${this.bytesSeen} bytes`,
+      );
+    }
+    return this.values;
+  }
+
+  /** Handles the element at `offset`; returns the bytes consumed, 0 when more data is needed. */
+  private step(data: Buffer, offset: number): number {
+    switch (this.phase) {
+      case 'preamble':
+        return this.preamble(data, offset);
+      case 'meta':
+        return this.metaElement(data, offset);
+      case 'dataset':
+        return this.datasetElement(data, offset);
+    }
+  }
+
+  private preamble(data: Buffer, offset: number): number {
+    if (data.length - offset < PREAMBLE_BYTES + 4) return 0;
+    if (data.toString('latin1', offset + PREAMBLE_BYTES, offset + PREAMBLE_BYTES + 4) !== 'DICM') {
+      throw new InvalidDicomError(
+        'not a DICOM Part 10 file: no "DICM" after the 128-byte preamble (PS3.10 7.1)',
+      );
+    }
+    this.phase = 'meta';
+    return PREAMBLE_BYTES + 4;
+  }
+
+  /** The meta header is always Explicit VR Little Endian (PS3.10 7.1). */
+  private metaElement(data: Buffer, offset: number): number {
+    if (data.length - offset < 4) return 0;
+    if (data.readUInt16LE(offset) !== 0x0002) {
+      this.startDataset();
+      return this.datasetElement(data, offset);
+    }
+    const header = this.readHeader(data, offset, true);
+    if (header === undefined) return 0;
+    return this.consume(data, offset, header);
+  }
+
+  private startDataset(): void {
+    const transferSyntax = this.values.get(IndexedTag.TransferSyntaxUID);
+    if (transferSyntax === undefined) {
+      throw new InvalidDicomError('the meta header has no Transfer Syntax UID (0002,0010)');
+    }
+    this.explicitVr = datasetHasExplicitVr(uidText(transferSyntax));
+    this.phase = 'dataset';
+  }
+
+  private datasetElement(data: Buffer, offset: number): number {
+    const header = this.readHeader(data, offset, this.explicitVr);
+    if (header === undefined) return 0;
+    const { tag, length, headerBytes } = header;
+    if (tag === ITEM_DELIMITATION || tag === SEQUENCE_DELIMITATION) {
+      if (this.depth === 0) throw this.malformed(`a delimitation item (${hexTag(tag)}) outside any sequence`);
+      this.depth--;
+      return headerBytes;
+    }
+    if (length === UNDEFINED_LENGTH) {
+      // A sequence, an item of one, or encapsulated Pixel Data (PS3.5 7.5, A.4): walk inside.
+      // Explicit UN of undefined length holds Implicit VR content (PS3.5 6.2.2), which this
+      // scanner would misread.
+      if (this.explicitVr && header.vr === 'UN') {
+        throw new InvalidDicomError(
+          `element ${hexTag(tag)} is UN with undefined length (PS3.5 6.2.2), which the store does not read`,
+        );
+      }
+      this.depth++;
+      return headerBytes;
+    }
+    if (tag === ITEM && this.depth === 0) throw this.malformed('an item (FFFE,E000) outside any sequence');
+    return this.consume(data, offset, header);
+  }
+
+  /** Keeps the value when it is wanted, else arranges to skip it. */
+  private consume(data: Buffer, offset: number, header: ElementHeader): number {
+    const { tag, length, headerBytes } = header;
+    const wanted = this.depth === 0 && WANTED.has(tag) && tag <= LAST_WANTED;
+    if (!wanted) {
+      this.skipBytes = length;
+      return headerBytes;
+    }
+    if (length > MAX_WANTED_VALUE_BYTES) {
+      throw this.malformed(`element ${hexTag(tag)} claims ${length} bytes`);
+    }
+    if (data.length - offset < headerBytes + length) return 0;
+    const start = offset + headerBytes;
+    this.values.set(tag, Buffer.from(data.subarray(start, start + length)));
+    return headerBytes + length;
+  }
+
+  private readHeader(data: Buffer, offset: number, explicitVr: boolean): ElementHeader | undefined {
+    const available = data.length - offset;
+    if (available < 8) return undefined;
+    const tag = ((data.readUInt16LE(offset) << 16) | data.readUInt16LE(offset + 2)) >>> 0;
+    // Items and delimiters carry no VR in either encoding (PS3.5 7.5).
+    if (!explicitVr || tag >>> 16 === 0xfffe) {
+      return { tag, vr: undefined, length: data.readUInt32LE(offset + 4), headerBytes: 8 };
+    }
+    const vr = data.toString('latin1', offset + 4, offset + 6);
+    if (!/^[A-Z]{2}$/.test(vr)) {
+      throw this.malformed(
+        `element ${hexTag(tag)} has no valid VR (found bytes ${hexBytes(data, offset + 4)})`,
+      );
+    }
+    if (!LONG_VRS.has(vr)) return { tag, vr, length: data.readUInt16LE(offset + 6), headerBytes: 8 };
+    if (available < 12) return undefined;
+    return { tag, vr, length: data.readUInt32LE(offset + 8), headerBytes: 12 };
+  }
+
+  private malformed(what: string): InvalidDicomError {
+    const where = this.phase === 'meta' ? 'meta header' : 'dataset';
+    return new InvalidDicomError(`malformed ${where}: ${what}`);
+  }
+}
+
+/** A UI value without its NUL or space padding (PS3.5 6.2). */
+export function uidText(value: Buffer): string {
+  return value.toString('latin1').replace(/[\0 ]+$/, '');
+}
+
+export function hexTag(tag: number): string {
+  const hex = tag.toString(16).toUpperCase().padStart(8, '0');
+  return `(${hex.slice(0, 4)},${hex.slice(4)})`;
+}
+
+function hexBytes(data: Buffer, offset: number): string {
+  return data
+    .subarray(offset, offset + 2)
+    .toString('hex')
+    .toUpperCase();
+}

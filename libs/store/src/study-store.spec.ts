@@ -1,0 +1,123 @@
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { generateStudy, type GeneratedStudy } from '@pacslink/testing';
+import { InvalidDicomError } from './invalid-dicom.error';
+import { StorePathError, StudyStore } from './study-store';
+
+/** Every file under `dir`, relative to it. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name).slice(dir.length + 1))
+    .sort();
+}
+
+/** `bytes` in chunks of `size`; with `failAfter`, an error instead of the chunks past that offset. */
+function chunked(bytes: Buffer, size: number, failAfter?: number): Readable {
+  return Readable.from(
+    (function* () {
+      for (let offset = 0; offset < bytes.length; offset += size) {
+        if (failAfter !== undefined && offset >= failAfter) throw new Error('connection reset');
+        yield bytes.subarray(offset, offset + size);
+      }
+    })(),
+  );
+}
+
+describe('StudyStore', () => {
+  let workDir: string;
+  let store: StudyStore;
+  let study: GeneratedStudy;
+  let first: { bytes: Buffer; sopInstanceUid: string; seriesInstanceUid: string };
+
+  beforeAll(async () => {
+    workDir = await mkdtemp(join(tmpdir(), 'study-store-'));
+    study = await generateStudy(join(workDir, 'source'), {
+      series: 1,
+      instancesPerSeries: 2,
+      instanceBytes: 300_000,
+      patient: { charset: 'ISO_IR 144' },
+    });
+    const [series] = study.series;
+    first = {
+      bytes: await readFile(series.instances[0].file),
+      sopInstanceUid: series.instances[0].sopInstanceUid,
+      seriesInstanceUid: series.seriesInstanceUid,
+    };
+  });
+
+  beforeEach(() => {
+    store = new StudyStore(join(workDir, `store-${Math.random().toString(36).slice(2)}`));
+  });
+
+  afterAll(() => rm(workDir, { recursive: true, force: true }));
+
+  it('writes a file under its UIDs, byte for byte, and answers what it indexed', async () => {
+    const stored = await store.write(chunked(first.bytes, 4096));
+    const path = `studies/${study.studyInstanceUid}/${first.seriesInstanceUid}/${first.sopInstanceUid}.dcm`;
+    expect(stored).toMatchObject({
+      studyInstanceUid: study.studyInstanceUid,
+      seriesInstanceUid: first.seriesInstanceUid,
+      sopInstanceUid: first.sopInstanceUid,
+      sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
+      transferSyntaxUid: '1.2.840.10008.1.2.1',
+      sizeBytes: first.bytes.length,
+      path,
+      modality: 'CT',
+      patientName: study.patient.name,
+      patientId: study.patient.id,
+      accessionNumber: study.accessionNumber,
+      studyDescription: study.studyDescription,
+    });
+    expect((await readFile(store.absolutePath(path))).equals(first.bytes)).toBe(true);
+    expect((await buffer(store.read(path))).equals(first.bytes)).toBe(true);
+    expect(await filesUnder(join(store.rootDir, 'tmp'))).toEqual([]);
+  });
+
+  it('leaves nothing behind when the source fails mid-write', async () => {
+    await expect(store.write(chunked(first.bytes, 4096, 100_000))).rejects.toThrow('connection reset');
+    expect(await filesUnder(store.rootDir)).toEqual([]);
+  });
+
+  it('leaves nothing behind when it refuses a file, and says why', async () => {
+    const truncated = first.bytes.subarray(0, first.bytes.length - 1000);
+    await expect(store.write(chunked(truncated, 4096))).rejects.toThrow(
+      new InvalidDicomError(`truncated: the file ends inside an element, after ${truncated.length} bytes`),
+    );
+    await expect(store.write(Readable.from([Buffer.from('not dicom at all')]))).rejects.toThrow(
+      InvalidDicomError,
+    );
+    expect(await filesUnder(store.rootDir)).toEqual([]);
+  });
+
+  it('refuses a file past maxBytes, leaving nothing', async () => {
+    await expect(store.write(chunked(first.bytes, 4096), { maxBytes: 10_000 })).rejects.toThrow(
+      'the file is larger than the 10000-byte limit',
+    );
+    expect(await filesUnder(store.rootDir)).toEqual([]);
+  });
+
+  it('replaces the file when the same SOP Instance UID comes again', async () => {
+    const once = await store.write(chunked(first.bytes, 65536));
+    const again = await store.write(chunked(first.bytes, 1000));
+    expect(again.path).toBe(once.path);
+    expect(await filesUnder(store.rootDir)).toEqual([once.path]);
+  });
+
+  it('removes a study, and only its directory', async () => {
+    const stored = await store.write(chunked(first.bytes, 65536));
+    await store.removeStudy('1.2.3');
+    expect(await filesUnder(store.rootDir)).toEqual([stored.path]);
+    await store.removeStudy(study.studyInstanceUid);
+    expect(await filesUnder(store.rootDir)).toEqual([]);
+    await expect(store.removeStudy('..')).rejects.toThrow(StorePathError);
+  });
+
+  it.each([['..'], ['../x'], ['studies/../../x'], ['/etc/passwd'], ['']])('refuses the path %j', (path) => {
+    expect(() => store.absolutePath(path)).toThrow(StorePathError);
+  });
+});

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { uidProblem } from '@pacslink/dicom';
+import { InvalidDicomError } from './invalid-dicom.error';
+import { instanceAttributes, type InstanceAttributes } from './instance-attributes';
+import { Part10Scanner } from './part10-scanner';
+
+/** One instance as stored: its indexed attributes, size, and path relative to the store's root. */
+export interface StoredInstance extends InstanceAttributes {
+  sizeBytes: number;
+  /** Relative to STORE_DIR: `studies/<StudyInstanceUID>/<SeriesInstanceUID>/<SOPInstanceUID>.dcm`. */
+  path: string;
+}
+
+export interface WriteOptions {
+  /** Refuse the file once it grows past this many bytes. */
+  maxBytes?: number;
+}
+
+/** A path handed to the store that would leave its root, or a study UID that is not one. */
+export class StorePathError extends Error {
+  override readonly name = 'StorePathError';
+}
+
+const STUDIES_DIR = 'studies';
+const TEMPORARY_DIR = 'tmp';
+
+/**
+ * The study store: DICOM Part 10 files under `rootDir`, keyed by their UIDs. A write streams to a
+ * temporary file in `rootDir/tmp` (the same filesystem, so the final rename is atomic), indexing
+ * the file as it passes; only a complete, valid file is renamed into place, and a refused or
+ * failed write leaves nothing behind.
+ */
+export class StudyStore {
+  readonly rootDir: string;
+
+  constructor(rootDir: string) {
+    this.rootDir = resolve(rootDir);
+  }
+
+  async write(source: Readable, options: WriteOptions = {}): Promise<StoredInstance> {
+    const temporaryDir = join(this.rootDir, TEMPORARY_DIR);
+    await mkdir(temporaryDir, { recursive: true });
+    const temporaryPath = join(temporaryDir, `${randomUUID()}.part`);
+    const file = await open(temporaryPath, 'wx');
+    let closed = false;
+    try {
+      const scanner = new Part10Scanner();
+      let sizeBytes = 0;
+      for await (const chunk of source as AsyncIterable<Buffer | string>) {
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        sizeBytes += bytes.length;
+        if (options.maxBytes !== undefined && sizeBytes > options.maxBytes) {
+          throw new InvalidDicomError(`the file is larger than the ${options.maxBytes}-byte limit`);
+        }
+        scanner.push(bytes);
+        await file.write(bytes);
+      }
+      const attributes = instanceAttributes(scanner.finish());
+      await file.sync();
+      closed = true;
+      await file.close();
+      const path = instancePath(attributes);
+      const absolute = this.absolutePath(path);
+      await mkdir(dirname(absolute), { recursive: true });
+      // Same SOP Instance UID again: the rename replaces the earlier file in one step.
+      await rename(temporaryPath, absolute);
+      return { ...attributes, sizeBytes, path };
+    } catch (error) {
+      if (!closed) await file.close().catch(() => undefined);
+      await rm(temporaryPath, { force: true });
+      throw error;
+    }
+  }
+
+  read(relativePath: string): Readable {
+    return createReadStream(this.absolutePath(relativePath));
+  }
+
+  absolutePath(relativePath: string): string {
+    const absolute = resolve(this.rootDir, relativePath);
+    const inside = relative(this.rootDir, absolute);
+    if (inside === '' || isAbsolute(inside) || inside === '..' || inside.startsWith(`..${sep}`)) {
+      throw new StorePathError(`"${relativePath}" is not a path inside the study store`);
+    }
+    return absolute;
+  }
+
+  async removeStudy(studyInstanceUid: string): Promise<void> {
+    const problem = uidProblem(studyInstanceUid);
+    if (problem !== undefined) {
+      throw new StorePathError(`"${studyInstanceUid}" is not a Study Instance UID: it ${problem}`);
+    }
+    await rm(this.absolutePath(join(STUDIES_DIR, studyInstanceUid)), { recursive: true, force: true });
+  }
+}
+
+/** The UIDs were validated (PS3.5 9.1: digits and periods only), so they are safe path segments. */
+function instancePath(attributes: InstanceAttributes): string {
+  return [
+    STUDIES_DIR,
+    attributes.studyInstanceUid,
+    attributes.seriesInstanceUid,
+    `${attributes.sopInstanceUid}.dcm`,
+  ].join('/');
+}
