@@ -5,12 +5,16 @@ export * from './events/pacs-config.events';
 export * from './events/worklist.events';
 export * from './requests/connection-test.requests';
 export * from './requests/query.requests';
+export * from './commands/export-batch.commands';
+export * from './reports/export-batch.reports';
 
 import { PacsConfigEvents } from './events/pacs-config.events';
 import { TransferEvents } from './events/transfer.events';
 import { WorklistTaskEvents } from './events/worklist.events';
 import { ConnectionTestRequests } from './requests/connection-test.requests';
 import { QueryRequests } from './requests/query.requests';
+import { ExportBatchCommands } from './commands/export-batch.commands';
+import { ExportBatchReports } from './reports/export-batch.reports';
 import type { MessageContract } from './message-contract';
 
 /** Every contract of the product; a consumer refuses to start if one routed to it has no handler. */
@@ -20,4 +24,6 @@ export const allContracts: readonly MessageContract<object>[] = [
   ...Object.values(PacsConfigEvents),
   ...Object.values(ConnectionTestRequests),
   ...Object.values(QueryRequests),
+  ...Object.values(ExportBatchCommands),
+  ...Object.values(ExportBatchReports),
 ];

@@ -18,10 +18,11 @@ export interface ConsumerQueue {
 
 /** One durable quorum queue per consumer type; replicas of a service compete on it. */
 export const ConsumerQueues = {
-  ConfigServiceEvents: {
-    name: 'pacslink.config-service.events',
-    exchange: Exchanges.Events,
-    bindingKeys: ['transfer.*', 'worklist.task.*'],
+  /** Workers' reports and claims about the work config-service dispatched to them. */
+  ConfigServiceReports: {
+    name: 'pacslink.config-service.reports',
+    exchange: Exchanges.Commands,
+    bindingKeys: ['config-service.#'],
   },
   DimseWorkerCommands: {
     name: 'pacslink.dimse-worker.commands',

@@ -1,0 +1,75 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsInt,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { DICOM_UID } from '../events/transfer.events';
+import { Exchanges } from '../topology';
+import type { MessageContract } from '../message-contract';
+import { DicomwebTargetData, DimseTargetData } from '../requests/connection-test.requests';
+
+/** The most instances one export batch may carry; config-service cuts batches well below it. */
+export const MAX_EXPORT_BATCH_INSTANCES = 1000;
+
+/** One stored instance to send: `path` is relative to STORE_DIR, the study store both sides share. */
+export class ExportInstanceData {
+  @Matches(DICOM_UID) @MaxLength(64) sopInstanceUid!: string;
+  @Matches(DICOM_UID) @MaxLength(64) sopClassUid!: string;
+  @Matches(DICOM_UID) @MaxLength(64) transferSyntaxUid!: string;
+  @IsString() @MaxLength(512) path!: string;
+  @IsInt() @Min(0) sizeBytes!: number;
+}
+
+/**
+ * A short unit of an export (docs/decisions/0006-transfers.md): the worker claims it, sends its
+ * instances over one association or a few STOW-RS requests, reports outcomes, and acks. `attempt`
+ * tells a stale redelivery from the current dispatch.
+ */
+export class ExportBatchData {
+  @IsUUID() transferId!: string;
+  @IsUUID() batchId!: string;
+  @IsInt() @Min(1) attempt!: number;
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_EXPORT_BATCH_INSTANCES)
+  @ValidateNested({ each: true })
+  @Type(() => ExportInstanceData)
+  instances!: ExportInstanceData[];
+}
+
+export class DimseExportBatchData extends ExportBatchData {
+  @ValidateNested() @Type(() => DimseTargetData) target!: DimseTargetData;
+}
+
+export class DicomwebExportBatchData extends ExportBatchData {
+  @ValidateNested() @Type(() => DicomwebTargetData) target!: DicomwebTargetData;
+  /** The configuration's stowMultipartRelated. */
+  @IsBoolean() multipart!: boolean;
+  @Matches(DICOM_UID) @MaxLength(64) studyInstanceUid!: string;
+}
+
+export const ExportBatchCommands = {
+  Dimse: {
+    type: 'dimse.export-batch',
+    version: 1,
+    kind: 'command',
+    exchange: Exchanges.Commands,
+    data: DimseExportBatchData,
+  } satisfies MessageContract<DimseExportBatchData>,
+  Dicomweb: {
+    type: 'dicomweb.export-batch',
+    version: 1,
+    kind: 'command',
+    exchange: Exchanges.Commands,
+    data: DicomwebExportBatchData,
+  } satisfies MessageContract<DicomwebExportBatchData>,
+} as const;
