@@ -1,0 +1,2 @@
+export * from './export-batch-runner';
+export * from './outcome-reporter';
