@@ -12,6 +12,7 @@ import { PacsConfigsModule } from './pacs-configs/pacs-configs.module';
 import { QueryModule } from './query/query.module';
 import { SecretsModule } from '@pacslink/secrets';
 import { SettingsModule } from './settings/settings.module';
+import { TransfersModule } from './transfers/transfers.module';
 
 @Module({})
 export class AppModule {
@@ -36,6 +37,13 @@ export class AppModule {
         PacsConfigsModule,
         ConnectionTestModule,
         QueryModule,
+        TransfersModule.forRoot({
+          retryBaseMs: env.TRANSFER_RETRY_BASE_MS,
+          maxAttempts: env.TRANSFER_MAX_ATTEMPTS,
+          leaseMs: env.TRANSFER_LEASE_MS,
+          dispatchLeaseMs: env.TRANSFER_DISPATCH_LEASE_MS,
+          sweepIntervalMs: 1_000,
+        }),
       ],
     };
   }

@@ -1,4 +1,4 @@
-import { IsOptional, IsString } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { DatabaseServiceEnv, EnvError, loadEnv } from '@pacslink/platform';
 
 export class ConfigServiceEnv extends DatabaseServiceEnv {
@@ -9,6 +9,18 @@ export class ConfigServiceEnv extends DatabaseServiceEnv {
   @IsOptional() @IsString() API_KEYS?: string;
 
   @IsString() STORE_DIR = './var/store';
+
+  /** First automatic retry of a transfer batch after a transient failure; doubles each time. */
+  @IsInt() @Min(10) @Max(600_000) TRANSFER_RETRY_BASE_MS: number = 2_000;
+
+  /** Automatic attempts of one batch before its transfer fails. */
+  @IsInt() @Min(1) @Max(100) TRANSFER_MAX_ATTEMPTS: number = 8;
+
+  /** A claimed batch whose worker sent no report for this long is taken back and retried. */
+  @IsInt() @Min(1_000) @Max(3_600_000) TRANSFER_LEASE_MS: number = 120_000;
+
+  /** A dispatched batch that no worker claimed for this long is dispatched again. */
+  @IsInt() @Min(1_000) @Max(86_400_000) TRANSFER_DISPATCH_LEASE_MS: number = 600_000;
 
   /** Largest JSON request body accepted; larger ones are answered 413. */
   @IsString() JSON_BODY_LIMIT = '256kb';

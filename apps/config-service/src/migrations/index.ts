@@ -2,6 +2,7 @@ import { messagingMigrations } from '@pacslink/messaging';
 import { CreateAuditLog1764200000000 } from './1764200000000-CreateAuditLog';
 import { CreateSettingsAndLocalAeTitles1764200000100 } from './1764200000100-CreateSettingsAndLocalAeTitles';
 import { CreatePacsConfigs1764200000200 } from './1764200000200-CreatePacsConfigs';
+import { CreateTransfers1764300000100 } from './1764300000100-CreateTransfers';
 
 /** Every migration of config-service's schema, oldest first. Append only. */
 export const configServiceMigrations = [
@@ -9,4 +10,5 @@ export const configServiceMigrations = [
   CreateAuditLog1764200000000,
   CreateSettingsAndLocalAeTitles1764200000100,
   CreatePacsConfigs1764200000200,
+  CreateTransfers1764300000100,
 ];

@@ -1,0 +1,21 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/**
+ * pending → dispatched (command in the outbox) → running (a worker claimed it; lease renewed by its
+ * reports) → done; pending again after a transient failure; cancelled with its transfer.
+ */
+export type TransferBatchState = 'pending' | 'dispatched' | 'running' | 'done' | 'cancelled';
+
+@Entity({ name: 'transfer_batch' })
+export class TransferBatch {
+  @PrimaryColumn('uuid') id!: string;
+  @Column('uuid', { name: 'transfer_id' }) transferId!: string;
+  @Column('uuid', { name: 'pacs_config_id' }) pacsConfigId!: string;
+  @Column('int') seq!: number;
+  @Column('text') state!: TransferBatchState;
+  /** Raised by every dispatch; a claim or report naming another attempt is stale. */
+  @Column('int') attempt!: number;
+  @Column('timestamptz', { name: 'available_at' }) availableAt!: Date;
+  @Column('timestamptz', { name: 'lease_until', nullable: true }) leaseUntil!: Date | null;
+  @Column('text', { name: 'last_error', nullable: true }) lastError!: string | null;
+}

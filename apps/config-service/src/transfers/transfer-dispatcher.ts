@@ -1,0 +1,178 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import {
+  ExportBatchCommands,
+  type DicomwebExportBatchData,
+  type DimseExportBatchData,
+  type ExportInstanceData,
+} from '@pacslink/contracts';
+import { Outbox, OutboxRelay } from '@pacslink/messaging';
+import { PacsConfig } from '../pacs-configs/pacs-config.entity';
+import { dicomwebTarget, dimseTarget } from '../pacs-configs/worker-targets';
+import { SettingsService } from '../settings/settings.service';
+import { DICOMWEB_PARALLEL_BATCHES } from './batch-plan';
+import { TransferBatch } from './transfer-batch.entity';
+import { TransferLedger } from './transfer-ledger';
+import { TRANSFER_OPTIONS, type TransferOptions } from './transfer-options';
+
+/** Serialises everything that changes the transfers of one PACS (see lockPacs). */
+const PACS_LOCK_NAMESPACE = 'pacslink.transfer-dispatch:';
+
+/** Whether the configuration still offers export: it may have changed since the transfer was made. */
+export function exportProblem(row: PacsConfig | null): string | undefined {
+  if (!row) return 'the PACS configuration was deleted';
+  if (row.type === 'dimse' ? row.cStore !== true : row.stowRs !== true) {
+    return `the PACS configuration no longer offers export (${row.type === 'dimse' ? 'cStore' : 'stowRs'} is off)`;
+  }
+  return undefined;
+}
+
+/**
+ * Hands batches to the workers: at most `maxAssociations` batches of one DIMSE PACS are out at a
+ * time across every transfer, every worker replica and every config-service replica, because
+ * every change to the batches of a PACS holds that PACS's transaction-scoped advisory lock first
+ * (always first: no deadlock between dispatch, reports, cancel and retry). A periodic sweep
+ * dispatches what became available (retry delays) and takes back batches whose lease expired.
+ */
+@Injectable()
+export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(TransferDispatcher.name);
+  private timer?: NodeJS.Timeout;
+  private sweeping?: Promise<void>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly outbox: Outbox,
+    private readonly relay: OutboxRelay,
+    private readonly settings: SettingsService,
+    private readonly ledger: TransferLedger,
+    @Inject(TRANSFER_OPTIONS) private readonly options: TransferOptions,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      this.sweeping ??= this.sweep()
+        .catch((error: unknown) =>
+          this.logger.warn({ msg: 'transfer sweep failed', reason: (error as Error).message }),
+        )
+        .finally(() => (this.sweeping = undefined));
+    }, this.options.sweepIntervalMs);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sweeping;
+  }
+
+  /** Takes the PACS's lock for the rest of the transaction. */
+  async lockPacs(manager: EntityManager, pacsConfigId: string): Promise<void> {
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
+      PACS_LOCK_NAMESPACE + pacsConfigId,
+    ]);
+  }
+
+  /**
+   * Dispatches the PACS's available batches into its free slots, inside the caller's transaction
+   * (which must hold the PACS lock). Transfers wait while settings.allowTransfer is off.
+   */
+  async dispatch(manager: EntityManager, pacsConfigId: string): Promise<void> {
+    if (!(await this.settings.current(manager)).allowTransfer) return;
+    const config = await manager.findOneBy(PacsConfig, { id: pacsConfigId });
+    const problem = exportProblem(config);
+    if (problem !== undefined || !config) {
+      await this.ledger.failActiveTransfersOf(manager, pacsConfigId, problem ?? 'no configuration');
+      return;
+    }
+    const slots = config.type === 'dimse' ? (config.maxAssociations ?? 1) : DICOMWEB_PARALLEL_BATCHES;
+    const [{ busy }] = await manager.query<{ busy: number }[]>(
+      `SELECT count(*)::int AS busy FROM transfer_batch
+        WHERE pacs_config_id = $1 AND state IN ('dispatched', 'running')`,
+      [pacsConfigId],
+    );
+    if (busy >= slots) return;
+    const batches = await manager.query<{ id: string }[]>(
+      `SELECT b.id FROM transfer_batch b JOIN transfer t ON t.id = b.transfer_id
+        WHERE b.pacs_config_id = $1 AND b.state = 'pending' AND b.available_at <= now()
+          AND t.status IN ('queued', 'running')
+        ORDER BY t.created_at, b.seq LIMIT $2`,
+      [pacsConfigId, slots - busy],
+    );
+    for (const { id } of batches) await this.dispatchBatch(manager, id, config);
+  }
+
+  private async dispatchBatch(manager: EntityManager, batchId: string, config: PacsConfig): Promise<void> {
+    const batch = await manager.findOneByOrFail(TransferBatch, { id: batchId });
+    const instances = await manager.query<ExportInstanceData[]>(
+      `SELECT sop_instance_uid AS "sopInstanceUid", sop_class_uid AS "sopClassUid",
+              transfer_syntax_uid AS "transferSyntaxUid", path, size_bytes::float8 AS "sizeBytes"
+         FROM transfer_instance WHERE batch_id = $1 AND status = 'pending' ORDER BY path`,
+      [batchId],
+    );
+    if (instances.length === 0) {
+      await manager.update(TransferBatch, { id: batchId }, { state: 'done', leaseUntil: null });
+      await this.ledger.settle(manager, batch.transferId);
+      return;
+    }
+    const attempt = batch.attempt + 1;
+    await manager.update(
+      TransferBatch,
+      { id: batchId },
+      { state: 'dispatched', attempt, leaseUntil: new Date(Date.now() + this.options.dispatchLeaseMs) },
+    );
+    const transfer = await this.ledger.row(manager, batch.transferId);
+    const common = { transferId: batch.transferId, batchId, attempt, instances };
+    if (config.type === 'dimse') {
+      const { defaultCallingAeTitle } = await this.settings.current(manager);
+      const command: DimseExportBatchData = {
+        ...common,
+        target: { ...dimseTarget(config), callingAeTitle: defaultCallingAeTitle },
+      };
+      await this.outbox.enqueue(manager, ExportBatchCommands.Dimse, command);
+    } else {
+      const command: DicomwebExportBatchData = {
+        ...common,
+        target: dicomwebTarget(config),
+        multipart: config.stowMultipartRelated ?? true,
+        studyInstanceUid: transfer.studyInstanceUid,
+      };
+      await this.outbox.enqueue(manager, ExportBatchCommands.Dicomweb, command);
+    }
+  }
+
+  /** One transaction per PACS, then the relay is woken for the commands it enqueued. */
+  async dispatchInOwnTransaction(pacsConfigId: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await this.lockPacs(manager, pacsConfigId);
+      await this.dispatch(manager, pacsConfigId);
+    });
+    this.relay.wake();
+  }
+
+  /** Expired leases become transient failures; then every PACS with available work is dispatched. */
+  async sweep(): Promise<void> {
+    const expired = await this.dataSource.query<{ id: string; pacsConfigId: string; attempt: number }[]>(
+      `SELECT id, pacs_config_id AS "pacsConfigId", attempt FROM transfer_batch
+        WHERE state IN ('dispatched', 'running') AND lease_until < now() LIMIT 100`,
+    );
+    for (const batch of expired) {
+      await this.dataSource.transaction(async (manager) => {
+        await this.lockPacs(manager, batch.pacsConfigId);
+        await this.ledger.takeBackExpired(manager, batch.id, batch.attempt);
+        await this.dispatch(manager, batch.pacsConfigId);
+      });
+    }
+    const ready = await this.dataSource.query<{ pacsConfigId: string }[]>(
+      `SELECT DISTINCT b.pacs_config_id AS "pacsConfigId" FROM transfer_batch b
+         JOIN transfer t ON t.id = b.transfer_id
+        WHERE b.state = 'pending' AND b.available_at <= now() AND t.status IN ('queued', 'running')`,
+    );
+    for (const { pacsConfigId } of ready) await this.dispatchInOwnTransaction(pacsConfigId);
+    if (expired.length > 0) this.relay.wake();
+  }
+}

@@ -1,0 +1,32 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { SettingsModule } from '../settings/settings.module';
+import { TransferBatch } from './transfer-batch.entity';
+import { TransferDispatcher } from './transfer-dispatcher';
+import { TransferInstance } from './transfer-instance.entity';
+import { TransferLedger } from './transfer-ledger';
+import { TRANSFER_OPTIONS, type TransferOptions } from './transfer-options';
+import { TransferReportsConsumer } from './transfer-reports.consumer';
+import { TransferReportsService } from './transfer-reports.service';
+import { Transfer } from './transfer.entity';
+import { TransfersController } from './transfers.controller';
+import { TransfersService } from './transfers.service';
+
+@Module({})
+export class TransfersModule {
+  static forRoot(options: TransferOptions): DynamicModule {
+    return {
+      module: TransfersModule,
+      imports: [TypeOrmModule.forFeature([Transfer, TransferBatch, TransferInstance]), SettingsModule],
+      controllers: [TransfersController],
+      providers: [
+        { provide: TRANSFER_OPTIONS, useValue: options },
+        TransferLedger,
+        TransferDispatcher,
+        TransfersService,
+        TransferReportsService,
+        TransferReportsConsumer,
+      ],
+    };
+  }
+}

@@ -1,0 +1,368 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
+import { TransferEvents, type TransferMethod } from '@pacslink/contracts';
+import { OutboxRelay } from '@pacslink/messaging';
+import { AuditLog } from '../audit/audit-log';
+import type { Actor } from '../auth/api-keys';
+import type { Page } from '../http/dto/page.dto';
+import { PacsConfig } from '../pacs-configs/pacs-config.entity';
+import { SettingsService } from '../settings/settings.service';
+import { DICOMWEB_PARALLEL_BATCHES, planBatches } from './batch-plan';
+import type { CreateTransferRequest } from './dto/create-transfer.request';
+import type { ListTransferInstancesQuery, ListTransfersQuery } from './dto/list-transfers.query';
+import type { TransferInstanceResponse, TransferResponse } from './dto/transfer.response';
+import { TransferDispatcher, exportProblem } from './transfer-dispatcher';
+import { TransferInstance } from './transfer-instance.entity';
+import { TransferLedger } from './transfer-ledger';
+import { toTransferInstanceResponse, toTransferResponse } from './transfer.mapper';
+import { Transfer } from './transfer.entity';
+import { TransferError, TransferErrorCode } from './transfers.errors';
+
+const UNIQUE_VIOLATION = '23505';
+const METHOD_OF = { dimse: 'C-STORE', dicomweb: 'STOW-RS' } as const satisfies Record<string, TransferMethod>;
+
+interface StoredInstanceRow {
+  sopInstanceUid: string;
+  sizeBytes: number;
+}
+
+/** The transfers use cases behind the REST API (contract "Transfers"). */
+@Injectable()
+export class TransfersService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly settings: SettingsService,
+    private readonly dispatcher: TransferDispatcher,
+    private readonly ledger: TransferLedger,
+    private readonly audit: AuditLog,
+    private readonly relay: OutboxRelay,
+  ) {}
+
+  /**
+   * Queues an export of a stored study (or one series) to a PACS: the instances are copied from the
+   * store's index, cut into batches, and the first batches dispatched, all in one transaction with
+   * the transfer.queued event and the audit entry. The same Idempotency-Key (per API key) answers
+   * the transfer it first made.
+   */
+  async create(
+    request: CreateTransferRequest,
+    idempotencyKey: string | undefined,
+    actor: Actor,
+  ): Promise<TransferResponse> {
+    const fingerprint = fingerprintOf(request);
+    if (idempotencyKey !== undefined) {
+      const earlier = await this.byIdempotencyKey(actor, idempotencyKey, fingerprint);
+      if (earlier) return earlier;
+    }
+    if (request.direction === 'import') {
+      throw new TransferError(
+        TransferErrorCode.ImportNotAvailable,
+        'import transfers (C-GET/C-MOVE, WADO-RS) are not available in this version; export is',
+        'direction',
+      );
+    }
+    try {
+      const created = await this.dataSource.transaction((manager) =>
+        this.createExport(manager, request, idempotencyKey, fingerprint, actor),
+      );
+      this.relay.wake();
+      return toTransferResponse(created);
+    } catch (error) {
+      const racedOnKey =
+        idempotencyKey !== undefined &&
+        error instanceof QueryFailedError &&
+        (error.driverError as { code?: string }).code === UNIQUE_VIOLATION;
+      if (!racedOnKey) throw error;
+      const earlier = await this.byIdempotencyKey(actor, idempotencyKey, fingerprint);
+      if (!earlier) throw error;
+      return earlier;
+    }
+  }
+
+  private async createExport(
+    manager: EntityManager,
+    request: CreateTransferRequest,
+    idempotencyKey: string | undefined,
+    fingerprint: string,
+    actor: Actor,
+  ): Promise<Transfer> {
+    await this.dispatcher.lockPacs(manager, request.pacsConfigId);
+    const config = await this.exportTarget(manager, request.pacsConfigId);
+    // FOR SHARE: a concurrent DELETE /studies waits for this transaction, then sees the transfer.
+    const instances = await manager.query<StoredInstanceRow[]>(
+      `SELECT sop_instance_uid AS "sopInstanceUid", size_bytes::float8 AS "sizeBytes"
+         FROM stored_instance
+        WHERE study_instance_uid = $1 AND ($2::text IS NULL OR series_instance_uid = $2)
+        ORDER BY series_instance_uid, sop_instance_uid FOR SHARE`,
+      [request.studyInstanceUid, request.seriesInstanceUid ?? null],
+    );
+    if (instances.length === 0) {
+      const what = request.seriesInstanceUid
+        ? `series ${request.seriesInstanceUid} of study ${request.studyInstanceUid}`
+        : `study ${request.studyInstanceUid}`;
+      throw new TransferError(
+        TransferErrorCode.StudyNotStored,
+        `the study store holds no instance of ${what}; upload it first (POST /api/v1/studies)`,
+        request.seriesInstanceUid ? 'seriesInstanceUid' : 'studyInstanceUid',
+      );
+    }
+    const now = new Date();
+    const transfer = manager.create(Transfer, {
+      id: randomUUID(),
+      direction: 'export',
+      pacsConfigId: config.id,
+      pacsAeTitle: config.aeTitle,
+      studyInstanceUid: request.studyInstanceUid,
+      seriesInstanceUid: request.seriesInstanceUid ?? null,
+      status: 'queued',
+      method: METHOD_OF[config.type],
+      attempts: 0,
+      retries: 0,
+      error: null,
+      total: instances.length,
+      completed: 0,
+      failed: 0,
+      warning: 0,
+      createdBy: actor.id,
+      idempotencyKey: idempotencyKey ?? null,
+      requestFingerprint: idempotencyKey !== undefined ? fingerprint : null,
+      createdAt: now,
+      updatedAt: now,
+      startedAt: null,
+      finishedAt: null,
+      progressPublishedAt: null,
+    });
+    await manager.insert(Transfer, transfer);
+    const batchIds = await this.insertBatches(manager, transfer, instances, parallelismOf(config), 0);
+    await manager.query(
+      `INSERT INTO transfer_instance (transfer_id, sop_instance_uid, batch_id, series_instance_uid,
+                                      sop_class_uid, transfer_syntax_uid, path, size_bytes)
+       SELECT $1, s.sop_instance_uid, p.batch_id, s.series_instance_uid, s.sop_class_uid,
+              s.transfer_syntax_uid, s.path, s.size_bytes
+         FROM unnest($2::text[], $3::uuid[]) AS p(sop_instance_uid, batch_id)
+         JOIN stored_instance s ON s.sop_instance_uid = p.sop_instance_uid`,
+      [transfer.id, instances.map((i) => i.sopInstanceUid), batchIds],
+    );
+    await this.ledger.emit(manager, TransferEvents.Queued, transfer);
+    await this.audit.record(manager, actor, {
+      action: 'transfer.created',
+      entityType: 'transfer',
+      entityId: transfer.id,
+      change: { request: { ...request }, total: transfer.total, method: transfer.method },
+    });
+    await this.dispatcher.dispatch(manager, config.id);
+    return this.ledger.row(manager, transfer.id);
+  }
+
+  /** Inserts the batches for `instances` (in order) and returns each instance's batch id. */
+  private async insertBatches(
+    manager: EntityManager,
+    transfer: Transfer,
+    instances: readonly StoredInstanceRow[],
+    parallelism: number,
+    firstSeq: number,
+  ): Promise<string[]> {
+    const plan = planBatches(
+      instances.map((i) => i.sizeBytes),
+      parallelism,
+    );
+    const ids = [...new Set(plan)].map(() => randomUUID());
+    await manager.query(
+      `INSERT INTO transfer_batch (id, transfer_id, pacs_config_id, seq, state)
+       SELECT id, $2, $3, $4 + ordinality - 1, 'pending' FROM unnest($1::uuid[]) WITH ORDINALITY AS b(id)`,
+      [ids, transfer.id, transfer.pacsConfigId, firstSeq],
+    );
+    return plan.map((batch) => ids[batch]);
+  }
+
+  private async exportTarget(manager: EntityManager, pacsConfigId: string): Promise<PacsConfig> {
+    if (!(await this.settings.current(manager)).allowTransfer) {
+      throw new TransferError(
+        TransferErrorCode.TransferDisabled,
+        'transfers are switched off (settings.allowTransfer is false)',
+      );
+    }
+    const config = await manager.findOneBy(PacsConfig, { id: pacsConfigId });
+    if (!config) {
+      throw new TransferError(
+        TransferErrorCode.PacsConfigNotFound,
+        `no PACS configuration has id ${pacsConfigId}`,
+        'pacsConfigId',
+      );
+    }
+    const problem = exportProblem(config);
+    if (problem !== undefined) {
+      throw new TransferError(
+        TransferErrorCode.DirectionNotOffered,
+        `PACS ${config.aeTitle} does not offer export: enable ${config.type === 'dimse' ? 'cStore' : 'stowRs'} on it`,
+        'pacsConfigId',
+      );
+    }
+    return config;
+  }
+
+  private async byIdempotencyKey(
+    actor: Actor,
+    key: string,
+    fingerprint: string,
+  ): Promise<TransferResponse | undefined> {
+    const earlier = await this.dataSource
+      .getRepository(Transfer)
+      .findOneBy({ createdBy: actor.id, idempotencyKey: key });
+    if (!earlier) return undefined;
+    if (earlier.requestFingerprint !== fingerprint) {
+      throw new TransferError(
+        TransferErrorCode.IdempotencyKeyReused,
+        `Idempotency-Key "${key}" was first used for a different request (transfer ${earlier.id}); use a new key for a new transfer`,
+      );
+    }
+    return toTransferResponse(earlier);
+  }
+
+  async get(id: string): Promise<TransferResponse> {
+    return toTransferResponse(await this.found(id));
+  }
+
+  async list(query: ListTransfersQuery): Promise<Page<TransferResponse>> {
+    const [rows, total] = await this.dataSource.getRepository(Transfer).findAndCount({
+      where: {
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.pacsConfigId ? { pacsConfigId: query.pacsConfigId } : {}),
+        ...(query.direction ? { direction: query.direction } : {}),
+      },
+      order: { createdAt: 'DESC', id: 'ASC' },
+      take: query.limit,
+      skip: query.offset,
+    });
+    return { items: rows.map(toTransferResponse), total, limit: query.limit, offset: query.offset };
+  }
+
+  async instances(id: string, query: ListTransferInstancesQuery): Promise<Page<TransferInstanceResponse>> {
+    await this.found(id);
+    const [rows, total] = await this.dataSource.getRepository(TransferInstance).findAndCount({
+      where: { transferId: id, ...(query.status ? { status: query.status } : {}) },
+      order: { seriesInstanceUid: 'ASC', sopInstanceUid: 'ASC' },
+      take: query.limit,
+      skip: query.offset,
+    });
+    return { items: rows.map(toTransferInstanceResponse), total, limit: query.limit, offset: query.offset };
+  }
+
+  /** Stops a queued or running transfer; a batch a worker is sending finishes that batch. */
+  async cancel(id: string, actor: Actor): Promise<TransferResponse> {
+    const row = await this.inPacsTransaction(id, async (manager, transfer) => {
+      if (transfer.status !== 'queued' && transfer.status !== 'running') {
+        throw new TransferError(
+          TransferErrorCode.NotCancellable,
+          `transfer ${id} is already ${transfer.status}; only a queued or running transfer can be cancelled`,
+        );
+      }
+      await this.ledger.cancel(manager, transfer);
+      await this.audit.record(manager, actor, {
+        action: 'transfer.cancelled',
+        entityType: 'transfer',
+        entityId: id,
+        change: { before: 'active', progress: toTransferResponse(transfer).progress },
+      });
+      await this.dispatcher.dispatch(manager, transfer.pacsConfigId);
+      return transfer;
+    });
+    return toTransferResponse(row);
+  }
+
+  /**
+   * Queues a failed or cancelled transfer again: only the instances the PACS has not accepted are
+   * sent, in new batches.
+   */
+  async retry(id: string, actor: Actor): Promise<TransferResponse> {
+    const row = await this.inPacsTransaction(id, async (manager, transfer) => {
+      if (transfer.status !== 'failed' && transfer.status !== 'cancelled') {
+        throw new TransferError(
+          TransferErrorCode.NotRetryable,
+          `transfer ${id} is ${transfer.status}; only a failed or cancelled transfer can be retried`,
+        );
+      }
+      const config = await this.exportTarget(manager, transfer.pacsConfigId);
+      const resend = await manager.query<(StoredInstanceRow & { stored: boolean })[]>(
+        `SELECT i.sop_instance_uid AS "sopInstanceUid", i.size_bytes::float8 AS "sizeBytes",
+                s.sop_instance_uid IS NOT NULL AS stored
+           FROM transfer_instance i LEFT JOIN stored_instance s ON s.sop_instance_uid = i.sop_instance_uid
+          WHERE i.transfer_id = $1 AND i.status IN ('pending', 'failure')
+          ORDER BY i.series_instance_uid, i.sop_instance_uid`,
+        [id],
+      );
+      const gone = resend.filter((i) => !i.stored).length;
+      if (gone > 0) {
+        throw new TransferError(
+          TransferErrorCode.NotRetryable,
+          `${gone} of the ${resend.length} instances to resend are no longer in the study store; upload the study again and make a new transfer`,
+        );
+      }
+      const [{ next }] = await manager.query<{ next: number }[]>(
+        `SELECT coalesce(max(seq) + 1, 0)::int AS next FROM transfer_batch WHERE transfer_id = $1`,
+        [id],
+      );
+      const batchIds = await this.insertBatches(manager, transfer, resend, parallelismOf(config), next);
+      await manager.query(
+        `UPDATE transfer_instance i SET batch_id = p.batch_id, status = 'pending', status_code = NULL, reason = NULL
+           FROM unnest($2::text[], $3::uuid[]) AS p(sop_instance_uid, batch_id)
+          WHERE i.transfer_id = $1 AND i.sop_instance_uid = p.sop_instance_uid`,
+        [id, resend.map((i) => i.sopInstanceUid), batchIds],
+      );
+      const now = new Date();
+      const changes = {
+        status: 'queued' as const,
+        retries: transfer.retries + 1,
+        error: null,
+        finishedAt: null,
+        updatedAt: now,
+      };
+      await manager.update(Transfer, { id }, changes);
+      const queued = await this.ledger.recount(manager, id);
+      await this.ledger.emit(manager, TransferEvents.Queued, queued);
+      await this.audit.record(manager, actor, {
+        action: 'transfer.retried',
+        entityType: 'transfer',
+        entityId: id,
+        change: { resend: resend.length },
+      });
+      await this.dispatcher.dispatch(manager, transfer.pacsConfigId);
+      return this.ledger.row(manager, id);
+    });
+    return toTransferResponse(row);
+  }
+
+  private async found(id: string): Promise<Transfer> {
+    const row = await this.dataSource.getRepository(Transfer).findOneBy({ id });
+    if (!row) throw new TransferError(TransferErrorCode.NotFound, `no transfer has id ${id}`);
+    return row;
+  }
+
+  private async inPacsTransaction<R>(
+    id: string,
+    work: (manager: EntityManager, transfer: Transfer) => Promise<R>,
+  ): Promise<R> {
+    const { pacsConfigId } = await this.found(id);
+    const result = await this.dataSource.transaction(async (manager) => {
+      await this.dispatcher.lockPacs(manager, pacsConfigId);
+      return work(manager, await this.ledger.row(manager, id));
+    });
+    this.relay.wake();
+    return result;
+  }
+}
+
+function parallelismOf(config: PacsConfig): number {
+  return config.type === 'dimse' ? (config.maxAssociations ?? 1) : DICOMWEB_PARALLEL_BATCHES;
+}
+
+function fingerprintOf(request: CreateTransferRequest): string {
+  const canonical = JSON.stringify([
+    request.direction,
+    request.pacsConfigId,
+    request.studyInstanceUid,
+    request.seriesInstanceUid ?? null,
+  ]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
