@@ -5,6 +5,7 @@ import { PlatformModule } from '@pacslink/platform';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { ConnectionTestModule } from './connection-test/connection-test.module';
+import { EventsModule } from './events/events.module';
 import { CONFIG_SCHEMA, CONFIG_SERVICE, type ConfigServiceEnv } from './config';
 import { LocalAeTitlesModule } from './local-ae-titles/local-ae-titles.module';
 import { configServiceMigrations } from './migrations';
@@ -12,6 +13,7 @@ import { PacsConfigsModule } from './pacs-configs/pacs-configs.module';
 import { QueryModule } from './query/query.module';
 import { SecretsModule } from '@pacslink/secrets';
 import { SettingsModule } from './settings/settings.module';
+import { StudiesModule } from './studies/studies.module';
 import { TransfersModule } from './transfers/transfers.module';
 
 @Module({})
@@ -37,6 +39,8 @@ export class AppModule {
         PacsConfigsModule,
         ConnectionTestModule,
         QueryModule,
+        StudiesModule.forRoot(env.STORE_DIR),
+        EventsModule,
         TransfersModule.forRoot({
           retryBaseMs: env.TRANSFER_RETRY_BASE_MS,
           maxAttempts: env.TRANSFER_MAX_ATTEMPTS,

@@ -1,0 +1,89 @@
+import { BadRequestException, Controller, Get, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { unauthorizedResponse } from '../http/dto/problem.response';
+import { EventStream } from './event-stream';
+
+const PATTERN = /^(\*|#|[a-z0-9-]+)(\.(\*|#|[a-z0-9-]+))*$/;
+const HEARTBEAT_MS = 15_000;
+/** A client this far behind is disconnected rather than buffered without bound. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+/** Parses `?types=transfer.*,pacs-config.*`; absent = every event. */
+export function parseTypes(types: string | undefined): string[] {
+  if (types === undefined || types.trim() === '') return ['#'];
+  const patterns = types.split(',').map((pattern) => pattern.trim());
+  const bad = patterns.filter((pattern) => !PATTERN.test(pattern));
+  if (bad.length > 0) {
+    const message = `types must be comma-separated event types or patterns such as transfer.* (words of a-z, 0-9 and -, * for one word, # for any); not ${bad.map((b) => JSON.stringify(b)).join(', ')}`;
+    throw new BadRequestException({
+      type: 'https://pacslink.dev/problems/validation',
+      title: 'invalid request',
+      detail: message,
+      errors: [{ field: 'types', message }],
+    });
+  }
+  return patterns;
+}
+
+/** The contract's "Events to subscribers": the public events as Server-Sent Events. */
+@ApiTags('events')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse(unauthorizedResponse)
+@Controller('events')
+export class EventsController {
+  constructor(private readonly stream: EventStream) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'Stream events as Server-Sent Events',
+    description:
+      'Each event is one SSE message: `id` the eventId, `event` its type, `data` the envelope {eventId, type, version, occurredAt, data} as on RabbitMQ. A comment line every 15 s keeps proxies from closing the stream. Best effort: events while a client is not connected are not replayed (a subscriber that must not miss one binds its own queue to the pacslink.events exchange).',
+  })
+  @ApiQuery({
+    name: 'types',
+    required: false,
+    example: 'transfer.*',
+    description: 'Comma-separated event types or AMQP topic patterns (`*` one word, `#` any); default all.',
+  })
+  @ApiOkResponse({ description: 'text/event-stream', content: { 'text/event-stream': {} } })
+  async stream(
+    @Query('types') types: string | undefined,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    const patterns = parseTypes(types);
+    response.status(200).set({
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    response.flushHeaders();
+    response.write(': pacslink events\n\n');
+    const unsubscribe = await this.stream.subscribe({
+      patterns,
+      deliver: (envelope, raw) => {
+        if (response.writableLength > MAX_BUFFERED_BYTES) {
+          response.end();
+          return;
+        }
+        response.write(`id: ${envelope.eventId}\nevent: ${envelope.type}\ndata: ${raw}\n\n`);
+      },
+    });
+    const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    const close = () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+    };
+    request.on('close', close);
+    response.on('close', close);
+  }
+}
