@@ -54,7 +54,7 @@ export class EventsController {
     description: 'Comma-separated event types or AMQP topic patterns (`*` one word, `#` any); default all.',
   })
   @ApiOkResponse({ description: 'text/event-stream', content: { 'text/event-stream': {} } })
-  async stream(
+  async events(
     @Query('types') types: string | undefined,
     @Req() request: Request,
     @Res() response: Response,
