@@ -1,0 +1,163 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, openSync, closeSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'pg';
+import { quoteIdentifier, withDatabase } from '@pacslink/persistence';
+import { amqpUrlFor, ManagementApi, managementUrlOf } from '@pacslink/testing';
+import type { Cleanup } from './cleanup';
+import { log } from './log';
+import { freePort } from './ports';
+
+export const APPS = ['config-service', 'dimse-worker', 'dicomweb-worker', 'mwl-mpps-service'] as const;
+export type AppName = (typeof APPS)[number];
+
+export interface RunningService {
+  app: AppName;
+  pid: number;
+  baseUrl: string;
+  logFile: string;
+}
+
+export interface PacslinkStack {
+  /** config-service's REST API, e.g. http://127.0.0.1:PORT/api/v1 */
+  apiUrl: string;
+  /** AMQP_URL of the stack's own vhost. */
+  amqpUrl: string;
+  storeDir: string;
+  services: Record<AppName, RunningService>;
+}
+
+const REPO_ROOT = resolve(__dirname, '..', '..');
+const READY_TIMEOUT_MS = 90_000;
+const STOP_GRACE_MS = 10_000;
+const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
+
+function mainOf(app: AppName): string {
+  return join(REPO_ROOT, 'dist', 'apps', app, 'main.js');
+}
+
+async function adminQuery(adminUrl: string, sql: string): Promise<void> {
+  const client = new Client({ connectionString: withDatabase(adminUrl, 'postgres') });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function tail(file: string, lines = 20): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/** SIGTERM, then SIGKILL after the grace period; resolves once the process is gone. */
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  child.kill('SIGTERM');
+  const stopped = await Promise.race([exited.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]);
+  if (!stopped) {
+    log(`pid ${child.pid} ignored SIGTERM for ${STOP_GRACE_MS / 1000} s: SIGKILL`);
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+async function waitReady(service: RunningService, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(
+        `${service.app} exited during start-up (${child.exitCode ?? child.signalCode}); its log:\n${await tail(service.logFile)}`,
+      );
+    }
+    const status = await fetch(`${service.baseUrl}/health/ready`).then(
+      (response) => response.status,
+      () => 0,
+    );
+    if (status === 200) return;
+    await sleep(200);
+  }
+  throw new Error(
+    `${service.app} was not ready within ${READY_TIMEOUT_MS / 1000} s; its log:\n${await tail(service.logFile)}`,
+  );
+}
+
+/**
+ * The four built services (dist/apps/<app>/main.js), each alone as a container runs it, on a
+ * database and RabbitMQ vhost of the benchmark's own, with the study store under `workDir`, API
+ * authentication off and a fresh SECRETS_KEY. Everything is undone through `cleanup`.
+ */
+export async function startPacslink(workDir: string, cleanup: Cleanup): Promise<PacslinkStack> {
+  const missing = APPS.filter((app) => !existsSync(mainOf(app)));
+  if (missing.length > 0) {
+    throw new Error(
+      `${missing.map((app) => `dist/apps/${app}/main.js`).join(', ')} missing: run \`npm run build\` first`,
+    );
+  }
+  const adminUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+  const brokerUrl = process.env.AMQP_URL ?? DEFAULT_AMQP_URL;
+  const management = new ManagementApi(process.env.RABBITMQ_MANAGEMENT_URL ?? managementUrlOf(brokerUrl));
+  const database = `pacslink_bench_${process.pid}`;
+  const vhost = `pacslink-bench-${process.pid}`;
+
+  cleanup.add(`drop database ${database}`, () =>
+    adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${quoteIdentifier(database)} WITH (FORCE)`),
+  );
+  await adminQuery(adminUrl, `CREATE DATABASE ${quoteIdentifier(database)}`);
+  cleanup.add(`delete vhost ${vhost}`, () => management.deleteVhost(vhost));
+  await management.createVhost(vhost, decodeURIComponent(new URL(brokerUrl).username || 'guest'));
+
+  const storeDir = join(workDir, 'store');
+  const logsDir = join(workDir, 'logs');
+  await mkdir(storeDir, { recursive: true });
+  await mkdir(logsDir, { recursive: true });
+  const amqpUrl = amqpUrlFor(brokerUrl, vhost);
+  const shared: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'development',
+    DATABASE_URL: withDatabase(adminUrl, database),
+    AMQP_URL: amqpUrl,
+    STORE_DIR: storeDir,
+    SECRETS_KEY: randomBytes(32).toString('base64'),
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+    LOG_FORMAT: 'json',
+  };
+  delete shared.API_KEYS;
+
+  const services = {} as Record<AppName, RunningService>;
+  const children: [RunningService, ChildProcess][] = [];
+  for (const app of APPS) {
+    const port = await freePort();
+    const logFile = join(logsDir, `${app}.log`);
+    const env: NodeJS.ProcessEnv = { ...shared, HTTP_PORT: String(port) };
+    if (app === 'dimse-worker') env.SCP_PORT = String(await freePort());
+    const output = openSync(logFile, 'a');
+    const child = spawn(process.execPath, [mainOf(app)], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', output, output],
+      detached: true,
+    });
+    closeSync(output);
+    if (child.pid === undefined) throw new Error(`could not start ${app}`);
+    const pid = child.pid;
+    const removeHook = cleanup.addExitHook(`kill ${app}`, () => child.kill('SIGKILL'));
+    cleanup.add(`stop ${app} (pid ${pid})`, async () => {
+      await stopProcess(child);
+      removeHook();
+    });
+    const service = { app, pid, baseUrl: `http://127.0.0.1:${port}`, logFile };
+    services[app] = service;
+    children.push([service, child]);
+    log(`started ${app} (pid ${pid}, http ${port}, log ${logFile})`);
+  }
+  await Promise.all(children.map(([service, child]) => waitReady(service, child)));
+  log('all four services are ready');
+  return { apiUrl: `${services['config-service'].baseUrl}/api/v1`, amqpUrl, storeDir, services };
+}
