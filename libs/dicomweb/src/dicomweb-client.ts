@@ -16,6 +16,7 @@ import {
   type QidoOptions,
   type QidoQuery,
 } from './qido';
+import { stowInstances, type StowInstance, type StowOptions, type StowOutcome } from './stow';
 
 /** The contract's connection test answer ("Connection test"). */
 export type ConnectionTestResult =
@@ -37,7 +38,7 @@ export interface DicomwebClientOptions {
 export const CONNECTION_TEST_READ_BYTES = 64 * 1024;
 
 /**
- * The DICOMweb client: QIDO-RS and the connection test today, STOW-RS and WADO-RS next. Holds
+ * The DICOMweb client: QIDO-RS, STOW-RS and the connection test; WADO-RS next. Holds
  * pooled connections and the OAuth2 token cache; `close()` releases the connections.
  */
 export class DicomwebClient {
@@ -67,6 +68,28 @@ export class DicomwebClient {
       maxBytes: options.maxResponseBytes ?? DEFAULT_MAX_QIDO_RESPONSE_BYTES,
     });
     return answer.datasets;
+  }
+
+  /**
+   * STOW-RS (PS3.18 10.5): stores the instances, streamed from their files, in multipart/related
+   * batches or one `application/dicom` POST each (`options.multipart`). Resolves to one outcome per
+   * instance, in input order; rejects with a DicomwebError when a request fails as a whole (outcomes
+   * already passed to `onOutcome` stay valid).
+   */
+  async stow(
+    endpoint: DicomwebEndpoint,
+    instances: readonly StowInstance[],
+    options: StowOptions,
+  ): Promise<StowOutcome[]> {
+    const resolved = resolveEndpoint(endpoint);
+    const dispatcher =
+      this.options.dispatcher ?? this.pool.get(resolved.timeoutMs, resolved.tlsKey, resolved.ca);
+    return stowInstances(
+      { transport: this.transport, dispatcher, logger: this.options.logger },
+      resolved,
+      instances,
+      options,
+    );
   }
 
   /**

@@ -116,6 +116,8 @@ export function dicomwebErrorDisposition(code: DicomwebErrorCode): DicomwebError
 export interface DicomwebErrorOptions {
   /** The HTTP status that caused it, when there was one (the PACS's or the token endpoint's). */
   httpStatus?: number;
+  /** How long the server asked us to wait before trying again (Retry-After, RFC 9110 10.2.3). */
+  retryAfterMs?: number;
   cause?: unknown;
 }
 
@@ -126,6 +128,7 @@ export interface DicomwebErrorOptions {
 export class DicomwebError extends Error {
   override readonly name = 'DicomwebError';
   readonly httpStatus?: number;
+  readonly retryAfterMs?: number;
 
   constructor(
     readonly code: DicomwebErrorCode,
@@ -134,6 +137,7 @@ export class DicomwebError extends Error {
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     if (options.httpStatus !== undefined) this.httpStatus = options.httpStatus;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 
   get disposition(): DicomwebErrorDisposition {

@@ -22,3 +22,13 @@ export {
 } from './oauth2-token-cache';
 export { requestClientCredentialsToken } from './oauth2-client-credentials';
 export { qidoUrl, type QidoLevel, type QidoOptions, type QidoQuery } from './qido';
+export { describeStowReason } from './stow-reasons';
+export {
+  DEFAULT_STOW_MAX_BYTES,
+  DEFAULT_STOW_MAX_INSTANCES,
+  NOT_MENTIONED,
+  type StowInstance,
+  type StowOptions,
+  type StowOutcome,
+  type StowOutcomeStatus,
+} from './stow';

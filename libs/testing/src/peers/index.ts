@@ -1,3 +1,4 @@
 export * from './dcmtk';
 export * from './orthanc-rest';
 export * from './peers';
+export * from './rejecting-orthanc';
