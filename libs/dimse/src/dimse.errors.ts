@@ -23,6 +23,8 @@ export enum DimseErrorCode {
   NO_RESPONSE = 'NO_RESPONSE',
   STATUS_FAILURE = 'STATUS_FAILURE',
   PROTOCOL_ERROR = 'PROTOCOL_ERROR',
+  /** the caller's AbortSignal stopped the exchange (after the request in flight, then released) */
+  CANCELLED = 'CANCELLED',
 }
 
 /** Where in the life of an association something happened. */
@@ -66,7 +68,8 @@ export type DimseFailure =
   | { kind: 'context-rejected'; result: number | undefined }
   | { kind: 'no-final-response' }
   | { kind: 'status'; status: number; errorComment?: string }
-  | { kind: 'protocol'; phase: AssociationPhase; detail: string; firstBytes?: Buffer };
+  | { kind: 'protocol'; phase: AssociationPhase; detail: string; firstBytes?: Buffer }
+  | { kind: 'cancelled'; detail: string };
 
 /** Who was called, and for what; the words of every message come from here. */
 export interface FailureContext {
@@ -215,6 +218,8 @@ export function toDimseError(failure: DimseFailure, c: FailureContext): DimseErr
           : `${c.host}:${c.port} sent data this client cannot read during the ${failure.phase}: ${failure.detail}`,
         { phase: failure.phase, ...elapsed },
       );
+    case 'cancelled':
+      return new DimseError(DimseErrorCode.CANCELLED, `${c.command} cancelled: ${failure.detail}`, elapsed);
   }
 }
 
@@ -241,6 +246,7 @@ export function isTransientDimseError(error: DimseError): boolean {
     case DimseErrorCode.INVALID_REQUEST:
     case DimseErrorCode.PRESENTATION_CONTEXT_REJECTED:
     case DimseErrorCode.PROTOCOL_ERROR:
+    case DimseErrorCode.CANCELLED:
       return false;
   }
 }

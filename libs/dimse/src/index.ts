@@ -15,3 +15,10 @@ export type { QueryLevel } from './dicom/dictionary';
 export { ENCODABLE_CHARACTER_SETS, type EncodableCharacterSet } from './dicom/character-sets';
 export type { DicomJson, DicomJsonElement, DicomJsonPersonName, DicomJsonValue } from './dicom/dicom-json';
 export { formatStatus, statusClass, statusMeaning, type StatusClass } from './protocol/status';
+export {
+  store,
+  type StoreInstance,
+  type StoreOptions,
+  type StoreOutcome,
+  type StoreOutcomeStatus,
+} from './operations/store.operation';

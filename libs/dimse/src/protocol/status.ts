@@ -83,3 +83,15 @@ export function hex4(value: number): string {
 export function formatStatus(status: number): string {
   return `${hex4(status)} (${statusMeaning(status)})`;
 }
+
+/**
+ * A C-STORE-RSP status in words (PS3.4 B.2.3, Table B.2-1): the storage meanings of the ranges
+ * that other services read differently (A9xx, Cxxx, B000).
+ */
+export function storeStatusMeaning(status: number): string {
+  if ((status & 0xff00) === 0xa700) return 'refused: out of resources';
+  if ((status & 0xff00) === 0xa900) return 'error: data set does not match SOP class';
+  if ((status & 0xf000) === 0xc000) return 'error: cannot understand';
+  if (status === 0xb000) return 'warning: coercion of data elements';
+  return statusMeaning(status);
+}

@@ -1,0 +1,356 @@
+import { connect, type Socket } from 'node:net';
+import type { AssociationPhase, DimseFailure } from '../dimse.errors';
+import type { DimseConnectionOptions } from '../dimse.options';
+import {
+  decodeAbort,
+  decodeAssociateAc,
+  decodeAssociateRj,
+  decodePDataTf,
+  encodeAbort,
+  encodeAssociateRq,
+  encodeReleaseRq,
+  pDataHeader,
+  PDU_HEADER_LENGTH,
+  PDV_HEADER_LENGTH,
+  PduFormatError,
+  PduType,
+  PdvControl,
+  type AssociateAccept,
+  type ProposedPresentationContext,
+} from './pdu';
+import { PduReader, type RawPdu } from './pdu-reader';
+
+/** Where and as whom to associate, every wait bounded (validated and normalized by the caller). */
+export type UlAssociationParams = DimseConnectionOptions;
+
+/** A failure of the association, as observed; the caller maps it with `toDimseError`. */
+export class UlFailure extends Error {
+  override readonly name = 'UlFailure';
+
+  constructor(readonly failure: DimseFailure) {
+    super(failure.kind);
+  }
+}
+
+/** A complete DIMSE command set from the peer (responses to C-STORE carry no data set). */
+export interface IncomingCommand {
+  contextId: number;
+  bytes: Buffer;
+}
+
+/** What we announce as the largest PDU we accept: responses are small. */
+const OUR_MAX_PDU_LENGTH = 64 * 1024;
+/** Used when the peer announces no limit (0); large PDUs buy nothing over this. */
+const SEND_PDU_LENGTH_CAP = 1024 * 1024;
+/** An A-ASSOCIATE-AC may be longer than what we announced for P-DATA (PS3.8 9.3.1 applies it to P-DATA-TF). */
+const READER_LIMIT = 1024 * 1024;
+/** How long an A-ABORT may take to leave before the socket is destroyed anyway. */
+const ABORT_LINGER_MS = 1_000;
+
+/**
+ * One association of a DICOM Upper Layer SCU written from PS3.8 on a plain socket: A-ASSOCIATE,
+ * P-DATA-TF written with back-pressure, A-RELEASE, A-ABORT. TCP_NODELAY is on (notes trap 1); the
+ * socket is destroyed as soon as the release is answered (trap 11). Every wait for the peer is
+ * bounded by the timeout of its phase. The first failure observed wins and is final.
+ */
+export class UlAssociation {
+  phase: AssociationPhase = 'connect';
+  /** the largest PDV payload the peer accepts in one P-DATA-TF */
+  readonly maxPdvDataLength: number;
+
+  private readonly commands: IncomingCommand[] = [];
+  private commandFragments: Buffer[] = [];
+  private waiter: { resolve: () => void; reject: (error: UlFailure) => void; stop: () => void } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private failure: DimseFailure | undefined;
+  private releaseAnswered = false;
+  private closing = false;
+
+  private constructor(
+    private readonly socket: Socket,
+    private readonly params: UlAssociationParams,
+    readonly accept: AssociateAccept,
+    private readonly reader: PduReader,
+    private readonly firstBytes: Buffer | undefined,
+  ) {
+    const peerMax =
+      accept.maxPduLength === 0 ? SEND_PDU_LENGTH_CAP : Math.min(accept.maxPduLength, SEND_PDU_LENGTH_CAP);
+    this.maxPdvDataLength = peerMax - PDV_HEADER_LENGTH;
+  }
+
+  /** Connects, requests the association and resolves once it is accepted; rejects with a UlFailure. */
+  static open(
+    params: UlAssociationParams,
+    contexts: readonly ProposedPresentationContext[],
+  ): Promise<UlAssociation> {
+    return new Promise<UlAssociation>((resolve, reject) => {
+      const socket = connect({ host: params.host, port: params.port, noDelay: true });
+      let settled = false;
+      let phase: AssociationPhase = 'connect';
+      let firstBytes: Buffer | undefined;
+      const reader = new PduReader(READER_LIMIT);
+      const finish = (failure: DimseFailure | undefined, association?: UlAssociation): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        socket.removeListener('data', onData);
+        socket.removeListener('error', onError);
+        socket.removeListener('close', onClose);
+        if (failure === undefined && association !== undefined) {
+          resolve(association);
+          return;
+        }
+        socket.destroy();
+        reject(new UlFailure(failure ?? { kind: 'closed-by-peer', phase }));
+      };
+      let timer = setTimeout(
+        () => finish({ kind: 'timeout', phase, timeoutMs: params.connectTimeoutMs }),
+        params.connectTimeoutMs,
+      );
+      const onError = (error: NodeJS.ErrnoException): void =>
+        finish({ kind: 'socket-error', phase, errorCode: error.code, message: error.message });
+      const onClose = (): void => finish({ kind: 'closed-by-peer', phase });
+      const onData = (chunk: Buffer): void => {
+        firstBytes ??= Buffer.from(chunk.subarray(0, 16));
+        let pdus: RawPdu[];
+        try {
+          pdus = reader.push(chunk);
+        } catch (error) {
+          finish({ kind: 'protocol', phase, detail: (error as Error).message, firstBytes });
+          return;
+        }
+        const first = pdus[0];
+        if (first === undefined) return;
+        try {
+          switch (first.type) {
+            case PduType.AssociateAc: {
+              const accept = decodeAssociateAc(first.body);
+              const association = new UlAssociation(socket, params, accept, reader, firstBytes);
+              finish(undefined, association);
+              association.listen(pdus.slice(1));
+              return;
+            }
+            case PduType.AssociateRj:
+              finish({ kind: 'association-rejected', reject: decodeAssociateRj(first.body) });
+              return;
+            case PduType.Abort:
+              finish({ kind: 'association-aborted', phase, abort: decodeAbort(first.body) });
+              return;
+            default:
+              finish({
+                kind: 'protocol',
+                phase,
+                detail: `PDU type 0x${first.type.toString(16)} instead of an association answer`,
+                firstBytes,
+              });
+          }
+        } catch (error) {
+          finish({ kind: 'protocol', phase, detail: (error as Error).message, firstBytes });
+        }
+      };
+      socket.on('data', onData);
+      socket.on('error', onError);
+      socket.on('close', onClose);
+      socket.once('connect', () => {
+        phase = 'association';
+        clearTimeout(timer);
+        timer = setTimeout(
+          () => finish({ kind: 'timeout', phase, timeoutMs: params.associationTimeoutMs }),
+          params.associationTimeoutMs,
+        );
+        socket.write(
+          encodeAssociateRq({
+            callingAeTitle: params.callingAeTitle,
+            calledAeTitle: params.calledAeTitle,
+            contexts,
+            maxPduLength: OUR_MAX_PDU_LENGTH,
+          }),
+        );
+      });
+    });
+  }
+
+  /** Takes the socket over from `open`: PDUs that came with the A-ASSOCIATE-AC are not lost. */
+  private listen(pending: RawPdu[]): void {
+    this.phase = 'response';
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.socket.on('error', (error: NodeJS.ErrnoException) =>
+      this.fail({ kind: 'socket-error', phase: this.phase, errorCode: error.code, message: error.message }),
+    );
+    this.socket.on('close', () => {
+      if (!this.closing) this.fail({ kind: 'closed-by-peer', phase: this.phase });
+      this.wake();
+    });
+    for (const pdu of pending) this.onPdu(pdu);
+  }
+
+  /** Writes the buffers as one batch (one writev); call `drained()` before writing more. */
+  write(buffers: readonly Buffer[]): void {
+    this.throwIfFailed();
+    this.socket.cork();
+    for (const buffer of buffers) this.socket.write(buffer);
+    this.socket.uncork();
+  }
+
+  /**
+   * P-DATA-TF PDUs carrying `data` as PDVs of at most the peer's size, the last one marked last
+   * when `last`; the data is referenced, not copied.
+   */
+  pDataBuffers(contextId: number, command: boolean, data: Buffer, last: boolean, into: Buffer[]): void {
+    const kind = command ? PdvControl.Command : 0;
+    for (let offset = 0; offset < data.length; offset += this.maxPdvDataLength) {
+      const piece = data.subarray(offset, offset + this.maxPdvDataLength);
+      const final = last && offset + piece.length >= data.length;
+      into.push(pDataHeader(contextId, kind | (final ? PdvControl.Last : 0), piece.length), piece);
+    }
+  }
+
+  /** Resolves when the socket takes more data (socket.write back-pressure), bounded by the PDU timeout. */
+  async drained(): Promise<void> {
+    while (this.socket.writableNeedDrain) {
+      this.throwIfFailed();
+      await this.wait(this.params.pduTimeoutMs, 'drain');
+    }
+    this.throwIfFailed();
+  }
+
+  /** The next complete command set from the peer, within the PDU timeout. */
+  async nextCommand(): Promise<IncomingCommand> {
+    for (;;) {
+      const command = this.commands.shift();
+      if (command !== undefined) return command;
+      this.throwIfFailed();
+      await this.wait(this.params.pduTimeoutMs, 'data');
+    }
+  }
+
+  /**
+   * A-RELEASE-RQ, then close as soon as the A-RELEASE-RP arrives. Every outcome was already
+   * received, so a peer that closes, aborts or stays silent instead only earns a warning.
+   */
+  async release(): Promise<void> {
+    this.throwIfFailed();
+    this.phase = 'release';
+    this.socket.write(encodeReleaseRq());
+    try {
+      while (!this.releaseAnswered) {
+        this.throwIfFailed();
+        await this.wait(this.params.pduTimeoutMs, 'data');
+      }
+    } catch (error) {
+      if (!(error instanceof UlFailure)) throw error;
+      this.params.logger?.warn({
+        msg: 'the peer did not answer the A-RELEASE-RQ with an A-RELEASE-RP; closing the connection',
+        host: this.params.host,
+        port: this.params.port,
+        calledAeTitle: this.params.calledAeTitle,
+        failure: error.failure.kind,
+      });
+    } finally {
+      this.close();
+    }
+  }
+
+  /** A-ABORT (service user), then close once it is written. */
+  abort(): void {
+    if (this.closing) return;
+    this.closing = true;
+    clearTimeout(this.timer);
+    if (this.socket.destroyed) return;
+    const linger = setTimeout(() => this.socket.destroy(), ABORT_LINGER_MS);
+    linger.unref();
+    this.socket.end(encodeAbort(), () => this.socket.destroy());
+  }
+
+  /** Closes the TCP connection now (after a release, or when there is nothing to abort). */
+  close(): void {
+    this.closing = true;
+    clearTimeout(this.timer);
+    this.socket.destroy();
+  }
+
+  private wait(timeoutMs: number, event: 'drain' | 'data'): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onDrain = (): void => this.wake();
+      if (event === 'drain') this.socket.once('drain', onDrain);
+      this.waiter = { resolve, reject, stop: () => this.socket.removeListener('drain', onDrain) };
+      this.timer = setTimeout(() => {
+        this.fail({ kind: 'timeout', phase: this.phase, timeoutMs });
+        if (this.phase === 'release') this.close();
+        else this.abort();
+      }, timeoutMs);
+    });
+  }
+
+  private wake(): void {
+    clearTimeout(this.timer);
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    if (waiter === undefined) return;
+    waiter.stop();
+    if (this.failure !== undefined) waiter.reject(new UlFailure(this.failure));
+    else waiter.resolve();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== undefined) throw new UlFailure(this.failure);
+  }
+
+  private fail(failure: DimseFailure): void {
+    this.failure ??= failure;
+    this.wake();
+  }
+
+  private onData(chunk: Buffer): void {
+    let pdus: RawPdu[];
+    try {
+      pdus = this.reader.push(chunk);
+    } catch (error) {
+      this.protocolFailure(error);
+      return;
+    }
+    for (const pdu of pdus) this.onPdu(pdu);
+  }
+
+  private protocolFailure(error: unknown): void {
+    const detail = error instanceof PduFormatError || error instanceof Error ? error.message : String(error);
+    this.fail({ kind: 'protocol', phase: this.phase, detail, firstBytes: this.firstBytes });
+    this.abort();
+  }
+
+  private onPdu(pdu: RawPdu): void {
+    try {
+      switch (pdu.type) {
+        case PduType.PDataTf:
+          for (const pdv of decodePDataTf(pdu.body)) {
+            // A data set in a response is not expected from a Storage SCP; it is dropped unread.
+            if ((pdv.control & PdvControl.Command) === 0) continue;
+            this.commandFragments.push(pdv.data);
+            if ((pdv.control & PdvControl.Last) !== 0) {
+              this.commands.push({ contextId: pdv.contextId, bytes: Buffer.concat(this.commandFragments) });
+              this.commandFragments = [];
+            }
+          }
+          this.wake();
+          return;
+        case PduType.ReleaseRp:
+          this.releaseAnswered = true;
+          this.wake();
+          return;
+        case PduType.Abort:
+          this.fail({ kind: 'association-aborted', phase: this.phase, abort: decodeAbort(pdu.body) });
+          this.close();
+          return;
+        default:
+          // PS3.8 9.2 state machine: anything else here is an unexpected PDU; we abort.
+          this.protocolFailure(
+            new PduFormatError(
+              `unexpected PDU type 0x${pdu.type.toString(16)} (${PDU_HEADER_LENGTH + pdu.body.length} bytes)`,
+            ),
+          );
+      }
+    } catch (error) {
+      this.protocolFailure(error);
+    }
+  }
+}
