@@ -97,7 +97,8 @@ async function waitUntilReady(httpUrl: string, child: ChildProcess, timeoutMs: n
  *   FailedSOPSequence), and the plugin stops reading that request there: LATER parts of the same
  *   request are neither stored nor mentioned either; earlier parts and other requests are stored.
  *   Make the refused instance the last of its request to have exactly one failure.
- * - DIMSE C-STORE: only the refused instance gets a failure status.
+ * - DIMSE C-STORE: the refused instance gets status 0xA700 (Refused: Out of Resources); the ones
+ *   before it are stored (DCMTK storescu then stops sending, by its own choice).
  */
 export async function startRejectingOrthanc(options: RejectingOrthancOptions): Promise<RejectingOrthanc> {
   const ownDir = options.dataDir === undefined;
