@@ -129,7 +129,7 @@ export function loopbackTcp(study: BenchStudy): Scenario {
         noDelay: true,
       });
       for (const file of study.files) {
-        for await (const chunk of createReadStream(file)) {
+        for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
           if (!socket.write(chunk as Buffer)) await once(socket, 'drain');
         }
       }

@@ -2,11 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBenchPeers } from './bench-orthanc';
+import { startBenchPeers, type BenchPeers } from './bench-orthanc';
 import { curlStowToOrthanc, loopbackTcp, storescuToOrthanc, storescuToStorescp } from './baselines';
 import { Cleanup } from './cleanup';
 import { log } from './log';
-import { measure, type Measurement } from './measure';
+import { measureInTurns, type Measurement, type Scenario } from './measure';
 import { memorySection } from './memory-section';
 import { writeBodyFile } from './multipart';
 import { parseOptions, UsageError, USAGE, type BenchOptions } from './options';
@@ -15,13 +15,12 @@ import { throughputReport, type Verdict } from './report';
 import { generateBenchStudy, type BenchStudy } from './studies';
 
 function environmentLine(options: BenchOptions, orthancVersion: string | undefined): string {
-  const commit = (() => {
-    try {
-      return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    } catch {
-      return 'unknown';
-    }
-  })();
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    // not a git checkout: the line says "unknown"
+  }
   return [
     `commit ${commit}`,
     `node ${process.version}`,
@@ -32,63 +31,40 @@ function environmentLine(options: BenchOptions, orthancVersion: string | undefin
   ].join(', ');
 }
 
-async function run(options: BenchOptions, cleanup: Cleanup): Promise<Verdict> {
+/** The studies of the throughput table, each with its STOW-RS body file for curl (untimed). */
+async function prepareStudies(options: BenchOptions, workDir: string): Promise<Map<BenchStudy, string>> {
+  const studies = new Map<BenchStudy, string>();
+  for (const shape of options.studies) {
+    log(`generating ${shape.label}`);
+    const study = await generateBenchStudy(join(workDir, 'studies'), shape);
+    const bodyFile = join(workDir, `stow-${study.studyInstanceUid}.body`);
+    await writeBodyFile(study.body, bodyFile);
+    studies.set(study, bodyFile);
+  }
+  return studies;
+}
+
+function baselineScenarios(
+  options: BenchOptions,
+  peers: BenchPeers,
+  study: BenchStudy,
+  bodyFile: string,
+): Scenario[] {
   const { sections } = options;
-  const workDir = await mkdtemp(join(tmpdir(), 'pacslink-bench-'));
-  cleanup.add(`remove ${workDir}`, () =>
-    options.keep ? log(`kept ${workDir}`) : rm(workDir, { recursive: true, force: true }),
-  );
-  log(`work directory ${workDir}`);
-  const peers = await startBenchPeers(workDir, cleanup);
+  const baselines = sections.has('baselines');
+  return [
+    ...(baselines ? [loopbackTcp(study), storescuToStorescp(peers.storescp, study)] : []),
+    ...(baselines || sections.has('cstore') ? [storescuToOrthanc(peers.orthanc, study)] : []),
+    ...(baselines || sections.has('stow') ? [curlStowToOrthanc(peers.orthanc, study, bodyFile)] : []),
+  ];
+}
 
-  const wantsCstore = sections.has('cstore');
-  const wantsStow = sections.has('stow');
-  const wantsBaselines = sections.has('baselines');
-  const studies: BenchStudy[] = [];
-  const bodyFiles = new Map<BenchStudy, string>();
-  if (wantsCstore || wantsStow || wantsBaselines) {
-    for (const shape of options.studies) {
-      log(`generating ${shape.label}`);
-      const study = await generateBenchStudy(join(workDir, 'studies'), shape);
-      studies.push(study);
-      if (wantsStow || wantsBaselines) {
-        const bodyFile = join(workDir, `stow-${study.studyInstanceUid}.body`);
-        await writeBodyFile(study.body, bodyFile);
-        bodyFiles.set(study, bodyFile);
-      }
-    }
-  }
-
-  const measurements: Measurement[] = [];
-  for (const study of studies) {
-    const bodyFile = bodyFiles.get(study);
-    const baselines = [
-      ...(wantsBaselines ? [loopbackTcp(study), storescuToStorescp(peers.storescp, study)] : []),
-      ...(wantsCstore || wantsBaselines ? [storescuToOrthanc(peers.orthanc, study)] : []),
-      ...((wantsStow || wantsBaselines) && bodyFile
-        ? [curlStowToOrthanc(peers.orthanc, study, bodyFile)]
-        : []),
-    ];
-    for (const scenario of baselines) measurements.push(await measure(scenario, options.runs));
-  }
-
-  const verdict: Verdict = { missed: [], errors: [] };
-  let memoryTable: string | undefined;
-  if (wantsCstore || wantsStow || sections.has('memory')) {
-    const pacslink = await setUpPacslink({ workDir, cleanup, orthanc: peers.orthanc, studies, sections });
-    if ('error' in pacslink) {
-      verdict.errors.push(`pacslink: ${pacslink.error}`);
-    } else {
-      measurements.push(...(await pacslink.measureExports(options.runs)));
-      if (sections.has('memory')) {
-        const memory = await memorySection({ ...pacslink.context, workDir, shape: options.memoryStudy });
-        memoryTable = memory.table;
-        verdict.missed.push(...memory.verdict.missed);
-        verdict.errors.push(...memory.verdict.errors);
-      }
-    }
-  }
-
+function print(
+  options: BenchOptions,
+  peers: BenchPeers,
+  measurements: Measurement[],
+  memoryTable?: string,
+): Verdict {
   const throughput = throughputReport(measurements);
   const out = (text = '') => process.stdout.write(`${text}\n`);
   out();
@@ -102,10 +78,57 @@ async function run(options: BenchOptions, cleanup: Cleanup): Promise<Verdict> {
     out();
     out(memoryTable);
   }
-  verdict.missed.unshift(...throughput.verdict.missed);
-  verdict.errors.unshift(...throughput.verdict.errors);
-  if (verdict.missed.length > 0) out(`\ntargets missed:\n  ${verdict.missed.join('\n  ')}`);
-  if (verdict.errors.length > 0) out(`\nerrors:\n  ${verdict.errors.join('\n  ')}`);
+  return throughput.verdict;
+}
+
+async function run(options: BenchOptions, cleanup: Cleanup): Promise<Verdict> {
+  const { sections } = options;
+  const workDir = await mkdtemp(join(tmpdir(), 'pacslink-bench-'));
+  cleanup.add(`remove ${workDir}`, () =>
+    options.keep ? log(`kept ${workDir}`) : rm(workDir, { recursive: true, force: true }),
+  );
+  log(`work directory ${workDir}`);
+  const peers = await startBenchPeers(workDir, cleanup);
+  const throughputWanted = sections.has('cstore') || sections.has('stow') || sections.has('baselines');
+  const studies = throughputWanted ? await prepareStudies(options, workDir) : new Map<BenchStudy, string>();
+
+  const verdict: Verdict = { missed: [], errors: [] };
+  const pacslink =
+    sections.has('cstore') || sections.has('stow') || sections.has('memory')
+      ? await setUpPacslink({
+          workDir,
+          cleanup,
+          orthanc: peers.orthanc,
+          studies: [...studies.keys()],
+          sections,
+        })
+      : undefined;
+  if (pacslink && 'error' in pacslink) verdict.errors.push(`pacslink: ${pacslink.error}`);
+  const exports = pacslink && 'context' in pacslink ? pacslink : undefined;
+
+  const measurements: Measurement[] = [];
+  for (const [study, bodyFile] of studies) {
+    const scenarios = [
+      ...baselineScenarios(options, peers, study, bodyFile),
+      ...(exports?.exportScenarios(study) ?? []),
+    ];
+    measurements.push(...(await measureInTurns(scenarios, options.runs)));
+  }
+
+  let memoryTable: string | undefined;
+  if (sections.has('memory') && exports) {
+    const memory = await memorySection({ ...exports.context, workDir, shape: options.memoryStudy });
+    memoryTable = memory.table;
+    verdict.missed.push(...memory.verdict.missed);
+    verdict.errors.push(...memory.verdict.errors);
+  }
+
+  const throughput = print(options, peers, measurements, memoryTable);
+  verdict.missed.unshift(...throughput.missed);
+  verdict.errors.unshift(...throughput.errors);
+  if (verdict.missed.length > 0)
+    process.stdout.write(`\ntargets missed:\n  ${verdict.missed.join('\n  ')}\n`);
+  if (verdict.errors.length > 0) process.stdout.write(`\nerrors:\n  ${verdict.errors.join('\n  ')}\n`);
   return verdict;
 }
 

@@ -31,24 +31,37 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-/** Runs a scenario `runs` times; an error ends it and is recorded instead of thrown. */
-export async function measure(scenario: Scenario, runs: number): Promise<Measurement> {
-  const seconds: number[] = [];
-  const label = `${scenario.name} / ${scenario.study.shape.label}`;
-  try {
-    for (let run = 1; run <= runs; run++) {
-      await scenario.prepare?.();
-      const started = process.hrtime.bigint();
-      await scenario.run();
-      const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
-      await scenario.verify?.();
-      seconds.push(elapsed);
-      log(`${label}: run ${run}/${runs} ${elapsed.toFixed(2)} s`);
+/** One timed run: prepare and verify untimed around it. */
+async function timedRun(scenario: Scenario): Promise<number> {
+  await scenario.prepare?.();
+  const started = process.hrtime.bigint();
+  await scenario.run();
+  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  await scenario.verify?.();
+  return elapsed;
+}
+
+/**
+ * Runs the scenarios in turns (run 1 of each, then run 2 of each, ...), so that a slow spell of a
+ * shared machine hits the rows being compared alike. A failing scenario is recorded and dropped
+ * from the later turns; the others go on.
+ */
+export async function measureInTurns(scenarios: readonly Scenario[], runs: number): Promise<Measurement[]> {
+  const measurements: Measurement[] = scenarios.map((scenario) => ({ scenario, seconds: [] }));
+  for (let run = 1; run <= runs; run++) {
+    for (const measurement of measurements) {
+      if (measurement.error !== undefined) continue;
+      const label = `${measurement.scenario.name} / ${measurement.scenario.study.shape.label}`;
+      try {
+        const seconds = await timedRun(measurement.scenario);
+        measurement.seconds.push(seconds);
+        log(`${label}: run ${run}/${runs} ${seconds.toFixed(2)} s`);
+      } catch (error) {
+        measurement.error = (error as Error).message;
+        measurement.seconds = [];
+        log(`${label}: FAILED: ${measurement.error}`);
+      }
     }
-    return { scenario, seconds };
-  } catch (error) {
-    const message = (error as Error).message;
-    log(`${label}: FAILED: ${message}`);
-    return { scenario, seconds: [], error: message };
   }
+  return measurements;
 }

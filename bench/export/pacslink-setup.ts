@@ -1,7 +1,7 @@
 import type { OrthancPeer } from '@pacslink/testing';
 import type { Cleanup } from './cleanup';
 import { log } from './log';
-import { measure, type Measurement } from './measure';
+import type { Scenario } from './measure';
 import type { MemoryContext } from './memory-section';
 import type { Section } from './options';
 import { PacslinkApi } from './pacslink-api';
@@ -23,14 +23,14 @@ export type PacslinkSetup =
   | { error: string }
   | {
       context: Omit<MemoryContext, 'workDir' | 'shape'>;
-      /** Every selected export of every study, `runs` times each. */
-      measureExports(runs: number): Promise<Measurement[]>;
+      /** The selected export methods of one study (uploaded beforehand). */
+      exportScenarios(study: BenchStudy): Scenario[];
     };
 
 /**
  * Starts the four services and prepares what the timed runs need: transfers allowed, one PACS
  * configuration per export method, the studies in the store, and a queue on `pacslink.events`.
- * A failure is answered, not thrown, so that the baselines measured so far are still reported.
+ * A failure is answered, not thrown, so that the baselines are still measured and reported.
  */
 export async function setUpPacslink(input: PacslinkSetupInput): Promise<PacslinkSetup> {
   const { orthanc, sections } = input;
@@ -64,15 +64,10 @@ export async function setUpPacslink(input: PacslinkSetupInput): Promise<Pacslink
     }
     return {
       context: { orthanc, stack, api, events, targets },
-      async measureExports(runs) {
-        const measurements: Measurement[] = [];
-        for (const study of input.studies) {
-          for (const target of targets.filter((t) => sections.has(t.kind))) {
-            measurements.push(await measure(pacslinkExport(target, study, orthanc, api, events), runs));
-          }
-        }
-        return measurements;
-      },
+      exportScenarios: (study) =>
+        targets
+          .filter((target) => sections.has(target.kind))
+          .map((target) => pacslinkExport(target, study, orthanc, api, events)),
     };
   } catch (error) {
     const message = (error as Error).message;
