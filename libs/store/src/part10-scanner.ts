@@ -1,3 +1,4 @@
+import { isValidUid } from '@pacslink/dicom';
 import { datasetHasExplicitVr } from './transfer-syntax';
 import { InvalidDicomError } from './invalid-dicom.error';
 
@@ -92,6 +93,13 @@ export class Part10Scanner {
       );
     }
     return this.values;
+  }
+
+  /** The dataset's SOP Instance UID once read and valid (to name a file refused later on). */
+  sopInstanceUid(): string | undefined {
+    const raw = this.values.get(IndexedTag.SOPInstanceUID);
+    const value = raw === undefined ? undefined : uidText(raw);
+    return value !== undefined && isValidUid(value) ? value : undefined;
   }
 
   /** Handles the element at `offset`; returns the bytes consumed, 0 when more data is needed. */

@@ -47,8 +47,8 @@ export class StudyStore {
     const temporaryPath = join(temporaryDir, `${randomUUID()}.part`);
     const file = await open(temporaryPath, 'wx');
     let closed = false;
+    const scanner = new Part10Scanner();
     try {
-      const scanner = new Part10Scanner();
       let sizeBytes = 0;
       for await (const chunk of source as AsyncIterable<Buffer | string>) {
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
@@ -72,6 +72,9 @@ export class StudyStore {
     } catch (error) {
       if (!closed) await file.close().catch(() => undefined);
       await rm(temporaryPath, { force: true });
+      if (error instanceof InvalidDicomError && error.sopInstanceUid === undefined) {
+        throw new InvalidDicomError(error.message, scanner.sopInstanceUid());
+      }
       throw error;
     }
   }

@@ -2,6 +2,7 @@ import { messagingMigrations } from '@pacslink/messaging';
 import { CreateAuditLog1764200000000 } from './1764200000000-CreateAuditLog';
 import { CreateSettingsAndLocalAeTitles1764200000100 } from './1764200000100-CreateSettingsAndLocalAeTitles';
 import { CreatePacsConfigs1764200000200 } from './1764200000200-CreatePacsConfigs';
+import { CreateStudyStore1764300000000 } from './1764300000000-CreateStudyStore';
 import { CreateTransfers1764300000100 } from './1764300000100-CreateTransfers';
 
 /** Every migration of config-service's schema, oldest first. Append only. */
@@ -10,5 +11,6 @@ export const configServiceMigrations = [
   CreateAuditLog1764200000000,
   CreateSettingsAndLocalAeTitles1764200000100,
   CreatePacsConfigs1764200000200,
+  CreateStudyStore1764300000000,
   CreateTransfers1764300000100,
 ];

@@ -1,0 +1,138 @@
+import {
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseInterceptors,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiExtraModels,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiResponse,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { CurrentActor } from '../auth/actor.decorator';
+import type { Actor } from '../auth/api-keys';
+import { PageQuery, type Page } from '../http/dto/page.dto';
+import {
+  ProblemResponse,
+  ValidationProblemResponse,
+  unauthorizedResponse,
+} from '../http/dto/problem.response';
+import { StudyDetailResponse, StudyPage, type StudySummaryResponse } from './dto/study.response';
+import { NothingStoredProblem, UploadResult } from './dto/upload-result.response';
+import { StudiesErrorsInterceptor } from './studies-errors.interceptor';
+import { StudiesService } from './studies.service';
+
+const problem = (description: string, model: typeof ProblemResponse = ProblemResponse) => ({
+  description,
+  content: { 'application/problem+json': { schema: { $ref: getSchemaPath(model) } } },
+});
+const StudyUidParam = () =>
+  ApiParam({
+    name: 'studyInstanceUid',
+    description: 'Study Instance UID (PS3.5 9.1)',
+    example: '1.2.840.113619.2.1',
+  });
+
+@ApiTags('studies')
+@ApiBearerAuth()
+@ApiExtraModels(ProblemResponse, ValidationProblemResponse, NothingStoredProblem)
+@ApiResponse({ status: 401, ...unauthorizedResponse })
+@UseInterceptors(StudiesErrorsInterceptor)
+@Controller('studies')
+export class StudiesController {
+  constructor(private readonly service: StudiesService) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'Upload DICOM instances into the study store (STOW-RS style)',
+    description:
+      'The body is `multipart/related; type="application/dicom"` with one DICOM Part 10 file per part, or ' +
+      'one `application/dicom` file. It is streamed to disk part by part, never held in memory. Each ' +
+      'instance is answered on its own: a corrupt part is refused with its reason while the others are ' +
+      'stored. An instance whose SOP Instance UID is already stored replaces the earlier file and its index ' +
+      'row. Files must be Explicit or Implicit VR Little Endian datasets (any pixel data encoding); Big ' +
+      'Endian and deflated datasets are refused.',
+  })
+  @ApiConsumes('multipart/related; type="application/dicom"', 'application/dicom')
+  @ApiBody({ schema: { type: 'string', format: 'binary' } })
+  @ApiResponse({ status: 200, description: 'Every instance was stored.', type: UploadResult })
+  @ApiResponse({
+    status: 202,
+    description: 'Some instances were stored, the others are in `failed`.',
+    type: UploadResult,
+  })
+  @ApiResponse({
+    status: 409,
+    description: 'No instance was stored; `failed` says why for each part.',
+    content: { 'application/problem+json': { schema: { $ref: getSchemaPath(NothingStoredProblem) } } },
+  })
+  @ApiResponse({ status: 400, ...problem('multipart/related without a boundary, or without any part.') })
+  @ApiResponse({ status: 415, ...problem('Any other Content-Type; the answer names what is accepted.') })
+  async upload(
+    @Req() request: Request,
+    @Res() response: Response,
+    @CurrentActor() actor: Actor,
+  ): Promise<void> {
+    const result = await this.service.upload(request, actor);
+    if (result.stored.length === 0) {
+      const body: NothingStoredProblem = {
+        type: 'https://pacslink.dev/problems/nothing-stored',
+        title: 'nothing stored',
+        status: 409,
+        detail: `none of the ${result.failed.length} parts was stored`,
+        ...result,
+      };
+      response.status(409).type('application/problem+json').send(JSON.stringify(body));
+      return;
+    }
+    response.status(result.failed.length === 0 ? 200 : 202).json(result);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List the studies in the store, most recently updated first' })
+  @ApiOkResponse({ type: StudyPage })
+  @ApiResponse({ status: 400, ...problem('A bad limit or offset.', ValidationProblemResponse) })
+  list(@Query() query: PageQuery): Promise<Page<StudySummaryResponse>> {
+    return this.service.list(query.limit, query.offset);
+  }
+
+  @Get(':studyInstanceUid')
+  @ApiOperation({ summary: 'Read one study of the store, with its series' })
+  @StudyUidParam()
+  @ApiOkResponse({ type: StudyDetailResponse })
+  @ApiResponse({ status: 400, ...problem('Not a valid UID.', ValidationProblemResponse) })
+  @ApiResponse({ status: 404, ...problem('The store holds no such study.') })
+  get(@Param('studyInstanceUid') studyInstanceUid: string): Promise<StudyDetailResponse> {
+    return this.service.get(studyInstanceUid);
+  }
+
+  @Delete(':studyInstanceUid')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a study from the store: its index rows, then its files' })
+  @StudyUidParam()
+  @ApiNoContentResponse({ description: 'Deleted.' })
+  @ApiResponse({ status: 400, ...problem('Not a valid UID.', ValidationProblemResponse) })
+  @ApiResponse({ status: 404, ...problem('The store holds no such study.') })
+  @ApiResponse({ status: 409, ...problem('A transfer of the study is queued or running.') })
+  async remove(
+    @Param('studyInstanceUid') studyInstanceUid: string,
+    @CurrentActor() actor: Actor,
+  ): Promise<void> {
+    await this.service.remove(studyInstanceUid, actor);
+  }
+}

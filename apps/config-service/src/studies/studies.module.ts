@@ -1,0 +1,30 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { StudyStore } from '@pacslink/store';
+import { StoredInstance } from './stored-instance.entity';
+import { StoredStudy } from './stored-study.entity';
+import { StudiesController } from './studies.controller';
+import { StudiesRepository } from './studies.repository';
+import { StudiesService } from './studies.service';
+
+/**
+ * The study store's API and index. Exports the StudyStore on STORE_DIR and the entities'
+ * repositories (TypeOrmModule), for features that read stored instances.
+ */
+@Module({})
+export class StudiesModule {
+  static forRoot(storeDir: string): DynamicModule {
+    const entities = TypeOrmModule.forFeature([StoredStudy, StoredInstance]);
+    return {
+      module: StudiesModule,
+      imports: [entities],
+      controllers: [StudiesController],
+      providers: [
+        { provide: StudyStore, useValue: new StudyStore(storeDir) },
+        StudiesRepository,
+        StudiesService,
+      ],
+      exports: [StudyStore, entities],
+    };
+  }
+}

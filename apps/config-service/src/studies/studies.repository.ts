@@ -1,0 +1,162 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { StoredInstance as StoredInstanceFile } from '@pacslink/store';
+
+export interface StudySummaryRow {
+  studyInstanceUid: string;
+  patientName: string | null;
+  patientId: string | null;
+  studyDate: string | null;
+  accessionNumber: string | null;
+  studyDescription: string | null;
+  modalities: string[];
+  seriesCount: number;
+  instanceCount: number;
+  sizeBytes: number;
+}
+
+export interface SeriesSummaryRow {
+  seriesInstanceUid: string;
+  modality: string | null;
+  instanceCount: number;
+  sizeBytes: number;
+}
+
+const SUMMARY_COLUMNS = `
+  s.study_instance_uid AS "studyInstanceUid", s.patient_name AS "patientName",
+  s.patient_id AS "patientId", s.study_date AS "studyDate", s.accession_number AS "accessionNumber",
+  s.study_description AS "studyDescription",
+  coalesce(array_agg(DISTINCT i.modality ORDER BY i.modality) FILTER (WHERE i.modality IS NOT NULL), '{}') AS modalities,
+  count(DISTINCT i.series_instance_uid)::int AS "seriesCount", count(i.sop_instance_uid)::int AS "instanceCount",
+  coalesce(sum(i.size_bytes), 0)::float8 AS "sizeBytes"`;
+
+/** The study store's index: the only place that reads or writes stored_study and stored_instance. */
+@Injectable()
+export class StudiesRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Indexes a file now in place: its study row takes this instance's study attributes, its
+   * instance row replaces any earlier one of the same SOP Instance UID. Answers the earlier row's
+   * path when it differs (the instance moved to another study or series: that file is stale).
+   */
+  indexInstance(file: StoredInstanceFile): Promise<string | undefined> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(
+        `INSERT INTO stored_study AS s (study_instance_uid, patient_name, patient_id, study_date,
+                accession_number, study_description)
+              VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (study_instance_uid) DO UPDATE SET patient_name = excluded.patient_name,
+                patient_id = excluded.patient_id, study_date = excluded.study_date,
+                accession_number = excluded.accession_number, study_description = excluded.study_description,
+                updated_at = now()`,
+        [
+          file.studyInstanceUid,
+          file.patientName ?? null,
+          file.patientId ?? null,
+          file.studyDate ?? null,
+          file.accessionNumber ?? null,
+          file.studyDescription ?? null,
+        ],
+      );
+      const [earlier] = await manager.query<{ path: string; studyInstanceUid: string }[]>(
+        `SELECT path, study_instance_uid AS "studyInstanceUid" FROM stored_instance
+          WHERE sop_instance_uid = $1 FOR UPDATE`,
+        [file.sopInstanceUid],
+      );
+      await manager.query(
+        `INSERT INTO stored_instance (sop_instance_uid, study_instance_uid, series_instance_uid,
+                sop_class_uid, transfer_syntax_uid, size_bytes, path, modality)
+              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (sop_instance_uid) DO UPDATE SET study_instance_uid = excluded.study_instance_uid,
+                series_instance_uid = excluded.series_instance_uid, sop_class_uid = excluded.sop_class_uid,
+                transfer_syntax_uid = excluded.transfer_syntax_uid, size_bytes = excluded.size_bytes,
+                path = excluded.path, modality = excluded.modality, stored_at = now()`,
+        [
+          file.sopInstanceUid,
+          file.studyInstanceUid,
+          file.seriesInstanceUid,
+          file.sopClassUid,
+          file.transferSyntaxUid,
+          file.sizeBytes,
+          file.path,
+          file.modality ?? null,
+        ],
+      );
+      if (earlier === undefined || earlier.path === file.path) return undefined;
+      if (earlier.studyInstanceUid !== file.studyInstanceUid) {
+        await manager.query(
+          `DELETE FROM stored_study s WHERE study_instance_uid = $1
+              AND NOT EXISTS (SELECT 1 FROM stored_instance i WHERE i.study_instance_uid = s.study_instance_uid)`,
+          [earlier.studyInstanceUid],
+        );
+      }
+      return earlier.path;
+    });
+  }
+
+  async list(limit: number, offset: number): Promise<{ rows: StudySummaryRow[]; total: number }> {
+    const [rows, [{ total }]] = await Promise.all([
+      this.dataSource.query<StudySummaryRow[]>(
+        `SELECT ${SUMMARY_COLUMNS}
+           FROM stored_study s LEFT JOIN stored_instance i USING (study_instance_uid)
+          GROUP BY s.study_instance_uid
+          ORDER BY s.updated_at DESC, s.study_instance_uid LIMIT $1 OFFSET $2`,
+        [limit, offset],
+      ),
+      this.dataSource.query<{ total: number }[]>(`SELECT count(*)::int AS total FROM stored_study`),
+    ]);
+    return { rows, total };
+  }
+
+  async find(
+    studyInstanceUid: string,
+  ): Promise<{ study: StudySummaryRow; series: SeriesSummaryRow[] } | undefined> {
+    const [study] = await this.dataSource.query<StudySummaryRow[]>(
+      `SELECT ${SUMMARY_COLUMNS}
+         FROM stored_study s LEFT JOIN stored_instance i USING (study_instance_uid)
+        WHERE s.study_instance_uid = $1 GROUP BY s.study_instance_uid`,
+      [studyInstanceUid],
+    );
+    if (study === undefined) return undefined;
+    const series = await this.dataSource.query<SeriesSummaryRow[]>(
+      `SELECT series_instance_uid AS "seriesInstanceUid", min(modality) AS modality,
+              count(*)::int AS "instanceCount", sum(size_bytes)::float8 AS "sizeBytes"
+         FROM stored_instance WHERE study_instance_uid = $1
+        GROUP BY series_instance_uid ORDER BY series_instance_uid`,
+      [studyInstanceUid],
+    );
+    return { study, series };
+  }
+
+  /**
+   * Deletes a study's rows in `manager`'s transaction and answers what they held, or undefined
+   * when there is no such study; `activeTransfer` is set instead of deleting while a transfer of
+   * the study is queued or running. The instance rows are locked first: a transfer being created
+   * holds them FOR SHARE, so this waits for it to commit and then sees it.
+   */
+  async delete(
+    manager: EntityManager,
+    studyInstanceUid: string,
+  ): Promise<{ instanceCount: number; sizeBytes: number; activeTransfer: boolean } | undefined> {
+    const instances = await manager.query<{ sizeBytes: number }[]>(
+      `SELECT size_bytes::float8 AS "sizeBytes" FROM stored_instance WHERE study_instance_uid = $1 FOR UPDATE`,
+      [studyInstanceUid],
+    );
+    const [active] = await manager.query<unknown[]>(
+      `SELECT 1 FROM transfer WHERE study_instance_uid = $1 AND status IN ('queued', 'running') LIMIT 1`,
+      [studyInstanceUid],
+    );
+    const summary = {
+      instanceCount: instances.length,
+      sizeBytes: instances.reduce((sum, row) => sum + row.sizeBytes, 0),
+      activeTransfer: active !== undefined,
+    };
+    if (summary.activeTransfer) return summary;
+    const [, deleted] = await manager.query<[unknown[], number]>(
+      `DELETE FROM stored_study WHERE study_instance_uid = $1`,
+      [studyInstanceUid],
+    );
+    return deleted === 0 ? undefined : summary;
+  }
+}

@@ -1,0 +1,160 @@
+import type { IncomingMessage } from 'node:http';
+import { rm } from 'node:fs/promises';
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { uidProblem } from '@pacslink/dicom';
+import { InvalidDicomError, StudyStore } from '@pacslink/store';
+import { AuditLog } from '../audit/audit-log';
+import type { Actor } from '../auth/api-keys';
+import type { Page } from '../http/dto/page.dto';
+import type { StudyDetailResponse, StudySummaryResponse } from './dto/study.response';
+import type { FailedPart, StoredPart, UploadResult } from './dto/upload-result.response';
+import { StudiesRepository } from './studies.repository';
+import { StudyError, StudyErrorCode } from './studies.errors';
+import { forEachPart, isDicomPart, uploadFraming, type UploadPart } from './upload-body';
+
+const ENTITY_TYPE = 'study';
+
+/** The study store behind the REST API: uploads streamed to disk, then indexed; listing; deletion. */
+@Injectable()
+export class StudiesService {
+  private readonly logger = new Logger(StudiesService.name);
+
+  constructor(
+    private readonly store: StudyStore,
+    private readonly repository: StudiesRepository,
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditLog,
+  ) {}
+
+  /**
+   * Stores every instance of an upload, part by part as it streams in; a refused part is answered
+   * with its reason while the others are stored. Throws StudyError for a body it cannot read at all.
+   */
+  async upload(request: IncomingMessage, actor: Actor): Promise<UploadResult> {
+    const framing = uploadFraming(request.headers['content-type']);
+    const result: UploadResult = { stored: [], failed: [] };
+    const storePart = async (part: UploadPart) => {
+      const outcome = await this.storePart(part);
+      if ('reason' in outcome) result.failed.push(outcome);
+      else result.stored.push(outcome);
+    };
+    try {
+      if (framing.kind === 'single') {
+        await storePart({ number: 1, contentType: request.headers['content-type'], body: request });
+      } else {
+        const parts = await forEachPart(request, framing.boundary, storePart);
+        if (parts === 0) {
+          throw new StudyError(StudyErrorCode.NoParts, 'the multipart body holds no part');
+        }
+      }
+    } finally {
+      await this.recordUpload(result, actor);
+    }
+    this.logger.log({ msg: 'study upload', stored: result.stored.length, failed: result.failed.length });
+    return result;
+  }
+
+  private async storePart(part: UploadPart): Promise<StoredPart | FailedPart> {
+    if (!isDicomPart(part.contentType)) {
+      part.body.resume();
+      return {
+        part: part.number,
+        reason:
+          part.contentType === undefined
+            ? 'the part has no Content-Type; expected application/dicom'
+            : `the part's Content-Type is "${part.contentType}"; expected application/dicom`,
+      };
+    }
+    try {
+      const file = await this.store.write(part.body);
+      const stalePath = await this.repository.indexInstance(file).catch(async (error: unknown) => {
+        // No index row without its file, and no file without its index row.
+        await rm(this.store.absolutePath(file.path), { force: true });
+        throw error;
+      });
+      if (stalePath !== undefined) await rm(this.store.absolutePath(stalePath), { force: true });
+      return {
+        studyInstanceUid: file.studyInstanceUid,
+        seriesInstanceUid: file.seriesInstanceUid,
+        sopInstanceUid: file.sopInstanceUid,
+        sopClassUid: file.sopClassUid,
+      };
+    } catch (error) {
+      if (!(error instanceof InvalidDicomError)) throw error;
+      part.body.resume();
+      const { sopInstanceUid } = error;
+      return {
+        part: part.number,
+        ...(sopInstanceUid !== undefined ? { sopInstanceUid } : {}),
+        reason: error.message,
+      };
+    }
+  }
+
+  /** One audit entry per upload, without patient data: UIDs, counts and the reasons of refusals. */
+  private async recordUpload(result: UploadResult, actor: Actor): Promise<void> {
+    if (result.stored.length === 0 && result.failed.length === 0) return;
+    const studies = [...new Set(result.stored.map((instance) => instance.studyInstanceUid))];
+    await this.dataSource.transaction((manager) =>
+      this.audit.record(manager, actor, {
+        action: 'study.uploaded',
+        entityType: ENTITY_TYPE,
+        entityId: studies.length === 1 ? studies[0] : undefined,
+        change: {
+          studyInstanceUids: studies,
+          instancesStored: result.stored.length,
+          failed: result.failed,
+        },
+      }),
+    );
+  }
+
+  async list(limit: number, offset: number): Promise<Page<StudySummaryResponse>> {
+    const { rows, total } = await this.repository.list(limit, offset);
+    return { items: rows, total, limit, offset };
+  }
+
+  async get(studyInstanceUid: string): Promise<StudyDetailResponse> {
+    const found = await this.repository.find(checkedUid(studyInstanceUid));
+    if (found === undefined) throw notFound(studyInstanceUid);
+    return { ...found.study, series: found.series };
+  }
+
+  /** Removes the rows (with their audit entry), then the files. */
+  async remove(studyInstanceUid: string, actor: Actor): Promise<void> {
+    checkedUid(studyInstanceUid);
+    await this.dataSource.transaction(async (manager) => {
+      const deleted = await this.repository.delete(manager, studyInstanceUid);
+      if (deleted === undefined) throw notFound(studyInstanceUid);
+      if (deleted.activeTransfer) {
+        throw new StudyError(
+          StudyErrorCode.TransferActive,
+          `study ${studyInstanceUid} is being transferred; cancel the transfer or wait for it to end`,
+        );
+      }
+      await this.audit.record(manager, actor, {
+        action: 'study.deleted',
+        entityType: ENTITY_TYPE,
+        entityId: studyInstanceUid,
+        change: { instanceCount: deleted.instanceCount, sizeBytes: deleted.sizeBytes },
+      });
+    });
+    await this.store.removeStudy(studyInstanceUid);
+  }
+}
+
+function checkedUid(studyInstanceUid: string): string {
+  const problem = uidProblem(studyInstanceUid);
+  if (problem !== undefined) {
+    throw new StudyError(
+      StudyErrorCode.InvalidUid,
+      `studyInstanceUid is not a valid UID (PS3.5 9.1): it ${problem}`,
+    );
+  }
+  return studyInstanceUid;
+}
+
+function notFound(studyInstanceUid: string): StudyError {
+  return new StudyError(StudyErrorCode.NotFound, `the study store holds no study ${studyInstanceUid}`);
+}
