@@ -317,6 +317,59 @@ describe('study store (POST/GET/DELETE /api/v1/studies)', () => {
     await expectProblem(await service.call('DELETE', '/studies/1..2'), 400);
   });
 
+  it('refuses to delete a study while a transfer of it is queued or running (409)', async () => {
+    const study = await generateStudy(join(workDir, 'generated'), { series: 1, instancesPerSeries: 1 });
+    expect((await upload(multipartBody(dicomFiles(study)), MULTIPART)).status).toBe(200);
+    const sql = await service.connectSql();
+    const {
+      rows: [transfer],
+    } = await sql.query<{ id: string }>(
+      `INSERT INTO transfer (id, direction, pacs_config_id, pacs_ae_title, study_instance_uid, status, method,
+              total, created_by)
+            VALUES (gen_random_uuid(), 'export', gen_random_uuid(), 'ORTHANC', $1, 'running', 'STOW-RS', 1, 'test')
+       RETURNING id`,
+      [study.studyInstanceUid],
+    );
+
+    const refused = await expectProblem(
+      await service.call('DELETE', `/studies/${study.studyInstanceUid}`),
+      409,
+    );
+    expect(refused.detail).toBe(
+      `study ${study.studyInstanceUid} is being transferred; cancel the transfer or wait for it to end`,
+    );
+    expect((await getStudy(study.studyInstanceUid)).instanceCount).toBe(1);
+    expect(await filesUnder(join(storeDir, 'studies', study.studyInstanceUid))).toHaveLength(1);
+
+    await sql.query(`UPDATE transfer SET status = 'completed' WHERE id = $1`, [transfer.id]);
+    expect((await service.call('DELETE', `/studies/${study.studyInstanceUid}`)).status).toBe(204);
+  });
+
+  it('leaves nothing of a single application/dicom body cut mid-stream', async () => {
+    const study = await generateStudy(join(workDir, 'generated'), {
+      series: 1,
+      instancesPerSeries: 1,
+      instanceBytes: 400_000,
+    });
+    const bytes = await readFile(study.files[0]);
+    const request = httpRequest(new URL(`${service.baseUrl}/api/v1/studies`), {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${service.apiKey}`,
+        'content-type': 'application/dicom',
+        'content-length': String(bytes.length),
+      },
+    });
+    request.on('error', () => undefined);
+    await new Promise<void>((resolve) => request.write(bytes.subarray(0, 200_000), () => resolve()));
+    await waitFor(async () => (await filesUnder(join(storeDir, 'tmp'))).length === 1);
+    request.destroy();
+
+    await waitFor(async () => (await filesUnder(join(storeDir, 'tmp'))).length === 0);
+    expect(await filesUnder(join(storeDir, 'studies', study.studyInstanceUid))).toEqual([]);
+    await expectProblem(await service.call('GET', `/studies/${study.studyInstanceUid}`), 404);
+  });
+
   it('keeps the parts fully received when the connection is cut mid-part, and nothing of the cut one', async () => {
     const study = await generateStudy(join(workDir, 'generated'), {
       series: 1,
