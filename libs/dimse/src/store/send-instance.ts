@@ -11,9 +11,9 @@ export class DatasetReadError extends Error {
 }
 
 /** Beyond the head, reads go through the thread pool: the bytes dominate their cost, not the call. */
-function readChunk(fd: number, position: number, length: number): Promise<Buffer | Error> {
+function readChunk(fd: number, position: number, length: number, into: Buffer): Promise<Buffer | Error> {
   return new Promise((resolve) => {
-    const buffer = Buffer.allocUnsafe(length);
+    const buffer = into.subarray(0, length);
     read(fd, buffer, 0, length, position, (error, bytesRead) => {
       resolve(error ?? buffer.subarray(0, bytesRead));
     });
@@ -24,7 +24,9 @@ function readChunk(fd: number, position: number, length: number): Promise<Buffer
  * Sends one C-STORE-RQ: the command set, then the stored data set bytes as they are (from the end
  * of the file meta information), streamed in chunks. The command and the first data PDUs leave in
  * one write; the next chunk is read while the previous one drains, and nothing more is written
- * until the socket has taken it (back-pressure), so memory stays bounded by two chunks.
+ * until the socket has taken it (back-pressure). Two chunk buffers take turns: once the socket has
+ * flushed everything, the one just written is free again. Memory is two chunks per association,
+ * whatever the file size, and a big file leaves no garbage behind.
  */
 export async function sendInstance(
   association: UlAssociation,
@@ -35,15 +37,23 @@ export async function sendInstance(
   const buffers: Buffer[] = [];
   association.pDataBuffers(contextId, true, command, true, buffers);
   let chunk = file.head.subarray(file.datasetOffset);
+  /** the chunk buffer that `chunk` lies in; the head is not one */
+  let chunkBuffer: Buffer | undefined;
+  let spare: Buffer | undefined;
   let position = file.head.length;
   for (;;) {
     const last = position >= file.size;
-    const next = last ? undefined : readChunk(file.fd, position, Math.min(CHUNK_BYTES, file.size - position));
+    const readInto = spare ?? Buffer.allocUnsafe(CHUNK_BYTES);
+    spare = undefined;
+    const next = last
+      ? undefined
+      : readChunk(file.fd, position, Math.min(CHUNK_BYTES, file.size - position), readInto);
     association.pDataBuffers(contextId, false, chunk, last, buffers);
     association.write(buffers);
     buffers.length = 0;
     await association.drained();
     if (next === undefined) return;
+    if (association.flushed()) spare = chunkBuffer;
     const read = await next;
     if (read instanceof Error) throw new DatasetReadError(`read failed at byte ${position}: ${read.message}`);
     if (read.length === 0) {
@@ -51,6 +61,7 @@ export async function sendInstance(
         `the file ended at byte ${position} while it was being sent, ${file.size} bytes expected`,
       );
     }
+    chunkBuffer = readInto;
     chunk = read;
     position += read.length;
   }

@@ -214,6 +214,11 @@ export class UlAssociation {
     this.throwIfFailed();
   }
 
+  /** Whether the socket has handed every byte written so far to the kernel: their buffers are free. */
+  flushed(): boolean {
+    return this.socket.writableLength === 0;
+  }
+
   /** The next complete command set from the peer, within the PDU timeout. */
   async nextCommand(): Promise<IncomingCommand> {
     for (;;) {
