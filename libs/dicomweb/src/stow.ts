@@ -213,7 +213,8 @@ async function postFiles(
   const bytes = multipart ? multipartLength(files, boundary) : files[0].bytes;
   const started = performance.now();
   // The body factory opens the files again for the one retry after an OAuth2 refresh: a stream
-  // that was (partly) sent cannot be replayed.
+  // that was (partly) sent cannot be replayed. undici bounds the upload with the endpoint's
+  // headersTimeout, restarted whenever the socket pushes back and once the body has gone.
   const response = await dependencies.transport.send(
     endpoint,
     {
