@@ -68,6 +68,8 @@ export class StudyStore {
       await mkdir(dirname(absolute), { recursive: true });
       // Same SOP Instance UID again: the rename replaces the earlier file in one step.
       await rename(temporaryPath, absolute);
+      // The file's own fsync does not make its new name durable; its directory's does.
+      await syncDirectory(dirname(absolute));
       return { ...attributes, sizeBytes, path };
     } catch (error) {
       if (!closed) await file.close().catch(() => undefined);
@@ -98,6 +100,15 @@ export class StudyStore {
       throw new StorePathError(`"${studyInstanceUid}" is not a Study Instance UID: it ${problem}`);
     }
     await rm(this.absolutePath(join(STUDIES_DIR, studyInstanceUid)), { recursive: true, force: true });
+  }
+}
+
+async function syncDirectory(path: string): Promise<void> {
+  const directory = await open(path, 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
   }
 }
 
