@@ -1,0 +1,152 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateStudy } from '@pacslink/testing';
+import {
+  DimseError,
+  DimseErrorCode,
+  isTransientDimseError,
+  store,
+  type DimseConnectionOptions,
+  type StoreInstance,
+  type StoreOutcome,
+} from '../src';
+import { startScriptedScp, type ScpLog, type ScriptedScpScript } from './support/scripted-scp';
+import { storeInstanceOf } from './support/store-fixtures';
+
+// C-STORE against the PS3.8 peer scripted in the test, for what no packaged SCP does on demand:
+// an A-ABORT or silence half-way through, a peer that never closes or never answers the release.
+jest.setTimeout(60_000);
+
+let workDir: string;
+let instances: StoreInstance[];
+const cleanups: Array<() => Promise<unknown>> = [];
+
+beforeAll(async () => {
+  workDir = await mkdtemp(join(tmpdir(), 'pacslink-dimse-store-scripted-'));
+  const study = await generateStudy(workDir, { series: 1, instancesPerSeries: 4 });
+  instances = study.series.flatMap((series) => series.instances.map((instance) => storeInstanceOf(instance)));
+});
+
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  await rm(workDir, { recursive: true, force: true });
+});
+
+async function scripted(script: ScriptedScpScript): Promise<DimseConnectionOptions & { log: ScpLog }> {
+  const scp = await startScriptedScp(script);
+  cleanups.push(() => scp.close());
+  return {
+    log: scp.log,
+    host: '127.0.0.1',
+    port: scp.port,
+    callingAeTitle: 'PACSLINK',
+    calledAeTitle: scp.aeTitle,
+    connectTimeoutMs: 2_000,
+    associationTimeoutMs: 2_000,
+    pduTimeoutMs: 1_000,
+  };
+}
+
+async function storeError(promise: Promise<unknown>): Promise<DimseError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  if (!(error instanceof DimseError)) throw new Error(`expected a DimseError, got ${String(error)}`);
+  return error;
+}
+
+it('an A-ABORT half-way rejects with ASSOCIATION_ABORTED; the outcomes before it stay valid', async () => {
+  let count = 0;
+  const options = await scripted({
+    onCommand: (command, conversation) => {
+      count++;
+      if (count === 3) conversation.abort(2, 0);
+      else conversation.respond(command, count === 2 ? 0xb000 : 0x0000);
+    },
+  });
+  const seen: StoreOutcome[] = [];
+  const error = await storeError(store(options, instances, { onOutcome: (outcome) => seen.push(outcome) }));
+  expect(error.code).toBe(DimseErrorCode.ASSOCIATION_ABORTED);
+  expect(error.message).toBe(
+    'association aborted by the peer (service provider: reason not specified) during the response',
+  );
+  expect(isTransientDimseError(error)).toBe(true);
+  expect(seen).toEqual([
+    { sopInstanceUid: instances[0]?.sopInstanceUid, status: 'success', statusCode: 0 },
+    {
+      sopInstanceUid: instances[1]?.sopInstanceUid,
+      status: 'warning',
+      statusCode: 0xb000,
+      reason: '0xB000 (warning: coercion of data elements)',
+    },
+  ]);
+});
+
+it('a peer that stops answering: TIMEOUT in the response phase, transient, after an A-ABORT', async () => {
+  const scp = await startScriptedScp({ onCommand: () => undefined });
+  cleanups.push(() => scp.close());
+  const error = await storeError(
+    store(
+      {
+        host: '127.0.0.1',
+        port: scp.port,
+        callingAeTitle: 'PACSLINK',
+        calledAeTitle: scp.aeTitle,
+        connectTimeoutMs: 2_000,
+        associationTimeoutMs: 2_000,
+        pduTimeoutMs: 300,
+      },
+      instances,
+    ),
+  );
+  expect(error.code).toBe(DimseErrorCode.TIMEOUT);
+  expect(error.details.phase).toBe('response');
+  expect(isTransientDimseError(error)).toBe(true);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(scp.log.abortsReceived).toBe(1);
+});
+
+it('closes the connection itself once the release is answered (trap 11)', async () => {
+  const options = await scripted({
+    onCommand: (command, conversation) => conversation.respond(command, 0),
+    closeAfterRelease: false,
+  });
+  const started = performance.now();
+  const outcomes = await store({ ...options, pduTimeoutMs: 10_000 }, instances);
+  expect(outcomes.every((outcome) => outcome.status === 'success')).toBe(true);
+  expect(performance.now() - started).toBeLessThan(2_000);
+});
+
+it('a peer that never answers the release: the outcomes stand, with a warning', async () => {
+  const warnings: Array<Record<string, unknown>> = [];
+  const options = await scripted({
+    onCommand: (command, conversation) => conversation.respond(command, 0),
+    answerRelease: false,
+  });
+  const outcomes = await store(
+    { ...options, logger: { debug: () => undefined, warn: (entry) => warnings.push(entry) } },
+    instances,
+  );
+  expect(outcomes.every((outcome) => outcome.status === 'success')).toBe(true);
+  expect(warnings).toEqual([expect.objectContaining({ failure: 'timeout', calledAeTitle: 'SCRIPTED' })]);
+});
+
+it('a context the peer rejects is a failure outcome per instance, and nothing is sent for it', async () => {
+  const options = await scripted({
+    contextResult: () => 3,
+    onCommand: (command, conversation) => conversation.respond(command, 0),
+  });
+  const outcomes = await store(options, instances.slice(0, 2));
+  expect(options.log.commands).toEqual([]);
+  expect(options.log.pdus).toEqual([0x01, 0x05]);
+  expect(outcomes).toEqual(
+    instances.slice(0, 2).map((instance) => ({
+      sopInstanceUid: instance.sopInstanceUid,
+      status: 'failure',
+      reason:
+        'the PACS accepted no presentation context for CT Image Storage in Explicit VR Little Endian (abstract syntax not supported)',
+    })),
+  );
+});
