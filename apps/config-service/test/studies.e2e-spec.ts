@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { generateStudy, type GeneratedStudy } from '@pacslink/testing';
+import { SopClass, Tag, encodePart10, generateStudy, newUid, type GeneratedStudy } from '@pacslink/testing';
 import { expectProblem, startConfigService, type RunningConfigService } from './config-service.harness';
 
 interface Part {
@@ -287,6 +287,31 @@ describe('study store (POST/GET/DELETE /api/v1/studies)', () => {
     }
     expect((await getStudy(study.studyInstanceUid)).instanceCount).toBe(1);
     expect(await filesUnder(join(storeDir, 'studies', study.studyInstanceUid))).toHaveLength(1);
+  });
+
+  it('moves an instance that comes again under another study, dropping the study it left empty', async () => {
+    const sopInstanceUid = newUid();
+    const [from, to] = [newUid(), newUid()];
+    const fileOf = (studyInstanceUid: string): Buffer =>
+      Buffer.concat(
+        encodePart10(
+          [
+            [Tag.SOPClassUID, 'UI', SopClass.CTImageStorage],
+            [Tag.SOPInstanceUID, 'UI', sopInstanceUid],
+            [Tag.Modality, 'CS', 'CT'],
+            [Tag.StudyInstanceUID, 'UI', studyInstanceUid],
+            [Tag.SeriesInstanceUID, 'UI', `${studyInstanceUid}.1`],
+          ],
+          { sopClassUid: SopClass.CTImageStorage, sopInstanceUid },
+        ),
+      );
+    expect((await upload(fileOf(from), 'application/dicom')).status).toBe(200);
+    expect((await upload(fileOf(to), 'application/dicom')).status).toBe(200);
+
+    await expectProblem(await service.call('GET', `/studies/${from}`), 404);
+    expect((await getStudy(to)).instanceCount).toBe(1);
+    expect(await filesUnder(join(storeDir, 'studies', from))).toEqual([]);
+    expect(await filesUnder(join(storeDir, 'studies', to))).toEqual([`${to}.1/${sopInstanceUid}.dcm`]);
   });
 
   it('deletes a study: rows, files and an audit entry; then 404; a bad UID is 400', async () => {
