@@ -1,4 +1,4 @@
-import { formatStatus, isPending, statusClass, statusMeaning } from './status';
+import { formatStatus, isPending, statusClass, statusMeaning, storeStatusMeaning } from './status';
 
 describe('DIMSE status codes (PS3.7 Annex C, PS3.4 C.4)', () => {
   it.each([
@@ -49,5 +49,19 @@ describe('DIMSE status codes (PS3.7 Annex C, PS3.4 C.4)', () => {
 
   it('has a meaning for every status class', () => {
     expect(statusMeaning(0x0001)).toBe('warning: requested optional attributes are not supported');
+  });
+});
+
+describe('C-STORE statuses (PS3.4 B.2.3)', () => {
+  it.each([
+    [0xa700, 'refused: out of resources'],
+    [0xa7ff, 'refused: out of resources'],
+    [0xa900, 'error: data set does not match SOP class'],
+    [0xc123, 'error: cannot understand'],
+    [0xb000, 'warning: coercion of data elements'],
+    [0xb007, 'warning: data set does not match SOP class'],
+    [0x0122, 'SOP class not supported'],
+  ])('0x%s means %s', (status, meaning) => {
+    expect(storeStatusMeaning(status)).toBe(meaning);
   });
 });

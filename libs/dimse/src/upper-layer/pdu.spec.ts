@@ -1,0 +1,120 @@
+import {
+  decodeAbort,
+  decodeAssociateAc,
+  decodeAssociateRj,
+  decodePDataTf,
+  encodeAssociateRq,
+  pDataHeader,
+  PduFormatError,
+} from './pdu';
+import { PduReader } from './pdu-reader';
+
+function item(type: number, body: Buffer): Buffer {
+  const header = Buffer.alloc(4);
+  header.writeUInt8(type, 0);
+  header.writeUInt16BE(body.length, 2);
+  return Buffer.concat([header, body]);
+}
+
+describe('A-ASSOCIATE-RQ (PS3.8 9.3.2)', () => {
+  const rq = encodeAssociateRq({
+    callingAeTitle: 'PACSLINK',
+    calledAeTitle: 'ORTHANC',
+    maxPduLength: 65536,
+    contexts: [
+      { id: 1, abstractSyntaxUid: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxUids: ['1.2.840.10008.1.2.1'] },
+      { id: 3, abstractSyntaxUid: '1.2.840.10008.5.1.4.1.1.7', transferSyntaxUids: ['1.2.840.10008.1.2'] },
+    ],
+  });
+
+  it('has the PDU header, protocol version and space-padded AE titles in place', () => {
+    expect(rq.readUInt8(0)).toBe(0x01);
+    expect(rq.readUInt32BE(2)).toBe(rq.length - 6);
+    expect(rq.readUInt16BE(6)).toBe(1);
+    expect(rq.toString('latin1', 10, 26)).toBe('ORTHANC         ');
+    expect(rq.toString('latin1', 26, 42)).toBe('PACSLINK        ');
+  });
+
+  it('carries the application context, one item per presentation context, and the max length', () => {
+    const body = rq.subarray(6 + 68);
+    const types: number[] = [];
+    for (let offset = 0; offset < body.length; offset += 4 + body.readUInt16BE(offset + 2)) {
+      types.push(body.readUInt8(offset));
+    }
+    expect(types).toEqual([0x10, 0x20, 0x20, 0x50]);
+    expect(rq.includes(Buffer.from('1.2.840.10008.3.1.1.1'))).toBe(true);
+    const maxLength = rq.indexOf(Buffer.from([0x51, 0x00, 0x00, 0x04]));
+    expect(rq.readUInt32BE(maxLength + 4)).toBe(65536);
+  });
+});
+
+describe('answers to the A-ASSOCIATE-RQ', () => {
+  it('reads per-context results, transfer syntaxes (NUL padding dropped) and the max PDU length', () => {
+    const maxLength = Buffer.alloc(4);
+    maxLength.writeUInt32BE(16384, 0);
+    const body = Buffer.concat([
+      Buffer.alloc(68),
+      item(0x10, Buffer.from('1.2.840.10008.3.1.1.1')),
+      item(
+        0x21,
+        Buffer.concat([Buffer.from([1, 0, 0, 0]), item(0x40, Buffer.from('1.2.840.10008.1.2.1\0'))]),
+      ),
+      item(0x21, Buffer.concat([Buffer.from([3, 0, 4, 0]), item(0x40, Buffer.from('1.2.840.10008.1.2'))])),
+      item(0x50, item(0x51, maxLength)),
+    ]);
+    expect(decodeAssociateAc(body)).toEqual({
+      contexts: [
+        { id: 1, result: 0, transferSyntaxUid: '1.2.840.10008.1.2.1' },
+        { id: 3, result: 4, transferSyntaxUid: '1.2.840.10008.1.2' },
+      ],
+      maxPduLength: 16384,
+    });
+  });
+
+  it('refuses a truncated A-ASSOCIATE-AC or an item that overruns it', () => {
+    expect(() => decodeAssociateAc(Buffer.alloc(10))).toThrow(PduFormatError);
+    const overrun = Buffer.concat([Buffer.alloc(68), Buffer.from([0x21, 0, 0, 40, 1, 0])]);
+    expect(() => decodeAssociateAc(overrun)).toThrow('item 0x21 overruns A-ASSOCIATE-AC');
+  });
+
+  it('reads A-ASSOCIATE-RJ and A-ABORT', () => {
+    expect(decodeAssociateRj(Buffer.from([0, 2, 3, 1]))).toEqual({ result: 2, source: 3, reason: 1 });
+    expect(decodeAbort(Buffer.from([0, 0, 2, 6]))).toEqual({ source: 2, reason: 6 });
+  });
+});
+
+describe('P-DATA-TF (PS3.8 9.3.5, E.2)', () => {
+  it('a header for one PDV: PDU length = PDV item + 4, item length = data + 2', () => {
+    const header = pDataHeader(5, 0x03, 100);
+    expect([...header]).toEqual([0x04, 0, 0, 0, 0, 106, 0, 0, 0, 102, 5, 0x03]);
+    const pdvs = decodePDataTf(Buffer.concat([header.subarray(6), Buffer.alloc(100, 7)]));
+    expect(pdvs).toEqual([{ contextId: 5, control: 3, data: Buffer.alloc(100, 7) }]);
+  });
+
+  it('refuses a PDV whose length does not fit', () => {
+    expect(() => decodePDataTf(Buffer.from([0, 0, 0, 50, 1, 3, 0]))).toThrow('PDV item length 50');
+  });
+});
+
+describe('PduReader', () => {
+  it('cuts PDUs across and within chunks, whatever the chunk boundaries', () => {
+    const release = Buffer.from([0x06, 0, 0, 0, 0, 4, 0, 0, 0, 0]);
+    const abort = Buffer.from([0x07, 0, 0, 0, 0, 4, 0, 0, 2, 1]);
+    const stream = Buffer.concat([release, abort, release]);
+    for (let cut = 1; cut < stream.length; cut++) {
+      const reader = new PduReader(1024);
+      const pdus = [...reader.push(stream.subarray(0, cut)), ...reader.push(stream.subarray(cut))];
+      expect(pdus.map((pdu) => pdu.type)).toEqual([0x06, 0x07, 0x06]);
+      expect(pdus[1]?.body).toEqual(Buffer.from([0, 0, 2, 1]));
+    }
+  });
+
+  it('refuses an unknown PDU type (an HTTP answer, say) and a PDU over the limit', () => {
+    expect(() => new PduReader(1024).push(Buffer.from('HTTP/1.1 400 Bad Request'))).toThrow(
+      'unknown PDU type 0x48',
+    );
+    expect(() => new PduReader(1024).push(Buffer.from([0x04, 0, 0, 0, 0x10, 0]))).toThrow(
+      'PDU of 4096 bytes exceeds the 1024 bytes announced',
+    );
+  });
+});
