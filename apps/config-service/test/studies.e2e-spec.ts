@@ -287,6 +287,19 @@ describe('study store (POST/GET/DELETE /api/v1/studies)', () => {
     }
     expect((await getStudy(study.studyInstanceUid)).instanceCount).toBe(1);
     expect(await filesUnder(join(storeDir, 'studies', study.studyInstanceUid))).toHaveLength(1);
+
+    const bytes = await readFile(file);
+    bytes.write('DICX', 128, 'latin1');
+    // Large enough to be still arriving when it is refused: the answer must come all the same.
+    const refused = await expectProblem(
+      await upload(Buffer.concat([bytes, Buffer.alloc(8_000_000)]), 'application/dicom'),
+      409,
+    );
+    expect(refused).toMatchObject({
+      failed: [
+        { part: 1, reason: 'not a DICOM Part 10 file: no "DICM" after the 128-byte preamble (PS3.10 7.1)' },
+      ],
+    });
   });
 
   it('moves an instance that comes again under another study, dropping the study it left empty', async () => {

@@ -11,7 +11,7 @@ import type { StudyDetailResponse, StudySummaryResponse } from './dto/study.resp
 import type { FailedPart, StoredPart, UploadResult } from './dto/upload-result.response';
 import { StudiesRepository } from './studies.repository';
 import { StudyError, StudyErrorCode } from './studies.errors';
-import { forEachPart, isDicomPart, uploadFraming, type UploadPart } from './upload-body';
+import { forEachPart, isDicomPart, singlePart, uploadFraming, type UploadPart } from './upload-body';
 
 const ENTITY_TYPE = 'study';
 
@@ -41,7 +41,7 @@ export class StudiesService {
     };
     try {
       if (framing.kind === 'single') {
-        await storePart({ number: 1, contentType: request.headers['content-type'], body: request });
+        await singlePart(request, storePart);
       } else {
         const parts = await forEachPart(request, framing.boundary, storePart);
         if (parts === 0) {

@@ -74,6 +74,34 @@ export function isDicomPart(contentType: string | undefined): boolean {
 }
 
 /**
+ * Hands a single-part body to `handle` as part 1. The handler reads a stream of its own: when it
+ * stops early (a refused file) the rest of the body is drained, never the connection destroyed, so
+ * the answer can still be sent.
+ */
+export async function singlePart(
+  request: IncomingMessage,
+  handle: (part: UploadPart) => Promise<void>,
+): Promise<void> {
+  const body = new PassThrough();
+  const abort = () => {
+    if (!request.complete) {
+      body.destroy(new UploadAbortedError('the client closed the connection before the body was complete'));
+    }
+  };
+  request.on('close', abort);
+  request.on('error', abort);
+  request.pipe(body);
+  try {
+    await handle({ number: 1, contentType: request.headers['content-type'], body });
+  } finally {
+    request.off('close', abort);
+    request.off('error', abort);
+    request.unpipe(body);
+    request.resume();
+  }
+}
+
+/**
  * Hands each part of a multipart body to `handle`, one at a time and in order, as it streams in;
  * resolves to the number of parts. A part whose body ends before its closing boundary errors its
  * stream with an InvalidDicomError; a client that goes away rejects with UploadAbortedError.
