@@ -4,6 +4,7 @@ import { MessagingModule } from '@pacslink/messaging';
 import { PlatformModule } from '@pacslink/platform';
 import { SecretsModule } from '@pacslink/secrets';
 import { ConnectionTestModule } from './connection-test/connection-test.module';
+import { ExportModule } from './export/export.module';
 import { QueryModule } from './query/query.module';
 import { DIMSE_WORKER, type DimseWorkerEnv } from './config';
 
@@ -22,6 +23,7 @@ export class AppModule {
         SecretsModule.forRoot(env.SECRETS_KEY),
         ConnectionTestModule,
         QueryModule,
+        ExportModule.forRoot(env.STORE_DIR),
       ],
     };
   }

@@ -1,0 +1,57 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { DicomwebExportBatchData, ExportBatchFailureData } from '@pacslink/contracts';
+import { DicomwebClient, DicomwebError } from '@pacslink/dicomweb';
+import { ExportBatchRunner } from '@pacslink/export-batch';
+import { SecretCipher } from '@pacslink/secrets';
+import { StudyStore } from '@pacslink/store';
+import { UnusableAuthError, unsealAuth } from '../credentials/sealed-auth';
+
+/**
+ * STOW-RS export (PS3.18 10.5): multipart/related requests batched by count and bytes, or one
+ * application/dicom POST per instance, streamed from the study store.
+ */
+@Injectable()
+export class ExportService implements OnModuleDestroy {
+  private readonly client = new DicomwebClient();
+
+  constructor(
+    private readonly runner: ExportBatchRunner,
+    private readonly cipher: SecretCipher,
+    @Inject(StudyStore) private readonly studyStore: StudyStore,
+  ) {}
+
+  async exportBatch(batch: DicomwebExportBatchData): Promise<void> {
+    const { target } = batch;
+    await this.runner.run(batch, {
+      send: (onOutcome) =>
+        this.client.stow(
+          {
+            url: target.url,
+            auth: unsealAuth(this.cipher, target.auth),
+            pacsAeTitle: target.pacsAeTitle,
+            sourceAeTitle: target.sourceAeTitle,
+            timeoutMs: target.timeoutMs,
+          },
+          batch.instances.map((instance) => ({
+            path: this.studyStore.absolutePath(instance.path),
+            sopInstanceUid: instance.sopInstanceUid,
+            sopClassUid: instance.sopClassUid,
+            sizeBytes: instance.sizeBytes,
+          })),
+          { multipart: batch.multipart, studyInstanceUid: batch.studyInstanceUid, onOutcome },
+        ),
+      classify: classifyStowFailure,
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+export function classifyStowFailure(error: unknown): ExportBatchFailureData {
+  if (error instanceof DicomwebError)
+    return { transient: error.disposition.retryable, reason: error.message };
+  if (error instanceof UnusableAuthError) return { transient: false, reason: error.message };
+  return { transient: true, reason: error instanceof Error ? error.message : String(error) };
+}

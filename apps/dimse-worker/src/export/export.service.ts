@@ -1,0 +1,41 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { DimseExportBatchData, ExportBatchFailureData } from '@pacslink/contracts';
+import { DimseError, isTransientDimseError, store } from '@pacslink/dimse';
+import { ExportBatchRunner } from '@pacslink/export-batch';
+import { StudyStore } from '@pacslink/store';
+import { connectionOptions } from '../dimse-target';
+
+/**
+ * C-STORE export (PS3.4 B.2): one association per batch, presentation contexts for every SOP class
+ * and transfer syntax in it, each stored file's dataset sent as it is.
+ */
+@Injectable()
+export class ExportService {
+  constructor(
+    private readonly runner: ExportBatchRunner,
+    @Inject(StudyStore) private readonly studyStore: StudyStore,
+  ) {}
+
+  async exportBatch(batch: DimseExportBatchData): Promise<void> {
+    await this.runner.run(batch, {
+      send: (onOutcome) =>
+        store(
+          connectionOptions(batch.target),
+          batch.instances.map((instance) => ({
+            path: this.studyStore.absolutePath(instance.path),
+            sopClassUid: instance.sopClassUid,
+            sopInstanceUid: instance.sopInstanceUid,
+            transferSyntaxUid: instance.transferSyntaxUid,
+          })),
+          { onOutcome },
+        ),
+      classify: classifyStoreFailure,
+    });
+  }
+}
+
+export function classifyStoreFailure(error: unknown): ExportBatchFailureData {
+  if (error instanceof DimseError) return { transient: isTransientDimseError(error), reason: error.message };
+  // Not a protocol answer (e.g. the study store is not mounted): worth another try, bounded by attempts.
+  return { transient: true, reason: error instanceof Error ? error.message : String(error) };
+}
