@@ -10,9 +10,16 @@ import { AppModule as DimseWorkerModule } from '../../dimse-worker/src/app.modul
 import { DIMSE_WORKER, DimseWorkerEnv } from '../../dimse-worker/src/config';
 /* eslint-enable @nx/enforce-module-boundaries */
 
-/** dicomweb-worker and dimse-worker on `amqpUrl`, ready; close each app when done. */
-export async function startWorkers(amqpUrl: string, secretsKey: string): Promise<INestApplication[]> {
-  const env = { AMQP_URL: amqpUrl, LOG_LEVEL: 'silent', SECRETS_KEY: secretsKey };
+/**
+ * dicomweb-worker and dimse-worker on `amqpUrl`, ready; close each app when done. `env` goes over
+ * the defaults (e.g. STORE_DIR, which must be config-service's).
+ */
+export async function startWorkers(
+  amqpUrl: string,
+  secretsKey: string,
+  extraEnv: Record<string, string> = {},
+): Promise<INestApplication[]> {
+  const env = { AMQP_URL: amqpUrl, LOG_LEVEL: 'silent', SECRETS_KEY: secretsKey, ...extraEnv };
   const workers = [
     await runService(DicomwebWorkerModule.forRoot(loadEnv(DicomwebWorkerEnv, env)), {
       service: DICOMWEB_WORKER,

@@ -111,7 +111,7 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
     const instances = await manager.query<ExportInstanceData[]>(
       `SELECT sop_instance_uid AS "sopInstanceUid", sop_class_uid AS "sopClassUid",
               transfer_syntax_uid AS "transferSyntaxUid", path, size_bytes::float8 AS "sizeBytes"
-         FROM transfer_instance WHERE batch_id = $1 AND status = 'pending' ORDER BY path`,
+         FROM transfer_instance WHERE batch_id = $1 AND status = 'pending' ORDER BY series_instance_uid COLLATE "C", sop_instance_uid COLLATE "C"`,
       [batchId],
     );
     if (instances.length === 0) {

@@ -94,7 +94,7 @@ export class TransfersService {
       `SELECT sop_instance_uid AS "sopInstanceUid", size_bytes::float8 AS "sizeBytes"
          FROM stored_instance
         WHERE study_instance_uid = $1 AND ($2::text IS NULL OR series_instance_uid = $2)
-        ORDER BY series_instance_uid, sop_instance_uid FOR SHARE`,
+        ORDER BY series_instance_uid COLLATE "C", sop_instance_uid COLLATE "C" FOR SHARE`,
       [request.studyInstanceUid, request.seriesInstanceUid ?? null],
     );
     if (instances.length === 0) {
@@ -289,7 +289,7 @@ export class TransfersService {
                 s.sop_instance_uid IS NOT NULL AS stored
            FROM transfer_instance i LEFT JOIN stored_instance s ON s.sop_instance_uid = i.sop_instance_uid
           WHERE i.transfer_id = $1 AND i.status IN ('pending', 'failure')
-          ORDER BY i.series_instance_uid, i.sop_instance_uid`,
+          ORDER BY i.series_instance_uid COLLATE "C", i.sop_instance_uid COLLATE "C"`,
         [id],
       );
       const gone = resend.filter((i) => !i.stored).length;
