@@ -60,14 +60,7 @@ export class EventsController {
     @Res() response: Response,
   ): Promise<void> {
     const patterns = parseTypes(types);
-    response.status(200).set({
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    response.flushHeaders();
-    response.write(': pacslink events\n\n');
+    // Subscribed before the headers go out: a client that saw the answer start misses nothing after it.
     const unsubscribe = await this.stream.subscribe({
       patterns,
       deliver: (envelope, raw) => {
@@ -78,6 +71,14 @@ export class EventsController {
         response.write(`id: ${envelope.eventId}\nevent: ${envelope.type}\ndata: ${raw}\n\n`);
       },
     });
+    response.status(200).set({
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    response.flushHeaders();
+    response.write(': pacslink events\n\n');
     const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), HEARTBEAT_MS);
     const close = () => {
       clearInterval(heartbeat);
