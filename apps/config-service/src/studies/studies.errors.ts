@@ -13,6 +13,7 @@ export enum StudyErrorCode {
   UnsupportedMediaType = 'unsupported-media-type',
   MalformedContentType = 'malformed-content-type',
   NoParts = 'no-parts',
+  UploadAborted = 'upload-aborted',
   TransferActive = 'transfer-active',
 }
 
@@ -57,6 +58,13 @@ export function toHttpException(error: StudyError): HttpException {
       });
     case StudyErrorCode.NoParts:
       return new BadRequestException({ type: `${PROBLEMS}/empty-upload`, title: 'invalid request', detail });
+    case StudyErrorCode.UploadAborted:
+      // Mostly unread: the client is gone. Answered (not logged as a server error) all the same.
+      return new BadRequestException({
+        type: `${PROBLEMS}/upload-aborted`,
+        title: 'incomplete upload',
+        detail,
+      });
     case StudyErrorCode.TransferActive:
       return new ConflictException({
         type: `${PROBLEMS}/study-in-transfer`,

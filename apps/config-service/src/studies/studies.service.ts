@@ -11,7 +11,14 @@ import type { StudyDetailResponse, StudySummaryResponse } from './dto/study.resp
 import type { FailedPart, StoredPart, UploadResult } from './dto/upload-result.response';
 import { StudiesRepository } from './studies.repository';
 import { StudyError, StudyErrorCode } from './studies.errors';
-import { forEachPart, isDicomPart, singlePart, uploadFraming, type UploadPart } from './upload-body';
+import {
+  UploadAbortedError,
+  forEachPart,
+  isDicomPart,
+  singlePart,
+  uploadFraming,
+  type UploadPart,
+} from './upload-body';
 
 const ENTITY_TYPE = 'study';
 
@@ -48,6 +55,13 @@ export class StudiesService {
           throw new StudyError(StudyErrorCode.NoParts, 'the multipart body holds no part');
         }
       }
+    } catch (error) {
+      if (!(error instanceof UploadAbortedError)) throw error;
+      this.logger.warn({ msg: 'study upload cut short by the client', stored: result.stored.length });
+      throw new StudyError(
+        StudyErrorCode.UploadAborted,
+        `${error.message}; the ${result.stored.length} instances received whole were stored`,
+      );
     } finally {
       await this.recordUpload(result, actor);
     }
