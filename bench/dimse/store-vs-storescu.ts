@@ -3,14 +3,14 @@
  * (the running test peers), alternating, the study deleted from Orthanc before every run.
  *
  *   node -r ts-node/register/transpile-only -r tsconfig-paths/register bench/dimse/store-vs-storescu.ts \
- *     [--runs 3] [--shape large|small|both] [--only ours|storescu] [--keep DIR]
+ *     [--runs 3] [--shape large|small|both] [--only ours|storescu] [--keep DIR] [--peer orthanc|storescp]
  *
  * --keep DIR generates each study once into DIR and reuses it. --profile FILE writes a V8 CPU
  * profile of our sending only (the last run), for `node --cpu-prof`-style analysis.
  *
  * Prints one line per run and the medians and ratio per study shape. Not a test: it measures.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,7 +46,13 @@ async function main(): Promise<void> {
       ? (['large', 'small'] as const)
       : [argument('shape', 'large') as keyof typeof SHAPES];
   const only = argument('only', 'all');
-  const { orthanc } = peersFromEnv();
+  const { orthanc, storescp } = peersFromEnv();
+  const toStorescp = argument('peer', 'orthanc') === 'storescp';
+  const peer = toStorescp ? storescp : orthanc;
+  const clear = async (study: GeneratedStudy): Promise<void> => {
+    if (!toStorescp) return deleteStudyFromOrthanc(orthanc, study.studyInstanceUid);
+    for (const name of await readdir(storescp.dir)) await rm(join(storescp.dir, name), { force: true });
+  };
   const keep = argument('keep', '');
   const workDir = keep === '' ? await mkdtemp(join(tmpdir(), 'pacslink-bench-dimse-')) : keep;
   try {
@@ -64,7 +70,7 @@ async function main(): Promise<void> {
       for (let run = 1; run <= runs; run++) {
         for (const who of ['storescu', 'ours'] as const) {
           if (only !== 'all' && only !== who) continue;
-          await deleteStudyFromOrthanc(orthanc, study.studyInstanceUid);
+          await clear(study);
           const started = performance.now();
           const cpuBefore = process.cpuUsage();
           if (who === 'ours') {
@@ -77,10 +83,10 @@ async function main(): Promise<void> {
             }
             const outcomes = await store(
               {
-                host: orthanc.host,
-                port: orthanc.port,
+                host: peer.host,
+                port: peer.port,
                 callingAeTitle: 'PACSLINK',
-                calledAeTitle: orthanc.aet,
+                calledAeTitle: peer.aet,
                 connectTimeoutMs: 5_000,
                 associationTimeoutMs: 5_000,
                 pduTimeoutMs: 30_000,
@@ -101,9 +107,9 @@ async function main(): Promise<void> {
                 '-aet',
                 'PACSLINK',
                 '-aec',
-                orthanc.aet,
-                orthanc.host,
-                String(orthanc.port),
+                peer.aet,
+                peer.host,
+                String(peer.port),
                 '+sd',
                 '+r',
                 study.directory,
@@ -120,7 +126,7 @@ async function main(): Promise<void> {
           );
         }
       }
-      await deleteStudyFromOrthanc(orthanc, study.studyInstanceUid);
+      await clear(study);
       if (times.ours.length > 0 && times.storescu.length > 0) {
         const ours = median(times.ours);
         const theirs = median(times.storescu);

@@ -40,14 +40,16 @@ export async function sendInstance(
   /** the chunk buffer that `chunk` lies in; the head is not one */
   let chunkBuffer: Buffer | undefined;
   let spare: Buffer | undefined;
+  let readInto: Buffer | undefined;
   let position = file.head.length;
   for (;;) {
     const last = position >= file.size;
-    const readInto = spare ?? Buffer.allocUnsafe(CHUNK_BYTES);
-    spare = undefined;
-    const next = last
-      ? undefined
-      : readChunk(file.fd, position, Math.min(CHUNK_BYTES, file.size - position), readInto);
+    let next: Promise<Buffer | Error> | undefined;
+    if (!last) {
+      readInto = spare ?? Buffer.allocUnsafe(CHUNK_BYTES);
+      spare = undefined;
+      next = readChunk(file.fd, position, Math.min(CHUNK_BYTES, file.size - position), readInto);
+    }
     association.pDataBuffers(contextId, false, chunk, last, buffers);
     association.write(buffers);
     buffers.length = 0;
