@@ -10,29 +10,38 @@ import { AppModule as DimseWorkerModule } from '../../dimse-worker/src/app.modul
 import { DIMSE_WORKER, DimseWorkerEnv } from '../../dimse-worker/src/config';
 /* eslint-enable @nx/enforce-module-boundaries */
 
+type WorkerEnv = Record<string, string>;
+
+async function ready(worker: INestApplication): Promise<INestApplication> {
+  const answer = await waitUntilReady(baseUrlOf(worker));
+  if (answer.status !== 200) throw new Error(`a worker did not become ready: ${await answer.text()}`);
+  return worker;
+}
+
+function workerEnv(amqpUrl: string, secretsKey: string, extraEnv: WorkerEnv): WorkerEnv {
+  return { AMQP_URL: amqpUrl, LOG_LEVEL: 'silent', SECRETS_KEY: secretsKey, ...extraEnv };
+}
+
+/** One dimse-worker on `amqpUrl`, ready (a replica, for tests of several). */
+export async function startDimseWorker(
+  amqpUrl: string,
+  secretsKey: string,
+  extraEnv: WorkerEnv = {},
+): Promise<INestApplication> {
+  const env = loadEnv(DimseWorkerEnv, workerEnv(amqpUrl, secretsKey, extraEnv));
+  return ready(await runService(DimseWorkerModule.forRoot(env), { service: DIMSE_WORKER, port: 0 }));
+}
+
 /**
- * dicomweb-worker and dimse-worker on `amqpUrl`, ready; close each app when done. `env` goes over
- * the defaults (e.g. STORE_DIR, which must be config-service's).
+ * dicomweb-worker and dimse-worker on `amqpUrl`, ready; close each app when done. `extraEnv` goes
+ * over the defaults (e.g. STORE_DIR, which must be config-service's).
  */
 export async function startWorkers(
   amqpUrl: string,
   secretsKey: string,
-  extraEnv: Record<string, string> = {},
+  extraEnv: WorkerEnv = {},
 ): Promise<INestApplication[]> {
-  const env = { AMQP_URL: amqpUrl, LOG_LEVEL: 'silent', SECRETS_KEY: secretsKey, ...extraEnv };
-  const workers = [
-    await runService(DicomwebWorkerModule.forRoot(loadEnv(DicomwebWorkerEnv, env)), {
-      service: DICOMWEB_WORKER,
-      port: 0,
-    }),
-    await runService(DimseWorkerModule.forRoot(loadEnv(DimseWorkerEnv, env)), {
-      service: DIMSE_WORKER,
-      port: 0,
-    }),
-  ];
-  for (const worker of workers) {
-    const ready = await waitUntilReady(baseUrlOf(worker));
-    if (ready.status !== 200) throw new Error(`a worker did not become ready: ${await ready.text()}`);
-  }
-  return workers;
+  const env = loadEnv(DicomwebWorkerEnv, workerEnv(amqpUrl, secretsKey, extraEnv));
+  const dicomweb = await runService(DicomwebWorkerModule.forRoot(env), { service: DICOMWEB_WORKER, port: 0 });
+  return [await ready(dicomweb), await startDimseWorker(amqpUrl, secretsKey, extraEnv)];
 }

@@ -1,0 +1,244 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import {
+  TcpProxy,
+  deleteStudyFromOrthanc,
+  generateStudy,
+  orthancRest,
+  startPeers,
+  type GeneratedStudy,
+  type PeerEndpoints,
+} from '@pacslink/testing';
+import { startConfigService, type RunningConfigService } from './config-service.harness';
+import { startDimseWorker } from './workers.harness';
+
+// Transfers with several dimse-worker replicas: the per-PACS association bound holds across them,
+// and a worker that dies mid-batch does not leave its transfer running.
+jest.setTimeout(240_000);
+
+/**
+ * A TCP relay to a DICOM peer that counts the connections open at once and slows every chunk a
+ * little, so that associations overlap when nothing stops them from overlapping.
+ */
+class ConcurrencyProbe {
+  private server?: Server;
+  private open = 0;
+  maxOpen = 0;
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    private readonly delayMs: number,
+  ) {}
+
+  async start(): Promise<number> {
+    this.server = createServer((client) => this.relay(client));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  private relay(client: Socket): void {
+    this.open += 1;
+    this.maxOpen = Math.max(this.maxOpen, this.open);
+    const upstream = createConnection(this.port, this.host);
+    const later = (to: Socket) => (chunk: Buffer) =>
+      setTimeout(() => to.writable && to.write(chunk), this.delayMs);
+    client.on('data', later(upstream));
+    upstream.on('data', later(client));
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      this.open -= 1;
+      setTimeout(() => {
+        client.destroy();
+        upstream.destroy();
+      }, this.delayMs);
+    };
+    client.on('close', close).on('error', close);
+    upstream.on('close', close).on('error', close);
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+function multipartBody(files: Buffer[], boundary: string): Buffer {
+  const parts = files.flatMap((file) => [
+    Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`),
+    file,
+    Buffer.from('\r\n'),
+  ]);
+  return Buffer.concat([...parts, Buffer.from(`--${boundary}--\r\n`)]);
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 90_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('transfers with several dimse-worker replicas', () => {
+  const secretsKey = randomBytes(32).toString('base64');
+  let peers: PeerEndpoints;
+  let service: RunningConfigService;
+  const workers: INestApplication[] = [];
+  let workDir: string;
+  let storeDir: string;
+  const studies: GeneratedStudy[] = [];
+
+  async function create(body: Record<string, unknown>): Promise<string> {
+    const response = await service.call('POST', '/pacs-configs', body);
+    expect(response.status).toBe(201);
+    return ((await response.json()) as { id: string }).id;
+  }
+
+  async function exportStudy(pacsConfigId: string, study: GeneratedStudy): Promise<string> {
+    const response = await service.call('POST', '/transfers', {
+      direction: 'export',
+      pacsConfigId,
+      studyInstanceUid: study.studyInstanceUid,
+    });
+    expect(response.status).toBe(202);
+    return ((await response.json()) as { id: string }).id;
+  }
+
+  async function transfer(id: string): Promise<{ status: string; attempts: number; error?: string }> {
+    return (await (await service.call('GET', `/transfers/${id}`)).json()) as {
+      status: string;
+      attempts: number;
+    };
+  }
+
+  function completed(id: string) {
+    return until(`transfer ${id} to end`, async () => {
+      const current = await transfer(id);
+      if (current.status === 'failed') throw new Error(`transfer failed: ${current.error}`);
+      return current.status === 'completed' ? current : undefined;
+    });
+  }
+
+  async function inOrthanc(study: GeneratedStudy): Promise<number> {
+    const found = (await orthancRest(peers.orthanc, 'POST', '/tools/find', {
+      Level: 'Instance',
+      Query: { StudyInstanceUID: study.studyInstanceUid },
+    })) as string[];
+    return found.length;
+  }
+
+  beforeAll(async () => {
+    peers = await startPeers();
+    workDir = await mkdtemp(join(tmpdir(), 'pacslink-replicas-e2e-'));
+    storeDir = join(workDir, 'store');
+    service = await startConfigService({
+      env: { SECRETS_KEY: secretsKey, STORE_DIR: storeDir, TRANSFER_RETRY_BASE_MS: '300' },
+    });
+    const response = await service.call('PUT', '/settings', {
+      allowTransfer: true,
+      defaultCallingAeTitle: 'PACSLINK',
+    });
+    expect(response.status).toBe(200);
+    for (let i = 0; i < 3; i++) {
+      const study = await generateStudy(workDir, { series: 1, instancesPerSeries: 6 });
+      studies.push(study);
+      const boundary = `b${randomBytes(8).toString('hex')}`;
+      const upload = await fetch(`${service.baseUrl}/api/v1/studies`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${service.apiKey}`,
+          'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
+        },
+        body: multipartBody(await Promise.all(study.files.map((file) => readFile(file))), boundary),
+      });
+      expect(upload.status).toBe(200);
+    }
+  });
+
+  afterAll(async () => {
+    for (const worker of workers) await worker.close();
+    await service?.stop();
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  it.each([1, 2])(
+    'never opens more than maxAssociations (%i) associations to one PACS, across two replicas',
+    async (maxAssociations) => {
+      if (workers.length === 0) {
+        for (let i = 0; i < 2; i++) {
+          workers.push(await startDimseWorker(service.vhost.url, secretsKey, { STORE_DIR: storeDir }));
+        }
+      }
+      const probe = new ConcurrencyProbe(peers.orthanc.host, peers.orthanc.port, 15);
+      try {
+        const pacsConfigId = await create({
+          type: 'dimse',
+          aeTitle: `ORTHANC_MAX${maxAssociations}`,
+          name: `Orthanc, ${maxAssociations} association(s)`,
+          host: '127.0.0.1',
+          port: await probe.start(),
+          cStore: true,
+          maxAssociations,
+          timeoutMs: 10_000,
+        });
+        for (const study of studies) await deleteStudyFromOrthanc(peers.orthanc, study.studyInstanceUid);
+        const ids = await Promise.all(studies.map((study) => exportStudy(pacsConfigId, study)));
+        for (const id of ids) await completed(id);
+        for (const study of studies) expect(await inOrthanc(study)).toBe(6);
+        expect(probe.maxOpen).toBeGreaterThanOrEqual(1);
+        expect(probe.maxOpen).toBeLessThanOrEqual(maxAssociations);
+      } finally {
+        await probe.stop();
+      }
+    },
+  );
+
+  it('finishes a transfer on another replica when the worker sending it loses the broker', async () => {
+    for (const worker of workers.splice(0)) await worker.close();
+    const study = studies[0];
+    await deleteStudyFromOrthanc(peers.orthanc, study.studyInstanceUid);
+    const vhost = new URL(service.vhost.url);
+    const brokerLink = await new TcpProxy(vhost.hostname, Number(vhost.port || 5672)).start();
+    const pacsLink = await new TcpProxy(peers.orthanc.host, peers.orthanc.port).start();
+    const doomedUrl = new URL(service.vhost.url);
+    doomedUrl.port = String(brokerLink.port);
+    const doomed = await startDimseWorker(doomedUrl.toString(), secretsKey, { STORE_DIR: storeDir });
+    try {
+      const pacsConfigId = await create({
+        type: 'dimse',
+        aeTitle: 'ORTHANC_FAILOVER',
+        name: 'Orthanc behind a link that hangs',
+        host: '127.0.0.1',
+        port: pacsLink.port,
+        cStore: true,
+        timeoutMs: 20_000,
+      });
+      // The association hangs, so the first worker is caught mid-batch when it loses the broker.
+      pacsLink.blackhole();
+      const id = await exportStudy(pacsConfigId, study);
+      await until('the first worker to claim the batch', async () =>
+        (await transfer(id)).status === 'running' ? true : undefined,
+      );
+      await brokerLink.cut();
+      await pacsLink.restore();
+      workers.push(await startDimseWorker(service.vhost.url, secretsKey, { STORE_DIR: storeDir }));
+
+      const done = await completed(id);
+      // The same attempt, redelivered by RabbitMQ: not a lease expiry (2 min), not a re-dispatch.
+      expect(done.attempts).toBe(1);
+      expect(await inOrthanc(study)).toBe(6);
+    } finally {
+      await doomed.close();
+      await brokerLink.close();
+      await pacsLink.close();
+    }
+  });
+});
