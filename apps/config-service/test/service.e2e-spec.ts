@@ -45,6 +45,11 @@ describe('config-service boots against real Postgres and RabbitMQ', () => {
         'outbox_message',
         'pacs_config',
         'settings',
+        'stored_instance',
+        'stored_study',
+        'transfer',
+        'transfer_batch',
+        'transfer_instance',
       ]);
     } finally {
       await client.end();
