@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import {
   TcpProxy,
+  baseUrlOf,
   deleteStudyFromOrthanc,
   generateStudy,
   orthancRest,
@@ -247,6 +248,12 @@ describe('transfers (export) through the running services', () => {
 
     expect(await transfer(queued.id)).toMatchObject({ status: 'completed', attempts: 1 });
     await expectStudyIn(peers.orthanc);
+
+    const metrics = await (await fetch(`${baseUrlOf(workers[1])}/metrics`)).text();
+    const sent = /^pacslink_export_instances_total\{method="C-STORE",outcome="success"[^}]*\} (\d+)$/m.exec(
+      metrics,
+    );
+    expect(Number(sent?.[1])).toBeGreaterThanOrEqual(10);
   });
 
   it('exports by C-STORE to DCMTK storescp, the events streamed as Server-Sent Events too', async () => {

@@ -1,18 +1,23 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import {
   ExportBatchReports,
   type ExportBatchClaim,
   type ExportBatchData,
   type ExportBatchFailureData,
   type InstanceOutcomeData,
+  type TransferMethod,
 } from '@pacslink/contracts';
 import { ConfirmedPublisher, RpcClient, createEnvelope } from '@pacslink/messaging';
+import { METRICS_REGISTRY } from '@pacslink/platform';
 import { OutcomeReporter, type PublishReport } from './outcome-reporter';
 
 /** How long a worker waits for config-service to answer a claim before the delivery is retried. */
 const CLAIM_TIMEOUT_MS = 15_000;
 
 export interface BatchSender {
+  /** Labels the worker's metrics. */
+  method: TransferMethod;
   /** Sends the batch's instances; calls onOutcome as the PACS answers each one. */
   send(onOutcome: (outcome: InstanceOutcomeData) => void): Promise<unknown>;
   /** Why the send failed, in words, and whether a later attempt can succeed. */
@@ -27,11 +32,35 @@ export interface BatchSender {
 @Injectable()
 export class ExportBatchRunner {
   private readonly logger = new Logger(ExportBatchRunner.name);
+  private readonly instances: Counter<'method' | 'outcome'>;
+  private readonly bytes: Counter<'method'>;
+  private readonly batches: Histogram<'method' | 'result'>;
 
   constructor(
     private readonly rpc: RpcClient,
     private readonly publisher: ConfirmedPublisher,
-  ) {}
+    @Inject(METRICS_REGISTRY) registry: Registry,
+  ) {
+    this.instances = new Counter({
+      name: 'pacslink_export_instances_total',
+      help: 'Instances sent to a PACS, by what the PACS answered (success, warning, failure)',
+      labelNames: ['method', 'outcome'],
+      registers: [registry],
+    });
+    this.bytes = new Counter({
+      name: 'pacslink_export_bytes_total',
+      help: 'Bytes of the instances a PACS accepted',
+      labelNames: ['method'],
+      registers: [registry],
+    });
+    this.batches = new Histogram({
+      name: 'pacslink_export_batch_duration_seconds',
+      help: 'Time to send one export batch, by how it ended (completed, transient, permanent)',
+      labelNames: ['method', 'result'],
+      buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900],
+      registers: [registry],
+    });
+  }
 
   async run(batch: ExportBatchData, sender: BatchSender): Promise<void> {
     const ref = { transferId: batch.transferId, batchId: batch.batchId, attempt: batch.attempt };
@@ -45,13 +74,21 @@ export class ExportBatchRunner {
       return;
     }
     const reporter = new OutcomeReporter(ref, this.publishReport);
+    const sizes = new Map(batch.instances.map((instance) => [instance.sopInstanceUid, instance.sizeBytes]));
+    const timer = this.batches.startTimer({ method: sender.method });
     let failure: ExportBatchFailureData | undefined;
     try {
-      await sender.send((outcome) => reporter.add(outcome));
+      await sender.send((outcome) => {
+        this.instances.inc({ method: sender.method, outcome: outcome.status });
+        if (outcome.status !== 'failure')
+          this.bytes.inc({ method: sender.method }, sizes.get(outcome.sopInstanceUid) ?? 0);
+        reporter.add(outcome);
+      });
     } catch (error) {
       failure = sender.classify(error);
       this.logger.warn({ msg: 'export batch stopped', ...ref, ...failure });
     }
+    timer({ result: failure ? (failure.transient ? 'transient' : 'permanent') : 'completed' });
     try {
       await reporter.finish(failure);
     } catch (error) {

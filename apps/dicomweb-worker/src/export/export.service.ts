@@ -23,6 +23,7 @@ export class ExportService implements OnModuleDestroy {
   async exportBatch(batch: DicomwebExportBatchData): Promise<void> {
     const { target } = batch;
     await this.runner.run(batch, {
+      method: 'STOW-RS',
       send: (onOutcome) =>
         this.client.stow(
           {

@@ -18,6 +18,7 @@ export class ExportService {
 
   async exportBatch(batch: DimseExportBatchData): Promise<void> {
     await this.runner.run(batch, {
+      method: 'C-STORE',
       send: (onOutcome) =>
         store(
           connectionOptions(batch.target),
