@@ -69,9 +69,11 @@ function print(
   const out = (text = '') => process.stdout.write(`${text}\n`);
   out();
   out(`pacslink export benchmark: ${environmentLine(options, peers.orthanc.version)}`);
-  out('MB = 10^6 bytes; throughput from the median; ratio = baseline time / this time (> 1: faster)');
-  out();
-  if (measurements.length > 0) out(throughput.table);
+  if (measurements.length > 0) {
+    out('MB = 10^6 bytes; throughput from the median; ratio = baseline time / this time (> 1: faster)');
+    out();
+    out(throughput.table);
+  }
   if (memoryTable) {
     out();
     out(`peak RSS (VmHWM) while exporting${options.smoke ? ' (smoke size: the target is for 2 GB)' : ''}`);
