@@ -432,12 +432,15 @@ describe('study store (POST/GET/DELETE /api/v1/studies)', () => {
     });
     request.on('error', () => undefined);
     await new Promise<void>((resolve) => request.write(head, () => resolve()));
-    await waitFor(
-      async () => (await service.call('GET', `/studies/${study.studyInstanceUid}`)).status === 200,
-    );
+    // The first part is in place and the second being written when the connection goes.
+    await waitFor(async () => (await filesUnder(join(storeDir, 'tmp'))).length === 1);
+    expect(await filesUnder(join(storeDir, 'studies', study.studyInstanceUid))).toHaveLength(1);
     request.destroy();
 
     await waitFor(async () => (await filesUnder(join(storeDir, 'tmp'))).length === 0);
+    await waitFor(
+      async () => (await service.call('GET', `/studies/${study.studyInstanceUid}`)).status === 200,
+    );
     expect(await filesUnder(join(storeDir, 'studies', study.studyInstanceUid))).toEqual([
       instancePath(study, 0, 0).slice(`studies/${study.studyInstanceUid}/`.length),
     ]);

@@ -36,63 +36,73 @@ export class StudiesRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Indexes a file now in place: its study row takes this instance's study attributes, its
-   * instance row replaces any earlier one of the same SOP Instance UID. Answers the earlier row's
-   * path when it differs (the instance moved to another study or series: that file is stale).
+   * Indexes files now in place, in one transaction: each study row takes its latest instance's
+   * study attributes, each instance row replaces any earlier one of the same SOP Instance UID.
+   * Answers the earlier rows' paths where they differ (an instance moved to another study or
+   * series: those files are stale).
    */
-  indexInstance(file: StoredInstanceFile): Promise<string | undefined> {
+  indexInstances(files: readonly StoredInstanceFile[]): Promise<string[]> {
     return this.dataSource.transaction(async (manager) => {
-      await manager.query(
-        `INSERT INTO stored_study AS s (study_instance_uid, patient_name, patient_id, study_date,
-                accession_number, study_description)
-              VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (study_instance_uid) DO UPDATE SET patient_name = excluded.patient_name,
-                patient_id = excluded.patient_id, study_date = excluded.study_date,
-                accession_number = excluded.accession_number, study_description = excluded.study_description,
-                updated_at = now()`,
-        [
-          file.studyInstanceUid,
-          file.patientName ?? null,
-          file.patientId ?? null,
-          file.studyDate ?? null,
-          file.accessionNumber ?? null,
-          file.studyDescription ?? null,
-        ],
-      );
-      const [earlier] = await manager.query<{ path: string; studyInstanceUid: string }[]>(
-        `SELECT path, study_instance_uid AS "studyInstanceUid" FROM stored_instance
-          WHERE sop_instance_uid = $1 FOR UPDATE`,
-        [file.sopInstanceUid],
-      );
-      await manager.query(
-        `INSERT INTO stored_instance (sop_instance_uid, study_instance_uid, series_instance_uid,
-                sop_class_uid, transfer_syntax_uid, size_bytes, path, modality)
-              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (sop_instance_uid) DO UPDATE SET study_instance_uid = excluded.study_instance_uid,
-                series_instance_uid = excluded.series_instance_uid, sop_class_uid = excluded.sop_class_uid,
-                transfer_syntax_uid = excluded.transfer_syntax_uid, size_bytes = excluded.size_bytes,
-                path = excluded.path, modality = excluded.modality, stored_at = now()`,
-        [
-          file.sopInstanceUid,
-          file.studyInstanceUid,
-          file.seriesInstanceUid,
-          file.sopClassUid,
-          file.transferSyntaxUid,
-          file.sizeBytes,
-          file.path,
-          file.modality ?? null,
-        ],
-      );
-      if (earlier === undefined || earlier.path === file.path) return undefined;
-      if (earlier.studyInstanceUid !== file.studyInstanceUid) {
-        await manager.query(
-          `DELETE FROM stored_study s WHERE study_instance_uid = $1
-              AND NOT EXISTS (SELECT 1 FROM stored_instance i WHERE i.study_instance_uid = s.study_instance_uid)`,
-          [earlier.studyInstanceUid],
-        );
+      const stalePaths: string[] = [];
+      for (const file of files) {
+        const stale = await this.indexInstance(manager, file);
+        if (stale !== undefined) stalePaths.push(stale);
       }
-      return earlier.path;
+      return stalePaths;
     });
+  }
+
+  private async indexInstance(manager: EntityManager, file: StoredInstanceFile): Promise<string | undefined> {
+    await manager.query(
+      `INSERT INTO stored_study AS s (study_instance_uid, patient_name, patient_id, study_date,
+              accession_number, study_description)
+            VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (study_instance_uid) DO UPDATE SET patient_name = excluded.patient_name,
+              patient_id = excluded.patient_id, study_date = excluded.study_date,
+              accession_number = excluded.accession_number, study_description = excluded.study_description,
+              updated_at = now()`,
+      [
+        file.studyInstanceUid,
+        file.patientName ?? null,
+        file.patientId ?? null,
+        file.studyDate ?? null,
+        file.accessionNumber ?? null,
+        file.studyDescription ?? null,
+      ],
+    );
+    const [earlier] = await manager.query<{ path: string; studyInstanceUid: string }[]>(
+      `SELECT path, study_instance_uid AS "studyInstanceUid" FROM stored_instance
+        WHERE sop_instance_uid = $1 FOR UPDATE`,
+      [file.sopInstanceUid],
+    );
+    await manager.query(
+      `INSERT INTO stored_instance (sop_instance_uid, study_instance_uid, series_instance_uid,
+              sop_class_uid, transfer_syntax_uid, size_bytes, path, modality)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (sop_instance_uid) DO UPDATE SET study_instance_uid = excluded.study_instance_uid,
+              series_instance_uid = excluded.series_instance_uid, sop_class_uid = excluded.sop_class_uid,
+              transfer_syntax_uid = excluded.transfer_syntax_uid, size_bytes = excluded.size_bytes,
+              path = excluded.path, modality = excluded.modality, stored_at = now()`,
+      [
+        file.sopInstanceUid,
+        file.studyInstanceUid,
+        file.seriesInstanceUid,
+        file.sopClassUid,
+        file.transferSyntaxUid,
+        file.sizeBytes,
+        file.path,
+        file.modality ?? null,
+      ],
+    );
+    if (earlier === undefined || earlier.path === file.path) return undefined;
+    if (earlier.studyInstanceUid !== file.studyInstanceUid) {
+      await manager.query(
+        `DELETE FROM stored_study s WHERE study_instance_uid = $1
+            AND NOT EXISTS (SELECT 1 FROM stored_instance i WHERE i.study_instance_uid = s.study_instance_uid)`,
+        [earlier.studyInstanceUid],
+      );
+    }
+    return earlier.path;
   }
 
   async list(limit: number, offset: number): Promise<{ rows: StudySummaryRow[]; total: number }> {

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { uidProblem } from '@pacslink/dicom';
-import { InvalidDicomError, StudyStore } from '@pacslink/store';
+import { InvalidDicomError, StudyStore, type StoredInstance as StoredInstanceFile } from '@pacslink/store';
 import { AuditLog } from '../audit/audit-log';
 import type { Actor } from '../auth/api-keys';
 import type { Page } from '../http/dto/page.dto';
@@ -21,6 +21,8 @@ import {
 } from './upload-body';
 
 const ENTITY_TYPE = 'study';
+/** Instances indexed per transaction during an upload. */
+const INDEX_BATCH = 100;
 
 /** The study store behind the REST API: uploads streamed to disk, then indexed; listing; deletion. */
 @Injectable()
@@ -36,15 +38,23 @@ export class StudiesService {
 
   /**
    * Stores every instance of an upload, part by part as it streams in; a refused part is answered
-   * with its reason while the others are stored. Throws StudyError for a body it cannot read at all.
+   * with its reason while the others are stored. Files are indexed in batches (one transaction and
+   * one fsync per directory for up to INDEX_BATCH files), always before the answer. Throws
+   * StudyError for a body it cannot read at all.
    */
   async upload(request: IncomingMessage, actor: Actor): Promise<UploadResult> {
     const framing = uploadFraming(request.headers['content-type']);
     const result: UploadResult = { stored: [], failed: [] };
+    const unindexed: StoredInstanceFile[] = [];
     const storePart = async (part: UploadPart) => {
       const outcome = await this.storePart(part);
-      if ('reason' in outcome) result.failed.push(outcome);
-      else result.stored.push(outcome);
+      if ('reason' in outcome) {
+        result.failed.push(outcome);
+        return;
+      }
+      unindexed.push(outcome);
+      if (unindexed.length >= INDEX_BATCH) await this.index(unindexed.splice(0));
+      result.stored.push(storedPart(outcome));
     };
     try {
       if (framing.kind === 'single') {
@@ -63,13 +73,15 @@ export class StudiesService {
         `${error.message}; the ${result.stored.length} instances received whole were stored`,
       );
     } finally {
+      await this.index(unindexed.splice(0));
       await this.recordUpload(result, actor);
     }
     this.logger.log({ msg: 'study upload', stored: result.stored.length, failed: result.failed.length });
     return result;
   }
 
-  private async storePart(part: UploadPart): Promise<StoredPart | FailedPart> {
+  /** The file, in place but not yet indexed, or why the part was refused. */
+  private async storePart(part: UploadPart): Promise<StoredInstanceFile | FailedPart> {
     if (!isDicomPart(part.contentType)) {
       part.body.resume();
       return {
@@ -81,19 +93,7 @@ export class StudiesService {
       };
     }
     try {
-      const file = await this.store.write(part.body);
-      const stalePath = await this.repository.indexInstance(file).catch(async (error: unknown) => {
-        // No index row without its file, and no file without its index row.
-        await rm(this.store.absolutePath(file.path), { force: true });
-        throw error;
-      });
-      if (stalePath !== undefined) await rm(this.store.absolutePath(stalePath), { force: true });
-      return {
-        studyInstanceUid: file.studyInstanceUid,
-        seriesInstanceUid: file.seriesInstanceUid,
-        sopInstanceUid: file.sopInstanceUid,
-        sopClassUid: file.sopClassUid,
-      };
+      return await this.store.write(part.body, { syncDirectory: false });
     } catch (error) {
       if (!(error instanceof InvalidDicomError)) throw error;
       part.body.resume();
@@ -103,6 +103,23 @@ export class StudiesService {
         ...(sopInstanceUid !== undefined ? { sopInstanceUid } : {}),
         reason: error.message,
       };
+    }
+  }
+
+  /** Makes the files' names durable, then indexes them; no file stays without its index row. */
+  private async index(files: StoredInstanceFile[]): Promise<void> {
+    if (files.length === 0) return;
+    const paths = new Set(files.map((file) => file.path));
+    try {
+      await this.store.syncDirectories(paths);
+      const stalePaths = await this.repository.indexInstances(files);
+      // A path indexed again later in the same batch is current, not stale.
+      for (const path of stalePaths.filter((stale) => !paths.has(stale))) {
+        await rm(this.store.absolutePath(path), { force: true });
+      }
+    } catch (error) {
+      for (const path of paths) await rm(this.store.absolutePath(path), { force: true });
+      throw error;
     }
   }
 
@@ -171,4 +188,9 @@ function checkedUid(studyInstanceUid: string): string {
 
 function notFound(studyInstanceUid: string): StudyError {
   return new StudyError(StudyErrorCode.NotFound, `the study store holds no study ${studyInstanceUid}`);
+}
+
+function storedPart(file: StoredInstanceFile): StoredPart {
+  const { studyInstanceUid, seriesInstanceUid, sopInstanceUid, sopClassUid } = file;
+  return { studyInstanceUid, seriesInstanceUid, sopInstanceUid, sopClassUid };
 }
