@@ -150,3 +150,18 @@ it('a context the peer rejects is a failure outcome per instance, and nothing is
     })),
   );
 });
+
+it("an onOutcome that throws: the caller's error comes back as it was, and the association is aborted", async () => {
+  const options = await scripted({ onCommand: (command, conversation) => conversation.respond(command, 0) });
+  const boom = new Error('progress reporter failed');
+  await expect(
+    store(options, instances, {
+      onOutcome: () => {
+        throw boom;
+      },
+    }),
+  ).rejects.toBe(boom);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(options.log.abortsReceived).toBe(1);
+  expect(options.log.commands).toHaveLength(1);
+});

@@ -8,7 +8,13 @@ import {
 import { describePresentationContextResult } from '../protocol/association-reject';
 import { hex4, statusClass, storeStatusMeaning } from '../protocol/status';
 import { sopClassName, transferSyntaxName } from '../protocol/uids';
-import { CommandField, decodeCommand, encodeCStoreRq, PRIORITY_CODES } from '../store/command-set';
+import {
+  CommandField,
+  decodeCommand,
+  encodeCStoreRq,
+  PRIORITY_CODES,
+  type DecodedCommand,
+} from '../store/command-set';
 import { openPart10, type OpenedPart10, type Part10Meta } from '../store/part10-file';
 import { groupByContexts, proposeContexts } from '../store/presentation-contexts';
 import { DatasetReadError, sendInstance } from '../store/send-instance';
@@ -125,6 +131,19 @@ function planSteps(
   });
 }
 
+function decodeResponse(run: Run, association: UlAssociation, bytes: Buffer): DecodedCommand {
+  try {
+    return decodeCommand(bytes);
+  } catch (error) {
+    association.abort();
+    throw failed(run, {
+      kind: 'protocol',
+      phase: 'response',
+      detail: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
 /**
  * Sends the instances at `indices` on one association, in order. Resolves with the indices still to
  * send when a file failed half-way (the association had to be aborted), else with none.
@@ -224,7 +243,7 @@ async function storeOnOneAssociation(run: Run, indices: readonly number[]): Prom
         closeSync(file.fd);
       }
       openNext(at + 1);
-      const response = decodeCommand((await association.nextCommand()).bytes);
+      const response = decodeResponse(run, association, (await association.nextCommand()).bytes);
       if (
         response.commandField !== CommandField.CStoreRsp ||
         response.messageIdBeingRespondedTo !== messageId
@@ -255,12 +274,8 @@ async function storeOnOneAssociation(run: Run, indices: readonly number[]): Prom
   } catch (error) {
     association.abort();
     if (error instanceof UlFailure) throw failed(run, error.failure);
-    if (error instanceof DimseError) throw error;
-    throw failed(run, {
-      kind: 'protocol',
-      phase: association.phase,
-      detail: error instanceof Error ? error.message : String(error),
-    });
+    // a DimseError, or the caller's own exception from onOutcome, as it was thrown
+    throw error;
   } finally {
     if (upcoming?.opened.ok === true) closeSync(upcoming.opened.file.fd);
   }
