@@ -197,4 +197,11 @@ describe('isTransientDimseError: retry or give up', () => {
     expect(transient({ kind: 'invalid-request', problem: 'x' })).toBe(false);
     expect(transient({ kind: 'protocol', phase: 'association', detail: 'x' })).toBe(false);
   });
+
+  it("does not retry the caller's own cancellation", () => {
+    const error = toDimseError({ kind: 'cancelled', detail: 'stopped after 1 of 2 instances' }, context);
+    expect(error.code).toBe(DimseErrorCode.CANCELLED);
+    expect(error.message).toBe(`${context.command} cancelled: stopped after 1 of 2 instances`);
+    expect(isTransientDimseError(error)).toBe(false);
+  });
 });
