@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import {
   TcpProxy,
+  eventually,
+  uploadToStudyStore,
   deleteStudyFromOrthanc,
   generateStudy,
   orthancRest,
@@ -68,25 +70,6 @@ class ConcurrencyProbe {
   }
 }
 
-function multipartBody(files: Buffer[], boundary: string): Buffer {
-  const parts = files.flatMap((file) => [
-    Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`),
-    file,
-    Buffer.from('\r\n'),
-  ]);
-  return Buffer.concat([...parts, Buffer.from(`--${boundary}--\r\n`)]);
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 90_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe('transfers with several dimse-worker replicas', () => {
   const secretsKey = randomBytes(32).toString('base64');
   let peers: PeerEndpoints;
@@ -120,7 +103,7 @@ describe('transfers with several dimse-worker replicas', () => {
   }
 
   function completed(id: string) {
-    return until(`transfer ${id} to end`, async () => {
+    return eventually(`transfer ${id} to end`, async () => {
       const current = await transfer(id);
       if (current.status === 'failed') throw new Error(`transfer failed: ${current.error}`);
       return current.status === 'completed' ? current : undefined;
@@ -150,15 +133,7 @@ describe('transfers with several dimse-worker replicas', () => {
     for (let i = 0; i < 3; i++) {
       const study = await generateStudy(workDir, { series: 1, instancesPerSeries: 6 });
       studies.push(study);
-      const boundary = `b${randomBytes(8).toString('hex')}`;
-      const upload = await fetch(`${service.baseUrl}/api/v1/studies`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${service.apiKey}`,
-          'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
-        },
-        body: multipartBody(await Promise.all(study.files.map((file) => readFile(file))), boundary),
-      });
+      const upload = await uploadToStudyStore(service.baseUrl, service.apiKey, study.files);
       expect(upload.status).toBe(200);
     }
   });
@@ -224,7 +199,7 @@ describe('transfers with several dimse-worker replicas', () => {
       // The association hangs, so the first worker is caught mid-batch when it loses the broker.
       pacsLink.blackhole();
       const id = await exportStudy(pacsConfigId, study);
-      await until('the first worker to claim the batch', async () =>
+      await eventually('the first worker to claim the batch', async () =>
         (await transfer(id)).status === 'running' ? true : undefined,
       );
       await brokerLink.cut();

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import {
   TcpProxy,
+  eventually,
+  uploadToStudyStore,
   baseUrlOf,
   deleteStudyFromOrthanc,
   generateStudy,
@@ -45,29 +47,6 @@ function pixelDataOf(file: Buffer): Buffer {
   if (at < 0) throw new Error('no Pixel Data element');
   const length = file.readUInt32LE(at + 8);
   return file.subarray(at + 12, at + 12 + length);
-}
-
-function multipartBody(files: Buffer[], boundary: string): Buffer {
-  const parts = files.flatMap((file) => [
-    Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`),
-    file,
-    Buffer.from('\r\n'),
-  ]);
-  return Buffer.concat([...parts, Buffer.from(`--${boundary}--\r\n`)]);
-}
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  ms = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe('transfers (export) through the running services', () => {
@@ -119,7 +98,7 @@ describe('transfers (export) through the running services', () => {
   }
 
   function terminalEvent(id: string): Promise<TransferEvent> {
-    return until(`a terminal event of transfer ${id}`, () =>
+    return eventually(`a terminal event of transfer ${id}`, () =>
       events.find(
         (event) =>
           event.data.transferId === id &&
@@ -171,16 +150,7 @@ describe('transfers (export) through the running services', () => {
       instancesPerSeries: 5,
       patient: { name: 'Петров^Анна', charset: 'ISO_IR 144' },
     });
-    const boundary = `pacslink-${randomBytes(8).toString('hex')}`;
-    const files = await Promise.all(study.files.map((file) => readFile(file)));
-    const upload = await fetch(`${service.baseUrl}/api/v1/studies`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${service.apiKey}`,
-        'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
-      },
-      body: multipartBody(files, boundary),
-    });
+    const upload = await uploadToStudyStore(service.baseUrl, service.apiKey, study.files);
     expect(upload.status).toBe(200);
 
     configs.cstore = await create({
@@ -333,7 +303,7 @@ describe('transfers (export) through the running services', () => {
       const retried = await service.call('POST', `/transfers/${queued.id}/retry`);
       expect(retried.status).toBe(202);
       expect(await retried.json()).toMatchObject({ status: 'queued', progress: { completed: 9, failed: 0 } });
-      await until('the retry to fail again', async () => {
+      await eventually('the retry to fail again', async () => {
         const current = await transfer(queued.id);
         return current.status === 'failed' ? current : undefined;
       });
@@ -368,7 +338,7 @@ describe('transfers (export) through the running services', () => {
       });
       await proxy.cut();
       const queued = await exportStudy(id);
-      await until('a second attempt', async () =>
+      await eventually('a second attempt', async () =>
         (await transfer(queued.id)).attempts >= 2 ? true : undefined,
       );
       expect((await transfer(queued.id)).status).toBe('running');
@@ -404,7 +374,7 @@ describe('transfers (export) through the running services', () => {
       await proxy.restore();
       const retried = await service.call('POST', `/transfers/${queued.id}/retry`);
       expect(retried.status).toBe(202);
-      const done = await until('the retried transfer to complete', async () => {
+      const done = await eventually('the retried transfer to complete', async () => {
         const current = await transfer(queued.id);
         return current.status === 'completed' ? current : undefined;
       });

@@ -7,3 +7,5 @@ export * from './net/tcp-proxy';
 export * from './peers';
 export * from './dicom';
 export * from './http/base-url';
+export * from './http/study-upload';
+export * from './eventually';
