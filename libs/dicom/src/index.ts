@@ -2,4 +2,4 @@ export * from './ae-title';
 export * from './specific-character-set';
 export * from './query-filters';
 export * from './uid';
-export * from './character-set-decoder';
+export * from './character-sets';

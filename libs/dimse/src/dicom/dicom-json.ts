@@ -1,4 +1,4 @@
-import { characterSetDecoder, type CharacterSetDecoder } from './character-sets';
+import { characterSetDecoder, type CharacterSetDecoder } from '@pacslink/dicom';
 import type { ValueRepresentation } from './dictionary';
 import type { ParsedElement } from './dataset-parser';
 

@@ -1,5 +1,5 @@
 import { DimseError, DimseErrorCode } from '../dimse.errors';
-import { encodeText, ENCODABLE_CHARACTER_SETS, type EncodableCharacterSet } from '../dicom/character-sets';
+import { encodeText, ENCODABLE_CHARACTER_SETS, type EncodableCharacterSet } from '@pacslink/dicom';
 import type { EncodableElement } from '../dicom/dataset-encoder';
 import {
   ATTRIBUTES_BY_KEYWORD,

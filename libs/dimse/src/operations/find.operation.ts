@@ -3,7 +3,7 @@ import { dcmjsDimseTransport } from '../association/dcmjs-dimse.transport';
 import type { DimsePriority } from '../association/transport';
 import { DimseError, DimseErrorCode, type DimseFailure } from '../dimse.errors';
 import type { DimseConnectionOptions, DimseLogger } from '../dimse.options';
-import { isKnownCharacterSet } from '../dicom/character-sets';
+import { isKnownCharacterSet } from '@pacslink/dicom';
 import { encodeDataset, type EncodableElement } from '../dicom/dataset-encoder';
 import { DatasetParseError, parseDataset } from '../dicom/dataset-parser';
 import { toDicomJson, type DicomJson } from '../dicom/dicom-json';

@@ -1,7 +1,7 @@
 /**
- * Specific Character Set (0008,0005) defined terms (PS3.3 C.12.1.1.2) to text decoders (PS3.5 6.1).
- * The decoding half of libs/dimse's character-sets.ts, here so that libraries without DIMSE (the
- * study store) decode the same way; libs/dimse can import it from here instead of keeping its copy.
+ * Specific Character Set (0008,0005) defined terms (PS3.3 C.12.1.1.2) to text decoders, and the
+ * encoders for non-ASCII query values (PS3.5 6.1): one place for every library that reads or
+ * writes DICOM text (libs/dimse, libs/store).
  *
  * Node's TextDecoder (full ICU) does the work. ISO_IR 100 is decoded as true ISO 8859-1 (Buffer
  * 'latin1'), not as the WHATWG "latin1" label, which means windows-1252.
@@ -98,6 +98,11 @@ function isAscii(bytes: Buffer): boolean {
   return bytes.every((byte) => byte < 0x80);
 }
 
+/** Whether a term can be used as the fallback for responses that do not declare their set. */
+export function isKnownCharacterSet(term: string): boolean {
+  return term in TERM_LABELS || term in ISO_2022_LABELS;
+}
+
 /**
  * The decoder for text of a dataset whose (0008,0005) holds `values` (undefined: absent).
  * `fallback` (a defined term) decodes non-ASCII text when the set is absent or the default
@@ -137,4 +142,59 @@ export function characterSetDecoder(
   }
   const decode = decoderForLabel(g1);
   return { decode: (bytes) => decode(stripEscapeSequences(bytes)), supported: true };
+}
+
+/** Character sets this library can encode query values in. */
+export const ENCODABLE_CHARACTER_SETS = [
+  'ISO_IR 192',
+  'ISO_IR 100',
+  'ISO_IR 101',
+  'ISO_IR 109',
+  'ISO_IR 110',
+  'ISO_IR 144',
+  'ISO_IR 127',
+  'ISO_IR 126',
+  'ISO_IR 138',
+  'ISO_IR 148',
+  'ISO_IR 203',
+  'ISO_IR 166',
+] as const;
+
+export type EncodableCharacterSet = (typeof ENCODABLE_CHARACTER_SETS)[number];
+
+const encodeTables = new Map<string, ReadonlyMap<string, number>>();
+
+function encodeTable(term: string): ReadonlyMap<string, number> {
+  let table = encodeTables.get(term);
+  if (table === undefined) {
+    const decode = decoderForLabel(TERM_LABELS[term]);
+    const map = new Map<string, number>();
+    for (let byte = 0x80; byte <= 0xff; byte++) {
+      const char = decode(Buffer.from([byte]));
+      if (char !== '\uFFFD' && !map.has(char)) map.set(char, byte);
+    }
+    table = map;
+    encodeTables.set(term, table);
+  }
+  return table;
+}
+
+/**
+ * Encodes text in `term` (undefined: the default repertoire, ASCII). Returns the first character
+ * the set cannot carry instead of throwing, so the caller can say which value is at fault.
+ */
+export function encodeText(
+  text: string,
+  term: EncodableCharacterSet | undefined,
+): { bytes: Buffer } | { unencodable: string } {
+  if (term === 'ISO_IR 192') return { bytes: Buffer.from(text, 'utf8') };
+  const table = term === undefined ? undefined : encodeTable(term);
+  const bytes: number[] = [];
+  for (const char of text) {
+    const code = char.codePointAt(0) ?? 0;
+    const byte = code < 0x80 ? code : table?.get(char);
+    if (byte === undefined) return { unencodable: char };
+    bytes.push(byte);
+  }
+  return { bytes: Buffer.from(bytes) };
 }
