@@ -4,6 +4,11 @@ import type { BenchStudy } from './studies';
 /** What a row is compared with: C-STORE rows with storescu, STOW-RS rows with curl. */
 export type ScenarioKind = 'storescu' | 'curl' | 'cstore' | 'stow' | 'reference';
 
+export interface RunDetail {
+  /** pacslink: from POST /transfers to the `transfer.started` event. */
+  startSeconds?: number;
+}
+
 export interface Scenario {
   name: string;
   kind: ScenarioKind;
@@ -13,7 +18,7 @@ export interface Scenario {
   /** Untimed, before every run: e.g. delete the study from Orthanc. */
   prepare?: () => Promise<void>;
   /** The timed part. */
-  run: () => Promise<void>;
+  run: () => Promise<RunDetail | void>;
   /** Untimed, after every run: that the run did what it claims (every instance arrived). */
   verify?: () => Promise<void>;
 }
@@ -21,6 +26,8 @@ export interface Scenario {
 export interface Measurement {
   scenario: Scenario;
   seconds: number[];
+  /** RunDetail.startSeconds of each run that reported it. */
+  startSeconds: number[];
   /** Why the scenario could not be measured; its runs so far are discarded. */
   error?: string;
 }
@@ -32,13 +39,13 @@ export function median(values: readonly number[]): number {
 }
 
 /** One timed run: prepare and verify untimed around it. */
-async function timedRun(scenario: Scenario): Promise<number> {
+async function timedRun(scenario: Scenario): Promise<{ seconds: number; detail: RunDetail }> {
   await scenario.prepare?.();
   const started = process.hrtime.bigint();
-  await scenario.run();
-  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  const detail = (await scenario.run()) ?? {};
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await scenario.verify?.();
-  return elapsed;
+  return { seconds, detail };
 }
 
 /**
@@ -47,18 +54,24 @@ async function timedRun(scenario: Scenario): Promise<number> {
  * from the later turns; the others go on.
  */
 export async function measureInTurns(scenarios: readonly Scenario[], runs: number): Promise<Measurement[]> {
-  const measurements: Measurement[] = scenarios.map((scenario) => ({ scenario, seconds: [] }));
+  const measurements: Measurement[] = scenarios.map((scenario) => ({
+    scenario,
+    seconds: [],
+    startSeconds: [],
+  }));
   for (let run = 1; run <= runs; run++) {
     for (const measurement of measurements) {
       if (measurement.error !== undefined) continue;
       const label = `${measurement.scenario.name} / ${measurement.scenario.study.shape.label}`;
       try {
-        const seconds = await timedRun(measurement.scenario);
+        const { seconds, detail } = await timedRun(measurement.scenario);
         measurement.seconds.push(seconds);
+        if (detail.startSeconds !== undefined) measurement.startSeconds.push(detail.startSeconds);
         log(`${label}: run ${run}/${runs} ${seconds.toFixed(2)} s`);
       } catch (error) {
         measurement.error = (error as Error).message;
         measurement.seconds = [];
+        measurement.startSeconds = [];
         log(`${label}: FAILED: ${measurement.error}`);
       }
     }

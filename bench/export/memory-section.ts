@@ -42,7 +42,7 @@ export async function memorySection(context: MemoryContext): Promise<{ table: st
     ...SHOWN.map((app) => mib(peaks.find((peak) => peak.app === app)?.peakKb ?? 0).toFixed(0)),
     target,
   ];
-  const timed = async (work: () => Promise<void>) => {
+  const timed = async (work: () => Promise<unknown>) => {
     const started = process.hrtime.bigint();
     const peaks = await peakMemoryDuring(services, work);
     return { peaks, seconds: Number(process.hrtime.bigint() - started) / 1e9 };

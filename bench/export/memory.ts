@@ -23,7 +23,7 @@ async function vmHwmKb(pid: number): Promise<number> {
  */
 export async function peakMemoryDuring(
   services: readonly RunningService[],
-  work: () => Promise<void>,
+  work: () => Promise<unknown>,
 ): Promise<PeakMemory[]> {
   for (const { pid } of services) await writeFile(`/proc/${pid}/clear_refs`, '5');
   const peaks = new Map<number, number>(services.map(({ pid }) => [pid, 0]));

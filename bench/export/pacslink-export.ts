@@ -1,6 +1,6 @@
 import { deleteStudyFromOrthanc, type OrthancPeer } from '@pacslink/testing';
 import { expectStudyComplete } from './bench-orthanc';
-import type { Scenario } from './measure';
+import type { RunDetail, Scenario } from './measure';
 import type { PacslinkApi } from './pacslink-api';
 import type { BenchStudy } from './studies';
 import type { TransferEvents } from './transfer-events';
@@ -18,13 +18,18 @@ export function transferTimeoutMs(study: BenchStudy): number {
   return 60_000 + study.files.length * 200 + (study.totalBytes / 1e6) * 1_000;
 }
 
-/** POST /transfers, then wait for its `transfer.completed`; GET /transfers/{id} says why when it fails. */
+/**
+ * POST /transfers, then wait for its `transfer.completed`; GET /transfers/{id} says why when it
+ * fails. Answers how long the transfer took to start (the `transfer.started` event): the part of
+ * the time a small study spends before any instance is sent.
+ */
 export async function exportStudy(
   api: PacslinkApi,
   events: TransferEvents,
   pacsConfigId: string,
   study: BenchStudy,
-): Promise<void> {
+): Promise<RunDetail> {
+  const posted = process.hrtime.bigint();
   const id = await api.startExport(pacsConfigId, study.studyInstanceUid);
   try {
     await events.waitForEnd(id, transferTimeoutMs(study));
@@ -35,6 +40,8 @@ export async function exportStudy(
     );
     throw new Error(`${(error as Error).message}; transfer: ${state}`);
   }
+  const started = events.startedAt(id);
+  return { startSeconds: started === undefined ? undefined : Number(started - posted) / 1e9 };
 }
 
 /** End to end, timed from POST /transfers to the `transfer.completed` event. */

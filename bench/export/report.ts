@@ -45,7 +45,7 @@ export function throughputReport(measurements: readonly Measurement[]): { table:
     const label = `${scenario.name} / ${study.shape.label}`;
     if (measurement.error !== undefined) {
       verdict.errors.push(`${label}: ${measurement.error}`);
-      return [scenario.name, study.shape.label, 'error', '', '', '', '', 'see below'];
+      return [scenario.name, study.shape.label, 'error', '', '', '', '', '', 'see below'];
     }
     const seconds = median(measurement.seconds);
     const baseline = baselineFor(measurement, measurements);
@@ -66,6 +66,7 @@ export function throughputReport(measurements: readonly Measurement[]): { table:
       study.shape.label,
       seconds.toFixed(2),
       measurement.seconds.map((run) => run.toFixed(2)).join(' '),
+      measurement.startSeconds.length > 0 ? median(measurement.startSeconds).toFixed(2) : '',
       (study.files.length / seconds).toFixed(0),
       (study.totalBytes / 1e6 / seconds).toFixed(1),
       ratio === undefined || !baseline ? '' : `${ratio.toFixed(2)}x ${baseline.name}`,
@@ -73,7 +74,7 @@ export function throughputReport(measurements: readonly Measurement[]): { table:
     ];
   });
   const table = markdownTable(
-    ['scenario', 'study', 'median s', 'runs s', 'inst/s', 'MB/s', 'ratio', 'target'],
+    ['scenario', 'study', 'median s', 'runs s', 'to start s', 'inst/s', 'MB/s', 'ratio', 'target'],
     rows,
   );
   return { table, verdict };

@@ -22,6 +22,8 @@ interface Waiter {
  */
 export class TransferEvents {
   private readonly ended = new Map<string, TransferEvent>();
+  /** When (process.hrtime) each transfer's `transfer.started` arrived. */
+  private readonly started = new Map<string, bigint>();
   private readonly waiters = new Map<string, Waiter>();
 
   private constructor() {}
@@ -45,6 +47,7 @@ export class TransferEvents {
   }
 
   private receive(event: TransferEvent): void {
+    if (event.type === 'transfer.started') this.started.set(event.data.transferId, process.hrtime.bigint());
     if (!TERMINAL.has(event.type)) return;
     const id = event.data.transferId;
     this.ended.set(id, event);
@@ -61,6 +64,11 @@ export class TransferEvents {
       waiter.reject(
         new Error(`${event.type} for transfer ${id}: ${JSON.stringify(event.data.error ?? event.data)}`),
       );
+  }
+
+  /** When `transfer.started` arrived for the transfer (process.hrtime), if it did. */
+  startedAt(transferId: string): bigint | undefined {
+    return this.started.get(transferId);
   }
 
   /** Resolves on `transfer.completed`, rejects on `transfer.failed|cancelled` or after `timeoutMs`. */
