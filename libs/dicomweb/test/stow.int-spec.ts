@@ -460,10 +460,6 @@ describe('an Orthanc of its own that refuses one instance', () => {
     expect(requests).toHaveLength(1);
     expect(requests[0].bytes).toBeGreaterThan(bodyBytes);
     const growth = { rss: peak.rss - before.rss, arrayBuffers: peak.arrayBuffers - before.arrayBuffers };
-    const mb = (bytes: number) => Math.round(bytes / 1e6);
-    console.log(
-      `STOW-RS ${mb(bodyBytes)} MB in one body: RSS grew ${mb(growth.rss)} MB, Buffers ${mb(growth.arrayBuffers)} MB`,
-    );
     expect(growth.rss).toBeLessThan(bodyBytes / 5);
     expect(growth.arrayBuffers).toBeLessThan(bodyBytes / 10);
   });
