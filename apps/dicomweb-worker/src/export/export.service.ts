@@ -1,5 +1,9 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { DicomwebExportBatchData, ExportBatchFailureData } from '@pacslink/contracts';
+import {
+  MAX_EXPORT_BATCH_INSTANCES,
+  type DicomwebExportBatchData,
+  type ExportBatchFailureData,
+} from '@pacslink/contracts';
 import { DicomwebClient, DicomwebError } from '@pacslink/dicomweb';
 import { ExportBatchRunner } from '@pacslink/export-batch';
 import { SecretCipher } from '@pacslink/secrets';
@@ -39,7 +43,14 @@ export class ExportService implements OnModuleDestroy {
             sopClassUid: instance.sopClassUid,
             sizeBytes: instance.sizeBytes,
           })),
-          { multipart: batch.multipart, studyInstanceUid: batch.studyInstanceUid, onOutcome },
+          {
+            multipart: batch.multipart,
+            studyInstanceUid: batch.studyInstanceUid,
+            // A batch in as few requests as 64 MiB allows: each request is a round trip, and the
+            // batch is already the unit of retry.
+            maxInstancesPerRequest: MAX_EXPORT_BATCH_INSTANCES,
+            onOutcome,
+          },
         ),
       classify: classifyStowFailure,
     });
