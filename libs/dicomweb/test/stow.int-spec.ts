@@ -460,7 +460,9 @@ describe('an Orthanc of its own that refuses one instance', () => {
     expect(requests).toHaveLength(1);
     expect(requests[0].bytes).toBeGreaterThan(bodyBytes);
     const growth = { rss: peak.rss - before.rss, arrayBuffers: peak.arrayBuffers - before.arrayBuffers };
+    // Bounds far below the body but above garbage the collector has not freed yet under load (seen
+    // up to 31 MB of 256 KB read chunks); a body held in memory shows +500 MB of each.
     expect(growth.rss).toBeLessThan(bodyBytes / 5);
-    expect(growth.arrayBuffers).toBeLessThan(bodyBytes / 10);
+    expect(growth.arrayBuffers).toBeLessThan(bodyBytes / 4);
   });
 });
