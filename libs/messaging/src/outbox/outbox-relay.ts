@@ -36,6 +36,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private running?: Promise<void>;
   private stopped = false;
   private wakeUp?: () => void;
+  /** A wake() that came while a batch was being relayed: the loop goes again at once. */
+  private woken = false;
   private lastPrune = 0;
 
   constructor(
@@ -56,6 +58,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** A hint that rows were just committed; polling remains the source of truth. */
   wake(): void {
+    this.woken = true;
     this.wakeUp?.();
   }
 
@@ -99,6 +102,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
+      this.woken = false;
       let claimed = 0;
       try {
         claimed = await this.relayBatch();
@@ -106,7 +110,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       } catch (error) {
         this.logger.warn({ msg: 'outbox relay batch failed', reason: (error as Error).message });
       }
-      if (claimed < this.options.batchSize && !this.stopped) await this.sleep();
+      if (claimed < this.options.batchSize && !this.stopped && !this.woken) await this.sleep();
     }
   }
 
