@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
+import { HealthCheckLogger } from './health/health-check.logger';
 import { HealthController } from './health/health.controller';
 import { HEALTH_OPTIONS } from './health/health.options';
 import { loggerParams } from './logging';
@@ -22,7 +23,10 @@ export class PlatformModule {
     return {
       module: PlatformModule,
       global: true,
-      imports: [LoggerModule.forRoot(loggerParams(options.service, options.env)), TerminusModule],
+      imports: [
+        LoggerModule.forRoot(loggerParams(options.service, options.env)),
+        TerminusModule.forRoot({ logger: HealthCheckLogger, errorLogStyle: 'json' }),
+      ],
       controllers: [HealthController, MetricsController],
       providers: [
         { provide: METRICS_REGISTRY, useValue: createMetricsRegistry(options.service) },
