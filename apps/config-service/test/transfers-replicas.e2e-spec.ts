@@ -4,6 +4,9 @@ import { createConnection, createServer, type AddressInfo, type Server, type Soc
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
+import { connect } from 'amqplib';
+import { ConsumerQueues, Exchanges, deadLetterQueueOf } from '@pacslink/contracts';
+import { DEAD_LETTER_REASON_HEADER } from '@pacslink/messaging';
 import {
   TcpProxy,
   eventually,
@@ -142,6 +145,46 @@ describe('transfers with several dimse-worker replicas', () => {
     for (const worker of workers) await worker.close();
     await service?.stop();
     if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('fails a transfer at once when a worker dead-letters its batch, with the reason', async () => {
+    // No worker runs yet: the batch command waits in the dimse-worker queue. The test takes it and
+    // dead-letters it exactly as a worker's consumer does with a command it cannot handle.
+    const pacsConfigId = await create({
+      type: 'dimse',
+      aeTitle: 'ORTHANC_DLQ',
+      name: 'Orthanc, batch dead-lettered',
+      host: peers.orthanc.host,
+      port: peers.orthanc.port,
+      cStore: true,
+      timeoutMs: 10_000,
+    });
+    const id = await exportStudy(pacsConfigId, studies[0]);
+    const broker = await connect(service.vhost.url);
+    try {
+      const channel = await broker.createConfirmChannel();
+      const command = await eventually('the batch command in the dimse-worker queue', async () => {
+        const message = await channel.get(ConsumerQueues.DimseWorkerCommands.name, { noAck: false });
+        return message === false ? undefined : message;
+      });
+      const reason = 'invalid dimse.export-batch: instances must contain at least 1 elements';
+      channel.publish(Exchanges.DeadLetter, ConsumerQueues.DimseWorkerCommands.name, command.content, {
+        ...command.properties,
+        headers: { [DEAD_LETTER_REASON_HEADER]: reason },
+      });
+      await channel.waitForConfirms();
+      channel.ack(command);
+      const failed = await eventually('the transfer to fail', async () => {
+        const current = await transfer(id);
+        return current.status === 'failed' ? current : undefined;
+      });
+      expect(failed.error).toBe(`the worker could not handle batch 1 and dead-lettered it: ${reason}`);
+      // The worker queue's own dead-letter queue still holds it, for people to look at.
+      const kept = await channel.get(deadLetterQueueOf(ConsumerQueues.DimseWorkerCommands.name));
+      expect(kept && kept.properties.messageId).toBe(command.properties.messageId);
+    } finally {
+      await broker.close();
+    }
   });
 
   it.each([1, 2])(

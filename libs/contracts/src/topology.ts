@@ -14,7 +14,15 @@ export interface ConsumerQueue {
   readonly name: string;
   readonly exchange: string;
   readonly bindingKeys: readonly string[];
+  /**
+   * Bound to the dead-letter exchange with other queues' names as keys: it receives a copy of every
+   * message those queues dead-letter (their own <queue>.dead-letter keeps the original for people).
+   */
+  readonly deadLetterWatch?: boolean;
 }
+
+const DIMSE_WORKER_COMMANDS = 'pacslink.dimse-worker.commands';
+const DICOMWEB_WORKER_COMMANDS = 'pacslink.dicomweb-worker.commands';
 
 /** One durable quorum queue per consumer type; replicas of a service compete on it. */
 export const ConsumerQueues = {
@@ -24,13 +32,20 @@ export const ConsumerQueues = {
     exchange: Exchanges.Commands,
     bindingKeys: ['config-service.#'],
   },
+  /** What the workers dead-letter: config-service fails the transfer a dead-lettered batch belongs to. */
+  ConfigServiceDeadLetters: {
+    name: 'pacslink.config-service.dead-letters',
+    exchange: Exchanges.DeadLetter,
+    bindingKeys: [DIMSE_WORKER_COMMANDS, DICOMWEB_WORKER_COMMANDS],
+    deadLetterWatch: true,
+  },
   DimseWorkerCommands: {
-    name: 'pacslink.dimse-worker.commands',
+    name: DIMSE_WORKER_COMMANDS,
     exchange: Exchanges.Commands,
     bindingKeys: ['dimse.#'],
   },
   DicomwebWorkerCommands: {
-    name: 'pacslink.dicomweb-worker.commands',
+    name: DICOMWEB_WORKER_COMMANDS,
     exchange: Exchanges.Commands,
     bindingKeys: ['dicomweb.#'],
   },

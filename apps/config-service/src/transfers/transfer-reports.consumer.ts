@@ -1,9 +1,17 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { ConsumerQueues, ExportBatchReports } from '@pacslink/contracts';
-import { MessageConsumer } from '@pacslink/messaging';
+import {
+  ConsumerQueues,
+  ExportBatchCommands,
+  ExportBatchReports,
+  type ExportBatchRef,
+} from '@pacslink/contracts';
+import { MessageConsumer, type MessageContext } from '@pacslink/messaging';
 import { TransferReportsService } from './transfer-reports.service';
 
-/** The edge: workers' claims and reports about export batches (registered before the consumer starts). */
+/**
+ * The edge: workers' claims and reports about export batches, and the batches a worker
+ * dead-lettered (registered before the consumer starts).
+ */
 @Injectable()
 export class TransferReportsConsumer implements OnModuleInit {
   constructor(
@@ -16,5 +24,10 @@ export class TransferReportsConsumer implements OnModuleInit {
     this.consumer.answer(queue, ExportBatchReports.Claim, (ref) => this.service.claim(ref));
     this.consumer.on(queue, ExportBatchReports.Progress, (report) => this.service.progress(report));
     this.consumer.on(queue, ExportBatchReports.Finished, (report) => this.service.finished(report));
+    const deadLetters = ConsumerQueues.ConfigServiceDeadLetters;
+    const deadLettered = (batch: ExportBatchRef, { deadLetterReason }: MessageContext) =>
+      this.service.deadLettered(batch, deadLetterReason ?? 'no reason recorded');
+    this.consumer.on(deadLetters, ExportBatchCommands.Dimse, deadLettered);
+    this.consumer.on(deadLetters, ExportBatchCommands.Dicomweb, deadLettered);
   }
 }

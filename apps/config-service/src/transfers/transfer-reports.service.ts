@@ -109,6 +109,26 @@ export class TransferReportsService {
     });
   }
 
+  /**
+   * A batch command a worker dead-lettered (refused as invalid, or redelivered past the delivery
+   * limit): it will never be sent, so its transfer fails now with the reason, rather than after
+   * the batch's lease expired as many times as attempts allow.
+   */
+  async deadLettered(ref: ExportBatchRef, reason: string): Promise<void> {
+    await this.inPacsTransaction(ref, async (manager, batch) => {
+      if (batch.attempt !== ref.attempt) return;
+      if (batch.state !== 'dispatched' && batch.state !== 'running') return;
+      const why = `the worker could not handle batch ${batch.seq + 1} and dead-lettered it: ${reason}`;
+      await manager.update(
+        TransferBatch,
+        { id: batch.id },
+        { state: 'done', leaseUntil: null, lastError: why },
+      );
+      await this.ledger.fail(manager, batch.transferId, why);
+      await this.dispatcher.dispatch(manager, batch.pacsConfigId);
+    });
+  }
+
   private async unanswered(manager: EntityManager, batchId: string): Promise<number> {
     const [{ n }] = await manager.query<{ n: number }[]>(
       `SELECT count(*)::int AS n FROM transfer_instance WHERE batch_id = $1 AND status = 'pending'`,

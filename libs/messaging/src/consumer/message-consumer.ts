@@ -24,6 +24,8 @@ export interface MessageContext {
   envelope: Envelope;
   /** How many times this message was delivered before (quorum queue `x-delivery-count`). */
   deliveryCount: number;
+  /** On a dead-letter watch queue: why the message was dead-lettered. */
+  deadLetterReason?: string;
 }
 
 export type MessageHandler<T> = (data: T, context: MessageContext) => Promise<void>;
@@ -37,6 +39,19 @@ interface Registration {
 }
 
 export const DEAD_LETTER_REASON_HEADER = 'x-pacslink-dead-letter-reason';
+
+/** Ours when a consumer dead-lettered it, else the broker's (x-death: delivery_limit, expired, …). */
+function deadLetterReasonOf(message: ConsumeMessage): string | undefined {
+  const headers = message.properties.headers ?? {};
+  const ours = headers[DEAD_LETTER_REASON_HEADER] as unknown;
+  if (typeof ours === 'string') return ours;
+  const deaths = headers['x-death'] as { reason?: string; count?: number }[] | undefined;
+  const death = deaths?.[0];
+  if (!death?.reason) return undefined;
+  return death.reason === 'delivery_limit'
+    ? `redelivered ${death.count ?? 'too many'} times without being handled (delivery limit)`
+    : `dead-lettered by the broker (${death.reason})`;
+}
 
 /**
  * Consumes this service's queues with manual acks. Each delivery is parsed, checked against its
@@ -90,6 +105,7 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
    */
   checkHandlers(contracts: readonly MessageContract<object>[]): void {
     for (const { queue, byType } of this.registrations.values()) {
+      if (queue.deadLetterWatch) continue;
       for (const contract of contracts) {
         const routed =
           contract.exchange === queue.exchange &&
@@ -146,10 +162,11 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
     contract: MessageContract<object>,
     handle: Registration['handle'],
   ): void {
-    if (
-      !queue.bindingKeys.some((key) => topicMatches(key, contract.type)) ||
-      contract.exchange !== queue.exchange
-    ) {
+    const routed =
+      queue.deadLetterWatch === true ||
+      (queue.bindingKeys.some((key) => topicMatches(key, contract.type)) &&
+        contract.exchange === queue.exchange);
+    if (!routed) {
       throw new Error(`${contract.type} is never routed to queue ${queue.name}`);
     }
     const entry = this.registrations.get(queue.name) ?? { queue, byType: new Map<string, Registration>() };
@@ -177,6 +194,9 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
       return this.deadLetter(channel, queue, message, `malformed message: ${(error as Error).message}`);
     }
     const registration = this.registrations.get(queue.name)?.byType.get(envelope.type);
+    // A watch queue sees every dead letter of the queues it watches; it handles the types it cares
+    // about and lets the rest go (the watched queue's own dead-letter queue keeps them).
+    if (!registration && queue.deadLetterWatch) return this.settle(channel, () => channel.ack(message));
     if (!registration)
       return this.deadLetter(channel, queue, message, `no handler for type ${envelope.type}`);
     if (envelope.version !== registration.contract.version) {
@@ -198,7 +218,8 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
     }
     const deliveryCount = Number(message.properties.headers?.['x-delivery-count'] ?? 0);
     try {
-      await registration.handle(validated.data, { envelope, deliveryCount }, message);
+      const context = { envelope, deliveryCount, deadLetterReason: deadLetterReasonOf(message) };
+      await registration.handle(validated.data, context, message);
       this.settle(channel, () => channel.ack(message));
     } catch (error) {
       if (error instanceof PermanentMessageError)
