@@ -60,6 +60,8 @@ export interface RunningConfigService {
     key?: string | null,
     headers?: Record<string, string>,
   ): Promise<Response>;
+  /** POSTs a PACS configuration, expects 201, and answers its id. */
+  createPacsConfig(body: Record<string, unknown>): Promise<string>;
   /** The audit log, newest first, read with `apiKey`. */
   auditEntries(): Promise<AuditItem[]>;
   /** A Postgres client on the service's schema; stop() ends it. */
@@ -140,6 +142,11 @@ export async function startConfigService(options: ConfigServiceOptions = {}): Pr
     apiKey,
     actor: fingerprint(apiKey),
     call,
+    async createPacsConfig(body) {
+      const response = await call('POST', '/pacs-configs', body);
+      expect(response.status).toBe(201);
+      return ((await response.json()) as { id: string }).id;
+    },
     async auditEntries() {
       const response = await call('GET', '/audit?limit=500');
       expect(response.status).toBe(200);

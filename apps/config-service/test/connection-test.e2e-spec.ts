@@ -135,11 +135,7 @@ describe('connection test through config-service, dicomweb-worker and dimse-work
   let localUrl: string;
   const localHeaders: IncomingHttpHeaders[] = [];
 
-  async function create(body: Record<string, unknown>): Promise<string> {
-    const response = await service.call('POST', '/pacs-configs', body);
-    expect(response.status).toBe(201);
-    return ((await response.json()) as { id: string }).id;
-  }
+  const create = (body: Record<string, unknown>) => service.createPacsConfig(body);
 
   function orthancDicomweb(aeTitle: string, password: string): Record<string, unknown> {
     return {

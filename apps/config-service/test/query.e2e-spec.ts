@@ -89,11 +89,7 @@ describe('query through config-service, dimse-worker and dicomweb-worker', () =>
   let latin1: GeneratedStudy | undefined;
   const configs = {} as Record<Protocol | 'noImport', string>;
 
-  async function create(body: Record<string, unknown>): Promise<string> {
-    const response = await service.call('POST', '/pacs-configs', body);
-    expect(response.status).toBe(201);
-    return ((await response.json()) as { id: string }).id;
-  }
+  const create = (body: Record<string, unknown>) => service.createPacsConfig(body);
 
   async function setAllowTransfer(allowTransfer: boolean): Promise<void> {
     const current = (await (await service.call('GET', '/settings')).json()) as Record<string, unknown>;

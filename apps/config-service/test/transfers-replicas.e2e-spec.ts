@@ -82,11 +82,7 @@ describe('transfers with several dimse-worker replicas', () => {
   let storeDir: string;
   const studies: GeneratedStudy[] = [];
 
-  async function create(body: Record<string, unknown>): Promise<string> {
-    const response = await service.call('POST', '/pacs-configs', body);
-    expect(response.status).toBe(201);
-    return ((await response.json()) as { id: string }).id;
-  }
+  const create = (body: Record<string, unknown>) => service.createPacsConfig(body);
 
   async function exportStudy(pacsConfigId: string, study: GeneratedStudy): Promise<string> {
     const response = await service.call('POST', '/transfers', {

@@ -60,11 +60,7 @@ describe('transfers (export) through the running services', () => {
   const events: TransferEvent[] = [];
   const configs: Record<string, string> = {};
 
-  async function create(body: Record<string, unknown>): Promise<string> {
-    const response = await service.call('POST', '/pacs-configs', body);
-    expect(response.status).toBe(201);
-    return ((await response.json()) as { id: string }).id;
-  }
+  const create = (body: Record<string, unknown>) => service.createPacsConfig(body);
 
   async function setAllowTransfer(allowTransfer: boolean): Promise<void> {
     const response = await service.call('PUT', '/settings', {

@@ -108,22 +108,20 @@ export class TransferLedger {
   }
 
   /**
-   * Once no batch of an active transfer is open any more: completed when every instance was
-   * accepted, else failed naming the refused instances.
+   * Recounts; once no batch of an active transfer is open any more: completed when every instance
+   * was accepted, else failed naming the refused instances. Returns the transfer as it now is.
    */
-  async settle(manager: EntityManager, transferId: string): Promise<void> {
+  async settle(manager: EntityManager, transferId: string): Promise<Transfer> {
     const row = await this.recount(manager, transferId);
-    if (row.status !== 'queued' && row.status !== 'running') return;
+    if (row.status !== 'queued' && row.status !== 'running') return row;
     const [{ open }] = await manager.query<{ open: number }[]>(
       `SELECT count(*)::int AS open FROM transfer_batch WHERE transfer_id = $1 AND state IN ${OPEN_BATCH_STATES}`,
       [transferId],
     );
-    if (open > 0) return;
-    if (row.completed === row.total) {
-      await this.finish(manager, row, 'completed', null);
-      return;
-    }
-    await this.finish(manager, row, 'failed', await this.describeRefusals(manager, row));
+    if (open > 0) return row;
+    if (row.completed === row.total) await this.finish(manager, row, 'completed', null);
+    else await this.finish(manager, row, 'failed', await this.describeRefusals(manager, row));
+    return row;
   }
 
   /** Fails the transfer at once (a permanent failure); its open batches are cancelled. */

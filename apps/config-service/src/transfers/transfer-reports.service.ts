@@ -102,8 +102,7 @@ export class TransferReportsService {
         await this.ledger.progress(manager, await this.ledger.recount(manager, batch.transferId));
       } else {
         await manager.update(TransferBatch, { id: batch.id }, { state: 'done', leaseUntil: null });
-        await this.ledger.settle(manager, batch.transferId);
-        await this.ledger.progress(manager, await this.ledger.recount(manager, batch.transferId));
+        await this.ledger.progress(manager, await this.ledger.settle(manager, batch.transferId));
       }
       await this.dispatcher.dispatch(manager, batch.pacsConfigId);
     });
