@@ -3,3 +3,5 @@ export * from './specific-character-set';
 export * from './query-filters';
 export * from './uid';
 export * from './character-sets';
+export * from './peer-text';
+export * from './patient-mask';
