@@ -127,7 +127,7 @@ describe('toDimseError: one code and one plain message per observed failure', ()
       'status with comment',
       { kind: 'status', status: 0xc000, errorComment: 'database offline' },
       DimseErrorCode.STATUS_FAILURE,
-      'C-ECHO answered status 0xC000 (failed: unable to process): database offline',
+      'C-ECHO answered status 0xC000 (failed: unable to process): “database offline”',
     ],
     [
       'garbage',

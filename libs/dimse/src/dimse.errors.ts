@@ -1,3 +1,4 @@
+import { quotePeerText } from '@pacslink/dicom';
 import {
   describeAbort,
   describeAssociateReject,
@@ -206,8 +207,9 @@ export function toDimseError(failure: DimseFailure, c: FailureContext): DimseErr
     case 'status':
       return new DimseError(
         DimseErrorCode.STATUS_FAILURE,
+        // The ErrorComment is the PACS's own words: quoted, bounded (it may name the patient).
         `${c.command} answered status ${formatStatus(failure.status)}` +
-          (failure.errorComment ? `: ${failure.errorComment}` : ''),
+          (failure.errorComment ? `: ${quotePeerText(failure.errorComment)}` : ''),
         { phase: 'response', status: failure.status, errorComment: failure.errorComment, ...elapsed },
       );
     case 'protocol':

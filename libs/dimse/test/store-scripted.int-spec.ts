@@ -84,6 +84,21 @@ it('an A-ABORT half-way rejects with ASSOCIATION_ABORTED; the outcomes before it
   ]);
 });
 
+it("a failure status's ErrorComment is the PACS's words: quoted, on one line, at most 256 characters", async () => {
+  // LO is 64 characters (PS3.5 6.2); a PACS may send a whole log line, with the patient's name.
+  const comment = `cannot store for DOE^JOHN\r\n${'x'.repeat(2_000)}`;
+  const options = await scripted({
+    onCommand: (command, conversation) => conversation.respond(command, 0xa700, undefined, comment),
+  });
+  const [first] = await store(options, instances.slice(0, 1));
+  expect(first).toEqual({
+    sopInstanceUid: instances[0]?.sopInstanceUid,
+    status: 'failure',
+    statusCode: 0xa700,
+    reason: `0xA700 (refused: out of resources): “cannot store for DOE^JOHN ${'x'.repeat(256 - 26)}…”`,
+  });
+});
+
 it('a peer that stops answering: TIMEOUT in the response phase, transient, after an A-ABORT', async () => {
   const scp = await startScriptedScp({ onCommand: () => undefined });
   cleanups.push(() => scp.close());

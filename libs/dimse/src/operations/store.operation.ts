@@ -1,4 +1,5 @@
 import { closeSync } from 'node:fs';
+import { quotePeerText } from '@pacslink/dicom';
 import { DimseError, toDimseError, type DimseFailure, type FailureContext } from '../dimse.errors';
 import {
   connectionOptionsProblem,
@@ -59,7 +60,9 @@ function outcomeOfStatus(
 ): StoreOutcome {
   const cls = statusClass(status);
   if (cls === 'success') return { sopInstanceUid, status: 'success', statusCode: status };
-  const reason = `${hex4(status)} (${storeStatusMeaning(status)})${errorComment ? `: ${errorComment}` : ''}`;
+  // The ErrorComment is the PACS's own words: quoted and bounded, for config-service to mask.
+  const comment = errorComment ? `: ${quotePeerText(errorComment)}` : '';
+  const reason = `${hex4(status)} (${storeStatusMeaning(status)})${comment}`;
   return { sopInstanceUid, status: cls === 'warning' ? 'warning' : 'failure', statusCode: status, reason };
 }
 

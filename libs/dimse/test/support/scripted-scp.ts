@@ -24,8 +24,11 @@ export interface DimseCommand {
 }
 
 export interface Conversation {
-  /** sends a DIMSE response to `command`; `identifier` in Implicit VR Little Endian */
-  respond(command: DimseCommand, status: number, identifier?: Buffer): void;
+  /**
+   * sends a DIMSE response to `command`; `identifier` in Implicit VR Little Endian; `errorComment`
+   * as (0000,0902), however long
+   */
+  respond(command: DimseCommand, status: number, identifier?: Buffer, errorComment?: string): void;
   abort(source: number, reason: number): void;
   close(): void;
   readonly socket: Socket;
@@ -173,13 +176,21 @@ function pdataTf(presentationContextId: number, isCommand: boolean, data: Buffer
   return pdu(0x04, Buffer.concat([pdv, data]));
 }
 
-function responseCommand(command: DimseCommand, status: number, hasDataset: boolean): Buffer {
+function responseCommand(
+  command: DimseCommand,
+  status: number,
+  hasDataset: boolean,
+  errorComment?: string,
+): Buffer {
   const body = Buffer.concat([
     implicitElement(0x0000, 0x0002, uid(command.affectedSopClassUid), 0x00),
     implicitElement(0x0000, 0x0100, us(command.commandField | 0x8000)),
     implicitElement(0x0000, 0x0120, us(command.messageId)),
     implicitElement(0x0000, 0x0800, us(hasDataset ? 0x0000 : 0x0101)),
     implicitElement(0x0000, 0x0900, us(status)),
+    ...(errorComment === undefined
+      ? []
+      : [implicitElement(0x0000, 0x0902, Buffer.from(errorComment, 'latin1'))]),
   ]);
   const length = Buffer.alloc(4);
   length.writeUInt32LE(body.length, 0);
@@ -214,12 +225,12 @@ export async function startScriptedScp(
     let commandBytes: Buffer[] = [];
     const conversation: Conversation = {
       socket,
-      respond(command, status, identifier) {
+      respond(command, status, identifier, errorComment) {
         socket.write(
           pdataTf(
             command.presentationContextId,
             true,
-            responseCommand(command, status, identifier !== undefined),
+            responseCommand(command, status, identifier !== undefined, errorComment),
           ),
         );
         if (identifier !== undefined) socket.write(pdataTf(command.presentationContextId, false, identifier));
