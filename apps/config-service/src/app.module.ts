@@ -6,7 +6,7 @@ import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { ConnectionTestModule } from './connection-test/connection-test.module';
 import { EventsModule } from './events/events.module';
-import { CONFIG_SCHEMA, CONFIG_SERVICE, type ConfigServiceEnv } from './config';
+import { CONFIG_SCHEMA, CONFIG_SERVICE, type ConfigServiceEnv, oidcOptions } from './config';
 import { LocalAeTitlesModule } from './local-ae-titles/local-ae-titles.module';
 import { configServiceMigrations } from './migrations';
 import { PacsConfigsModule } from './pacs-configs/pacs-configs.module';
@@ -31,7 +31,7 @@ export class AppModule {
         }),
         MessagingModule.forRoot({ url: env.AMQP_URL, connectionName: CONFIG_SERVICE }),
         OutboxModule.forRoot(),
-        AuthModule.forRoot(env.API_KEYS),
+        AuthModule.forRoot({ apiKeys: env.API_KEYS, oidc: oidcOptions(env) }),
         SecretsModule.forRoot(env.SECRETS_KEY),
         AuditModule,
         SettingsModule,

@@ -1,12 +1,31 @@
-import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { DatabaseServiceEnv, EnvError, loadEnv } from '@pacslink/platform';
+import { ApiKeysError, parseApiKeys } from './auth/api-keys';
+import type { OidcOptions } from './auth/oidc-verifier';
 
 export class ConfigServiceEnv extends DatabaseServiceEnv {
   /** 32-byte key (base64) for PACS credentials at rest; required in production. */
   @IsOptional() @IsString() SECRETS_KEY?: string;
 
-  /** Comma-separated API keys; unset = no authentication (refused in production). */
+  /** Comma-separated `key` or `key:role` (admin, operator; admin when omitted). */
   @IsOptional() @IsString() API_KEYS?: string;
+
+  /** Accept OpenID Connect bearer tokens from this issuer (its `iss`, exactly), for OIDC_AUDIENCE. */
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, {
+    message: 'OIDC_ISSUER_URL must be an http(s) URL, the issuer exactly as its tokens name it',
+  })
+  OIDC_ISSUER_URL?: string;
+
+  /** The `aud` the tokens must carry (this API's identifier at the identity provider). */
+  @IsOptional() @IsString() OIDC_AUDIENCE?: string;
+
+  /** The claim holding the caller's roles; a dotted path reaches into objects (`realm_access.roles`). */
+  @Matches(/^[A-Za-z0-9_:/.-]+$/, { message: 'OIDC_ROLES_CLAIM must be a claim name or dotted path' })
+  OIDC_ROLES_CLAIM = 'roles';
+
+  /** `true`: the OpenAPI UI and document need no caller (every other route still does). */
+  @IsIn(['true', 'false']) API_DOCS_PUBLIC: 'true' | 'false' = 'false';
 
   @IsString() STORE_DIR = './var/store';
 
@@ -34,12 +53,30 @@ export const CONFIG_SCHEMA = 'config';
 /** Production refuses to start without credentials encryption and API authentication (contract). */
 export function loadConfigServiceEnv(source: NodeJS.ProcessEnv = process.env): ConfigServiceEnv {
   const env = loadEnv(ConfigServiceEnv, source);
-  if (env.NODE_ENV === 'production') {
-    const missing = (['SECRETS_KEY', 'API_KEYS'] as const).filter((name) => !env[name]);
-    if (missing.length > 0)
-      throw new EnvError(
-        `invalid environment:\n  ${missing.join(', ')} must be set when NODE_ENV=production`,
-      );
+  const problems: string[] = [];
+  try {
+    parseApiKeys(env.API_KEYS);
+  } catch (error) {
+    if (!(error instanceof ApiKeysError)) throw error;
+    problems.push(error.message);
   }
+  if ((env.OIDC_ISSUER_URL === undefined) !== (env.OIDC_AUDIENCE === undefined))
+    problems.push('OIDC_ISSUER_URL and OIDC_AUDIENCE go together: set both or neither');
+  if (env.NODE_ENV === 'production') {
+    if (!env.SECRETS_KEY) problems.push('SECRETS_KEY must be set when NODE_ENV=production');
+    if (!env.API_KEYS && !env.OIDC_ISSUER_URL)
+      problems.push(
+        'API_KEYS or OIDC_ISSUER_URL must be set when NODE_ENV=production (authentication cannot be off)',
+      );
+    if (env.OIDC_ISSUER_URL?.startsWith('http:'))
+      problems.push('OIDC_ISSUER_URL must be https when NODE_ENV=production');
+  }
+  if (problems.length > 0) throw new EnvError(`invalid environment:\n  ${problems.join('\n  ')}`);
   return env;
+}
+
+/** The OIDC settings, when an issuer is configured. */
+export function oidcOptions(env: ConfigServiceEnv): OidcOptions | undefined {
+  if (env.OIDC_ISSUER_URL === undefined || env.OIDC_AUDIENCE === undefined) return undefined;
+  return { issuerUrl: env.OIDC_ISSUER_URL, audience: env.OIDC_AUDIENCE, rolesClaim: env.OIDC_ROLES_CLAIM };
 }

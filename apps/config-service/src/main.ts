@@ -9,7 +9,7 @@ async function main(): Promise<void> {
   await runService(AppModule.forRoot(env), {
     service: CONFIG_SERVICE,
     port: env.HTTP_PORT ?? DEFAULT_HTTP_PORT,
-    configure: (app) => configureHttp(app, env.JSON_BODY_LIMIT),
+    configure: (app) => configureHttp(app, env),
   });
 }
 

@@ -64,6 +64,8 @@ export interface RunningConfigService {
   createPacsConfig(body: Record<string, unknown>): Promise<string>;
   /** The audit log, newest first, read with `apiKey`. */
   auditEntries(): Promise<AuditItem[]>;
+  /** The OpenAPI document (/api/docs-json), read with `apiKey`. */
+  apiDocument(): Promise<unknown>;
   /** A Postgres client on the service's schema; stop() ends it. */
   connectSql(): Promise<Client>;
   /** Hands every event published on pacslink.events under `bindingKey` to `onMessage`. */
@@ -117,7 +119,7 @@ export async function startConfigService(options: ConfigServiceOptions = {}): Pr
     app = await runService(AppModule.forRoot(env), {
       service: CONFIG_SERVICE,
       port: 0,
-      configure: (nest) => configureHttp(nest, env.JSON_BODY_LIMIT),
+      configure: (nest) => configureHttp(nest, env),
     });
   } catch (error) {
     await stop();
@@ -151,6 +153,13 @@ export async function startConfigService(options: ConfigServiceOptions = {}): Pr
       const response = await call('GET', '/audit?limit=500');
       expect(response.status).toBe(200);
       return ((await response.json()) as { items: AuditItem[] }).items;
+    },
+    async apiDocument() {
+      const response = await fetch(`${baseUrl}/api/docs-json`, {
+        headers: { authorization: `Bearer ${apiKey}` },
+      });
+      expect(response.status).toBe(200);
+      return response.json();
     },
     async connectSql() {
       const sql = new Client({ connectionString: database.url, options: `-c search_path=${CONFIG_SCHEMA}` });
@@ -186,6 +195,7 @@ export interface Problem {
 
 export interface AuditItem {
   actor: string;
+  actorName: string | null;
   action: string;
   entityType: string;
   entityId: string | null;

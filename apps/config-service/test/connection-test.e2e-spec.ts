@@ -699,7 +699,7 @@ describe('connection test through config-service, dicomweb-worker and dimse-work
   });
 
   it('is documented in OpenAPI', async () => {
-    const document = (await (await fetch(`${service.baseUrl}/api/docs-json`)).json()) as {
+    const document = (await service.apiDocument()) as {
       paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
     };
     for (const path of [

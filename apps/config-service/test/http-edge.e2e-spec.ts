@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { loadConfigServiceEnv } from '../src/config';
 import { newApiKey, startConfigService, type RunningConfigService } from './config-service.harness';
 
 const API_KEY = newApiKey();
+const KEY = randomBytes(32).toString('base64');
 
 describe('config-service HTTP edge: authentication, bodies, audit', () => {
   let service: RunningConfigService;
@@ -37,14 +39,16 @@ describe('config-service HTTP edge: authentication, bodies, audit', () => {
     expect(await problem(response)).toMatchObject({ status: 401, title });
   });
 
-  it('accepts any of the configured keys, and leaves health, metrics and docs open', async () => {
+  it('accepts any of the configured keys, and leaves health and metrics open but not the docs', async () => {
     expect((await fetch(`${baseUrl}/api/v1/audit`, { headers: authorized })).status).toBe(200);
     expect(
       (await fetch(`${baseUrl}/api/v1/audit`, { headers: { authorization: 'Bearer other-key' } })).status,
     ).toBe(200);
-    for (const path of ['/health/live', '/metrics', '/api/docs-json']) {
+    for (const path of ['/health/live', '/metrics']) {
       expect((await fetch(`${baseUrl}${path}`)).status).toBe(200);
     }
+    expect((await fetch(`${baseUrl}/api/docs-json`)).status).toBe(401);
+    expect((await fetch(`${baseUrl}/api/docs-json`, { headers: authorized })).status).toBe(200);
   });
 
   it('answers malformed JSON with 400 problem+json, not 500', async () => {
@@ -96,12 +100,37 @@ describe('config-service HTTP edge: authentication, bodies, audit', () => {
     expect(page.items.map((item) => item.action)).toContain('test.done');
   });
 
-  it('refuses to start in production without SECRETS_KEY and API_KEYS', () => {
+  it('refuses to start in production without SECRETS_KEY and a way to authenticate', () => {
     expect(() => loadConfigServiceEnv({ NODE_ENV: 'production' })).toThrow(
-      /SECRETS_KEY, API_KEYS must be set/,
+      /SECRETS_KEY must be set[\s\S]*API_KEYS or OIDC_ISSUER_URL must be set/,
     );
     expect(() =>
-      loadConfigServiceEnv({ NODE_ENV: 'production', SECRETS_KEY: 'x', API_KEYS: 'k' }),
+      loadConfigServiceEnv({ NODE_ENV: 'production', SECRETS_KEY: KEY, API_KEYS: 'k' }),
     ).not.toThrow();
+    expect(() =>
+      loadConfigServiceEnv({
+        NODE_ENV: 'production',
+        SECRETS_KEY: KEY,
+        OIDC_ISSUER_URL: 'https://idp.example/realms/h',
+        OIDC_AUDIENCE: 'pacslink',
+      }),
+    ).not.toThrow();
+    expect(() =>
+      loadConfigServiceEnv({
+        NODE_ENV: 'production',
+        SECRETS_KEY: KEY,
+        OIDC_ISSUER_URL: 'http://idp',
+        OIDC_AUDIENCE: 'a',
+      }),
+    ).toThrow(/OIDC_ISSUER_URL must be https/);
+  });
+
+  it('names a bad API_KEYS entry by its position, never by its key', () => {
+    const attempt = () => loadConfigServiceEnv({ API_KEYS: 'good-key, sekrit-key:superuser' });
+    expect(attempt).toThrow(/API_KEYS entry 2: the role after the last ":" must be admin or operator/);
+    expect(attempt).not.toThrow(/sekrit/);
+    expect(() => loadConfigServiceEnv({ OIDC_ISSUER_URL: 'https://idp' })).toThrow(
+      /OIDC_ISSUER_URL and OIDC_AUDIENCE go together/,
+    );
   });
 });

@@ -82,6 +82,7 @@ describe('local AE titles (/api/v1/local-ae-titles)', () => {
       id: A_STRING,
       occurredAt: AN_ISO_DATE,
       actor: service.actor,
+      actorName: null,
       action: 'local-ae-title.created',
       entityType: 'local-ae-title',
       entityId: 'CT_ROOM_1',
@@ -318,7 +319,7 @@ describe('local AE titles (/api/v1/local-ae-titles)', () => {
   });
 
   it('documents every operation, field and error in OpenAPI', async () => {
-    const document = (await (await fetch(`${service.baseUrl}/api/docs-json`)).json()) as {
+    const document = (await service.apiDocument()) as {
       paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown }>>;
       components: { schemas: Record<string, { properties: Record<string, unknown>; required?: string[] }> };
     };

@@ -682,7 +682,7 @@ describe('PACS configurations (REST API, Postgres, events)', () => {
 
   describe('OpenAPI', () => {
     it('documents both shapes (oneOf by type), every field with examples, and the error answers', async () => {
-      const document = (await (await fetch(`${baseUrl}/api/docs-json`)).json()) as {
+      const document = (await service.apiDocument()) as {
         paths: Record<
           string,
           Record<string, { tags: string[]; requestBody?: Json; responses: Record<string, Json> }>
@@ -701,18 +701,26 @@ describe('PACS configurations (REST API, Postgres, events)', () => {
         ],
         discriminator: { propertyName: 'type' },
       });
-      expect(Object.keys(collection.post.responses).sort()).toEqual(['201', '400', '401', '409', '413']);
+      expect(Object.keys(collection.post.responses).sort()).toEqual([
+        '201',
+        '400',
+        '401',
+        '403',
+        '409',
+        '413',
+      ]);
       expect(Object.keys(item.patch.responses).sort()).toEqual([
         '200',
         '400',
         '401',
+        '403',
         '404',
         '409',
         '412',
         '413',
       ]);
-      expect(Object.keys(item.get.responses).sort()).toEqual(['200', '400', '401', '404']);
-      expect(Object.keys(item.delete.responses).sort()).toEqual(['204', '400', '401', '404', '412']);
+      expect(Object.keys(item.get.responses).sort()).toEqual(['200', '400', '401', '403', '404']);
+      expect(Object.keys(item.delete.responses).sort()).toEqual(['204', '400', '401', '403', '404', '412']);
       expect(collection.post.responses['409'].content).toHaveProperty(['application/problem+json']);
 
       const { schemas } = document.components;

@@ -383,7 +383,7 @@ describe('query through config-service, dimse-worker and dicomweb-worker', () =>
   });
 
   it('is documented in OpenAPI, with a PN value in the response example', async () => {
-    const document = (await (await fetch(`${service.baseUrl}/api/docs-json`)).json()) as {
+    const document = (await service.apiDocument()) as {
       paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
     };
     const operation = document.paths['/api/v1/pacs-configs/{id}/query'].post;

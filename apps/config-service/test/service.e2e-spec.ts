@@ -39,6 +39,7 @@ describe('config-service boots against real Postgres and RabbitMQ', () => {
       );
       expect(tables.rows.map((row) => row.table_name)).toEqual([
         'audit_entry',
+        'event_ticket',
         'inbox_message',
         'local_ae_title',
         'migrations',

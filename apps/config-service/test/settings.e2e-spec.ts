@@ -221,7 +221,7 @@ describe('settings (GET/PUT /api/v1/settings)', () => {
   });
 
   it('documents GET and PUT /settings, every field and every error, in OpenAPI', async () => {
-    const document = (await (await fetch(`${service.baseUrl}/api/docs-json`)).json()) as {
+    const document = (await service.apiDocument()) as {
       paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown }>>;
       components: { schemas: Record<string, { properties: Record<string, unknown>; required?: string[] }> };
     };

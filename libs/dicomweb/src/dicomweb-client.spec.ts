@@ -122,7 +122,7 @@ describe('qido', () => {
     await expect(client.qido(BASIC, { level: 'studies' })).rejects.toMatchObject({
       code: DicomwebErrorCode.NotDicomweb,
       message:
-        'not a DICOMweb endpoint: the answer is JSON but not DICOM JSON (expected an array of datasets, got an object with keys status): application/json: {"status":"ok"}',
+        'not a DICOMweb endpoint: the answer is JSON but not DICOM JSON (expected an array of datasets, got an object with keys status): application/json: “{"status":"ok"}”',
     });
   });
 

@@ -228,8 +228,8 @@ describe('httpStatusFailure', () => {
 
 describe('describeBody and redact', () => {
   it('says what came back', () => {
-    expect(describeBody({ contentType: 'text/html', snippet: '<html>…', htmlTitle: 'Sign in' })).toBe(
-      'text/html (an HTML page titled "Sign in", a login page): <html>…',
+    expect(describeBody({ contentType: 'text/html', snippet: '“<html>…”', htmlTitle: '“Sign in”' })).toBe(
+      'text/html (an HTML page titled “Sign in”, a login page): “<html>…”',
     );
     expect(describeBody({ contentType: undefined, snippet: '' })).toBe('an empty body (no content type)');
   });

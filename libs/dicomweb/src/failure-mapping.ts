@@ -219,9 +219,9 @@ export function networkFailure(
 export interface ResponseFacts {
   status: number;
   contentType?: string;
-  /** The first bytes of the body, already redacted and trimmed; empty when there was none. */
+  /** The first characters of the body, redacted and quoted (quotePeerText); empty when there was none. */
   snippet: string;
-  /** HTML <title>, when the body is an HTML page. */
+  /** HTML <title>, quoted (quotePeerText), when the body is an HTML page; empty when it has none. */
   htmlTitle?: string;
   location?: string;
   wwwAuthenticate?: string;
@@ -258,7 +258,7 @@ function htmlPage(title: string | undefined): string {
   if (title === undefined) return '';
   if (title === '') return ' (an HTML page)';
   const login = /log\s*-?in|sign\s*-?in|anmeld|connexion/i.test(title) ? ', a login page' : '';
-  return ` (an HTML page titled "${title}"${login})`;
+  return ` (an HTML page titled ${title}${login})`;
 }
 
 /** Describes a body that is not what was expected: its content type and its first bytes. */

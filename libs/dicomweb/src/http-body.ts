@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
+import { quotePeerText } from '@pacslink/dicom';
 import { redact, type ResponseFacts } from './failure-mapping';
 
 export interface BodyPrefix {
@@ -40,22 +41,22 @@ export function mediaType(headers: IncomingHttpHeaders): string | undefined {
 }
 
 export const SNIPPET_CHARACTERS = 160;
+const TITLE_CHARACTERS = 80;
 
-/** The first characters of a body for a message: whitespace collapsed, secrets removed, trimmed. */
+/**
+ * The first characters of a body for a message, secrets removed, quoted as the server's own words
+ * (quotePeerText: one line, bounded); empty when the body is.
+ */
 export function snippetOf(bytes: Buffer, secrets: readonly string[]): string {
-  const text = bytes.subarray(0, 4 * SNIPPET_CHARACTERS).toString('utf8');
-  const collapsed = redact(text, secrets).replace(/\s+/g, ' ').trim();
-  return collapsed.length > SNIPPET_CHARACTERS ? `${collapsed.slice(0, SNIPPET_CHARACTERS)}…` : collapsed;
+  const text = redact(bytes.subarray(0, 4 * SNIPPET_CHARACTERS).toString('utf8'), secrets);
+  return text.trim() === '' ? '' : quotePeerText(text, SNIPPET_CHARACTERS);
 }
 
 function htmlTitle(bytes: Buffer, secrets: readonly string[]): string | undefined {
   const text = bytes.subarray(0, 64 * 1024).toString('utf8');
   if (!/<(!doctype\s+html|html[\s>])/i.test(text)) return undefined;
-  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1];
-  return redact(title ?? '', secrets)
-    .replace(/\s+/g, ' ')
-    .trim()
-    .slice(0, 80);
+  const title = redact(/<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1] ?? '', secrets);
+  return title.trim() === '' ? '' : quotePeerText(title, TITLE_CHARACTERS);
 }
 
 /** A redirect target for a message: resolved, without credentials or query (it may carry state). */

@@ -83,7 +83,7 @@ describe('requestClientCredentialsToken (token endpoint double: undici MockAgent
     await expect(requestClientCredentialsToken(GRANT, agent)).rejects.toMatchObject({
       code: DicomwebErrorCode.TokenEndpointRejected,
       message:
-        'token endpoint https://idp.example/oauth2/token answered HTTP 404 Not Found (text/html (an HTML page titled "Not here"): <html><title>Not here</title></html>)',
+        'token endpoint https://idp.example/oauth2/token answered HTTP 404 Not Found (text/html (an HTML page titled “Not here”): “<html><title>Not here</title></html>”)',
     });
   });
 
@@ -102,7 +102,7 @@ describe('requestClientCredentialsToken (token endpoint double: undici MockAgent
     await expect(requestClientCredentialsToken(GRANT, agent)).rejects.toMatchObject({
       code: DicomwebErrorCode.TokenEndpointInvalidAnswer,
       message:
-        'token endpoint https://idp.example/oauth2/token answered HTTP 200 OK without a JSON token: text/plain: ok',
+        'token endpoint https://idp.example/oauth2/token answered HTTP 200 OK without a JSON token: text/plain: “ok”',
     });
   });
 

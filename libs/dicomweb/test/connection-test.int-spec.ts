@@ -227,7 +227,7 @@ describe('Orthanc', () => {
     const result = await client.testConnection(orthanc(undefined, peers.orthanc.httpUrl));
     expectFailure(
       result,
-      /^the server refused the query \(HTTP 400 Bad Request\): \{ "Details" : "Missing \\"since\\" argument/,
+      /^the server refused the query \(HTTP 400 Bad Request\): “\{ "Details" : "Missing \\"since\\" argument/,
     );
   });
 
@@ -324,8 +324,8 @@ describe('answers that are not DICOMweb', () => {
     );
     expectFailure(
       result,
-      'not a DICOMweb endpoint: the answer is text/html (an HTML page titled "Sign in – Hospital Portal", a login page): ' +
-        '<!DOCTYPE html> <html><head><title>Sign in – Hospital Portal</title></head> <body><form><input name="password" value="***"></form></body></html>',
+      'not a DICOMweb endpoint: the answer is text/html (an HTML page titled “Sign in – Hospital Portal”, a login page): ' +
+        '“<!DOCTYPE html> <html><head><title>Sign in – Hospital Portal</title></head> <body><form><input name="password" value="***"></form></body></html>”',
     );
     expect(result.detail).not.toContain(LOGIN_PASSWORD);
   });
@@ -340,7 +340,7 @@ describe('answers that are not DICOMweb', () => {
   it('a JSON API that is not DICOMweb', async () => {
     expectFailure(
       await client.testConnection(endpoint(`${localUrl}/api`)),
-      'not a DICOMweb endpoint: the answer is JSON but not DICOM JSON (expected an array of datasets, got an object with keys status): application/json: {"status":"ok"}',
+      'not a DICOMweb endpoint: the answer is JSON but not DICOM JSON (expected an array of datasets, got an object with keys status): application/json: “{"status":"ok"}”',
     );
   });
 });
@@ -356,7 +356,7 @@ describe('HTTP errors', () => {
   it('500 with its text', async () => {
     expectFailure(
       await client.testConnection(endpoint(`${localUrl}/broken`)),
-      'the server failed (HTTP 500 Internal Server Error): database connection lost',
+      'the server failed (HTTP 500 Internal Server Error): “database connection lost”',
     );
   });
 

@@ -9,3 +9,4 @@ export * from './dicom';
 export * from './http/base-url';
 export * from './http/study-upload';
 export * from './eventually';
+export * from './oidc/oidc-provider';

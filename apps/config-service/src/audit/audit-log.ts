@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { Actor } from '../auth/api-keys';
+import type { Actor } from '../auth/actor';
 import { AuditEntry } from './audit-entry.entity';
 import { maskSecrets } from './mask-secrets';
 
@@ -14,9 +14,14 @@ export interface AuditRecord {
 /** Writes audit entries in the caller's transaction: no change without its entry, and no entry without the change. */
 @Injectable()
 export class AuditLog {
-  async record(manager: EntityManager, actor: Actor, record: AuditRecord): Promise<void> {
+  async record(
+    manager: EntityManager,
+    actor: Pick<Actor, 'id' | 'name'>,
+    record: AuditRecord,
+  ): Promise<void> {
     const entry = manager.create(AuditEntry, {
       actor: actor.id,
+      actorName: actor.name ?? null,
       action: record.action,
       entityType: record.entityType,
       entityId: record.entityId ?? null,

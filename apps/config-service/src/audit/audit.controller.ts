@@ -1,13 +1,14 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { PageQuery } from '../http/dto/page.dto';
 import { AuditEntry } from './audit-entry.entity';
 import { AuditEntryResponse, AuditPage } from './dto/audit-entry.response';
+import { RequiresRole } from '../auth/requires-role.decorator';
 
 @ApiTags('audit')
-@ApiBearerAuth()
+@RequiresRole('admin')
 @Controller('audit')
 export class AuditController {
   constructor(@InjectRepository(AuditEntry) private readonly entries: Repository<AuditEntry>) {}

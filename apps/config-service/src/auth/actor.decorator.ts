@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import type { AuthenticatedRequest } from './api-key.guard';
-import { ANONYMOUS, type Actor } from './api-keys';
+import { ANONYMOUS, type Actor } from './actor';
+import type { AuthenticatedRequest } from './authenticated-request';
 
 /** The authenticated caller of the request, for the audit log. */
 export const CurrentActor = createParamDecorator(

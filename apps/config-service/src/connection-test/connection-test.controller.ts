@@ -2,7 +2,6 @@ import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post, UseInterceptors
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiBody,
   ApiExtraModels,
   ApiNotFoundResponse,
@@ -11,15 +10,9 @@ import {
   ApiParam,
   ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
-import {
-  ProblemResponse,
-  ValidationProblemResponse,
-  problemContent,
-  unauthorizedResponse,
-} from '../http/dto/problem.response';
+import { ProblemResponse, ValidationProblemResponse, problemContent } from '../http/dto/problem.response';
 import {
   CreateDicomwebPacsConfigDto,
   CreateDimsePacsConfigDto,
@@ -28,6 +21,7 @@ import { ConnectionTestErrorsInterceptor } from './connection-test-errors.interc
 import { ConnectionTestService } from './connection-test.service';
 import { ConnectionTestResponse } from './dto/connection-test.response';
 import { TestConnectionRequest, parseUnsavedTestBody } from './dto/test-connection.request';
+import { RequiresRole } from '../auth/requires-role.decorator';
 
 const unsavedBodySchema = {
   description:
@@ -89,7 +83,7 @@ const okResponse = {
  * connection could be established; errors are about the request or the workers.
  */
 @ApiTags('pacs-configs')
-@ApiBearerAuth()
+@RequiresRole('operator')
 @ApiExtraModels(
   CreateDicomwebPacsConfigDto,
   CreateDimsePacsConfigDto,
@@ -97,7 +91,6 @@ const okResponse = {
   ProblemResponse,
   ValidationProblemResponse,
 )
-@ApiUnauthorizedResponse(unauthorizedResponse)
 @UseInterceptors(ConnectionTestErrorsInterceptor)
 @Controller('pacs-configs')
 export class ConnectionTestController {

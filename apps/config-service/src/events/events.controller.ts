@@ -1,15 +1,8 @@
 import { BadRequestException, Controller, Get, Query, Req, Res } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiOkResponse,
-  ApiOperation,
-  ApiQuery,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { unauthorizedResponse } from '../http/dto/problem.response';
 import { EventStream } from './event-stream';
+import { RequiresRole } from '../auth/requires-role.decorator';
 
 const PATTERN = /^(\*|#|[a-z0-9-]+)(\.(\*|#|[a-z0-9-]+))*$/;
 const HEARTBEAT_MS = 15_000;
@@ -35,8 +28,7 @@ export function parseTypes(types: string | undefined): string[] {
 
 /** The contract's "Events to subscribers": the public events as Server-Sent Events. */
 @ApiTags('events')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse(unauthorizedResponse)
+@RequiresRole('operator')
 @Controller('events')
 export class EventsController {
   constructor(private readonly stream: EventStream) {}

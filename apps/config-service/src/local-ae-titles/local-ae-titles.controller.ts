@@ -1,7 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiExtraModels,
@@ -11,10 +10,9 @@ import {
   ApiOperation,
   ApiParam,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { CurrentActor } from '../auth/actor.decorator';
-import type { Actor } from '../auth/api-keys';
+import type { Actor } from '../auth/actor';
 import { PageQuery } from '../http/dto/page.dto';
 import { CreateLocalAeTitleRequest } from './dto/create-local-ae-title.request';
 import { LocalAeTitlePage, LocalAeTitleResponse } from './dto/local-ae-title.response';
@@ -23,15 +21,14 @@ import {
   VALIDATION_PROBLEM_TYPE,
   ValidationProblemResponse,
   problemContent,
-  unauthorizedResponse,
 } from '../http/dto/problem.response';
 import { LocalAeTitleProblem } from './local-ae-titles.errors';
 import { LocalAeTitlesService } from './local-ae-titles.service';
+import { RequiresRole } from '../auth/requires-role.decorator';
 
 @ApiTags('local-ae-titles')
-@ApiBearerAuth()
+@RequiresRole('operator')
 @ApiExtraModels(ProblemResponse, ValidationProblemResponse)
-@ApiUnauthorizedResponse(unauthorizedResponse)
 @Controller('local-ae-titles')
 export class LocalAeTitlesController {
   constructor(private readonly localAeTitles: LocalAeTitlesService) {}
@@ -55,6 +52,7 @@ export class LocalAeTitlesController {
   }
 
   @Post()
+  @RequiresRole('admin')
   @ApiOperation({ summary: 'Add a local AE title' })
   @ApiCreatedResponse({ type: LocalAeTitleResponse })
   @ApiBadRequestResponse({
@@ -84,6 +82,7 @@ export class LocalAeTitlesController {
   }
 
   @Delete(':aeTitle')
+  @RequiresRole('admin')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Remove a local AE title' })
   @ApiParam({

@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 import { aeTitleProblem, normalizeAeTitle } from '@pacslink/dicom';
 import { AuditLog } from '../audit/audit-log';
-import type { Actor } from '../auth/api-keys';
+import type { Actor } from '../auth/actor';
 import type { Page } from '../http/dto/page.dto';
 import { LocalAeTitle } from './local-ae-title.entity';
 import {

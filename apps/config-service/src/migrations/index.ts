@@ -4,6 +4,7 @@ import { CreateSettingsAndLocalAeTitles1764200000100 } from './1764200000100-Cre
 import { CreatePacsConfigs1764200000200 } from './1764200000200-CreatePacsConfigs';
 import { CreateStudyStore1764300000000 } from './1764300000000-CreateStudyStore';
 import { CreateTransfers1764300000100 } from './1764300000100-CreateTransfers';
+import { AddPeopleAndEventTickets1764400000000 } from './1764400000000-AddPeopleAndEventTickets';
 
 /** Every migration of config-service's schema, oldest first. Append only. */
 export const configServiceMigrations = [
@@ -13,4 +14,5 @@ export const configServiceMigrations = [
   CreatePacsConfigs1764200000200,
   CreateStudyStore1764300000000,
   CreateTransfers1764300000100,
+  AddPeopleAndEventTickets1764400000000,
 ];

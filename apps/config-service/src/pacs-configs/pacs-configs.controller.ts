@@ -15,7 +15,6 @@ import {
   applyDecorators,
 } from '@nestjs/common';
 import {
-  ApiBearerAuth,
   ApiBody,
   ApiExtraModels,
   ApiHeader,
@@ -30,7 +29,7 @@ import {
 import type { Response } from 'express';
 import { API_PREFIX } from '../http/configure-http';
 import { CurrentActor } from '../auth/actor.decorator';
-import type { Actor } from '../auth/api-keys';
+import type { Actor } from '../auth/actor';
 import { authRequestModels } from './dto/auth.dto';
 import { CreateDicomwebPacsConfigDto, CreateDimsePacsConfigDto } from './dto/create-pacs-config.dto';
 import { ListPacsConfigsQuery } from './dto/list-pacs-configs.query';
@@ -47,6 +46,7 @@ import { PatchDicomwebPacsConfigDto, PatchDimsePacsConfigDto } from './dto/patch
 import { FieldErrorResponse, ValidationProblemResponse } from '../http/dto/problem.response';
 import { PacsConfigErrorsInterceptor } from './pacs-config-errors.interceptor';
 import { PacsConfigsService, type TaggedPacsConfig } from './pacs-configs.service';
+import { RequiresRole } from '../auth/requires-role.decorator';
 
 const PROBLEMS: Record<number, string> = {
   400: 'Invalid request: malformed JSON, an unknown field, a field of the other type, or a bad value (each named in `errors`).',
@@ -105,7 +105,7 @@ const patchBodySchema = {
 };
 
 @ApiTags('pacs-configs')
-@ApiBearerAuth()
+@RequiresRole('operator')
 @ApiExtraModels(
   CreateDicomwebPacsConfigDto,
   CreateDimsePacsConfigDto,
@@ -125,6 +125,7 @@ export class PacsConfigsController {
   constructor(private readonly service: PacsConfigsService) {}
 
   @Post()
+  @RequiresRole('admin')
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a PACS configuration (DICOMweb or DIMSE, chosen by `type`)' })
   @ApiBody({ schema: createBodySchema })
@@ -170,6 +171,7 @@ export class PacsConfigsController {
   }
 
   @Patch(':id')
+  @RequiresRole('admin')
   @ApiOperation({ summary: 'Change some fields of a PACS configuration' })
   @IdParam()
   @IfMatch()
@@ -193,6 +195,7 @@ export class PacsConfigsController {
   }
 
   @Delete(':id')
+  @RequiresRole('admin')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a PACS configuration' })
   @IdParam()

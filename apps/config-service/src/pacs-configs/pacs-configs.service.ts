@@ -4,7 +4,7 @@ import { DataSource, QueryFailedError, type EntityManager, type FindOptionsWhere
 import { PacsConfigEvents } from '@pacslink/contracts';
 import { Outbox, OutboxRelay } from '@pacslink/messaging';
 import { AuditLog } from '../audit/audit-log';
-import type { Actor } from '../auth/api-keys';
+import type { Actor } from '../auth/actor';
 import type { Page } from '../http/dto/page.dto';
 import { SecretCipher } from '@pacslink/secrets';
 import type { CreatePacsConfigDto } from './dto/create-pacs-config.dto';

@@ -2,7 +2,6 @@ import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post, UseInterceptors
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiBody,
   ApiConflictResponse,
   ApiExtraModels,
@@ -12,18 +11,13 @@ import {
   ApiParam,
   ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import {
-  ProblemResponse,
-  ValidationProblemResponse,
-  problemContent,
-  unauthorizedResponse,
-} from '../http/dto/problem.response';
+import { ProblemResponse, ValidationProblemResponse, problemContent } from '../http/dto/problem.response';
 import { QueryRequest } from './dto/query.request';
 import { QueryResponse } from './dto/query.response';
 import { QueryErrorsInterceptor } from './query-errors.interceptor';
 import { QueryService } from './query.service';
+import { RequiresRole } from '../auth/requires-role.decorator';
 
 const WRONG_DATE = 'filters.StudyDate: "2024-01-01" is not a date or a date range (A-B, -B or A-)';
 
@@ -32,9 +26,8 @@ const WRONG_DATE = 'filters.StudyDate: "2024-01-01" is not a date or a date rang
  * import, over C-FIND or QIDO-RS, answering DICOM JSON of the same shape for both.
  */
 @ApiTags('pacs-configs')
-@ApiBearerAuth()
+@RequiresRole('operator')
 @ApiExtraModels(ProblemResponse, ValidationProblemResponse)
-@ApiUnauthorizedResponse(unauthorizedResponse)
 @UseInterceptors(QueryErrorsInterceptor)
 @Controller('pacs-configs')
 export class QueryController {

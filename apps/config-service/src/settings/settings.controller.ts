@@ -1,30 +1,21 @@
 import { Body, Controller, Get, Put } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiExtraModels,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentActor } from '../auth/actor.decorator';
-import type { Actor } from '../auth/api-keys';
+import type { Actor } from '../auth/actor';
 import {
   ProblemResponse,
   VALIDATION_PROBLEM_TYPE,
   ValidationProblemResponse,
   problemContent,
-  unauthorizedResponse,
 } from '../http/dto/problem.response';
 import { SettingsResponse } from './dto/settings.response';
 import { UpdateSettingsRequest } from './dto/update-settings.request';
 import { SettingsService } from './settings.service';
+import { RequiresRole } from '../auth/requires-role.decorator';
 
 @ApiTags('settings')
-@ApiBearerAuth()
+@RequiresRole('operator')
 @ApiExtraModels(ProblemResponse, ValidationProblemResponse)
-@ApiUnauthorizedResponse(unauthorizedResponse)
 @Controller('settings')
 export class SettingsController {
   constructor(private readonly settings: SettingsService) {}
@@ -37,6 +28,7 @@ export class SettingsController {
   }
 
   @Put()
+  @RequiresRole('admin')
   @ApiOperation({
     summary: 'Replace the settings',
     description: 'Both fields are required. Every change is written to the audit log (settings.updated).',

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 import { AuditLog } from '../audit/audit-log';
-import type { Actor } from '../auth/api-keys';
+import type { Actor } from '../auth/actor';
 import { isDefaultCallingAeTitleReference } from '../local-ae-titles/local-ae-titles.errors';
 import { LocalAeTitlesService } from '../local-ae-titles/local-ae-titles.service';
 import { SETTINGS_ID, Settings } from './settings.entity';

@@ -11,7 +11,6 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import {
-  ApiBearerAuth,
   ApiBody,
   ApiConsumes,
   ApiExtraModels,
@@ -25,7 +24,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentActor } from '../auth/actor.decorator';
-import type { Actor } from '../auth/api-keys';
+import type { Actor } from '../auth/actor';
 import { PageQuery, type Page } from '../http/dto/page.dto';
 import {
   ProblemResponse,
@@ -36,6 +35,7 @@ import { StudyDetailResponse, StudyPage, type StudySummaryResponse } from './dto
 import { NothingStoredProblem, UploadResult } from './dto/upload-result.response';
 import { StudiesErrorsInterceptor } from './studies-errors.interceptor';
 import { StudiesService } from './studies.service';
+import { RequiresRole } from '../auth/requires-role.decorator';
 
 const problem = (description: string, model: typeof ProblemResponse = ProblemResponse) => ({
   description,
@@ -49,7 +49,7 @@ const StudyUidParam = () =>
   });
 
 @ApiTags('studies')
-@ApiBearerAuth()
+@RequiresRole('operator')
 @ApiExtraModels(ProblemResponse, ValidationProblemResponse, NothingStoredProblem)
 @ApiResponse({ status: 401, ...unauthorizedResponse })
 @UseInterceptors(StudiesErrorsInterceptor)

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { uidProblem } from '@pacslink/dicom';
 import { InvalidDicomError, StudyStore, type StoredInstance as StoredInstanceFile } from '@pacslink/store';
 import { AuditLog } from '../audit/audit-log';
-import type { Actor } from '../auth/api-keys';
+import type { Actor } from '../auth/actor';
 import type { Page } from '../http/dto/page.dto';
 import type { StudyDetailResponse, StudySummaryResponse } from './dto/study.response';
 import type { FailedPart, StoredPart, UploadResult } from './dto/upload-result.response';

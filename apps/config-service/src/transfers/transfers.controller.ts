@@ -14,7 +14,6 @@ import {
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
-  ApiBearerAuth,
   ApiConflictResponse,
   ApiExtraModels,
   ApiHeader,
@@ -24,25 +23,20 @@ import {
   ApiOperation,
   ApiParam,
   ApiTags,
-  ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
   ApiBadRequestResponse,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentActor } from '../auth/actor.decorator';
-import type { Actor } from '../auth/api-keys';
+import type { Actor } from '../auth/actor';
 import { API_PREFIX } from '../http/configure-http';
-import {
-  ProblemResponse,
-  ValidationProblemResponse,
-  problemContent,
-  unauthorizedResponse,
-} from '../http/dto/problem.response';
+import { ProblemResponse, ValidationProblemResponse, problemContent } from '../http/dto/problem.response';
 import { CreateTransferRequest } from './dto/create-transfer.request';
 import { ListTransferInstancesQuery, ListTransfersQuery } from './dto/list-transfers.query';
 import { TransferInstancePage, TransferPage, TransferResponse } from './dto/transfer.response';
 import { TransfersErrorsInterceptor } from './transfers-errors.interceptor';
 import { TransfersService } from './transfers.service';
+import { RequiresRole } from '../auth/requires-role.decorator';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const IdParam = () => ApiParam({ name: 'id', format: 'uuid', description: 'The transfer id.' });
@@ -59,9 +53,8 @@ const notFound = () =>
 
 /** The transfers edge (contract "Transfers"): queue, read, list, cancel and retry transfers. */
 @ApiTags('transfers')
-@ApiBearerAuth()
+@RequiresRole('operator')
 @ApiExtraModels(ProblemResponse, ValidationProblemResponse)
-@ApiUnauthorizedResponse(unauthorizedResponse)
 @UseInterceptors(TransfersErrorsInterceptor)
 @Controller('transfers')
 export class TransfersController {

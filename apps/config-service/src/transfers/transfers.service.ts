@@ -4,7 +4,7 @@ import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { TransferEvents, type TransferMethod } from '@pacslink/contracts';
 import { OutboxRelay } from '@pacslink/messaging';
 import { AuditLog } from '../audit/audit-log';
-import type { Actor } from '../auth/api-keys';
+import type { Actor } from '../auth/actor';
 import type { Page } from '../http/dto/page.dto';
 import { PacsConfig } from '../pacs-configs/pacs-config.entity';
 import { SettingsService } from '../settings/settings.service';

@@ -1,0 +1,66 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AuditLog } from '../audit/audit-log';
+import type { Actor } from './actor';
+
+export interface Refusal {
+  status: 401 | 403;
+  method: string;
+  /** The path as it arrived, without its query (which may hold a ticket). */
+  path: string;
+  reason: string;
+  remoteAddress?: string;
+}
+
+/** Who a 401 is recorded as: the caller is not known, and what they claimed is not trusted. */
+const UNAUTHENTICATED: Actor = { id: 'unauthenticated', roles: [] };
+/** Refusals written per window; beyond it they are counted and the next entry says how many were left out. */
+const ENTRIES_PER_WINDOW = 100;
+const WINDOW_MS = 10_000;
+const MAX_PATH = 256;
+
+/**
+ * Every refused request goes to the audit log (auth.refused) and to the log. Anyone who reaches the
+ * port can cause refusals, so entries are capped per window; what the cap leaves out is counted
+ * in the next entry (`omittedBefore`) rather than lost without a trace.
+ */
+@Injectable()
+export class RefusalAudit {
+  private readonly logger = new Logger('Auth');
+  private windowStart = 0;
+  private written = 0;
+  private omitted = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditLog,
+  ) {}
+
+  async record(refusal: Refusal, actor: Actor = UNAUTHENTICATED): Promise<void> {
+    const path = refusal.path.length > MAX_PATH ? `${refusal.path.slice(0, MAX_PATH)}…` : refusal.path;
+    this.logger.warn({ msg: 'request refused', ...refusal, path, actor: actor.id });
+    const now = Date.now();
+    if (now - this.windowStart >= WINDOW_MS) {
+      this.windowStart = now;
+      this.written = 0;
+    }
+    if (this.written >= ENTRIES_PER_WINDOW) {
+      this.omitted += 1;
+      return;
+    }
+    this.written += 1;
+    const omittedBefore = this.omitted;
+    this.omitted = 0;
+    try {
+      await this.audit.record(this.dataSource.manager, actor, {
+        action: 'auth.refused',
+        entityType: 'request',
+        change: { ...refusal, path, ...(omittedBefore > 0 ? { omittedBefore } : {}) },
+      });
+    } catch (error) {
+      // The refusal stands whether or not its entry could be written (e.g. the database is down).
+      this.omitted += omittedBefore + 1;
+      this.logger.error({ msg: 'could not audit a refused request', error: (error as Error).message });
+    }
+  }
+}
