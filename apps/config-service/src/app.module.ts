@@ -32,7 +32,7 @@ export class AppModule {
         MessagingModule.forRoot({ url: env.AMQP_URL, connectionName: CONFIG_SERVICE }),
         OutboxModule.forRoot(),
         AuthModule.forRoot({ apiKeys: env.API_KEYS, oidc: oidcOptions(env) }),
-        SecretsModule.forRoot(env.SECRETS_KEY),
+        SecretsModule.forRoot({ key: env.SECRETS_KEY, previousKeys: env.SECRETS_PREVIOUS_KEYS }),
         AuditModule,
         SettingsModule,
         LocalAeTitlesModule,

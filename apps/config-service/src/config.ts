@@ -1,11 +1,15 @@
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { DatabaseServiceEnv, EnvError, loadEnv } from '@pacslink/platform';
+import { IsSecretsKey, IsSecretsKeyList } from '@pacslink/secrets';
 import { ApiKeysError, parseApiKeys } from './auth/api-keys';
 import type { OidcOptions } from './auth/oidc-verifier';
 
 export class ConfigServiceEnv extends DatabaseServiceEnv {
   /** 32-byte key (base64) for PACS credentials at rest; required in production. */
-  @IsOptional() @IsString() SECRETS_KEY?: string;
+  @IsOptional() @IsSecretsKey() SECRETS_KEY?: string;
+
+  /** Earlier SECRETS_KEYs (comma-separated): still read, re-encrypted under SECRETS_KEY on write. */
+  @IsOptional() @IsSecretsKeyList() SECRETS_PREVIOUS_KEYS?: string;
 
   /** Comma-separated `key` or `key:role` (admin, operator; admin when omitted). */
   @IsOptional() @IsString() API_KEYS?: string;

@@ -204,7 +204,12 @@ describe('connection test through config-service, dicomweb-worker and dimse-work
       };
       expect(envelope.type).toBe('dicomweb.connection-test');
       expect(envelope.data.auth).toMatchObject({ method: 'basic', secretContextId: id });
-      expect(envelope.data.auth.sealedSecret).toMatch(/^v1:/);
+      // v2, bound to where it goes (Orthanc's URL names its port, as the destination always does).
+      expect(envelope.data.auth.sealedSecret.split(':').slice(0, 3)).toEqual([
+        'v2',
+        expect.stringMatching(/^[0-9a-f]{8}$/) as unknown,
+        Buffer.from(new URL(peers.orthanc.dicomWebUrl).origin).toString('base64'),
+      ]);
     });
 
     it('a wrong password: failed, and the detail says the authentication was rejected', async () => {
@@ -228,7 +233,7 @@ describe('connection test through config-service, dicomweb-worker and dimse-work
       const sent = commandBodies.slice(before);
       expect(sent).toHaveLength(1);
       expect(sent[0]).not.toContain(peers.orthanc.password);
-      expect(sent[0]).toMatch(/"sealedSecret":"v1:/);
+      expect(sent[0]).toMatch(/"sealedSecret":"v2:/);
       // Nothing was saved.
       const list = (await (await service.call('GET', '/pacs-configs')).json()) as { total: number };
       expect(list.total).toBe(2);

@@ -4,7 +4,7 @@ import type { Client } from 'pg';
 import { waitUntilReady } from '@pacslink/testing';
 import { CONFIG_SERVICE } from '../src/config';
 import { SecretCipher, SecretDecryptionError } from '@pacslink/secrets';
-import { startConfigService, type RunningConfigService } from './config-service.harness';
+import { expectProblem, startConfigService, type RunningConfigService } from './config-service.harness';
 
 type Json = Record<string, unknown>;
 interface Answer {
@@ -25,6 +25,10 @@ const S = {
   refusedToken: secret('token-refused'),
   deletedToken: secret('token-deleted'),
   clientSecret1: secret('client-secret-one'),
+  movedPassword: secret('password-moved'),
+  pathPassword: secret('password-path'),
+  movedToken: secret('token-moved'),
+  movedClientSecret: secret('client-secret-moved'),
 };
 const SECRETS = Object.values(S);
 const MARKER_USER = secret('scan-marker-user');
@@ -152,8 +156,16 @@ describe('PACS configuration secrets: write-only, encrypted at rest, never answe
     return rows[0].auth_secret;
   }
 
-  const decrypt = (stored: string | null, rowId: string, field: string) =>
-    service.app.get(SecretCipher).decrypt(stored ?? '', { table: 'pacs_config', rowId, field });
+  /** Where the configurations below send their secrets (SecretCipher's destination). */
+  const PACS = 'https://pacs.example.org:443';
+  const IDP = 'https://auth.example.org:443';
+  const decrypt = (
+    stored: string | null,
+    rowId: string,
+    field: string,
+    destination = field === 'clientSecret' ? `${PACS} with tokens from ${IDP}` : PACS,
+  ) =>
+    service.app.get(SecretCipher).decrypt(stored ?? '', { table: 'pacs_config', rowId, field, destination });
 
   it('creates, rotates, keeps, switches and clears secrets through the API', async () => {
     const created = async (body: Json): Promise<Json> => {
@@ -252,9 +264,99 @@ describe('PACS configuration secrets: write-only, encrypted at rest, never answe
     expect((await call('DELETE', `/pacs-configs/${doomed.id as string}`)).status).toBe(204);
   });
 
+  it('requires the secret again when a PATCH changes where it is sent (scheme, host or port; the token endpoint)', async () => {
+    const fieldErrorOf = async (id: string, body: Json, field: string): Promise<string> => {
+      const before = await call('GET', `/pacs-configs/${id}`);
+      const response = await service.call('PATCH', `/pacs-configs/${id}`, body);
+      const problem = await expectProblem(response, 400);
+      expect(problem.type).toBe('https://pacslink.dev/problems/secret-required');
+      expect(problem.errors).toEqual([{ field, message: problem.detail }]);
+      // Refused as a whole: nothing of the PATCH was applied.
+      expect(await call('GET', `/pacs-configs/${id}`)).toEqual(before);
+      return problem.detail;
+    };
+    const ok = async (id: string, body: Json): Promise<Json> => {
+      const answer = await call('PATCH', `/pacs-configs/${id}`, body);
+      expect([answer.status, answer.body]).toEqual([200, expect.anything()]);
+      return answer.body;
+    };
+    const EVIL = 'https://evil.example.org:443';
+
+    const basicId = (await call('POST', '/pacs-configs', dicomweb(basic('mover', S.movedPassword)))).body
+      .id as string;
+    for (const [url, to] of [
+      ['https://evil.example.org/dicom-web', EVIL],
+      ['http://pacs.example.org/dicom-web', 'http://pacs.example.org:80'],
+      ['https://pacs.example.org:8443/dicom-web', 'https://pacs.example.org:8443'],
+      [
+        'https://PACS.example.org.evil.example.org/dicom-web',
+        'https://pacs.example.org.evil.example.org:443',
+      ],
+    ]) {
+      expect(await fieldErrorOf(basicId, { url }, 'auth.password')).toBe(
+        `auth.password is required again because url changes where the password is sent (${PACS} → ${to})`,
+      );
+    }
+    // The whole auth without its password does not do either.
+    await fieldErrorOf(basicId, { url: 'https://evil.example.org/x', auth: basic('mover') }, 'auth.password');
+    // The same origin under another path: the same party receives it; the password stays, bound as before.
+    expect(await ok(basicId, { url: 'https://pacs.example.org/other/dicom-web' })).toMatchObject({
+      url: 'https://pacs.example.org/other/dicom-web',
+      auth: { method: 'basic', username: 'mover', passwordSet: true },
+    });
+    expect(decrypt(await storedSecret(basicId), basicId, 'password')).toBe(S.movedPassword);
+    // With the password given again it moves, and is bound to the new origin only.
+    await ok(basicId, { url: 'https://evil.example.org/dicom-web', auth: basic('mover', S.pathPassword) });
+    const moved = await storedSecret(basicId);
+    expect(decrypt(moved, basicId, 'password', EVIL)).toBe(S.pathPassword);
+    expect(() => decrypt(moved, basicId, 'password', PACS)).toThrow(SecretDecryptionError);
+
+    const bearerId = (
+      await call('POST', '/pacs-configs', dicomweb({ method: 'bearer', token: S.movedToken }))
+    ).body.id as string;
+    expect(await fieldErrorOf(bearerId, { url: 'https://evil.example.org/dicom-web' }, 'auth.token')).toBe(
+      `auth.token is required again because url changes where the token is sent (${PACS} → ${EVIL})`,
+    );
+
+    const oauthId = (await call('POST', '/pacs-configs', dicomweb(oauth2(S.movedClientSecret)))).body
+      .id as string;
+    expect(
+      await fieldErrorOf(oauthId, { url: 'https://evil.example.org/dicom-web' }, 'auth.clientSecret'),
+    ).toBe(
+      `auth.clientSecret is required again because url changes where the access tokens bought with the client secret are sent (${PACS} → ${EVIL})`,
+    );
+    expect(
+      await fieldErrorOf(
+        oauthId,
+        { auth: oauth2(undefined, { tokenUrl: 'https://evil.example.org/token' }) },
+        'auth.clientSecret',
+      ),
+    ).toBe(
+      `auth.clientSecret is required again because tokenUrl changes where the client secret is sent (${IDP} → ${EVIL})`,
+    );
+    await ok(oauthId, {
+      auth: oauth2(undefined, { tokenUrl: 'https://auth.example.org/realms/pacs/token' }),
+    });
+    expect(decrypt(await storedSecret(oauthId), oauthId, 'clientSecret')).toBe(S.movedClientSecret);
+
+    // No secret, nothing to require: auth none, and DIMSE (which has no credentials at all).
+    const noneId = (await call('POST', '/pacs-configs', dicomweb({ method: 'none' }))).body.id as string;
+    await ok(noneId, { url: 'https://elsewhere.example.org/dicom-web' });
+    const dimseId = (
+      await call('POST', '/pacs-configs', {
+        type: 'dimse',
+        aeTitle: `SECRET_${++counter}`,
+        name: 'DIMSE',
+        host: 'pacs.example.org',
+        port: 104,
+      })
+    ).body.id as string;
+    await ok(dimseId, { host: 'elsewhere.example.org', port: 11112 });
+  });
+
   it('stores secrets encrypted and bound to their row: a ciphertext copied to another row does not decrypt', async () => {
     const stored = await storedSecret(ids.basic);
-    expect(stored).toMatch(/^v1:[0-9a-f]{8}:/);
+    expect(stored).toMatch(/^v2:[0-9a-f]{8}:/);
     expect(decrypt(stored, ids.basic, 'password')).toBe(S.password2);
     await sql.query('UPDATE pacs_config SET auth_secret = $1 WHERE id = $2', [stored, ids.bearer]);
     expect(() => decrypt(stored, ids.bearer, 'password')).toThrow(SecretDecryptionError);
@@ -314,10 +416,10 @@ describe('PACS configuration secrets: write-only, encrypted at rest, never answe
   it('publishes pacs-config.* events without secrets', async () => {
     const deadline = Date.now() + 10_000;
     const ours = () => published.filter((body) => body.includes('"type":"pacs-config.'));
-    // 5 creates, 7 accepted patches and 1 delete
-    while (ours().length < 13 && Date.now() < deadline)
+    // 5 + 5 creates, 7 + 5 accepted patches and 1 delete
+    while (ours().length < 23 && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(ours()).toHaveLength(13);
+    expect(ours()).toHaveLength(23);
     for (const body of ours()) {
       expect(Object.keys((JSON.parse(body) as { data: Json }).data).sort()).toEqual([
         'aeTitle',

@@ -20,7 +20,7 @@ export class AppModule {
           connectionName: DICOMWEB_WORKER,
           consumerQueues: [ConsumerQueues.DicomwebWorkerCommands],
         }),
-        SecretsModule.forRoot(env.SECRETS_KEY),
+        SecretsModule.forRoot({ key: env.SECRETS_KEY, previousKeys: env.SECRETS_PREVIOUS_KEYS }),
         ConnectionTestModule,
         QueryModule,
         ExportModule.forRoot(env.STORE_DIR),

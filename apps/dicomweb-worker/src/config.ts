@@ -1,14 +1,18 @@
 import { IsOptional, IsString } from 'class-validator';
 import { EnvError, ServiceEnv, loadEnv } from '@pacslink/platform';
+import { IsSecretsKey, IsSecretsKeyList } from '@pacslink/secrets';
 
 export class DicomwebWorkerEnv extends ServiceEnv {
   @IsString() STORE_DIR = './var/store';
 
   /**
-   * The key config-service seals PACS credentials with (the same in every service); unset in
+   * The key config-service seals PACS credentials with (the same as config-service's); unset in
    * development = the dev key file ./var/secrets.key. Required in production.
    */
-  @IsOptional() @IsString() SECRETS_KEY?: string;
+  @IsOptional() @IsSecretsKey() SECRETS_KEY?: string;
+
+  /** Earlier SECRETS_KEYs (comma-separated): commands sealed under them still unseal. */
+  @IsOptional() @IsSecretsKeyList() SECRETS_PREVIOUS_KEYS?: string;
 }
 
 export const DICOMWEB_WORKER = 'dicomweb-worker';

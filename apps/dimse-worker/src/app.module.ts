@@ -2,7 +2,6 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ConsumerQueues } from '@pacslink/contracts';
 import { MessagingModule } from '@pacslink/messaging';
 import { PlatformModule } from '@pacslink/platform';
-import { SecretsModule } from '@pacslink/secrets';
 import { ConnectionTestModule } from './connection-test/connection-test.module';
 import { ExportModule } from './export/export.module';
 import { QueryModule } from './query/query.module';
@@ -20,7 +19,6 @@ export class AppModule {
           connectionName: DIMSE_WORKER,
           consumerQueues: [ConsumerQueues.DimseWorkerCommands],
         }),
-        SecretsModule.forRoot(env.SECRETS_KEY),
         ConnectionTestModule,
         QueryModule,
         ExportModule.forRoot(env.STORE_DIR),

@@ -1,14 +1,8 @@
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { EnvError, ServiceEnv, loadEnv } from '@pacslink/platform';
+import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { ServiceEnv, loadEnv } from '@pacslink/platform';
 
 export class DimseWorkerEnv extends ServiceEnv {
   @IsString() STORE_DIR = './var/store';
-
-  /**
-   * The key config-service seals PACS credentials with (the same in every service); unset in
-   * development = the dev key file ./var/secrets.key. Required in production.
-   */
-  @IsOptional() @IsString() SECRETS_KEY?: string;
 
   /** The Storage SCP that receives C-MOVE results. */
   @Matches(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, {
@@ -24,11 +18,7 @@ export class DimseWorkerEnv extends ServiceEnv {
 export const DIMSE_WORKER = 'dimse-worker';
 export const DEFAULT_HTTP_PORT = 3001;
 
-/** Production refuses to start without the key that unseals PACS credentials. */
+/** DIMSE has no credentials: this worker never reads SECRETS_KEY, and is not given it. */
 export function loadDimseWorkerEnv(source: NodeJS.ProcessEnv = process.env): DimseWorkerEnv {
-  const env = loadEnv(DimseWorkerEnv, source);
-  if (env.NODE_ENV === 'production' && !env.SECRETS_KEY) {
-    throw new EnvError('invalid environment:\n  SECRETS_KEY must be set when NODE_ENV=production');
-  }
-  return env;
+  return loadEnv(DimseWorkerEnv, source);
 }

@@ -7,6 +7,7 @@ import {
   type MessageContract,
 } from '@pacslink/contracts';
 import { RpcClient, RpcRemoteError, RpcTimeoutError } from '@pacslink/messaging';
+import { SecretCipher } from '@pacslink/secrets';
 import { LocalAeTitlesService } from '../local-ae-titles/local-ae-titles.service';
 import type { CreatePacsConfigDto } from '../pacs-configs/dto/create-pacs-config.dto';
 import type { PacsConfig } from '../pacs-configs/pacs-config.entity';
@@ -33,6 +34,7 @@ export class ConnectionTestService {
     private readonly localAeTitles: LocalAeTitlesService,
     private readonly settings: SettingsService,
     private readonly rpc: RpcClient,
+    private readonly cipher: SecretCipher,
   ) {}
 
   async testSaved(id: string, callingAeTitle?: string): Promise<ConnectionTestResult> {
@@ -53,7 +55,7 @@ export class ConnectionTestService {
         return this.ask(WORKER_OF.dimse, ConnectionTestRequests.Dimse, data, row.timeoutMs);
       }
       case 'dicomweb': {
-        const data: DicomwebConnectionTestData = dicomwebTarget(row);
+        const data: DicomwebConnectionTestData = dicomwebTarget(row, this.cipher);
         return this.ask(WORKER_OF.dicomweb, ConnectionTestRequests.Dicomweb, data, row.timeoutMs);
       }
     }

@@ -4,17 +4,7 @@ import type { CreatePacsConfigDto } from './dto/create-pacs-config.dto';
 import type { PatchPacsConfigDto } from './dto/patch-pacs-config.dto';
 import type { AuthResponse, PacsConfigResponse } from './dto/pacs-config.response';
 import { PacsConfig } from './pacs-config.entity';
-
-/** Where SecretCipher binds the secrets of this table. */
-export const PACS_CONFIG_TABLE = 'pacs_config';
-
-export type SecretField = 'password' | 'token' | 'clientSecret';
-
-/**
- * Produces the stored (encrypted) secret of `field`: from the value given in the request, or, when
- * none was given and `keepable`, the one already stored; otherwise the request is refused.
- */
-export type SecretSealer = (field: SecretField, given: string | undefined, keepable: boolean) => string;
+import { nextSecret, type RowCipher } from './pacs-config-secrets';
 
 type AuthColumns = Pick<
   PacsConfig,
@@ -71,36 +61,15 @@ const NO_DIMSE: DimseColumns = {
   maxAssociations: null,
 };
 
-/**
- * The auth columns for a requested `auth`. `current` is the stored row on a PATCH: its secret may
- * be kept when the method and the identity the secret belongs to stay (the user for basic, the
- * client at its token endpoint for OAuth2), never handed to someone else.
- */
-export function authColumns(
-  auth: AuthDto | AuthPatchDto,
-  seal: SecretSealer,
-  current?: PacsConfig,
-): AuthColumns {
+/** The auth columns for a requested `auth`, its secret left to nextSecret. */
+function authColumns(auth: AuthDto | AuthPatchDto): AuthColumns {
   switch (auth.method) {
     case 'none':
       return NO_AUTH;
     case 'basic':
-      return {
-        ...NO_AUTH,
-        authMethod: 'basic',
-        authUsername: auth.username,
-        authSecret: seal(
-          'password',
-          auth.password,
-          current?.authMethod === 'basic' && current.authUsername === auth.username,
-        ),
-      };
+      return { ...NO_AUTH, authMethod: 'basic', authUsername: auth.username };
     case 'bearer':
-      return {
-        ...NO_AUTH,
-        authMethod: 'bearer',
-        authSecret: seal('token', auth.token, current?.authMethod === 'bearer'),
-      };
+      return { ...NO_AUTH, authMethod: 'bearer' };
     case 'oauth2-client-credentials':
       return {
         ...NO_AUTH,
@@ -108,14 +77,22 @@ export function authColumns(
         authTokenUrl: auth.tokenUrl,
         authClientId: auth.clientId,
         authScope: auth.scope ?? null,
-        authSecret: seal(
-          'clientSecret',
-          auth.clientSecret,
-          current?.authMethod === 'oauth2-client-credentials' &&
-            current.authTokenUrl === auth.tokenUrl &&
-            current.authClientId === auth.clientId,
-        ),
       };
+  }
+}
+
+/** The secret a request's `auth` gives, if any (write-only: password, token or clientSecret). */
+function givenSecret(auth: AuthDto | AuthPatchDto | undefined): string | undefined {
+  switch (auth?.method) {
+    case 'basic':
+      return auth.password;
+    case 'bearer':
+      return auth.token;
+    case 'oauth2-client-credentials':
+      return auth.clientSecret;
+    case 'none':
+    case undefined:
+      return undefined;
   }
 }
 
@@ -123,7 +100,7 @@ export function newPacsConfig(
   id: string,
   dto: CreatePacsConfigDto,
   now: Date,
-  seal: SecretSealer,
+  cipher: RowCipher,
 ): PacsConfig {
   const common = {
     id,
@@ -136,15 +113,18 @@ export function newPacsConfig(
     updatedAt: now,
   };
   switch (dto.type) {
-    case 'dicomweb':
-      return Object.assign(new PacsConfig(), common, NO_DIMSE, {
+    case 'dicomweb': {
+      const row = Object.assign(new PacsConfig(), common, NO_DIMSE, {
         url: dto.url,
         qidoRs: dto.qidoRs,
         stowRs: dto.stowRs,
         stowMultipartRelated: dto.stowMultipartRelated,
         sourceAeTitle: dto.sourceAeTitle ?? null,
-        ...authColumns(dto.auth, seal),
+        ...authColumns(dto.auth),
       });
+      row.authSecret = nextSecret(cipher, row, givenSecret(dto.auth));
+      return row;
+    }
     case 'dimse':
       return Object.assign(new PacsConfig(), common, NO_DICOMWEB, {
         host: dto.host,
@@ -162,20 +142,24 @@ export function newPacsConfig(
   }
 }
 
-/** The stored row after a PATCH: the named fields changed, the others kept, the version bumped. */
+/**
+ * The stored row after a PATCH: the named fields changed, the others kept, the version bumped. The
+ * stored secret stays only where nextSecret allows it (same method, identity and destination).
+ */
 export function patchedPacsConfig(
   current: PacsConfig,
   patch: PatchPacsConfigDto,
   now: Date,
-  seal: SecretSealer,
+  cipher: RowCipher,
 ): PacsConfig {
   const next = Object.assign(new PacsConfig(), current, { version: current.version + 1, updatedAt: now });
-  if ('auth' in patch && patch.auth !== undefined)
-    Object.assign(next, authColumns(patch.auth, seal, current));
+  const auth = 'auth' in patch ? patch.auth : undefined;
+  if (auth !== undefined) Object.assign(next, authColumns(auth));
   for (const [key, value] of Object.entries(patch) as [string, unknown][]) {
     // The DTOs' field names are the entity's; `type` cannot change and `auth` maps to columns above.
     if (value !== undefined && key !== 'type' && key !== 'auth') Object.assign(next, { [key]: value });
   }
+  next.authSecret = nextSecret(cipher, next, givenSecret(auth), current);
   return next;
 }
 

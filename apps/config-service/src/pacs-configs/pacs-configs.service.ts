@@ -13,14 +13,12 @@ import type { PacsConfigResponse } from './dto/pacs-config.response';
 import type { PatchPacsConfigDto } from './dto/patch-pacs-config.dto';
 import { PacsConfig } from './pacs-config.entity';
 import {
-  PACS_CONFIG_TABLE,
   etagOf,
   ifMatchAllows,
   newPacsConfig,
   patchedPacsConfig,
   toEventData,
   toPacsConfigResponse,
-  type SecretSealer,
 } from './pacs-config.mapper';
 import { PacsConfigError, PacsConfigErrorCode } from './pacs-configs.errors';
 import { SettingsService } from '../settings/settings.service';
@@ -95,11 +93,11 @@ export class PacsConfigsService {
 
   /**
    * A configuration that is not saved and never will be (a connection test of unsaved input): its
-   * secret is sealed to a fresh random id, which travels with it so the worker can unseal it.
+   * secret is sealed to a fresh random id and to its destination, which travel with it so the
+   * worker can unseal it for that destination only.
    */
   unsaved(dto: CreatePacsConfigDto): PacsConfig {
-    const id = randomUUID();
-    return newPacsConfig(id, dto, new Date(), this.sealer(id));
+    return newPacsConfig(randomUUID(), dto, new Date(), this.cipher);
   }
 
   /** The type a configuration was created with (which never changes): it selects the PATCH rules. */
@@ -113,7 +111,7 @@ export class PacsConfigsService {
 
   async create(dto: CreatePacsConfigDto, actor: Actor): Promise<TaggedPacsConfig> {
     const id = randomUUID();
-    const row = newPacsConfig(id, dto, new Date(), this.sealer(id));
+    const row = newPacsConfig(id, dto, new Date(), this.cipher);
     await this.change(dto.aeTitle, async (manager) => {
       await manager.insert(PacsConfig, row);
       await this.audit.record(manager, actor, {
@@ -135,7 +133,7 @@ export class PacsConfigsService {
   ): Promise<TaggedPacsConfig> {
     const updated = await this.change(patch.aeTitle, async (manager) => {
       const current = await this.lockedOrFail(manager, id, ifMatch);
-      const next = patchedPacsConfig(current, patch, new Date(), this.sealer(id, current));
+      const next = patchedPacsConfig(current, patch, new Date(), this.cipher);
       await manager.update(PacsConfig, { id }, next);
       await this.audit.record(manager, actor, {
         action: 'pacs-config.updated',
@@ -208,20 +206,6 @@ export class PacsConfigsService {
       `aeTitle "${aeTitle}" is already used${by}; AE titles are unique across all configurations, compared case-insensitively`,
       'aeTitle',
     );
-  }
-
-  /** Encrypts a secret for this row and field, or keeps the stored one where allowed. */
-  private sealer(id: string, current?: PacsConfig): SecretSealer {
-    return (field, given, keepable) => {
-      if (given !== undefined)
-        return this.cipher.encrypt(given, { table: PACS_CONFIG_TABLE, rowId: id, field });
-      if (keepable && current?.authSecret) return current.authSecret;
-      throw new PacsConfigError(
-        PacsConfigErrorCode.SecretRequired,
-        `auth.${field} is required: a stored ${field} is kept only while the method and the identity it belongs to stay the same`,
-        `auth.${field}`,
-      );
-    };
   }
 }
 

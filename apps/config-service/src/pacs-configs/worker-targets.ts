@@ -1,5 +1,7 @@
 import type { ConnectionTestAuthData } from '@pacslink/contracts';
+import type { SecretCipher } from '@pacslink/secrets';
 import type { PacsConfig } from './pacs-config.entity';
+import { sealedForWorker } from './pacs-config-secrets';
 
 /** The worker that speaks a configuration's protocol, as named in answers to the user. */
 export const WORKER_OF = { dimse: 'dimse-worker', dicomweb: 'dicomweb-worker' } as const;
@@ -26,10 +28,14 @@ export function dimseTarget(row: PacsConfig): {
 }
 
 /**
- * Where a dicomweb-worker request goes, with the auth as stored: the secret stays the ciphertext
- * bound to (pacs_config, row id, field), never the plaintext; the worker decrypts it just before use.
+ * Where a dicomweb-worker request goes, with its auth: the secret stays ciphertext bound to
+ * (pacs_config, row id, field, destination), never the plaintext; the worker decrypts it just
+ * before use, for the destination of the URLs in this request only.
  */
-export function dicomwebTarget(row: PacsConfig): {
+export function dicomwebTarget(
+  row: PacsConfig,
+  cipher: Pick<SecretCipher, 'reencrypt'>,
+): {
   url: string;
   pacsAeTitle: string;
   sourceAeTitle?: string;
@@ -46,7 +52,7 @@ export function dicomwebTarget(row: PacsConfig): {
       ...(row.authTokenUrl !== null ? { tokenUrl: row.authTokenUrl } : {}),
       ...(row.authClientId !== null ? { clientId: row.authClientId } : {}),
       ...(row.authScope !== null ? { scope: row.authScope } : {}),
-      ...(row.authSecret !== null ? { sealedSecret: row.authSecret } : {}),
+      ...(row.authSecret !== null ? { sealedSecret: sealedForWorker(cipher, row) } : {}),
       secretContextId: row.id,
     },
     timeoutMs: row.timeoutMs,

@@ -8,6 +8,7 @@ import {
 } from '@pacslink/contracts';
 import { QUERY_RETURN_KEYS, queryFilterProblem, type QueryFilterLevel } from '@pacslink/dicom';
 import { RpcClient, RpcRemoteError, RpcTimeoutError } from '@pacslink/messaging';
+import { SecretCipher } from '@pacslink/secrets';
 import type { FieldError } from '../http/validation';
 import type { PacsConfig } from '../pacs-configs/pacs-config.entity';
 import { PacsConfigsService } from '../pacs-configs/pacs-configs.service';
@@ -57,6 +58,7 @@ export class QueryService {
     private readonly pacsConfigs: PacsConfigsService,
     private readonly settings: SettingsService,
     private readonly rpc: RpcClient,
+    private readonly cipher: SecretCipher,
   ) {}
 
   async query(id: string, request: QueryRequest): Promise<QueryResult> {
@@ -94,7 +96,7 @@ export class QueryService {
       }
       case 'dicomweb': {
         const data: DicomwebQueryData = {
-          ...dicomwebTarget(row),
+          ...dicomwebTarget(row, this.cipher),
           level: QIDO_LEVEL[request.level],
           filters: keys,
           includefield: returnKeys,

@@ -13,6 +13,7 @@ import {
   type ExportInstanceData,
 } from '@pacslink/contracts';
 import { Outbox, OutboxRelay } from '@pacslink/messaging';
+import { SecretCipher } from '@pacslink/secrets';
 import { PacsConfig } from '../pacs-configs/pacs-config.entity';
 import { dicomwebTarget, dimseTarget } from '../pacs-configs/worker-targets';
 import { SettingsService } from '../settings/settings.service';
@@ -52,6 +53,7 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
     private readonly relay: OutboxRelay,
     private readonly settings: SettingsService,
     private readonly ledger: TransferLedger,
+    private readonly cipher: SecretCipher,
     @Inject(TRANSFER_OPTIONS) private readonly options: TransferOptions,
   ) {}
 
@@ -137,7 +139,7 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
     } else {
       const command: DicomwebExportBatchData = {
         ...common,
-        target: dicomwebTarget(config),
+        target: dicomwebTarget(config, this.cipher),
         multipart: config.stowMultipartRelated ?? true,
         studyInstanceUid: transfer.studyInstanceUid,
       };

@@ -13,7 +13,7 @@ export class ConnectionTestService {
     const started = Date.now();
     let auth: DicomwebAuth;
     try {
-      auth = unsealAuth(this.cipher, data.auth);
+      auth = unsealAuth(this.cipher, data);
     } catch (error) {
       return {
         ok: false,

@@ -32,7 +32,7 @@ export class ExportService implements OnModuleDestroy {
         this.client.stow(
           {
             url: target.url,
-            auth: unsealAuth(this.cipher, target.auth),
+            auth: unsealAuth(this.cipher, target),
             pacsAeTitle: target.pacsAeTitle,
             sourceAeTitle: target.sourceAeTitle,
             timeoutMs: target.timeoutMs,

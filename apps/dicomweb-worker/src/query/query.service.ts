@@ -47,7 +47,7 @@ export class QueryService {
   async query(data: DicomwebQueryData): Promise<QueryResult> {
     let auth: DicomwebAuth;
     try {
-      auth = unsealAuth(this.cipher, data.auth);
+      auth = unsealAuth(this.cipher, data);
     } catch (error) {
       throw new Error(
         `the credentials could not be used: ${error instanceof Error ? error.message : String(error)}`,

@@ -16,7 +16,8 @@ import {
 /*
  * DICOMweb authentication: a union discriminated by `method`. Secrets (password, token,
  * clientSecret) are write-only. On create each method's secret is required; on a PATCH it may be
- * left out to keep the stored one while the method, and the user or client it belongs to, stay.
+ * left out to keep the stored one while the method, the user or client it belongs to, and where it
+ * is sent (scheme, host and port of the url, and of the tokenUrl for OAuth2) stay the same.
  */
 
 const isPresent = (_: object, value: unknown): boolean => value !== undefined;
@@ -41,21 +42,21 @@ const Password = (required: boolean) =>
   Secret(
     required,
     'Password (write-only).',
-    'the method stays basic and the username is the same',
+    'the method stays basic, the username is the same and the url keeps its scheme, host and port',
     Satisfies('isSecretText', textProblem(1024, { secret: true, blankAllowed: true })),
   );
 const Token = (required: boolean) =>
   Secret(
     required,
     'Bearer token, visible ASCII (write-only).',
-    'the method stays bearer',
+    'the method stays bearer and the url keeps its scheme, host and port',
     Satisfies('isBearerToken', bearerTokenProblem),
   );
 const ClientSecret = (required: boolean) =>
   Secret(
     required,
     'Client secret (write-only).',
-    'the method, tokenUrl and clientId stay the same',
+    'the method and clientId stay the same, and the url and tokenUrl keep their scheme, host and port',
     Satisfies('isSecretText', textProblem(1024, { secret: true, blankAllowed: true })),
   );
 
