@@ -8,6 +8,7 @@ import {
   type InstanceOutcomeData,
   type TransferMethod,
 } from '@pacslink/contracts';
+import { elidePeerText } from '@pacslink/dicom';
 import { ConfirmedPublisher, RpcClient, createEnvelope } from '@pacslink/messaging';
 import { METRICS_REGISTRY } from '@pacslink/platform';
 import { OutcomeReporter, type PublishReport } from './outcome-reporter';
@@ -86,7 +87,14 @@ export class ExportBatchRunner {
       });
     } catch (error) {
       failure = sender.classify(error);
-      this.logger.warn({ msg: 'export batch stopped', ...ref, ...failure });
+      // A worker is not told whose study it sends, so it cannot mask the patient's name in what
+      // the PACS wrote: the PACS's words stay out of its log. config-service masks and logs them.
+      this.logger.warn({
+        msg: 'export batch stopped',
+        ...ref,
+        transient: failure.transient,
+        reason: elidePeerText(failure.reason),
+      });
     }
     timer({ result: failure ? (failure.transient ? 'transient' : 'permanent') : 'completed' });
     try {

@@ -10,3 +10,4 @@ export * from './http/base-url';
 export * from './http/study-upload';
 export * from './eventually';
 export * from './oidc/oidc-provider';
+export * from './logs/captured-logs';

@@ -4,8 +4,8 @@ import { StudyStore } from '@pacslink/store';
 import { StoredInstance } from './stored-instance.entity';
 import { StoredStudy } from './stored-study.entity';
 import { StudiesController } from './studies.controller';
-import { StudiesRepository } from './studies.repository';
 import { StudiesService } from './studies.service';
+import { StudyIndexModule } from './study-index.module';
 
 /**
  * The study store's API and index. Exports the StudyStore on STORE_DIR and the entities'
@@ -17,13 +17,9 @@ export class StudiesModule {
     const entities = TypeOrmModule.forFeature([StoredStudy, StoredInstance]);
     return {
       module: StudiesModule,
-      imports: [entities],
+      imports: [entities, StudyIndexModule],
       controllers: [StudiesController],
-      providers: [
-        { provide: StudyStore, useValue: new StudyStore(storeDir) },
-        StudiesRepository,
-        StudiesService,
-      ],
+      providers: [{ provide: StudyStore, useValue: new StudyStore(storeDir) }, StudiesService],
       exports: [StudyStore, entities],
     };
   }

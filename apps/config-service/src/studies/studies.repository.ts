@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { PatientIdentity } from '@pacslink/dicom';
 import type { StoredInstance as StoredInstanceFile } from '@pacslink/store';
 
 export interface StudySummaryRow {
@@ -137,6 +138,19 @@ export class StudiesRepository {
       [studyInstanceUid],
     );
     return { study, series };
+  }
+
+  /**
+   * Whose study it is, as its latest stored instance names the patient; nothing when the store
+   * holds no such study. For masking the patient in text a PACS wrote about the study.
+   */
+  async patientOf(studyInstanceUid: string): Promise<PatientIdentity> {
+    const [row] = await this.dataSource.query<PatientIdentity[]>(
+      `SELECT patient_name AS "patientName", patient_id AS "patientId" FROM stored_study
+        WHERE study_instance_uid = $1`,
+      [studyInstanceUid],
+    );
+    return row ?? {};
   }
 
   /**

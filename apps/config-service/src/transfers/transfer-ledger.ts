@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import {
   TransferEvents,
@@ -28,6 +28,8 @@ const OPEN_BATCH_STATES = `('pending', 'dispatched', 'running')`;
  */
 @Injectable()
 export class TransferLedger {
+  private readonly logger = new Logger(TransferLedger.name);
+
   constructor(
     private readonly outbox: Outbox,
     private readonly audit: AuditLog,
@@ -213,6 +215,8 @@ export class TransferLedger {
           ? TransferEvents.Failed
           : TransferEvents.Cancelled;
     await this.emit(manager, contract, row);
+    // The error quotes PACSs with the patient already masked (TransferReportsService).
+    if (status === 'failed') this.logger.warn({ msg: 'transfer failed', transferId: row.id, error });
     if (status !== 'cancelled') {
       await this.audit.record(manager, SYSTEM, {
         action: `transfer.${status}`,

@@ -7,7 +7,10 @@ import {
   type ExportBatchProgressData,
   type ExportBatchRef,
 } from '@pacslink/contracts';
+import { maskPatientData, type PatientIdentity } from '@pacslink/dicom';
 import { OutboxRelay } from '@pacslink/messaging';
+import { StudiesRepository } from '../studies/studies.repository';
+import { hasReportText, maskReport } from './report-text';
 import { TransferBatch } from './transfer-batch.entity';
 import { TransferDispatcher } from './transfer-dispatcher';
 import { TransferLedger } from './transfer-ledger';
@@ -26,6 +29,7 @@ export class TransferReportsService {
     private readonly dispatcher: TransferDispatcher,
     private readonly ledger: TransferLedger,
     private readonly relay: OutboxRelay,
+    private readonly studies: StudiesRepository,
     @Inject(TRANSFER_OPTIONS) private readonly options: TransferOptions,
   ) {}
 
@@ -64,7 +68,8 @@ export class TransferReportsService {
     return answer ?? { go: false, reason: 'no such batch' };
   }
 
-  async progress(report: ExportBatchProgressData): Promise<void> {
+  async progress(received: ExportBatchProgressData): Promise<void> {
+    const report = await this.masked(received);
     await this.inPacsTransaction(report, async (manager, batch) => {
       if (batch.attempt !== report.attempt) return;
       await this.ledger.applyOutcomes(manager, batch.transferId, batch.id, report.outcomes);
@@ -79,7 +84,8 @@ export class TransferReportsService {
     });
   }
 
-  async finished(report: ExportBatchFinishedData): Promise<void> {
+  async finished(received: ExportBatchFinishedData): Promise<void> {
+    const report = await this.masked(received);
     await this.inPacsTransaction(report, async (manager, batch) => {
       if (batch.attempt !== report.attempt) return;
       await this.ledger.applyOutcomes(manager, batch.transferId, batch.id, report.outcomes);
@@ -114,10 +120,11 @@ export class TransferReportsService {
    * the batch's lease expired as many times as attempts allow.
    */
   async deadLettered(ref: ExportBatchRef, reason: string): Promise<void> {
+    const masked = maskPatientData(reason, await this.patientOf(ref.transferId));
     await this.inPacsTransaction(ref, async (manager, batch) => {
       if (batch.attempt !== ref.attempt) return;
       if (batch.state !== 'dispatched' && batch.state !== 'running') return;
-      const why = `the worker could not handle batch ${batch.seq + 1} and dead-lettered it: ${reason}`;
+      const why = `the worker could not handle batch ${batch.seq + 1} and dead-lettered it: ${masked}`;
       await manager.update(
         TransferBatch,
         { id: batch.id },
@@ -126,6 +133,23 @@ export class TransferReportsService {
       await this.ledger.fail(manager, batch.transferId, why);
       await this.dispatcher.dispatch(manager, batch.pacsConfigId);
     });
+  }
+
+  /**
+   * The report with the study's patient masked in what the PACS wrote. Workers are not told whose
+   * study they send (a batch command carries UIDs and paths, no patient data), so this is the first
+   * place that can mask it; every reason is stored, published and logged only from here.
+   */
+  private async masked<T extends ExportBatchFinishedData>(report: T): Promise<T> {
+    if (!hasReportText(report)) return report;
+    return maskReport(report, await this.patientOf(report.transferId));
+  }
+
+  private async patientOf(transferId: string): Promise<PatientIdentity> {
+    const transfer = await this.dataSource
+      .getRepository(Transfer)
+      .findOne({ where: { id: transferId }, select: { id: true, studyInstanceUid: true } });
+    return transfer === null ? {} : this.studies.patientOf(transfer.studyInstanceUid);
   }
 
   private async unanswered(manager: EntityManager, batchId: string): Promise<number> {

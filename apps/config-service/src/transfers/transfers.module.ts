@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { SettingsModule } from '../settings/settings.module';
+import { StudyIndexModule } from '../studies/study-index.module';
 import { TransferBatch } from './transfer-batch.entity';
 import { TransferDispatcher } from './transfer-dispatcher';
 import { TransferInstance } from './transfer-instance.entity';
@@ -17,7 +18,11 @@ export class TransfersModule {
   static forRoot(options: TransferOptions): DynamicModule {
     return {
       module: TransfersModule,
-      imports: [TypeOrmModule.forFeature([Transfer, TransferBatch, TransferInstance]), SettingsModule],
+      imports: [
+        TypeOrmModule.forFeature([Transfer, TransferBatch, TransferInstance]),
+        SettingsModule,
+        StudyIndexModule,
+      ],
       controllers: [TransfersController],
       providers: [
         { provide: TRANSFER_OPTIONS, useValue: options },
