@@ -33,9 +33,10 @@ export interface ConfigServiceOptions {
   apiKeys?: string[] | null;
   /**
    * `template` (default): a clone of the migrated template database. `fresh`: a database that
-   * does not exist yet, for the service to create and migrate as it boots.
+   * does not exist yet, for the service to create and migrate as it boots. A TestDatabase: that
+   * one, as a service before left it (see `close`), e.g. to restart with another environment.
    */
-  database?: 'template' | 'fresh';
+  database?: 'template' | 'fresh' | TestDatabase;
   /** Runs once the database and vhost exist, right before boot; what it returns goes over `env`. */
   beforeBoot?: (resources: { database: TestDatabase; vhost: TestVhost }) => Promise<Env | void> | Env | void;
 }
@@ -70,6 +71,8 @@ export interface RunningConfigService {
   connectSql(): Promise<Client>;
   /** Hands every event published on pacslink.events under `bindingKey` to `onMessage`. */
   subscribe(bindingKey: string, onMessage: (body: string) => void): Promise<void>;
+  /** Ends the clients, closes the service, drops its vhost and keeps its database. */
+  close(): Promise<void>;
   /** Ends the clients, closes the service, drops its database and vhost. */
   stop(): Promise<void>;
 }
@@ -95,15 +98,23 @@ function freshDatabase(): TestDatabase {
 export async function startConfigService(options: ConfigServiceOptions = {}): Promise<RunningConfigService> {
   const apiKey = options.apiKey ?? newApiKey();
   const [database, vhost] = await Promise.all([
-    options.database === 'fresh' ? freshDatabase() : createTestDatabase(),
+    typeof options.database === 'object'
+      ? options.database
+      : options.database === 'fresh'
+        ? freshDatabase()
+        : createTestDatabase(),
     createTestVhost(),
   ]);
   const closers: (() => Promise<void>)[] = [];
   let app: INestApplication | undefined;
-  const stop = async () => {
-    for (const close of closers.reverse()) await close();
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer();
     await app?.close();
-    await Promise.all([database.drop(), vhost.drop()]);
+    await vhost.drop();
+  };
+  const stop = async () => {
+    await close();
+    await database.drop();
   };
   try {
     const { apiKeys = [] } = options;
@@ -178,6 +189,7 @@ export async function startConfigService(options: ConfigServiceOptions = {}): Pr
         noAck: true,
       });
     },
+    close,
     stop,
   };
 }

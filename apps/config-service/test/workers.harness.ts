@@ -32,6 +32,16 @@ export async function startDimseWorker(
   return ready(await runService(DimseWorkerModule.forRoot(env), { service: DIMSE_WORKER, port: 0 }));
 }
 
+/** One dicomweb-worker on `amqpUrl`, ready; `extraEnv` e.g. SECRETS_PREVIOUS_KEYS. */
+export async function startDicomwebWorker(
+  amqpUrl: string,
+  secretsKey: string,
+  extraEnv: WorkerEnv = {},
+): Promise<INestApplication> {
+  const env = loadEnv(DicomwebWorkerEnv, workerEnv(amqpUrl, secretsKey, extraEnv));
+  return ready(await runService(DicomwebWorkerModule.forRoot(env), { service: DICOMWEB_WORKER, port: 0 }));
+}
+
 /**
  * dicomweb-worker and dimse-worker on `amqpUrl`, ready; close each app when done. `extraEnv` goes
  * over the defaults (e.g. STORE_DIR, which must be config-service's).
@@ -41,7 +51,6 @@ export async function startWorkers(
   secretsKey: string,
   extraEnv: WorkerEnv = {},
 ): Promise<INestApplication[]> {
-  const env = loadEnv(DicomwebWorkerEnv, workerEnv(amqpUrl, secretsKey, extraEnv));
-  const dicomweb = await runService(DicomwebWorkerModule.forRoot(env), { service: DICOMWEB_WORKER, port: 0 });
-  return [await ready(dicomweb), await startDimseWorker(amqpUrl, secretsKey, extraEnv)];
+  const dicomweb = await startDicomwebWorker(amqpUrl, secretsKey, extraEnv);
+  return [dicomweb, await startDimseWorker(amqpUrl, secretsKey, extraEnv)];
 }
