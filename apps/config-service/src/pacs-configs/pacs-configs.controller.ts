@@ -49,7 +49,7 @@ import { PacsConfigsService, type TaggedPacsConfig } from './pacs-configs.servic
 import { RequiresRole } from '../auth/requires-role.decorator';
 
 const PROBLEMS: Record<number, string> = {
-  400: 'Invalid request: malformed JSON, an unknown field, a field of the other type, or a bad value (each named in `errors`).',
+  400: 'Invalid request: malformed JSON, an unknown field, a field of the other type, or a bad value (each named in `errors`); on a PATCH, a secret that must be given again (`secret-required`: the method, the user or client, or the scheme, host or port it is sent to changes).',
   401: 'Missing or invalid API key.',
   404: 'No PACS configuration has this id.',
   409: 'The AE title is already used by another configuration (case-insensitive), or the PATCH changes `type`.',
