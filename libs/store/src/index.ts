@@ -1,3 +1,11 @@
 export { InvalidDicomError } from './invalid-dicom.error';
 export type { InstanceAttributes } from './instance-attributes';
-export { StorePathError, StudyStore, type StoredInstance, type WriteOptions } from './study-store';
+export {
+  StorePathError,
+  StudyStore,
+  TEMPORARY_FILE_ABANDONED_MS,
+  TEMPORARY_FILE_HEARTBEAT_MS,
+  type StoredInstance,
+  type StudyStoreOptions,
+  type WriteOptions,
+} from './study-store';

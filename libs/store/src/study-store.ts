@@ -1,12 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { uidProblem } from '@pacslink/dicom';
 import { InvalidDicomError } from './invalid-dicom.error';
 import { instanceAttributes, type InstanceAttributes } from './instance-attributes';
 import { Part10Scanner } from './part10-scanner';
+import { currentOwner, isProcessAlive, ownerOf, temporaryFileName } from './temporary-files';
 
 /** One instance as stored: its indexed attributes, size, and path relative to the store's root. */
 export interface StoredInstance extends InstanceAttributes {
@@ -34,6 +34,20 @@ const STUDIES_DIR = 'studies';
 const TEMPORARY_DIR = 'tmp';
 
 /**
+ * A write in progress touches its temporary file at least this often, even while its source is
+ * idle, so that its age tells every sweeper — on any host or container sharing the store — that
+ * its writer is alive, whatever the caller's idle timeouts.
+ */
+export const TEMPORARY_FILE_HEARTBEAT_MS = 5 * 60_000;
+/** A temporary file untouched this long (twelve missed heartbeats, clocks a little apart) is a leftover. */
+export const TEMPORARY_FILE_ABANDONED_MS = 60 * 60_000;
+
+export interface StudyStoreOptions {
+  /** TEMPORARY_FILE_HEARTBEAT_MS unless a test needs a shorter one. */
+  temporaryHeartbeatMs?: number;
+}
+
+/**
  * The study store: DICOM Part 10 files under `rootDir`, keyed by their UIDs. A write streams to a
  * temporary file in `rootDir/tmp` (the same filesystem, so the final rename is atomic), indexing
  * the file as it passes; only a complete, valid file is renamed into place, and a refused or
@@ -41,17 +55,24 @@ const TEMPORARY_DIR = 'tmp';
  */
 export class StudyStore {
   readonly rootDir: string;
+  private readonly temporaryHeartbeatMs: number;
 
-  constructor(rootDir: string) {
+  constructor(rootDir: string, options: StudyStoreOptions = {}) {
     this.rootDir = resolve(rootDir);
+    this.temporaryHeartbeatMs = options.temporaryHeartbeatMs ?? TEMPORARY_FILE_HEARTBEAT_MS;
   }
 
   async write(source: Readable, options: WriteOptions = {}): Promise<StoredInstance> {
     const temporaryDir = join(this.rootDir, TEMPORARY_DIR);
     await mkdir(temporaryDir, { recursive: true });
-    const temporaryPath = join(temporaryDir, `${randomUUID()}.part`);
+    const temporaryPath = join(temporaryDir, temporaryFileName());
     const file = await open(temporaryPath, 'wx');
     let closed = false;
+    const heartbeat = setInterval(() => {
+      const now = new Date();
+      file.utimes(now, now).catch(() => undefined);
+    }, this.temporaryHeartbeatMs);
+    heartbeat.unref();
     const scanner = new Part10Scanner();
     try {
       let sizeBytes = 0;
@@ -65,6 +86,7 @@ export class StudyStore {
         await file.write(bytes);
       }
       const attributes = instanceAttributes(scanner.finish());
+      clearInterval(heartbeat);
       await file.sync();
       closed = true;
       await file.close();
@@ -77,6 +99,7 @@ export class StudyStore {
       if (options.syncDirectory !== false) await syncDirectory(dirname(absolute));
       return { ...attributes, sizeBytes, path };
     } catch (error) {
+      clearInterval(heartbeat);
       if (!closed) await file.close().catch(() => undefined);
       await rm(temporaryPath, { force: true });
       if (error instanceof InvalidDicomError && error.sopInstanceUid === undefined) {
@@ -84,6 +107,39 @@ export class StudyStore {
       }
       throw error;
     }
+  }
+
+  /**
+   * Removes what crashed writers left in `rootDir/tmp`, never a file a live process is writing:
+   * at once a file whose name says its writer was a process of this host's PID namespace that no
+   * longer exists; otherwise a file untouched for `maxAgeMs`, which no live writer's file is
+   * (its heartbeat touches it), whichever host or container it runs on. Answers the names removed.
+   */
+  async sweepTemporaryFiles(maxAgeMs = TEMPORARY_FILE_ABANDONED_MS, now = Date.now()): Promise<string[]> {
+    const temporaryDir = join(this.rootDir, TEMPORARY_DIR);
+    const names = await readdir(temporaryDir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      throw error;
+    });
+    const self = currentOwner();
+    const removed: string[] = [];
+    for (const name of names) {
+      const path = join(temporaryDir, name);
+      // Gone meanwhile: its writer renamed it into place or removed it.
+      const stats = await stat(path).catch(() => undefined);
+      if (!stats?.isFile()) continue;
+      const owner = ownerOf(name);
+      const writerDead =
+        owner !== undefined &&
+        owner.host === self.host &&
+        owner.pid !== self.pid &&
+        !isProcessAlive(owner.pid);
+      if (writerDead || now - stats.mtimeMs > maxAgeMs) {
+        await rm(path, { force: true });
+        removed.push(name);
+      }
+    }
+    return removed;
   }
 
   /** Makes the names of files written with `syncDirectory: false` durable, one fsync per directory. */
