@@ -20,6 +20,7 @@ import {
   generateStudy,
   peersFromEnv,
   runDcmtk,
+  testEgressGuard,
   TransferSyntax,
   type GeneratedStudy,
 } from '@pacslink/testing';
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
                 connectTimeoutMs: 5_000,
                 associationTimeoutMs: 5_000,
                 pduTimeoutMs: 30_000,
+                egress: testEgressGuard(),
               },
               instances,
             );

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { loadEnv, runService } from '@pacslink/platform';
-import { baseUrlOf, waitUntilReady } from '@pacslink/testing';
+import { baseUrlOf, testEgressEnv, waitUntilReady } from '@pacslink/testing';
 /* eslint-disable @nx/enforce-module-boundaries --
  * End-to-end tests run config-service and the workers in one process: the workers boot through
  * their own AppModule, as their main.ts does. Runtime code never imports another app. */
@@ -18,8 +18,9 @@ async function ready(worker: INestApplication): Promise<INestApplication> {
   return worker;
 }
 
+/** As a deployment runs them: the egress policy on, PACS peers allowed on loopback (testEgressEnv). */
 function workerEnv(amqpUrl: string, secretsKey: string, extraEnv: WorkerEnv): WorkerEnv {
-  return { AMQP_URL: amqpUrl, LOG_LEVEL: 'silent', SECRETS_KEY: secretsKey, ...extraEnv };
+  return { AMQP_URL: amqpUrl, LOG_LEVEL: 'silent', SECRETS_KEY: secretsKey, ...testEgressEnv(), ...extraEnv };
 }
 
 /** One dimse-worker on `amqpUrl`, ready (a replica, for tests of several). */

@@ -1,9 +1,11 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConsumerQueues } from '@pacslink/contracts';
+import { EgressModule, egressPolicyFromEnv } from '@pacslink/egress';
 import { MessagingModule } from '@pacslink/messaging';
 import { PlatformModule } from '@pacslink/platform';
 import { SecretsModule } from '@pacslink/secrets';
 import { ConnectionTestModule } from './connection-test/connection-test.module';
+import { DicomwebClientModule } from './dicomweb-client.module';
 import { ExportModule } from './export/export.module';
 import { QueryModule } from './query/query.module';
 import { DICOMWEB_WORKER, type DicomwebWorkerEnv } from './config';
@@ -22,6 +24,8 @@ export class AppModule {
         }),
         SecretsModule.forRoot({ key: env.SECRETS_KEY, previousKeys: env.SECRETS_PREVIOUS_KEYS }),
         ConnectionTestModule,
+        EgressModule.forRoot(egressPolicyFromEnv(env)),
+        DicomwebClientModule,
         QueryModule,
         ExportModule.forRoot(env.STORE_DIR),
       ],

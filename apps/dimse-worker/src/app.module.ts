@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConsumerQueues } from '@pacslink/contracts';
+import { EgressModule, egressPolicyFromEnv } from '@pacslink/egress';
 import { MessagingModule } from '@pacslink/messaging';
 import { PlatformModule } from '@pacslink/platform';
 import { ConnectionTestModule } from './connection-test/connection-test.module';
@@ -20,6 +21,7 @@ export class AppModule {
           consumerQueues: [ConsumerQueues.DimseWorkerCommands],
         }),
         ConnectionTestModule,
+        EgressModule.forRoot(egressPolicyFromEnv(env)),
         QueryModule,
         ExportModule.forRoot(env.STORE_DIR),
       ],

@@ -1,4 +1,5 @@
-import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { egressPolicyFromEnv } from '@pacslink/egress';
 import { ServiceEnv, loadEnv } from '@pacslink/platform';
 
 export class DimseWorkerEnv extends ServiceEnv {
@@ -13,12 +14,23 @@ export class DimseWorkerEnv extends ServiceEnv {
   // Annotated: transpile-only builds emit design:type from annotations, and class-transformer needs
   // Number here to convert the environment's string.
   @IsInt() @Min(1) @Max(65535) SCP_PORT: number = 11112;
+
+  /** The CIDR ranges a PACS may be in, comma-separated; required in production (docs/security.md). */
+  @IsOptional() @IsString() EGRESS_ALLOW_CIDRS?: string;
+
+  /** host:port of pacslink's own services refused beside the broker, e.g. the database (comma-separated). */
+  @IsOptional() @IsString() EGRESS_DENY_ENDPOINTS?: string;
 }
 
 export const DIMSE_WORKER = 'dimse-worker';
 export const DEFAULT_HTTP_PORT = 3001;
 
-/** DIMSE has no credentials: this worker never reads SECRETS_KEY, and is not given it. */
+/**
+ * DIMSE has no credentials: this worker never reads SECRETS_KEY, and is not given it. Production
+ * refuses to start without EGRESS_ALLOW_CIDRS; a malformed egress variable is named at boot.
+ */
 export function loadDimseWorkerEnv(source: NodeJS.ProcessEnv = process.env): DimseWorkerEnv {
-  return loadEnv(DimseWorkerEnv, source);
+  const env = loadEnv(DimseWorkerEnv, source);
+  egressPolicyFromEnv(env);
+  return env;
 }

@@ -1,8 +1,12 @@
 import type { DimseTargetData } from '@pacslink/contracts';
 import type { DimseConnectionOptions } from '@pacslink/dimse';
+import type { EgressGuard } from '@pacslink/egress';
 
-/** The association to a request's target, every phase bounded by the configuration's timeoutMs. */
-export function connectionOptions(target: DimseTargetData): DimseConnectionOptions {
+/**
+ * The association to a request's target, every phase bounded by the configuration's timeoutMs,
+ * its address checked by the egress guard before anything is opened.
+ */
+export function connectionOptions(target: DimseTargetData, egress: EgressGuard): DimseConnectionOptions {
   return {
     host: target.host,
     port: target.port,
@@ -11,6 +15,7 @@ export function connectionOptions(target: DimseTargetData): DimseConnectionOptio
     connectTimeoutMs: target.timeoutMs,
     associationTimeoutMs: target.timeoutMs,
     pduTimeoutMs: target.timeoutMs,
+    egress,
   };
 }
 

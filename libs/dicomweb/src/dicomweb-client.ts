@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import type { EgressGuard } from '@pacslink/egress';
 import type { DicomJson } from './dicom-json';
 import { resolveEndpoint, type DicomwebEndpoint, type ResolvedEndpoint } from './dicomweb-endpoint';
 import type { DicomwebLogger } from './dicomweb-logger';
@@ -23,16 +24,19 @@ export type ConnectionTestResult =
   | { ok: true; message: 'Connection established'; detail?: string; elapsedMs: number }
   | { ok: false; message: 'Connection failed'; detail: string; elapsedMs: number };
 
-export interface DicomwebClientOptions {
+interface CommonOptions {
   logger?: DicomwebLogger;
   /** Share one cache between clients, or inject one with a fake clock in tests. */
   tokenCache?: OAuth2TokenCache;
-  /**
-   * Send every request (token requests too) through this dispatcher instead of the client's own
-   * Agents, e.g. undici's MockAgent in unit tests. The endpoint's timeouts and CAs then do not apply.
-   */
-  dispatcher?: Dispatcher;
 }
+
+/**
+ * Every connection the client opens (token requests too) goes through `egress`, checked on the
+ * address it connects to. Only a test double replaces it: `dispatcher` (e.g. undici's MockAgent)
+ * then takes every request, and the endpoint's timeouts and CAs do not apply either.
+ */
+export type DicomwebClientOptions = CommonOptions &
+  ({ egress: EgressGuard; dispatcher?: undefined } | { dispatcher: Dispatcher; egress?: undefined });
 
 /** How much of a connection test answer is read: enough for any honest `limit=1` answer. */
 export const CONNECTION_TEST_READ_BYTES = 64 * 1024;
@@ -42,15 +46,21 @@ export const CONNECTION_TEST_READ_BYTES = 64 * 1024;
  * pooled connections and the OAuth2 token cache; `close()` releases the connections.
  */
 export class DicomwebClient {
-  private readonly pool = new DispatcherPool();
+  private readonly connections: { egress: EgressGuard; pool: DispatcherPool } | { injected: Dispatcher };
   private readonly transport: DicomwebTransport;
+  private readonly logger: DicomwebLogger | undefined;
   readonly tokens: OAuth2TokenCache;
 
-  constructor(private readonly options: DicomwebClientOptions = {}) {
+  constructor(options: DicomwebClientOptions) {
+    this.logger = options.logger;
+    this.connections =
+      options.egress === undefined
+        ? { injected: options.dispatcher }
+        : { egress: options.egress, pool: new DispatcherPool(options.egress) };
     this.tokens =
       options.tokenCache ??
       new OAuth2TokenCache((grant) =>
-        requestClientCredentialsToken(grant, options.dispatcher ?? this.pool.get(grant.timeoutMs, 'default')),
+        requestClientCredentialsToken(grant, this.dispatcher(grant.timeoutMs, 'default')),
       );
     this.transport = new DicomwebTransport({ tokens: this.tokens, logger: options.logger });
   }
@@ -62,7 +72,7 @@ export class DicomwebClient {
     const response = await this.transport.send(
       resolved,
       { method: 'GET', url, signal: options.signal },
-      this.options.dispatcher ?? this.pool.get(resolved.timeoutMs, resolved.tlsKey, resolved.ca),
+      this.dispatcher(resolved.timeoutMs, resolved.tlsKey, resolved.ca),
     );
     const answer = await readQidoAnswer(response, resolved, {
       maxBytes: options.maxResponseBytes ?? DEFAULT_MAX_QIDO_RESPONSE_BYTES,
@@ -82,10 +92,9 @@ export class DicomwebClient {
     options: StowOptions,
   ): Promise<StowOutcome[]> {
     const resolved = resolveEndpoint(endpoint);
-    const dispatcher =
-      this.options.dispatcher ?? this.pool.get(resolved.timeoutMs, resolved.tlsKey, resolved.ca);
+    const dispatcher = this.dispatcher(resolved.timeoutMs, resolved.tlsKey, resolved.ca);
     return stowInstances(
-      { transport: this.transport, dispatcher, logger: this.options.logger },
+      { transport: this.transport, dispatcher, logger: this.logger },
       resolved,
       instances,
       options,
@@ -135,8 +144,8 @@ export class DicomwebClient {
     resolved: ResolvedEndpoint,
     use: (dispatcher: Dispatcher) => Promise<T>,
   ): Promise<T> {
-    if (this.options.dispatcher) return use(this.options.dispatcher);
-    const agent = createAgent(resolved.timeoutMs, resolved.ca);
+    if ('injected' in this.connections) return use(this.connections.injected);
+    const agent = createAgent(this.connections.egress, resolved.timeoutMs, resolved.ca);
     try {
       return await use(agent);
     } finally {
@@ -144,8 +153,15 @@ export class DicomwebClient {
     }
   }
 
+  /** The pooled Agent for requests of this kind (or the injected dispatcher). */
+  private dispatcher(timeoutMs: number, tlsKey: string, ca?: readonly string[]): Dispatcher {
+    return 'injected' in this.connections
+      ? this.connections.injected
+      : this.connections.pool.get(timeoutMs, tlsKey, ca);
+  }
+
   async close(): Promise<void> {
-    await this.pool.close();
+    if ('pool' in this.connections) await this.connections.pool.close();
   }
 }
 
@@ -165,26 +181,4 @@ function failed(error: unknown, elapsedMs: number, secrets: readonly string[] = 
       ? error.message
       : redact(`unexpected failure: ${error instanceof Error ? error.message : String(error)}`, secrets);
   return { ok: false, message: 'Connection failed', detail, elapsedMs };
-}
-
-let defaultClient: DicomwebClient | undefined;
-
-/** The process-wide client behind {@link qido} and {@link testConnection}. */
-export function defaultDicomwebClient(): DicomwebClient {
-  defaultClient ??= new DicomwebClient();
-  return defaultClient;
-}
-
-/** QIDO-RS search with the process-wide client; see {@link DicomwebClient.qido}. */
-export function qido(
-  endpoint: DicomwebEndpoint,
-  query: QidoQuery,
-  options?: QidoOptions,
-): Promise<DicomJson[]> {
-  return defaultDicomwebClient().qido(endpoint, query, options);
-}
-
-/** The connection test with the process-wide client; see {@link DicomwebClient.testConnection}. */
-export function testConnection(endpoint: DicomwebEndpoint): Promise<ConnectionTestResult> {
-  return defaultDicomwebClient().testConnection(endpoint);
 }

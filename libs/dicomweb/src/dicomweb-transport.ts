@@ -1,9 +1,11 @@
 import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
+import type { EgressGuard } from '@pacslink/egress';
 import type { ResolvedEndpoint } from './dicomweb-endpoint';
 import type { DicomwebLogger } from './dicomweb-logger';
 import { DicomwebError, DicomwebErrorCode } from './dicomweb.errors';
+import { egressConnector } from './egress-connector';
 import { connectionContext, networkFailure } from './failure-mapping';
 import type { ClientCredentialsGrant, OAuth2TokenCache } from './oauth2-token-cache';
 
@@ -36,12 +38,19 @@ export interface DicomwebResponse {
 }
 
 /**
- * An undici Agent whose connect timeout (DNS + TCP + TLS handshake), headers timeout and body
- * timeout are the endpoint's `timeoutMs`; extra CAs are added to Node's roots, not put in their place.
+ * An undici Agent whose every connection goes through the egress guard (egress-connector.ts), whose
+ * connect timeout (DNS + TCP + TLS handshake), headers timeout and body timeout are the endpoint's
+ * `timeoutMs`; extra CAs are added to Node's roots, not put in their place. Redirects are never
+ * followed (undici's default, stated here so that no later option turns it on): a 3xx is an answer,
+ * and neither a request nor its credentials go to where it points.
  */
-export function createAgent(timeoutMs: number, ca?: readonly string[]): Agent {
+export function createAgent(egress: EgressGuard, timeoutMs: number, ca?: readonly string[]): Agent {
   return new Agent({
-    connect: { timeout: timeoutMs, ...(ca === undefined ? {} : { ca: [...rootCertificates, ...ca] }) },
+    connect: egressConnector(egress, {
+      timeout: timeoutMs,
+      ...(ca === undefined ? {} : { ca: [...rootCertificates, ...ca] }),
+    }),
+    maxRedirections: 0,
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
     keepAliveTimeout: 4_000,
@@ -52,13 +61,16 @@ export function createAgent(timeoutMs: number, ca?: readonly string[]): Agent {
 export class DispatcherPool {
   private readonly agents = new Map<string, Agent>();
 
-  constructor(private readonly maxAgents = 32) {}
+  constructor(
+    private readonly egress: EgressGuard,
+    private readonly maxAgents = 32,
+  ) {}
 
   get(timeoutMs: number, tlsKey: string, ca?: readonly string[]): Agent {
     const key = `${timeoutMs}|${tlsKey}`;
     const existing = this.agents.get(key);
     if (existing) return existing;
-    const agent = createAgent(timeoutMs, ca);
+    const agent = createAgent(this.egress, timeoutMs, ca);
     this.agents.set(key, agent);
     for (const [oldKey, old] of this.agents) {
       if (this.agents.size <= this.maxAgents) break;

@@ -38,6 +38,11 @@ export enum DicomwebErrorCode {
   TokenEndpointInvalidAnswer = 'TOKEN_ENDPOINT_INVALID_ANSWER',
   /** The caller's AbortSignal fired. */
   Aborted = 'ABORTED',
+  /**
+   * The egress policy refused the address (outside EGRESS_ALLOW_CIDRS, link-local or metadata,
+   * pacslink's own broker or database): no connection was opened. The code is @pacslink/egress's.
+   */
+  EgressRefused = 'EGRESS_REFUSED',
   /** A network failure none of the codes above describes. */
   NetworkError = 'NETWORK_ERROR',
 }
@@ -55,6 +60,7 @@ export type DicomwebFailureArea =
   | 'server'
   | 'content'
   | 'token-endpoint'
+  | 'egress'
   | 'cancelled';
 
 export interface DicomwebErrorDisposition {
@@ -110,6 +116,8 @@ export function dicomwebErrorDisposition(code: DicomwebErrorCode): DicomwebError
       return { area: 'token-endpoint', retryable: true };
     case DicomwebErrorCode.Aborted:
       return { area: 'cancelled', retryable: false };
+    case DicomwebErrorCode.EgressRefused:
+      return { area: 'egress', retryable: false };
   }
 }
 

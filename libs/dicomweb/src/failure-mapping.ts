@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import { EGRESS_REFUSED } from '@pacslink/egress';
 import { hostPortOf, type DicomwebAuthMethod } from './dicomweb-endpoint';
 import { DicomwebError, DicomwebErrorCode } from './dicomweb.errors';
 
@@ -169,6 +170,9 @@ export function networkFailure(
         `TLS: hostname mismatch — the certificate of ${hostPort} is not valid for ${hostname}` +
           (facts.certNames ? ` (it names ${facts.certNames})` : ''),
       );
+    case EGRESS_REFUSED:
+      // EgressRefusedError's message names host:port, the address and the rule.
+      return make(DicomwebErrorCode.EgressRefused, facts.message);
     case 'UND_ERR_ABORTED':
     case 'ABORT_ERR':
       return make(DicomwebErrorCode.Aborted, 'the request was cancelled');

@@ -86,6 +86,12 @@ export async function requestClientCredentialsToken(
     ({ bytes } = await readPrefix(response.body, MAX_TOKEN_RESPONSE_BYTES));
   } catch (error) {
     const cause = networkFailure(error, connectionContext(grant.tokenUrl, grant.timeoutMs), secrets);
+    if (cause.code === DicomwebErrorCode.EgressRefused) {
+      // Not "unreachable": the policy refused it, and retrying will not change that.
+      throw new DicomwebError(DicomwebErrorCode.EgressRefused, `token endpoint ${where}: ${cause.message}`, {
+        cause,
+      });
+    }
     throw new DicomwebError(
       DicomwebErrorCode.TokenEndpointUnreachable,
       `token endpoint ${where} unreachable: ${cause.message}`,

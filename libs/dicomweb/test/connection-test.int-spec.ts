@@ -8,6 +8,7 @@ import {
   generateStudy,
   runDcmtk,
   startPeers,
+  testEgressGuard,
   type PeerEndpoints,
 } from '@pacslink/testing';
 import { DicomwebClient, type ConnectionTestResult, type DicomwebEndpoint } from '../src';
@@ -33,7 +34,7 @@ const LOGIN_PASSWORD = 'portal-password-42';
 let peers: PeerEndpoints;
 let workDir: string;
 let storedStudyUid: string;
-const client = new DicomwebClient();
+const client = new DicomwebClient({ egress: testEgressGuard() });
 
 // ---- a local server with one route per odd behaviour -------------------------------------------
 

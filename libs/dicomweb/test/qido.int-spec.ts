@@ -7,6 +7,7 @@ import {
   deleteStudyFromOrthanc,
   runDcmtk,
   startPeers,
+  testEgressGuard,
   type GeneratedStudy,
   type PeerEndpoints,
 } from '@pacslink/testing';
@@ -55,7 +56,7 @@ let workDir: string;
 let cyrillic: GeneratedStudy;
 let latin1: GeneratedStudy;
 let endpoint: DicomwebEndpoint;
-const client = new DicomwebClient();
+const client = new DicomwebClient({ egress: testEgressGuard() });
 
 const uidsOf = (datasets: DicomJson[], tag: string): string[] =>
   datasets.map((dataset) => dicomJsonString(dataset, tag) ?? '').sort();

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { testEgressGuard } from '@pacslink/testing';
 import { DicomwebClient, DicomwebErrorCode, type DicomwebEndpoint, type StowInstance } from '../src';
 import { closeServer, listenLocal } from './local-servers';
 
@@ -20,7 +21,7 @@ const ANSWER = JSON.stringify({
 
 let workDir: string;
 let file: StowInstance;
-const client = new DicomwebClient();
+const client = new DicomwebClient({ egress: testEgressGuard() });
 const servers: Server[] = [];
 
 async function serve(

@@ -8,6 +8,7 @@ import {
   generateStudy,
   orthancRest,
   startPeers,
+  testEgressGuard,
   startRejectingOrthanc,
   type GeneratedInstance,
   type GeneratedStudy,
@@ -37,7 +38,7 @@ type Orthanc = Pick<OrthancPeer, 'httpUrl' | 'user' | 'password'>;
 
 let peers: PeerEndpoints;
 let workDir: string;
-const client = new DicomwebClient();
+const client = new DicomwebClient({ egress: testEgressGuard() });
 const studies: Array<{ orthanc: Orthanc; study: GeneratedStudy }> = [];
 
 function endpointOf(orthanc: Orthanc & { dicomWebUrl: string }, timeoutMs = 30_000): DicomwebEndpoint {
@@ -114,6 +115,7 @@ async function expectStoredIdentically(orthanc: Orthanc, instances: readonly Gen
 function recordingClient(): { logging: DicomwebClient; requests: DicomwebLogEntry[] } {
   const requests: DicomwebLogEntry[] = [];
   const logging = new DicomwebClient({
+    egress: testEgressGuard(),
     logger: {
       debug: (entry) => {
         if (entry.msg === 'STOW-RS request answered') requests.push(entry);
@@ -278,7 +280,7 @@ describe('request-level failures', () => {
     const study = await generate(peers.orthanc, { series: 1, instancesPerSeries: 3 });
     const [warmUp, ...instances] = instancesOf(study);
     const gate = await startOAuth2StowGate(peers.orthanc);
-    const oauth2 = new DicomwebClient();
+    const oauth2 = new DicomwebClient({ egress: testEgressGuard() });
     try {
       const endpoint: DicomwebEndpoint = {
         ...endpointOf(peers.orthanc),

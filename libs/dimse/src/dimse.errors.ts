@@ -26,6 +26,11 @@ export enum DimseErrorCode {
   PROTOCOL_ERROR = 'PROTOCOL_ERROR',
   /** the caller's AbortSignal stopped the exchange (after the request in flight, then released) */
   CANCELLED = 'CANCELLED',
+  /**
+   * the egress policy refused the peer's address (outside EGRESS_ALLOW_CIDRS, link-local or
+   * metadata, pacslink's own broker or database): no connection was opened. @pacslink/egress's code.
+   */
+  EGRESS_REFUSED = 'EGRESS_REFUSED',
 }
 
 /** Where in the life of an association something happened. */
@@ -70,7 +75,8 @@ export type DimseFailure =
   | { kind: 'no-final-response' }
   | { kind: 'status'; status: number; errorComment?: string }
   | { kind: 'protocol'; phase: AssociationPhase; detail: string; firstBytes?: Buffer }
-  | { kind: 'cancelled'; detail: string };
+  | { kind: 'cancelled'; detail: string }
+  | { kind: 'egress-refused'; detail: string };
 
 /** Who was called, and for what; the words of every message come from here. */
 export interface FailureContext {
@@ -222,6 +228,9 @@ export function toDimseError(failure: DimseFailure, c: FailureContext): DimseErr
       );
     case 'cancelled':
       return new DimseError(DimseErrorCode.CANCELLED, `${c.command} cancelled: ${failure.detail}`, elapsed);
+    case 'egress-refused':
+      // The guard's sentence names host:port, the address and the rule.
+      return new DimseError(DimseErrorCode.EGRESS_REFUSED, failure.detail, { phase: 'connect', ...elapsed });
   }
 }
 
@@ -249,6 +258,7 @@ export function isTransientDimseError(error: DimseError): boolean {
     case DimseErrorCode.PRESENTATION_CONTEXT_REJECTED:
     case DimseErrorCode.PROTOCOL_ERROR:
     case DimseErrorCode.CANCELLED:
+    case DimseErrorCode.EGRESS_REFUSED:
       return false;
   }
 }

@@ -1,4 +1,5 @@
 import { aeTitleProblem, normalizeAeTitle } from '@pacslink/dicom';
+import type { EgressGuard } from '@pacslink/egress';
 
 /**
  * Structured logging (pino-compatible). The library logs protocol facts only: AE titles, hosts,
@@ -23,6 +24,8 @@ export interface DimseConnectionOptions {
   associationTimeoutMs: number;
   /** the longest silence accepted while waiting for a response, and for the A-RELEASE-RP */
   pduTimeoutMs: number;
+  /** checks `host` on the addresses it resolves to before any socket is opened (@pacslink/egress) */
+  egress: EgressGuard;
   logger?: DimseLogger;
 }
 

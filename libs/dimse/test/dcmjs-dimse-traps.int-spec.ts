@@ -1,4 +1,5 @@
 import { DimseError, DimseErrorCode, echo, find, type DimseConnectionOptions } from '../src';
+import { testEgressGuard } from '@pacslink/testing';
 import {
   implicitIdentifier,
   startScriptedScp,
@@ -35,6 +36,7 @@ function options(scp: ScriptedScp, overrides: Partial<DimseConnectionOptions> = 
     connectTimeoutMs: 3_000,
     associationTimeoutMs: 3_000,
     pduTimeoutMs: 3_000,
+    egress: testEgressGuard(),
     ...overrides,
   };
 }

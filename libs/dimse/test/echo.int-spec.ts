@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPeers, type PeerEndpoints } from '@pacslink/testing';
+import { startPeers, testEgressGuard, type PeerEndpoints } from '@pacslink/testing';
 import { DimseError, DimseErrorCode, echo, type DimseConnectionOptions } from '../src';
 import {
   freePort,
@@ -15,7 +15,12 @@ import {
 // started here) and against sockets that fail in each way a connection test must name.
 jest.setTimeout(60_000);
 
-const TIMEOUTS = { connectTimeoutMs: 5_000, associationTimeoutMs: 5_000, pduTimeoutMs: 5_000 };
+const TIMEOUTS = {
+  connectTimeoutMs: 5_000,
+  associationTimeoutMs: 5_000,
+  pduTimeoutMs: 5_000,
+  egress: testEgressGuard(),
+};
 
 let peers: PeerEndpoints;
 let workDir: string;

@@ -9,6 +9,7 @@ import {
   startPeers,
   type GeneratedStudy,
   type PeerEndpoints,
+  testEgressGuard,
 } from '@pacslink/testing';
 import { DimseError, DimseErrorCode, find, type DicomJson, type DimseConnectionOptions } from '../src';
 import { startDcmqrscp, type DcmtkPeer } from './support/local-peers';
@@ -19,7 +20,12 @@ import { startDcmqrscp, type DcmtkPeer } from './support/local-peers';
 jest.setTimeout(120_000);
 
 const TOKEN = randomId('', 4);
-const TIMEOUTS = { connectTimeoutMs: 10_000, associationTimeoutMs: 10_000, pduTimeoutMs: 20_000 };
+const TIMEOUTS = {
+  connectTimeoutMs: 10_000,
+  associationTimeoutMs: 10_000,
+  pduTimeoutMs: 20_000,
+  egress: testEgressGuard(),
+};
 
 let peers: PeerEndpoints;
 let workDir: string;

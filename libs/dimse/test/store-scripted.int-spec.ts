@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateStudy } from '@pacslink/testing';
+import { generateStudy, testEgressGuard } from '@pacslink/testing';
 import {
   DimseError,
   DimseErrorCode,
@@ -45,6 +45,7 @@ async function scripted(script: ScriptedScpScript): Promise<DimseConnectionOptio
     connectTimeoutMs: 2_000,
     associationTimeoutMs: 2_000,
     pduTimeoutMs: 1_000,
+    egress: testEgressGuard(),
   };
 }
 
@@ -112,6 +113,7 @@ it('a peer that stops answering: TIMEOUT in the response phase, transient, after
         connectTimeoutMs: 2_000,
         associationTimeoutMs: 2_000,
         pduTimeoutMs: 300,
+        egress: testEgressGuard(),
       },
       instances,
     ),

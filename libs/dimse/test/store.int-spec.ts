@@ -9,6 +9,7 @@ import {
   startRejectingOrthanc,
   type GeneratedStudy,
   type PeerEndpoints,
+  testEgressGuard,
 } from '@pacslink/testing';
 import {
   DimseError,
@@ -34,7 +35,12 @@ import {
 // Orthanc started here for an Implicit-only peer, a refusing peer, a failure status and a big file.
 jest.setTimeout(120_000);
 
-const TIMEOUTS = { connectTimeoutMs: 5_000, associationTimeoutMs: 5_000, pduTimeoutMs: 20_000 };
+const TIMEOUTS = {
+  connectTimeoutMs: 5_000,
+  associationTimeoutMs: 5_000,
+  pduTimeoutMs: 20_000,
+  egress: testEgressGuard(),
+};
 
 let peers: PeerEndpoints;
 let workDir: string;

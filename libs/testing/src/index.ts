@@ -9,5 +9,6 @@ export * from './dicom';
 export * from './http/base-url';
 export * from './http/study-upload';
 export * from './eventually';
+export * from './egress';
 export * from './oidc/oidc-provider';
 export * from './logs/captured-logs';

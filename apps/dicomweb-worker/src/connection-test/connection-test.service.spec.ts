@@ -1,5 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { MockAgent } from 'undici';
 import type { DicomwebConnectionTestData } from '@pacslink/contracts';
+import { DicomwebClient } from '@pacslink/dicomweb';
 import { SecretCipher } from '@pacslink/secrets';
 import { ConnectionTestService } from './connection-test.service';
 
@@ -8,7 +10,10 @@ import { ConnectionTestService } from './connection-test.service';
 // broker in apps/dicomweb-worker/test/sealed-credentials.e2e-spec.ts.
 describe('dicomweb-worker ConnectionTestService: unsealing the credentials', () => {
   const cipher = new SecretCipher(randomBytes(32));
-  const service = new ConnectionTestService(cipher);
+  // Nothing may reach a network: a MockAgent with no interceptors and net connect off.
+  const offline = new MockAgent();
+  offline.disableNetConnect();
+  const service = new ConnectionTestService(cipher, new DicomwebClient({ dispatcher: offline }));
   const id = randomUUID();
   const url = 'http://127.0.0.1:9/dicom-web';
   const destination = 'http://127.0.0.1:9';

@@ -1,13 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import type { ConnectionTestResult, DicomwebConnectionTestData } from '@pacslink/contracts';
-import { testConnection, type DicomwebAuth } from '@pacslink/dicomweb';
+import { DicomwebClient, type DicomwebAuth } from '@pacslink/dicomweb';
 import { SecretCipher } from '@pacslink/secrets';
 import { unsealAuth } from '../credentials/sealed-auth';
 
 /** The contract's DICOMweb connection test: QIDO-RS `studies?limit=1`, the secret unsealed just before use. */
 @Injectable()
 export class ConnectionTestService {
-  constructor(private readonly cipher: SecretCipher) {}
+  constructor(
+    private readonly cipher: SecretCipher,
+    private readonly client: DicomwebClient,
+  ) {}
 
   async test(data: DicomwebConnectionTestData): Promise<ConnectionTestResult> {
     const started = Date.now();
@@ -23,7 +26,7 @@ export class ConnectionTestService {
       };
     }
     // testConnection never throws: every failure is an answer with a detail in plain words.
-    return testConnection({
+    return this.client.testConnection({
       url: data.url,
       auth,
       pacsAeTitle: data.pacsAeTitle,

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   MAX_EXPORT_BATCH_INSTANCES,
   type DicomwebExportBatchData,
@@ -15,12 +15,11 @@ import { UnusableAuthError, unsealAuth } from '../credentials/sealed-auth';
  * application/dicom POST per instance, streamed from the study store.
  */
 @Injectable()
-export class ExportService implements OnModuleDestroy {
-  private readonly client = new DicomwebClient();
-
+export class ExportService {
   constructor(
     private readonly runner: ExportBatchRunner,
     private readonly cipher: SecretCipher,
+    private readonly client: DicomwebClient,
     @Inject(StudyStore) private readonly studyStore: StudyStore,
   ) {}
 
@@ -54,10 +53,6 @@ export class ExportService implements OnModuleDestroy {
         ),
       classify: classifyStowFailure,
     });
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.client.close();
   }
 }
 

@@ -1,12 +1,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { MockAgent } from 'undici';
 import type { DicomwebQueryData } from '@pacslink/contracts';
+import { DicomwebClient } from '@pacslink/dicomweb';
 import { SecretCipher } from '@pacslink/secrets';
 import { QueryService, trimPersonNames } from './query.service';
 
 // No I/O: the answers through Orthanc are in apps/config-service/test/query.e2e-spec.ts.
 describe('dicomweb-worker QueryService', () => {
   const cipher = new SecretCipher(randomBytes(32));
-  const service = new QueryService(cipher);
+  // Nothing may reach a network: a MockAgent with no interceptors and net connect off.
+  const offline = new MockAgent();
+  offline.disableNetConnect();
+  const service = new QueryService(cipher, new DicomwebClient({ dispatcher: offline }));
 
   it('refuses unusable credentials before anything goes on the network', async () => {
     const data: DicomwebQueryData = {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { DicomwebQueryData, QueryResult } from '@pacslink/contracts';
 import { QUERY_FILTER_KEYS } from '@pacslink/dicom';
-import { qido, type DicomJson, type DicomwebAuth } from '@pacslink/dicomweb';
+import { DicomwebClient, type DicomJson, type DicomwebAuth } from '@pacslink/dicomweb';
 import { SecretCipher } from '@pacslink/secrets';
 import { unsealAuth } from '../credentials/sealed-auth';
 
@@ -42,7 +42,10 @@ export function trimPersonNames(dataset: DicomJson): DicomJson {
 /** The contract's query over DICOMweb: one QIDO-RS search, the secret unsealed just before use. */
 @Injectable()
 export class QueryService {
-  constructor(private readonly cipher: SecretCipher) {}
+  constructor(
+    private readonly cipher: SecretCipher,
+    private readonly client: DicomwebClient,
+  ) {}
 
   async query(data: DicomwebQueryData): Promise<QueryResult> {
     let auth: DicomwebAuth;
@@ -57,7 +60,7 @@ export class QueryService {
       Object.entries(data.filters).map(([keyword, value]) => [keyword, qidoValue(keyword, value)]),
     );
     // A DicomwebError's message is in plain words and never carries a secret or a query value.
-    const results = await qido(
+    const results = await this.client.qido(
       {
         url: data.url,
         auth,

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DimseExportBatchData, ExportBatchFailureData } from '@pacslink/contracts';
 import { DimseError, isTransientDimseError, store } from '@pacslink/dimse';
+import { EgressGuard } from '@pacslink/egress';
 import { ExportBatchRunner } from '@pacslink/export-batch';
 import { StudyStore } from '@pacslink/store';
 import { connectionOptions } from '../dimse-target';
@@ -13,6 +14,7 @@ import { connectionOptions } from '../dimse-target';
 export class ExportService {
   constructor(
     private readonly runner: ExportBatchRunner,
+    private readonly egress: EgressGuard,
     @Inject(StudyStore) private readonly studyStore: StudyStore,
   ) {}
 
@@ -21,7 +23,7 @@ export class ExportService {
       method: 'C-STORE',
       send: (onOutcome) =>
         store(
-          connectionOptions(batch.target),
+          connectionOptions(batch.target, this.egress),
           batch.instances.map((instance) => ({
             path: this.studyStore.absolutePath(instance.path),
             sopClassUid: instance.sopClassUid,

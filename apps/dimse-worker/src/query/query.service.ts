@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { DimseQueryData, QueryResult } from '@pacslink/contracts';
 import { find } from '@pacslink/dimse';
+import { EgressGuard } from '@pacslink/egress';
 import { connectionOptions, withinDeadline } from '../dimse-target';
 
 /**
@@ -10,10 +11,12 @@ import { connectionOptions, withinDeadline } from '../dimse-target';
  */
 @Injectable()
 export class QueryService {
+  constructor(private readonly egress: EgressGuard) {}
+
   async query(data: DimseQueryData): Promise<QueryResult> {
     // DimseError messages are written for people: refused, timed out, rejected by whom, status.
     const matches = await withinDeadline(
-      find(connectionOptions(data), {
+      find(connectionOptions(data, this.egress), {
         level: data.level,
         keys: data.keys,
         returnKeys: data.returnKeys,

@@ -1,4 +1,6 @@
-import { DimseError, DimseErrorCode } from '../dimse.errors';
+import type { LookupAddress } from 'node:dns';
+import { EgressGuard, EgressPolicy, parseCidrList, type Resolver } from '@pacslink/egress';
+import { DimseError, DimseErrorCode, isTransientDimseError } from '../dimse.errors';
 import type { DimseConnectionOptions } from '../dimse.options';
 import { echoOperation } from '../operations/echo.operation';
 import { findOperation } from '../operations/find.operation';
@@ -7,7 +9,14 @@ import { SopClassUid, TransferSyntaxUid } from '../protocol/uids';
 import { runAssociation, type DimseOperation } from './association.runner';
 import type { Transport, TransportEvents } from './transport';
 
-// The association logic against a scripted transport: every phase, every way to end, no I/O.
+// The association logic against a scripted transport: every phase, every way to end, no I/O
+// (names resolve through a table, never through a name server).
+
+const PACS_ADDRESS: LookupAddress = { address: '192.0.2.10', family: 4 };
+
+function egressGuard(allow: string, resolver: Resolver): EgressGuard {
+  return new EgressGuard(new EgressPolicy(parseCidrList(allow), []), { resolver, localAddresses: () => [] });
+}
 
 const OPTIONS: DimseConnectionOptions = {
   host: 'pacs.example',
@@ -17,6 +26,7 @@ const OPTIONS: DimseConnectionOptions = {
   connectTimeoutMs: 1_000,
   associationTimeoutMs: 2_000,
   pduTimeoutMs: 3_000,
+  egress: egressGuard('192.0.2.0/24', () => Promise.resolve([PACS_ADDRESS])),
 };
 
 const VERIFICATION_OK = [
@@ -32,13 +42,23 @@ interface Harness {
   calls: string[];
   outcome: Promise<{ value?: unknown; elapsedMs?: number; error?: DimseError }>;
   transportCalls: number;
+  /** The host the network stack was told to connect to. */
+  connectedTo?: string;
 }
 
-function start<T>(operation: DimseOperation<T>, options: DimseConnectionOptions = OPTIONS): Harness {
+/** Starts the association; resolves once the transport was called (or the call ended without it). */
+async function start<T>(
+  operation: DimseOperation<T>,
+  options: DimseConnectionOptions = OPTIONS,
+): Promise<Harness> {
   const harness = { calls: [] as string[], transportCalls: 0 } as Harness;
-  const transport: Transport = (_params, _request, events) => {
+  let called = (): void => undefined;
+  const transportCalled = new Promise<void>((resolve) => (called = resolve));
+  const transport: Transport = (params, _request, events) => {
     harness.transportCalls++;
+    harness.connectedTo = params.host;
     harness.events = events;
+    called();
     return {
       cancel: () => harness.calls.push('cancel'),
       abort: () => harness.calls.push('abort'),
@@ -49,6 +69,7 @@ function start<T>(operation: DimseOperation<T>, options: DimseConnectionOptions 
     ({ value, elapsedMs }) => ({ value, elapsedMs }),
     (error: DimseError) => ({ error }),
   );
+  await Promise.race([transportCalled, harness.outcome]);
   return harness;
 }
 
@@ -57,7 +78,7 @@ afterEach(() => jest.useRealTimers());
 
 describe('phases and their bounds', () => {
   it('connect: closes after connectTimeoutMs and reports TIMEOUT (connect)', async () => {
-    const h = start(echoOperation());
+    const h = await start(echoOperation());
     jest.advanceTimersByTime(999);
     expect(h.calls).toEqual([]);
     jest.advanceTimersByTime(1);
@@ -69,7 +90,7 @@ describe('phases and their bounds', () => {
   });
 
   it('association: the bound starts at the TCP connection', async () => {
-    const h = start(echoOperation());
+    const h = await start(echoOperation());
     jest.advanceTimersByTime(900);
     h.events.connected();
     jest.advanceTimersByTime(1_999);
@@ -81,7 +102,7 @@ describe('phases and their bounds', () => {
   });
 
   it('response: A-ABORT when the peer stays silent after accepting', async () => {
-    const h = start(echoOperation());
+    const h = await start(echoOperation());
     h.events.connected();
     h.events.accepted(VERIFICATION_OK);
     jest.advanceTimersByTime(3_000);
@@ -91,7 +112,7 @@ describe('phases and their bounds', () => {
   });
 
   it('bytes from the peer restart the response bound', async () => {
-    const h = start(echoOperation());
+    const h = await start(echoOperation());
     h.events.connected();
     h.events.accepted(VERIFICATION_OK);
     jest.advanceTimersByTime(2_500);
@@ -108,7 +129,7 @@ describe('phases and their bounds', () => {
 
 describe('endings', () => {
   it('success: response 0x0000, release answered, socket closed by us at once (trap 11)', async () => {
-    const h = start(echoOperation());
+    const h = await start(echoOperation());
     h.events.connected();
     h.events.accepted(VERIFICATION_OK);
     h.events.response({ status: 0 });
@@ -121,7 +142,7 @@ describe('endings', () => {
   });
 
   it('a rejected presentation context fails even though the stack releases normally (trap 4)', async () => {
-    const h = start(echoOperation());
+    const h = await start(echoOperation());
     h.events.connected();
     h.events.accepted([{ abstractSyntaxUid: SopClassUid.Verification, result: 3 }]);
     h.events.released();
@@ -133,7 +154,7 @@ describe('endings', () => {
   });
 
   it('a context missing from the accept is rejected too', async () => {
-    const h = start(echoOperation());
+    const h = await start(echoOperation());
     h.events.connected();
     h.events.accepted([]);
     h.events.closed();
@@ -143,7 +164,7 @@ describe('endings', () => {
   });
 
   it('released without a final response: NO_RESPONSE', async () => {
-    const h = start(echoOperation());
+    const h = await start(echoOperation());
     h.events.connected();
     h.events.accepted(VERIFICATION_OK);
     h.events.released();
@@ -152,7 +173,7 @@ describe('endings', () => {
   });
 
   it('closed without anything: CONNECTION_LOST in the phase it happened', async () => {
-    const h = start(echoOperation());
+    const h = await start(echoOperation());
     h.events.connected();
     h.events.closed();
     expect((await h.outcome).error?.details.phase).toBe('association');
@@ -160,7 +181,7 @@ describe('endings', () => {
   });
 
   it("the socket's error code wins over the stack's message about it", async () => {
-    const h = start(echoOperation());
+    const h = await start(echoOperation());
     h.events.stackError(new Error('PACS -> Connection error: connect ECONNREFUSED 127.0.0.1:104'));
     h.events.socketError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
     h.events.closed();
@@ -168,7 +189,7 @@ describe('endings', () => {
   });
 
   it('a stack error alone is a PROTOCOL_ERROR, or a TIMEOUT if the stack timed out', async () => {
-    const garbage = start(echoOperation());
+    const garbage = await start(echoOperation());
     garbage.events.connected();
     garbage.events.stackError(new Error('PACS -> Connection error: Unknown PDU type: 99'));
     jest.advanceTimersByTime(0);
@@ -176,14 +197,14 @@ describe('endings', () => {
     garbage.events.closed();
     expect((await garbage.outcome).error?.message).toContain('Unknown PDU type: 99');
 
-    const slow = start(echoOperation());
+    const slow = await start(echoOperation());
     slow.events.stackError(new Error('Connection timeout: PACS -> Exceeded association timeout'));
     slow.events.closed();
     expect((await slow.outcome).error?.code).toBe(DimseErrorCode.TIMEOUT);
   });
 
   it('rejected: the decoded reason, connection closed by us', async () => {
-    const h = start(echoOperation());
+    const h = await start(echoOperation());
     h.events.connected();
     h.events.rejected({ result: 1, source: 1, reason: 3 });
     jest.advanceTimersByTime(0);
@@ -195,7 +216,7 @@ describe('endings', () => {
   });
 
   it('a failure status on the final response: normal release, STATUS_FAILURE', async () => {
-    const h = start(echoOperation());
+    const h = await start(echoOperation());
     h.events.connected();
     h.events.accepted(VERIFICATION_OK);
     h.events.response({ status: 0x0122 });
@@ -208,7 +229,7 @@ describe('endings', () => {
 
   it('the peer never answers the release: success after the bound, with a warning', async () => {
     const warnings: Array<Record<string, unknown>> = [];
-    const h = start(echoOperation(), {
+    const h = await start(echoOperation(), {
       ...OPTIONS,
       logger: { debug: () => undefined, warn: (e) => warnings.push(e) },
     });
@@ -223,7 +244,7 @@ describe('endings', () => {
   });
 
   it('invalid options: nothing is opened', async () => {
-    const h = start(echoOperation(), { ...OPTIONS, pduTimeoutMs: 0 });
+    const h = await start(echoOperation(), { ...OPTIONS, pduTimeoutMs: 0 });
     const { error } = await h.outcome;
     expect(error?.code).toBe(DimseErrorCode.INVALID_REQUEST);
     expect(error?.message).toBe('pduTimeoutMs must be an integer 1..3600000 (got 0)');
@@ -250,7 +271,7 @@ describe('C-FIND through the runner', () => {
   const query = { level: 'STUDY' as const, keys: {}, returnKeys: [] };
 
   it('collects 0xFF00 and 0xFF01 matches until the final status (trap 3)', async () => {
-    const h = start(findOperation(query, buildFindIdentifier(query)));
+    const h = await start(findOperation(query, buildFindIdentifier(query)));
     h.events.connected();
     h.events.accepted(FIND_OK);
     h.events.response({ status: 0xff01, identifier: identifier('1.2.1') });
@@ -268,7 +289,7 @@ describe('C-FIND through the runner', () => {
   });
 
   it('an unreadable match aborts the association: PROTOCOL_ERROR', async () => {
-    const h = start(findOperation(query, buildFindIdentifier(query)));
+    const h = await start(findOperation(query, buildFindIdentifier(query)));
     h.events.connected();
     h.events.accepted(FIND_OK);
     h.events.response({
@@ -287,7 +308,7 @@ describe('C-FIND through the runner', () => {
 
   it('limit: one C-CANCEL, later matches dropped, Cancel status accepted', async () => {
     const limited = { ...query, limit: 1 };
-    const h = start(findOperation(limited, buildFindIdentifier(limited)));
+    const h = await start(findOperation(limited, buildFindIdentifier(limited)));
     h.events.connected();
     h.events.accepted(FIND_OK);
     h.events.response({ status: 0xff00, identifier: identifier('1.2.1') });
@@ -300,7 +321,7 @@ describe('C-FIND through the runner', () => {
   });
 
   it('a Cancel status nobody asked for is a failure', async () => {
-    const h = start(findOperation(query, buildFindIdentifier(query)));
+    const h = await start(findOperation(query, buildFindIdentifier(query)));
     h.events.connected();
     h.events.accepted(FIND_OK);
     h.events.response({ status: 0xfe00 });
@@ -316,5 +337,74 @@ describe('C-FIND through the runner', () => {
     const explicit = operation.request.encodeIdentifier(TransferSyntaxUid.ExplicitVRLittleEndian);
     expect(implicit.subarray(4, 8)).toEqual(Buffer.from([6, 0, 0, 0]));
     expect(explicit.subarray(4, 6).toString('latin1')).toBe('CS');
+  });
+});
+
+describe('egress: the peer is resolved and checked before the network stack is called', () => {
+  const withEgress = (allow: string, resolver: Resolver): DimseConnectionOptions => ({
+    ...OPTIONS,
+    egress: egressGuard(allow, resolver),
+  });
+
+  it('dcmjs-dimse is given the checked address, never the name (it would look it up again)', async () => {
+    const h = await start(echoOperation());
+    expect(h.connectedTo).toBe('192.0.2.10');
+    h.events.closed();
+    await h.outcome;
+  });
+
+  it('a name that resolves to the metadata address: EGRESS_REFUSED, permanent, no connect', async () => {
+    const options = withEgress('0.0.0.0/0', () =>
+      Promise.resolve([{ address: '169.254.169.254', family: 4 }]),
+    );
+    const h = await start(echoOperation(), options);
+    const { error } = await h.outcome;
+    expect(error).toMatchObject({
+      code: DimseErrorCode.EGRESS_REFUSED,
+      message:
+        'pacs.example:104 (169.254.169.254) is a link-local or cloud metadata address: link-local and metadata addresses are never allowed',
+      details: { phase: 'connect' },
+    });
+    expect(error && isTransientDimseError(error)).toBe(false);
+    expect(h.transportCalls).toBe(0);
+  });
+
+  it('DNS rebinding: each association resolves anew, and the forbidden answer is refused', async () => {
+    const answers: LookupAddress[][] = [[PACS_ADDRESS], [{ address: '127.0.0.1', family: 4 }]];
+    const options = withEgress('192.0.2.0/24', () => Promise.resolve(answers.shift() ?? []));
+    const first = await start(echoOperation(), options);
+    expect(first.connectedTo).toBe('192.0.2.10');
+    first.events.closed();
+    await first.outcome;
+    const second = await start(echoOperation(), options);
+    expect((await second.outcome).error?.message).toBe(
+      'pacs.example:104 (127.0.0.1) is not an allowed PACS address (EGRESS_ALLOW_CIDRS)',
+    );
+    expect(second.transportCalls).toBe(0);
+  });
+
+  it('a name that does not resolve: HOST_NOT_FOUND, as before', async () => {
+    const notFound = Object.assign(new Error('getaddrinfo ENOTFOUND pacs.example'), { code: 'ENOTFOUND' });
+    const h = await start(
+      echoOperation(),
+      withEgress('0.0.0.0/0', () => Promise.reject(notFound)),
+    );
+    expect((await h.outcome).error).toMatchObject({
+      code: DimseErrorCode.HOST_NOT_FOUND,
+      message: 'host pacs.example not found (DNS)',
+    });
+  });
+
+  it('a name server that never answers: TIMEOUT (connect) after connectTimeoutMs', async () => {
+    const h = start(
+      echoOperation(),
+      withEgress('0.0.0.0/0', () => new Promise(() => undefined)),
+    );
+    await jest.advanceTimersByTimeAsync(1_000);
+    const { error } = await (await h).outcome;
+    expect(error).toMatchObject({
+      code: DimseErrorCode.TIMEOUT,
+      details: { phase: 'connect', timeoutMs: 1_000 },
+    });
   });
 });

@@ -11,6 +11,7 @@ import {
   type DimseConnectionOptions,
 } from '../dimse.options';
 import { isPending } from '../protocol/status';
+import { resolvePeer } from './resolve-peer';
 import { serviceName } from '../protocol/uids';
 import type {
   DimseRequestSpec,
@@ -64,7 +65,7 @@ function stackErrorFailure(
  * the outcome is decided once, when the connection is gone, from everything observed until then:
  * a recorded failure wins, then a completed exchange, then what the socket or the stack said.
  */
-export function runAssociation<T>(
+export async function runAssociation<T>(
   options: DimseConnectionOptions,
   operation: DimseOperation<T>,
   transport: Transport,
@@ -74,7 +75,7 @@ export function runAssociation<T>(
   const problem = connectionOptionsProblem(options);
   if (problem !== undefined) {
     const context: FailureContext = { ...options, command, service };
-    return Promise.reject(toDimseError({ kind: 'invalid-request', problem }, context));
+    throw toDimseError({ kind: 'invalid-request', problem }, context);
   }
   const settings = normalizeConnectionOptions(options);
   const { logger } = settings;
@@ -87,6 +88,22 @@ export function runAssociation<T>(
     service,
   };
   const started = performance.now();
+  // dcmjs-dimse opens its own socket: it is given the checked address itself, never the name.
+  const peer = await resolvePeer(settings);
+  if ('failure' in peer) {
+    const error = toDimseError(peer.failure, {
+      ...context,
+      elapsedMs: Math.round(performance.now() - started),
+    });
+    logger?.debug({
+      msg: 'DIMSE exchange failed',
+      command,
+      host: context.host,
+      port: context.port,
+      code: error.code,
+    });
+    throw error;
+  }
 
   return new Promise<AssociationOutcome<T>>((resolve, reject) => {
     let phase: AssociationPhase = 'connect';
@@ -101,7 +118,7 @@ export function runAssociation<T>(
     let handle: TransportHandle | undefined;
 
     const timeoutOf: Record<AssociationPhase, number> = {
-      connect: settings.connectTimeoutMs,
+      connect: peer.remainingMs,
       association: settings.associationTimeoutMs,
       response: settings.pduTimeoutMs,
       release: settings.pduTimeoutMs,
@@ -230,7 +247,7 @@ export function runAssociation<T>(
     try {
       handle = transport(
         {
-          host: settings.host,
+          host: peer.addresses[0].address,
           port: settings.port,
           callingAeTitle: settings.callingAeTitle,
           calledAeTitle: settings.calledAeTitle,

@@ -1,4 +1,6 @@
 import { connect, type Socket } from 'node:net';
+import { pinnedLookup } from '@pacslink/egress';
+import { resolvePeer, type ResolvedPeer } from '../association/resolve-peer';
 import type { AssociationPhase, DimseFailure } from '../dimse.errors';
 import type { DimseConnectionOptions } from '../dimse.options';
 import {
@@ -78,13 +80,31 @@ export class UlAssociation {
     this.maxPdvDataLength = peerMax - PDV_HEADER_LENGTH;
   }
 
-  /** Connects, requests the association and resolves once it is accepted; rejects with a UlFailure. */
-  static open(
+  /**
+   * Resolves and checks the peer (egress policy), connects to the allowed addresses only, requests
+   * the association and resolves once it is accepted; rejects with a UlFailure.
+   */
+  static async open(
     params: UlAssociationParams,
     contexts: readonly ProposedPresentationContext[],
   ): Promise<UlAssociation> {
+    const peer = await resolvePeer(params);
+    if ('failure' in peer) throw new UlFailure(peer.failure);
+    return UlAssociation.connect(params, contexts, peer);
+  }
+
+  private static connect(
+    params: UlAssociationParams,
+    contexts: readonly ProposedPresentationContext[],
+    peer: ResolvedPeer,
+  ): Promise<UlAssociation> {
     return new Promise<UlAssociation>((resolve, reject) => {
-      const socket = connect({ host: params.host, port: params.port, noDelay: true });
+      const socket = connect({
+        host: params.host,
+        port: params.port,
+        noDelay: true,
+        lookup: pinnedLookup(peer.addresses),
+      });
       let settled = false;
       let phase: AssociationPhase = 'connect';
       let firstBytes: Buffer | undefined;
@@ -105,7 +125,7 @@ export class UlAssociation {
       };
       let timer = setTimeout(
         () => finish({ kind: 'timeout', phase, timeoutMs: params.connectTimeoutMs }),
-        params.connectTimeoutMs,
+        peer.remainingMs,
       );
       const onError = (error: NodeJS.ErrnoException): void =>
         finish({ kind: 'socket-error', phase, errorCode: error.code, message: error.message });
