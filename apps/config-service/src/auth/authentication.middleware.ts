@@ -16,10 +16,28 @@ function ticketOf(rawUrl: string): string | undefined {
   return new URLSearchParams(rawUrl.slice(query + 1)).get('ticket') ?? undefined;
 }
 
+/** A refusal answered here, before any route. */
+interface Refused {
+  status: 401 | 403 | 503;
+  title: string;
+  detail: string;
+}
+
+/**
+ * A caller with neither role may do nothing. RolesGuard sees Nest's routes only: what Express serves
+ * beside them (the API docs, the not-found answer) has no role to check, so such a caller stops here.
+ */
+const NO_ROLE: Refused = {
+  status: 403,
+  title: 'forbidden',
+  detail: 'every route needs the operator or admin role; the caller has none',
+};
+
 /**
  * Authentication for every request the HTTP server receives, installed on Express before any route
  * (the API, its docs and whatever is added later): a request either matches a public route exactly
- * or carries a caller; otherwise 401 problem+json, audited. What the caller may do is RolesGuard's.
+ * or carries a caller with a role; otherwise 401 (403 for a caller without a role) problem+json,
+ * audited. Which role a route needs is RolesGuard's.
  */
 @Injectable()
 export class AuthenticationMiddleware {
@@ -52,30 +70,34 @@ export class AuthenticationMiddleware {
       authorization: request.headers.authorization,
       ticket: ticketOf(rawUrl),
     });
-    if (result.ok) {
+    if (result.ok && result.actor.roles.length > 0) {
       request.actor = result.actor;
       return true;
     }
-    if (result.status === 401) {
-      await this.refusals.record({
-        status: 401,
-        method: request.method,
-        path,
-        reason: result.detail,
-        remoteAddress: request.socket.remoteAddress,
-      });
+    const refused: Refused = result.ok ? NO_ROLE : result;
+    if (refused.status !== 503) {
+      await this.refusals.record(
+        {
+          status: refused.status,
+          method: request.method,
+          path,
+          reason: refused.detail,
+          remoteAddress: request.socket.remoteAddress,
+        },
+        result.ok ? result.actor : undefined,
+      );
     }
     // Answered here, before any route: the Nest exception filter is not on this path.
     response
-      .status(result.status)
-      .set(result.status === 401 ? { 'www-authenticate': 'Bearer realm="pacslink"' } : {})
+      .status(refused.status)
+      .set(refused.status === 401 ? { 'www-authenticate': 'Bearer realm="pacslink"' } : {})
       .type('application/problem+json')
       .send(
         JSON.stringify({
           type: 'about:blank',
-          title: result.title,
-          status: result.status,
-          detail: result.detail,
+          title: refused.title,
+          status: refused.status,
+          detail: refused.detail,
         }),
       );
     return false;

@@ -17,7 +17,11 @@ export function RequiresRole(role: Role): ClassDecorator & MethodDecorator {
       type: 'about:blank',
       title: 'forbidden',
       status: 403,
-      detail: `this needs the ${role} role; the caller has ${role === 'admin' ? 'operator' : 'none'}`,
+      // A caller with no role at all is refused before any route (AuthenticationMiddleware).
+      detail:
+        role === 'admin'
+          ? 'this needs the admin role; the caller has operator'
+          : 'every route needs the operator or admin role; the caller has none',
     }),
   });
   return (target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
