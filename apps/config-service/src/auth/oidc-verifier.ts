@@ -33,7 +33,8 @@ type Jwks = ReturnType<typeof createRemoteJWKSet>;
 /**
  * Checks OpenID Connect bearer tokens (JWT): the issuer's keys come from the JWKS its discovery
  * document names, fetched once and cached by jose (refetched when a token names an unknown key,
- * so the issuer can rotate keys). Signature, `iss`, `aud`, `exp` and `nbf` are checked; `sub` is required.
+ * so the issuer can rotate keys). Signature, `iss`, `aud`, `exp` and `nbf` are checked; `sub` must be a
+ * non-empty string.
  */
 export class OidcVerifier {
   private jwks?: Promise<Jwks>;
@@ -50,15 +51,20 @@ export class OidcVerifier {
         audience: this.options.audience,
         algorithms: ALGORITHMS,
         clockTolerance: CLOCK_TOLERANCE_S,
-        requiredClaims: ['exp', 'sub'],
+        requiredClaims: ['exp'],
       }));
     } catch (error) {
       throw toTokenError(error);
     }
+    // The audit names the person by sub: jose would check only that it is there, and null, "" or an
+    // object there would name nobody (OpenID Connect Core 1.0 §2: a non-empty string).
+    const subject = payload.sub;
+    if (typeof subject !== 'string' || subject.trim() === '')
+      throw new TokenRejectedError("the token's sub claim is missing or not valid");
     const name =
       typeof payload.name === 'string' && payload.name.trim() !== '' ? payload.name.trim() : undefined;
     return {
-      id: `oidc:${payload.sub as string}`,
+      id: `oidc:${subject}`,
       ...(name !== undefined ? { name } : {}),
       roles: rolesIn(claimAt(payload, this.options.rolesClaim)),
     };
