@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { Writable } from 'node:stream';
-import { REDACTED_PATHS } from './logging';
+import { REDACTED_PATHS, loggableUrl } from './logging';
 
 describe('log redaction', () => {
   it('censors secret fields at any depth up to four levels, and authorization headers', () => {
@@ -23,5 +23,17 @@ describe('log redaction', () => {
       expect(line).not.toContain(`"${secret}"`);
     expect(line).toContain('visible');
     expect(line).toContain('[redacted]');
+  });
+});
+
+describe('loggableUrl', () => {
+  it('hides an event ticket in a request URL and keeps the rest', () => {
+    expect(loggableUrl('/api/v1/events?ticket=abc-DEF_123&types=transfer.*')).toBe(
+      '/api/v1/events?ticket=[redacted]&types=transfer.*',
+    );
+    expect(loggableUrl('/api/v1/events?types=transfer.*&TICKET=x')).toBe(
+      '/api/v1/events?types=transfer.*&TICKET=[redacted]',
+    );
+    expect(loggableUrl('/api/v1/studies?limit=5')).toBe('/api/v1/studies?limit=5');
   });
 });

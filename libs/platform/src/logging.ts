@@ -16,6 +16,14 @@ export const REDACTED_PATHS = [
   ...SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]),
 ];
 
+/** Query parameters that are credentials (config-service's single-use event tickets). */
+const CREDENTIAL_QUERY = /([?&](?:ticket)=)[^&#]*/gi;
+
+/** A request URL fit for a log line: credentials in its query replaced by [redacted]. */
+export function loggableUrl(url: string): string {
+  return url.replace(CREDENTIAL_QUERY, '$1[redacted]');
+}
+
 export function loggerParams(service: string, env: ServiceEnv): Params {
   return {
     // Nest 11's router (path-to-regexp 8) wants a named wildcard; nestjs-pino's default is `*`.
@@ -23,7 +31,12 @@ export function loggerParams(service: string, env: ServiceEnv): Params {
     pinoHttp: {
       level: env.LOG_LEVEL,
       base: { service },
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      redact: { paths: [...REDACTED_PATHS, 'req.query.ticket'], censor: '[redacted]' },
+      // pino-http hands a custom serializer the standard serialization of the request.
+      serializers: {
+        req: (req: { url?: string }) =>
+          req.url === undefined ? req : Object.assign(req, { url: loggableUrl(req.url) }),
+      },
       autoLogging: { ignore: (req) => /^\/(health|metrics)/.test(req.url ?? '') },
       transport:
         env.LOG_FORMAT === 'pretty'
