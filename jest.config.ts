@@ -2,8 +2,9 @@ import type { Config } from 'jest';
 import { pathsToModuleNameMapper } from 'ts-jest';
 import { compilerOptions } from './tsconfig.base.json';
 
-// One run, two tiers: `unit` (*.spec.ts, no I/O) and `integration` (*.int-spec.ts, *.e2e-spec.ts:
-// real Postgres, RabbitMQ and DICOM peers, prepared once by the global setup).
+// One run, three tiers: `unit` (*.spec.ts, no I/O), `integration` (*.int-spec.ts, *.e2e-spec.ts:
+// real Postgres, RabbitMQ and DICOM peers, prepared once by the global setup) and `faults`
+// (test/faults/*.fault-spec.ts: the built services under faults, docs/testing/fault-suite.md).
 const shared = {
   rootDir: __dirname,
   testEnvironment: 'node',
@@ -23,6 +24,15 @@ const config: Config = {
       globalSetup: '<rootDir>/test/global-setup.ts',
       globalTeardown: '<rootDir>/test/global-teardown.ts',
       testTimeout: 60_000,
+    },
+    {
+      // The built services as processes, their broker and database behind cuttable links (test/faults).
+      ...shared,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'],
+      globalSetup: '<rootDir>/test/global-setup.ts',
+      globalTeardown: '<rootDir>/test/global-teardown.ts',
+      testTimeout: 600_000,
     },
   ],
   maxWorkers: 2,

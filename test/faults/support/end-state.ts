@@ -1,0 +1,218 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { GeneratedStudy } from '@pacslink/testing';
+import type { FaultStack } from './fault-stack';
+import { recordFigure, type FigureRow } from './figures';
+import { storedProblem, type SuitePacs } from './suite-pacs';
+
+export interface CaseTransfer {
+  id: string;
+  study: GeneratedStudy;
+  pacs: SuitePacs;
+}
+
+export interface CaseEnd {
+  /** The case's name: the first column of the figures. */
+  name: string;
+  transfers: readonly CaseTransfer[];
+  /** When the fault ended (process back, link restored): time to recover counts from here. */
+  faultEndedAt: number;
+  /** How long every transfer may take to end after the fault did. */
+  waitMs: number;
+  /** Transfers that must fail, and what their error must say; every other one must complete. */
+  expectFailed?: { ids: ReadonlySet<string>; reason: RegExp };
+  /** Messages a case leaves in a queue on purpose; every other pacslink queue must be empty. */
+  expectedInQueues?: Readonly<Record<string, number>>;
+  /** What the case itself found wrong (e.g. a replica that outlived its grace period). */
+  problems?: readonly string[];
+}
+
+const TERMINAL = ['completed', 'failed', 'cancelled'];
+const EVENT_PATIENCE_MS = 20_000;
+/** After the last terminal event, a duplicate published by a restarted relay still has this long to show. */
+const DUPLICATE_WINDOW_MS = 3_000;
+const QUEUE_PATIENCE_MS = 30_000;
+
+interface TransferRow {
+  id: string;
+  status: string;
+  error: string | null;
+}
+
+/** A failure reason without what varies from transfer to transfer (ids, UIDs, counts), for grouping. */
+function reasonKey(error: string | null): string {
+  const text = (error ?? 'no reason given')
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>')
+    .replace(/\b\d+(\.\d+){3,}\b/g, '<uid>')
+    .replace(/:\d{2,5}\b/g, ':<port>');
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+async function transferRows(stack: FaultStack, ids: readonly string[]): Promise<Map<string, TransferRow>> {
+  const rows = await stack.query<TransferRow>(
+    'SELECT id, status, error FROM transfer WHERE id = ANY($1::uuid[])',
+    [ids],
+  );
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
+/** Waits until every transfer is terminal in the database, or `waitMs` passed. */
+async function waitForEnds(stack: FaultStack, ids: readonly string[], waitMs: number) {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const rows = await transferRows(stack, ids);
+    const open = ids.filter((id) => !TERMINAL.includes(rows.get(id)?.status ?? ''));
+    if (open.length === 0 || Date.now() > deadline) return rows;
+    await sleep(500);
+  }
+}
+
+async function waitForTerminalEvents(stack: FaultStack, ids: readonly string[]): Promise<void> {
+  const deadline = Date.now() + EVENT_PATIENCE_MS;
+  while (Date.now() < deadline && ids.some((id) => stack.events.terminal(id).length === 0)) await sleep(200);
+  await sleep(DUPLICATE_WINDOW_MS);
+}
+
+async function leftRunning(stack: FaultStack): Promise<string[]> {
+  const rows = await stack.query<{ what: string; n: number }>(
+    `SELECT 'transfers ' || status AS what, count(*)::int AS n FROM transfer
+      WHERE status IN ('queued', 'running') GROUP BY status
+     UNION ALL
+     SELECT 'batches ' || state, count(*)::int FROM transfer_batch
+      WHERE state IN ('pending', 'dispatched', 'running') GROUP BY state`,
+  );
+  return rows.map((row) => `${row.n} ${row.what} left in the database`);
+}
+
+interface QueueStats {
+  name: string;
+  messages_ready?: number;
+  messages_unacknowledged?: number;
+}
+
+/** pacslink queues holding other than what the case expects (the management API lags: polled). */
+async function undrainedQueues(
+  stack: FaultStack,
+  expected: Readonly<Record<string, number>>,
+): Promise<string[]> {
+  const deadline = Date.now() + QUEUE_PATIENCE_MS;
+  for (;;) {
+    const queues = await stack.management.call<QueueStats[]>(
+      'GET',
+      `/queues/${encodeURIComponent(stack.vhost.name)}?columns=name,messages_ready,messages_unacknowledged`,
+    );
+    const wrong = queues
+      .filter((queue) => queue.name.startsWith('pacslink.'))
+      .map((queue) => ({
+        name: queue.name,
+        held: (queue.messages_ready ?? 0) + (queue.messages_unacknowledged ?? 0),
+        expected: expected[queue.name] ?? 0,
+      }))
+      .filter((queue) => queue.held !== queue.expected)
+      .map((queue) => `queue ${queue.name} holds ${queue.held} messages (expected ${queue.expected})`);
+    if (wrong.length === 0 || Date.now() > deadline) return wrong;
+    await sleep(1_000);
+  }
+}
+
+/**
+ * The end state every case must reach, measured into a figures row (recorded whatever it says),
+ * then asserted: each transfer completed (or failed for the stated reason), every instance of a
+ * completed transfer at its PACS exactly as uploaded, exactly one terminal event per transfer,
+ * nothing left queued or running, no batch sent by two senders at once and no more associations
+ * than allowed, every queue drained, no replica crashed.
+ */
+export async function settleCase(stack: FaultStack, end: CaseEnd): Promise<FigureRow> {
+  const ids = end.transfers.map((transfer) => transfer.id);
+  const rows = await waitForEnds(stack, ids, end.waitMs);
+  await waitForTerminalEvents(stack, ids);
+
+  const problems: string[] = [];
+  const failed: Record<string, number> = {};
+  let completed = 0;
+  let lost = 0;
+  let duplicatedTerminalEvents = 0;
+  let lastEnd = 0;
+  for (const transfer of end.transfers) {
+    const row = rows.get(transfer.id);
+    const status = row?.status ?? 'missing';
+    const events = stack.events.terminal(transfer.id);
+    if (status === 'completed') completed += 1;
+    if (status === 'failed')
+      failed[reasonKey(row?.error ?? null)] = (failed[reasonKey(row?.error ?? null)] ?? 0) + 1;
+    if (!TERMINAL.includes(status) || events.length === 0) {
+      lost += 1;
+      problems.push(
+        `transfer ${transfer.id} to ${transfer.pacs.name} is ${status} with ${events.length} terminal events`,
+      );
+      continue;
+    }
+    duplicatedTerminalEvents += events.length - 1;
+    if (events.length > 1) {
+      problems.push(
+        `transfer ${transfer.id} has ${events.length} terminal events (${events.map((e) => e.type).join(', ')})`,
+      );
+    }
+    if (events[0].type !== `transfer.${status}`) {
+      problems.push(`transfer ${transfer.id} is ${status} but its terminal event is ${events[0].type}`);
+    }
+    lastEnd = Math.max(lastEnd, events[0].at);
+    const mustFail = end.expectFailed?.ids.has(transfer.id) ?? false;
+    if (mustFail && !(status === 'failed' && end.expectFailed?.reason.test(row?.error ?? ''))) {
+      problems.push(
+        `transfer ${transfer.id} to ${transfer.pacs.name} should have failed (${String(end.expectFailed?.reason)}) but is ${status}: ${row?.error ?? ''}`,
+      );
+    }
+    if (!mustFail && status !== 'completed') {
+      problems.push(`transfer ${transfer.id} to ${transfer.pacs.name} ${status}: ${row?.error ?? ''}`);
+    }
+    if (status === 'completed') {
+      for (const instance of transfer.study.series.flatMap((series) => series.instances)) {
+        const problem = await storedProblem(transfer.pacs, instance);
+        if (problem) problems.push(problem);
+      }
+    }
+  }
+
+  const probes = new Map(end.transfers.map(({ pacs }) => [pacs.name, pacs]));
+  let doubleSentBatches = 0;
+  for (const pacs of probes.values()) {
+    if (!pacs.probe) continue;
+    doubleSentBatches += pacs.probe.doubleSent;
+    if (pacs.probe.doubleSent > 0) {
+      problems.push(
+        `${pacs.probe.doubleSent} batches to ${pacs.name} were sent by two senders at once (e.g. ${[...pacs.probe.doubleSentUids][0]})`,
+      );
+    }
+    if (pacs.maxAssociations !== undefined && pacs.probe.maxOpen > pacs.maxAssociations) {
+      problems.push(
+        `${pacs.name} had ${pacs.probe.maxOpen} associations at once (maxAssociations ${pacs.maxAssociations})`,
+      );
+    }
+  }
+
+  problems.push(...(end.problems ?? []));
+  problems.push(...(await leftRunning(stack)));
+  problems.push(...(await undrainedQueues(stack, end.expectedInQueues ?? {})));
+  problems.push(
+    ...stack.crashes().map((replica) => `${replica.name} exited by itself (see ${replica.logFile})`),
+  );
+
+  const figure: FigureRow = {
+    case: end.name,
+    started: end.transfers.length,
+    completed,
+    failed,
+    lost,
+    duplicatedTerminalEvents,
+    doubleSentBatches,
+    recoverMs: lastEnd > 0 ? Math.max(0, lastEnd - end.faultEndedAt) : undefined,
+    problems,
+  };
+  await recordFigure(figure);
+  if (problems.length > 0) {
+    throw new Error(
+      `${end.name}: ${problems.length} problems with the end state (logs in ${stack.dir}/logs):\n  ${problems.join('\n  ')}`,
+    );
+  }
+  return figure;
+}
