@@ -15,6 +15,8 @@ export interface MessagingOptions {
   prefetch?: number;
   /** Broker-side bound on redeliveries of one message (quorum queue `x-delivery-limit`). */
   deliveryLimit?: number;
+  /** At shutdown, handlers in flight get this long to finish (and ack) before the channel closes. */
+  drainMs?: number;
 }
 
 export type ResolvedMessagingOptions = Required<MessagingOptions>;
@@ -27,6 +29,7 @@ export function resolveMessagingOptions(options: MessagingOptions): ResolvedMess
     reconnectSeconds: 1,
     prefetch: 8,
     deliveryLimit: 5,
+    drainMs: 20_000,
     ...options,
   };
 }

@@ -26,6 +26,11 @@ export interface MessageContext {
   deliveryCount: number;
   /** On a dead-letter watch queue: why the message was dead-lettered. */
   deadLetterReason?: string;
+  /**
+   * Aborted when this consumer stops (the service shuts down): a long handler wraps up at its next
+   * safe point so that it ends, and its ack goes out, within the drain time.
+   */
+  signal: AbortSignal;
 }
 
 export type MessageHandler<T> = (data: T, context: MessageContext) => Promise<void>;
@@ -70,7 +75,8 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly inFlight = new Set<Promise<void>>();
   private channel?: ChannelWrapper;
   private current?: { channel: ConfirmChannel; consumerTags: string[] };
-  private stopping = false;
+  private readonly draining = new AbortController();
+  private stopped?: { deadline: number; drainMs: number; cancelled: Promise<unknown> };
 
   constructor(
     private readonly connection: BrokerConnection,
@@ -124,6 +130,8 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
     this.checkHandlers(allContracts);
     this.channel = this.connection.createChannel('consumer', async (channel) => {
       await channel.prefetch(this.options.prefetch);
+      // A reconnect while draining must not start consuming again.
+      if (this.draining.signal.aborted) return;
       const consumerTags: string[] = [];
       for (const { queue } of this.registrations.values()) {
         const { consumerTag } = await channel.consume(queue.name, (message) => {
@@ -141,18 +149,42 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   /**
-   * Drains: stops taking deliveries, lets the handlers in flight finish (at most 10 s) so their
-   * acks and publishes go out, then closes the channel; anything unfinished is redelivered.
+   * Takes no more deliveries (cancels the consumers; the broker keeps what it has not delivered
+   * for other replicas) and aborts the handlers' signal. Called at the first SIGTERM, before the
+   * application closes, with the service's drain time; idempotent.
+   */
+  async stopConsuming(drainMs = this.options.drainMs): Promise<void> {
+    if (!this.stopped) {
+      this.draining.abort();
+      const current = this.current;
+      const cancelled = current
+        ? Promise.allSettled(current.consumerTags.map((tag) => current.channel.cancel(tag)))
+        : Promise.resolve([]);
+      this.stopped = { deadline: Date.now() + drainMs, drainMs, cancelled };
+    }
+    await this.stopped.cancelled;
+  }
+
+  /**
+   * Drains: stops consuming, lets the handlers in flight finish (within the drain time of the
+   * stop) so their acks and publishes go out, then closes the channel; anything unfinished is
+   * redelivered.
    */
   async onModuleDestroy(): Promise<void> {
-    this.stopping = true;
-    if (this.current) {
-      const { channel, consumerTags } = this.current;
-      await Promise.allSettled(consumerTags.map((tag) => channel.cancel(tag)));
-    }
+    await this.stopConsuming();
+    const { deadline, drainMs } = this.stopped ?? { deadline: Date.now(), drainMs: 0 };
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise((resolve) => (timer = setTimeout(resolve, 10_000)));
-    await Promise.race([Promise.allSettled([...this.inFlight]), deadline]);
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+    });
+    const finished = Promise.allSettled([...this.inFlight]).then(() => true);
+    if (!(await Promise.race([finished, timedOut]))) {
+      this.logger.warn({
+        msg: 'drain time ran out: deliveries still being handled go back to the queue',
+        handlers: this.inFlight.size,
+        drainMs,
+      });
+    }
     clearTimeout(timer);
     await this.channel?.close();
   }
@@ -218,7 +250,12 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
     }
     const deliveryCount = Number(message.properties.headers?.['x-delivery-count'] ?? 0);
     try {
-      const context = { envelope, deliveryCount, deadLetterReason: deadLetterReasonOf(message) };
+      const context = {
+        envelope,
+        deliveryCount,
+        deadLetterReason: deadLetterReasonOf(message),
+        signal: this.draining.signal,
+      };
       await registration.handle(validated.data, context, message);
       this.settle(channel, () => channel.ack(message));
     } catch (error) {
@@ -282,9 +319,19 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
 
   /** Exponential backoff with full jitter, bounded: 0.2 s, 0.4 s, … at most 10 s. */
   private async backoff(deliveryCount: number): Promise<void> {
-    if (this.stopping) return;
+    const { signal } = this.draining;
+    if (signal.aborted) return;
     const ceiling = Math.min(10_000, 200 * 2 ** deliveryCount);
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+    // Cut short by a stop: the message goes back at once rather than hold up the drain.
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.random() * ceiling);
+      signal.addEventListener('abort', done);
+    });
   }
 
   /** An ack on a channel that has since closed would fail; the broker redelivers that message anyway. */
