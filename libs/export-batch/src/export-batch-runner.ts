@@ -11,16 +11,24 @@ import {
 import { elidePeerText } from '@pacslink/dicom';
 import { ConfirmedPublisher, RpcClient, createEnvelope } from '@pacslink/messaging';
 import { METRICS_REGISTRY } from '@pacslink/platform';
+import { ReportNotConfirmedError, WorkerStoppingError } from './export-batch.errors';
 import { OutcomeReporter, type PublishReport } from './outcome-reporter';
 
 /** How long a worker waits for config-service to answer a claim before the delivery is retried. */
 const CLAIM_TIMEOUT_MS = 15_000;
 
+/** The transient failure a batch stopped by a shutdown is reported with: another worker goes on. */
+export const SHUTTING_DOWN_REASON = 'worker shutting down';
+
 export interface BatchSender {
   /** Labels the worker's metrics. */
   method: TransferMethod;
-  /** Sends the batch's instances; calls onOutcome as the PACS answers each one. */
-  send(onOutcome: (outcome: InstanceOutcomeData) => void): Promise<unknown>;
+  /**
+   * Sends the batch's instances; calls onOutcome as the PACS answers each one. Once `signal` is
+   * aborted it stops at the next instance boundary (after the instance or STOW-RS request in
+   * flight), ends the association with A-RELEASE, and rejects.
+   */
+  send(onOutcome: (outcome: InstanceOutcomeData) => void, signal: AbortSignal): Promise<unknown>;
   /** Why the send failed, in words, and whether a later attempt can succeed. */
   classify(error: unknown): ExportBatchFailureData;
 }
@@ -29,6 +37,9 @@ export interface BatchSender {
  * Runs one export batch for a worker: claim, send with outcome reports, report the end. Only a
  * failure to talk to config-service (claim unanswered, report not confirmed) escapes as an error,
  * so the delivery is redelivered; a PACS failure is reported, classified, and the delivery acked.
+ * A worker that cannot report stops sending; a worker that shuts down stops at the next instance,
+ * reports what was done (transient: SHUTTING_DOWN_REASON) and acks, so config-service sends the
+ * rest through another worker (docs/decisions/0006-transfers.md, "Shutdown and reporting").
  */
 @Injectable()
 export class ExportBatchRunner {
@@ -63,8 +74,11 @@ export class ExportBatchRunner {
     });
   }
 
-  async run(batch: ExportBatchData, sender: BatchSender): Promise<void> {
+  /** `stopping`: the consumer's signal (MessageContext), aborted when the worker shuts down. */
+  async run(batch: ExportBatchData, stopping: AbortSignal, sender: BatchSender): Promise<void> {
     const ref = { transferId: batch.transferId, batchId: batch.batchId, attempt: batch.attempt };
+    // Not claimed yet: the delivery goes back to the queue as it came, for another replica.
+    if (stopping.aborted) throw new WorkerStoppingError(ref);
     const claim = await this.rpc.request<typeof ref, ExportBatchClaim>(
       ExportBatchReports.Claim,
       ref,
@@ -75,6 +89,7 @@ export class ExportBatchRunner {
       return;
     }
     const reporter = new OutcomeReporter(ref, this.publishReport);
+    const stop = AbortSignal.any([stopping, reporter.signal]);
     const sizes = new Map(batch.instances.map((instance) => [instance.sopInstanceUid, instance.sizeBytes]));
     const timer = this.batches.startTimer({ method: sender.method });
     let failure: ExportBatchFailureData | undefined;
@@ -84,9 +99,15 @@ export class ExportBatchRunner {
         if (outcome.status !== 'failure')
           this.bytes.inc({ method: sender.method }, sizes.get(outcome.sopInstanceUid) ?? 0);
         reporter.add(outcome);
-      });
+      }, stop);
     } catch (error) {
-      failure = sender.classify(error);
+      if (reporter.signal.aborted) {
+        // Nothing is acked: the delivery is redelivered, claimed again (same attempt) and resent.
+        reporter.abandon();
+        throw reporter.signal.reason as ReportNotConfirmedError;
+      }
+      // The sender's own reading of a stop (e.g. DIMSE CANCELLED) would be permanent; this is not.
+      failure = stopping.aborted ? { transient: true, reason: SHUTTING_DOWN_REASON } : sender.classify(error);
       // A worker is not told whose study it sends, so it cannot mask the patient's name in what
       // the PACS wrote: the PACS's words stay out of its log. config-service masks and logs them.
       this.logger.warn({

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { ExportBatchReports, type MessageContract } from '@pacslink/contracts';
 import { OutcomeReporter } from './outcome-reporter';
 
@@ -14,6 +15,9 @@ function recorder() {
 }
 
 describe('OutcomeReporter', () => {
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
@@ -45,7 +49,7 @@ describe('OutcomeReporter', () => {
     reporter.abandon();
   });
 
-  it('ends with the failure, and fails itself when a report could not be published', async () => {
+  it('ends with the failure, and gives up (signal, finish rejects) when a report could not be published after its retries', async () => {
     const { sent, publish } = recorder();
     await new OutcomeReporter(ref, publish).finish({ transient: true, reason: 'refused' });
     expect(sent[0].data.failure).toEqual({ transient: true, reason: 'refused' });
@@ -53,9 +57,36 @@ describe('OutcomeReporter', () => {
     const failing = new OutcomeReporter(ref, () => Promise.reject(new Error('broker gone')), {
       flushIntervalMs: 10,
       heartbeatIntervalMs: 30_000,
+      retryDelaysMs: [100],
     });
     failing.add(outcome(1));
     await jest.advanceTimersByTimeAsync(10);
-    await expect(failing.finish()).rejects.toThrow('broker gone');
+    expect(failing.signal.aborted).toBe(false);
+    await jest.advanceTimersByTimeAsync(100);
+    // Given up after two tries: the runner stops sending on this signal.
+    expect(failing.signal.aborted).toBe(true);
+    await expect(failing.finish()).rejects.toThrow(
+      'a report of batch b (attempt 1) was not confirmed after 2 tries: broker gone',
+    );
+  });
+
+  it('retries a report the broker did not confirm, and the heartbeats after it still go out', async () => {
+    const { sent, publish } = recorder();
+    let failures = 1;
+    const flaky: typeof publish = (contract, data) =>
+      failures-- > 0 ? Promise.reject(new Error('confirm timed out')) : publish(contract, data);
+    const reporter = new OutcomeReporter(ref, flaky, { flushIntervalMs: 500, heartbeatIntervalMs: 2_000 });
+    reporter.add(outcome(1));
+    await jest.advanceTimersByTimeAsync(500);
+    expect(sent).toHaveLength(0);
+    // The default retry waits out one second, then the same outcomes go again.
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(sent).toEqual([
+      { type: ExportBatchReports.Progress.type, data: { ...ref, outcomes: [outcome(1)] } },
+    ]);
+    await jest.advanceTimersByTimeAsync(4_000);
+    expect(sent.map((report) => report.data.outcomes)).toEqual([[outcome(1)], [], []]);
+    await reporter.finish();
+    expect(sent.at(-1)?.type).toBe(ExportBatchReports.Finished.type);
   });
 });

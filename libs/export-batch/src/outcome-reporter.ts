@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import {
   ExportBatchReports,
   MAX_REPORT_OUTCOMES,
@@ -6,6 +7,7 @@ import {
   type InstanceOutcomeData,
   type MessageContract,
 } from '@pacslink/contracts';
+import { ReportNotConfirmedError } from './export-batch.errors';
 
 /** Publishes a report and resolves once the broker confirmed it. */
 export type PublishReport = <T extends object>(contract: MessageContract<T>, data: T) => Promise<void>;
@@ -15,30 +17,51 @@ export interface OutcomeReporterTiming {
   flushIntervalMs: number;
   /** Without outcomes (one big instance), a report still goes out this often to keep the lease. */
   heartbeatIntervalMs: number;
+  /**
+   * The waits before each new try of a report the broker did not confirm. After the last try the
+   * reporter gives up: `signal` aborts so that the send stops, and finish() rejects.
+   */
+  retryDelaysMs: readonly number[];
 }
 
+/**
+ * With the broker's 5 s confirm timeout, giving up takes at most 5 tries x 5 s + 15 s of waits =
+ * 40 s, so a worker whose reports stopped getting through stops within a heartbeat (30 s) + 40 s of
+ * its last confirmed report: well inside the 2-minute lease (ADR 0006, "Shutdown and reporting").
+ */
 export const DEFAULT_REPORTER_TIMING: OutcomeReporterTiming = {
   flushIntervalMs: 500,
   heartbeatIntervalMs: 30_000,
+  retryDelaysMs: [1_000, 2_000, 4_000, 8_000],
 };
 
 /**
  * Collects per-instance outcomes and reports them in order: progress reports while the batch runs,
- * one finished report at the end. Reports never overlap (each waits for the previous confirm).
+ * one finished report at the end. One report is in flight at a time; one the broker did not confirm
+ * is tried again with the same outcomes, and a reporter that gives up says so through `signal`.
  */
 export class OutcomeReporter {
-  private pending: InstanceOutcomeData[] = [];
-  private chain: Promise<void> = Promise.resolve();
-  private lastReportAt = Date.now();
+  private readonly logger = new Logger(OutcomeReporter.name);
+  private readonly timing: OutcomeReporterTiming;
+  private readonly gaveUp = new AbortController();
   private readonly timer: NodeJS.Timeout;
-  private failure?: Error;
+  private pending: InstanceOutcomeData[] = [];
+  private inFlight?: Promise<void>;
+  private lastReportAt = Date.now();
+  private abandoned = false;
 
   constructor(
     private readonly ref: ExportBatchRef,
     private readonly publish: PublishReport,
-    private readonly timing: OutcomeReporterTiming = DEFAULT_REPORTER_TIMING,
+    timing: Partial<OutcomeReporterTiming> = {},
   ) {
-    this.timer = setInterval(() => this.tick(), timing.flushIntervalMs);
+    this.timing = { ...DEFAULT_REPORTER_TIMING, ...timing };
+    this.timer = setInterval(() => this.tick(), this.timing.flushIntervalMs);
+  }
+
+  /** Aborted, with a ReportNotConfirmedError as its reason, once the reporter gave up: stop sending. */
+  get signal(): AbortSignal {
+    return this.gaveUp.signal;
   }
 
   add(outcome: InstanceOutcomeData): void {
@@ -48,16 +71,16 @@ export class OutcomeReporter {
   /** Stops the timer, reports the rest and the end; rejects if any report could not be published. */
   async finish(failure?: ExportBatchFailureData): Promise<void> {
     clearInterval(this.timer);
-    await this.chain;
-    if (this.failure) throw this.failure;
+    await this.inFlight;
+    if (this.gaveUp.signal.aborted) throw this.gaveUp.signal.reason;
     const rest = this.pending.splice(0);
     while (rest.length > MAX_REPORT_OUTCOMES) {
-      await this.publish(ExportBatchReports.Progress, {
+      await this.publishWithRetries(ExportBatchReports.Progress, {
         ...this.ref,
         outcomes: rest.splice(0, MAX_REPORT_OUTCOMES),
       });
     }
-    await this.publish(ExportBatchReports.Finished, {
+    await this.publishWithRetries(ExportBatchReports.Finished, {
       ...this.ref,
       outcomes: rest,
       ...(failure ? { failure } : {}),
@@ -66,23 +89,52 @@ export class OutcomeReporter {
 
   /** Stops without a final report (the delivery will be redelivered and the batch sent again). */
   abandon(): void {
+    this.abandoned = true;
     clearInterval(this.timer);
   }
 
   private tick(): void {
+    if (this.inFlight || this.gaveUp.signal.aborted) return;
     const heartbeatDue = Date.now() - this.lastReportAt >= this.timing.heartbeatIntervalMs;
     if (this.pending.length === 0 && !heartbeatDue) return;
     const outcomes = this.pending.splice(0, MAX_REPORT_OUTCOMES);
-    this.lastReportAt = Date.now();
-    this.chain = this.chain.then(async () => {
-      if (this.failure) return;
-      try {
-        await this.publish(ExportBatchReports.Progress, { ...this.ref, outcomes });
-      } catch (error) {
-        // Kept and thrown by finish(): outcomes not reported must not be lost silently.
-        this.failure = error as Error;
+    this.inFlight = this.publishWithRetries(ExportBatchReports.Progress, { ...this.ref, outcomes })
+      .catch((error: unknown) => {
+        // Kept for finish(), in order: outcomes not reported must not be lost silently.
         this.pending.unshift(...outcomes);
+        this.gaveUp.abort(error);
+      })
+      .finally(() => (this.inFlight = undefined));
+  }
+
+  private async publishWithRetries<T extends object>(contract: MessageContract<T>, data: T): Promise<void> {
+    for (let tries = 1; ; tries++) {
+      try {
+        await this.publish(contract, data);
+        this.lastReportAt = Date.now();
+        return;
+      } catch (error) {
+        const delayMs = this.timing.retryDelaysMs[tries - 1];
+        const reason = error instanceof Error ? error.message : String(error);
+        if (delayMs === undefined || this.abandoned) {
+          this.logger.error({
+            msg: 'export batch report not confirmed; giving up',
+            ...this.ref,
+            tries,
+            reason,
+          });
+          throw new ReportNotConfirmedError(this.ref, tries, error);
+        }
+        this.logger.warn({
+          msg: 'export batch report not confirmed; trying again',
+          ...this.ref,
+          tries,
+          delayMs,
+          reason,
+        });
+        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+        if (this.abandoned) throw new ReportNotConfirmedError(this.ref, tries, error);
       }
-    });
+    }
   }
 }

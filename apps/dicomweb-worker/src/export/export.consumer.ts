@@ -12,8 +12,10 @@ export class ExportConsumer implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.consumer.on(ConsumerQueues.DicomwebWorkerCommands, ExportBatchCommands.Dicomweb, (batch) =>
-      this.service.exportBatch(batch),
+    this.consumer.on(
+      ConsumerQueues.DicomwebWorkerCommands,
+      ExportBatchCommands.Dicomweb,
+      (batch, { signal }) => this.service.exportBatch(batch, signal),
     );
   }
 }

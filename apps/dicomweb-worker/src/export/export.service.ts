@@ -23,11 +23,12 @@ export class ExportService {
     @Inject(StudyStore) private readonly studyStore: StudyStore,
   ) {}
 
-  async exportBatch(batch: DicomwebExportBatchData): Promise<void> {
+  /** `stopping`: aborted at shutdown; the batch stops after the STOW-RS request in flight. */
+  async exportBatch(batch: DicomwebExportBatchData, stopping: AbortSignal): Promise<void> {
     const { target } = batch;
-    await this.runner.run(batch, {
+    await this.runner.run(batch, stopping, {
       method: 'STOW-RS',
-      send: (onOutcome) =>
+      send: (onOutcome, signal) =>
         this.client.stow(
           {
             url: target.url,
@@ -49,6 +50,7 @@ export class ExportService {
             // batch is already the unit of retry.
             maxInstancesPerRequest: MAX_EXPORT_BATCH_INSTANCES,
             onOutcome,
+            signal,
           },
         ),
       classify: classifyStowFailure,

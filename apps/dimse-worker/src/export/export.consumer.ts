@@ -12,8 +12,8 @@ export class ExportConsumer implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.consumer.on(ConsumerQueues.DimseWorkerCommands, ExportBatchCommands.Dimse, (batch) =>
-      this.service.exportBatch(batch),
+    this.consumer.on(ConsumerQueues.DimseWorkerCommands, ExportBatchCommands.Dimse, (batch, { signal }) =>
+      this.service.exportBatch(batch, signal),
     );
   }
 }

@@ -18,10 +18,11 @@ export class ExportService {
     @Inject(StudyStore) private readonly studyStore: StudyStore,
   ) {}
 
-  async exportBatch(batch: DimseExportBatchData): Promise<void> {
-    await this.runner.run(batch, {
+  /** `stopping`: aborted at shutdown; the association is released after the instance in flight. */
+  async exportBatch(batch: DimseExportBatchData, stopping: AbortSignal): Promise<void> {
+    await this.runner.run(batch, stopping, {
       method: 'C-STORE',
-      send: (onOutcome) =>
+      send: (onOutcome, signal) =>
         store(
           connectionOptions(batch.target, this.egress),
           batch.instances.map((instance) => ({
@@ -30,7 +31,7 @@ export class ExportService {
             sopInstanceUid: instance.sopInstanceUid,
             transferSyntaxUid: instance.transferSyntaxUid,
           })),
-          { onOutcome },
+          { onOutcome, signal },
         ),
       classify: classifyStoreFailure,
     });
