@@ -5,7 +5,7 @@ import { resolveEndpoint, type DicomwebEndpoint, type ResolvedEndpoint } from '.
 import type { DicomwebLogger } from './dicomweb-logger';
 import { createAgent, DicomwebTransport, DispatcherPool } from './dicomweb-transport';
 import { buildUrl } from './dicomweb-url';
-import { DicomwebError } from './dicomweb.errors';
+import { DicomwebError, type DicomwebErrorCode } from './dicomweb.errors';
 import { redact } from './failure-mapping';
 import { requestClientCredentialsToken } from './oauth2-client-credentials';
 import { OAuth2TokenCache } from './oauth2-token-cache';
@@ -22,7 +22,7 @@ import { stowInstances, type StowInstance, type StowOptions, type StowOutcome } 
 /** The contract's connection test answer ("Connection test"). */
 export type ConnectionTestResult =
   | { ok: true; message: 'Connection established'; detail?: string; elapsedMs: number }
-  | { ok: false; message: 'Connection failed'; detail: string; elapsedMs: number };
+  | { ok: false; message: 'Connection failed'; detail: string; elapsedMs: number; code?: DicomwebErrorCode };
 
 interface CommonOptions {
   logger?: DicomwebLogger;
@@ -176,9 +176,12 @@ function establishedDetail(answer: QidoAnswer): string {
 
 function failed(error: unknown, elapsedMs: number, secrets: readonly string[] = []): ConnectionTestResult {
   // Anything but a DicomwebError is a bug of ours; still an answer, never a throw.
-  const detail =
-    error instanceof DicomwebError
-      ? error.message
-      : redact(`unexpected failure: ${error instanceof Error ? error.message : String(error)}`, secrets);
+  if (error instanceof DicomwebError) {
+    return { ok: false, message: 'Connection failed', detail: error.message, elapsedMs, code: error.code };
+  }
+  const detail = redact(
+    `unexpected failure: ${error instanceof Error ? error.message : String(error)}`,
+    secrets,
+  );
   return { ok: false, message: 'Connection failed', detail, elapsedMs };
 }

@@ -50,6 +50,7 @@ describe('egress: link-local and metadata addresses are refused before any conne
       message: 'Connection failed',
       detail: `${destination} ${NEVER}`,
       elapsedMs: expect.any(Number) as number,
+      code: DicomwebErrorCode.EgressRefused,
     });
     expect(connects).not.toHaveBeenCalled();
   });

@@ -48,6 +48,15 @@ export class EgressRefusedError extends Error {
   }
 }
 
+/**
+ * A refusal as a query error or a transfer failure says it: "Connection failed: <host>:<port>
+ * (<address>) is not an allowed PACS address (EGRESS_ALLOW_CIDRS)". A connection test answers
+ * `message: "Connection failed"` with the refusal as its `detail`.
+ */
+export function connectionFailed(refusal: string): string {
+  return `Connection failed: ${refusal}`;
+}
+
 export function isEgressRefusedError(error: unknown): error is EgressRefusedError {
   return error instanceof EgressRefusedError;
 }

@@ -22,6 +22,8 @@ import { ConnectionTestService } from './connection-test.service';
 import { ConnectionTestResponse } from './dto/connection-test.response';
 import { TestConnectionRequest, parseUnsavedTestBody } from './dto/test-connection.request';
 import { RequiresRole } from '../auth/requires-role.decorator';
+import type { Actor } from '../auth/actor';
+import { CurrentActor } from '../auth/actor.decorator';
 
 const unsavedBodySchema = {
   description:
@@ -104,9 +106,9 @@ export class ConnectionTestController {
   @ApiBadRequestResponse(badRequest)
   @ApiBadGatewayResponse(badGateway)
   @ApiServiceUnavailableResponse(unavailable)
-  async testUnsaved(@Body() body: unknown): Promise<ConnectionTestResponse> {
+  async testUnsaved(@Body() body: unknown, @CurrentActor() actor: Actor): Promise<ConnectionTestResponse> {
     const { config, callingAeTitle } = await parseUnsavedTestBody(body);
-    return this.service.testUnsaved(config, callingAeTitle);
+    return this.service.testUnsaved(config, actor, callingAeTitle);
   }
 
   @Post(':id/test-connection')
@@ -129,7 +131,8 @@ export class ConnectionTestController {
   testSaved(
     @Param('id', ParseUUIDPipe) id: string,
     @Body() body: TestConnectionRequest,
+    @CurrentActor() actor: Actor,
   ): Promise<ConnectionTestResponse> {
-    return this.service.testSaved(id, body.callingAeTitle);
+    return this.service.testSaved(id, actor, body.callingAeTitle);
   }
 }

@@ -8,6 +8,8 @@ import {
 } from '@pacslink/contracts';
 import { RpcClient, RpcRemoteError, RpcTimeoutError } from '@pacslink/messaging';
 import { SecretCipher } from '@pacslink/secrets';
+import type { Actor } from '../auth/actor';
+import { EgressAudit, isEgressRefusal } from '../egress/egress-audit';
 import { LocalAeTitlesService } from '../local-ae-titles/local-ae-titles.service';
 import type { CreatePacsConfigDto } from '../pacs-configs/dto/create-pacs-config.dto';
 import type { PacsConfig } from '../pacs-configs/pacs-config.entity';
@@ -22,10 +24,17 @@ export const RPC_MARGIN_MS = 5_000;
 /** How many local AE titles a message lists before it says "and N more". */
 const LISTED = 20;
 
+/** The contract's answer: the worker's error code is for config-service, not for the caller. */
+function answerOf({ code: _code, ...answer }: ConnectionTestResult): ConnectionTestResult {
+  return answer;
+}
+
 /**
  * Connection tests: asks the worker of the configuration's type over RPC and waits at most the
  * configuration's timeoutMs + 5 s. The secret goes sealed (SecretCipher) and is unsealed by the
- * worker just before use; nothing here logs or returns it. A test changes nothing: no audit entry.
+ * worker just before use; nothing here logs or returns it. A test changes nothing, but a test of
+ * an unsaved configuration is audited (it can point anywhere), and so is a destination the egress
+ * policy refused.
  */
 @Injectable()
 export class ConnectionTestService {
@@ -35,14 +44,56 @@ export class ConnectionTestService {
     private readonly settings: SettingsService,
     private readonly rpc: RpcClient,
     private readonly cipher: SecretCipher,
+    private readonly egressAudit: EgressAudit,
   ) {}
 
-  async testSaved(id: string, callingAeTitle?: string): Promise<ConnectionTestResult> {
-    return this.test(await this.pacsConfigs.stored(id), callingAeTitle);
+  async testSaved(id: string, actor: Actor, callingAeTitle?: string): Promise<ConnectionTestResult> {
+    const row = await this.pacsConfigs.stored(id);
+    const result = await this.test(row, callingAeTitle);
+    if (isEgressRefusal(result.code)) {
+      await this.egressAudit.refused(actor, {
+        activity: 'connection-test',
+        row,
+        detail: result.detail ?? '',
+        saved: true,
+      });
+    }
+    return answerOf(result);
   }
 
-  async testUnsaved(config: CreatePacsConfigDto, callingAeTitle?: string): Promise<ConnectionTestResult> {
-    return this.test(this.pacsConfigs.unsaved(config), callingAeTitle);
+  async testUnsaved(
+    config: CreatePacsConfigDto,
+    actor: Actor,
+    callingAeTitle?: string,
+  ): Promise<ConnectionTestResult> {
+    const row = this.pacsConfigs.unsaved(config);
+    let result: ConnectionTestResult;
+    try {
+      result = await this.test(row, callingAeTitle);
+    } catch (error) {
+      // The worker may have tried the destination: on record too, with what the caller was told.
+      if (
+        error instanceof ConnectionTestError &&
+        error.code !== ConnectionTestErrorCode.CallingAeTitleNotLocal
+      ) {
+        await this.egressAudit.unsavedTested(actor, row, { error: error.message });
+      }
+      throw error;
+    }
+    if (isEgressRefusal(result.code)) {
+      await this.egressAudit.refused(actor, {
+        activity: 'connection-test',
+        row,
+        detail: result.detail ?? '',
+        saved: false,
+      });
+    }
+    await this.egressAudit.unsavedTested(actor, row, {
+      ok: result.ok,
+      ...(result.detail === undefined ? {} : { detail: result.detail }),
+      ...(result.code === undefined ? {} : { code: result.code }),
+    });
+    return answerOf(result);
   }
 
   private async test(row: PacsConfig, callingAeTitle: string | undefined): Promise<ConnectionTestResult> {

@@ -18,6 +18,8 @@ import { QueryResponse } from './dto/query.response';
 import { QueryErrorsInterceptor } from './query-errors.interceptor';
 import { QueryService } from './query.service';
 import { RequiresRole } from '../auth/requires-role.decorator';
+import type { Actor } from '../auth/actor';
+import { CurrentActor } from '../auth/actor.decorator';
 
 const WRONG_DATE = 'filters.StudyDate: "2024-01-01" is not a date or a date range (A-B, -B or A-)';
 
@@ -112,7 +114,11 @@ export class QueryController {
       detail: 'no dimse-worker answered within 35000 ms — is it running?',
     }),
   })
-  query(@Param('id', ParseUUIDPipe) id: string, @Body() body: QueryRequest): Promise<QueryResponse> {
-    return this.service.query(id, body);
+  query(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: QueryRequest,
+    @CurrentActor() actor: Actor,
+  ): Promise<QueryResponse> {
+    return this.service.query(id, body, actor);
   }
 }

@@ -7,9 +7,12 @@ import {
   type QueryResult,
 } from '@pacslink/contracts';
 import { QUERY_RETURN_KEYS, queryFilterProblem, type QueryFilterLevel } from '@pacslink/dicom';
+import { connectionFailed } from '@pacslink/egress';
 import { RpcClient, RpcRemoteError, RpcTimeoutError } from '@pacslink/messaging';
 import { SecretCipher } from '@pacslink/secrets';
 import type { FieldError } from '../http/validation';
+import type { Actor } from '../auth/actor';
+import { EgressAudit, isEgressRefusal } from '../egress/egress-audit';
 import type { PacsConfig } from '../pacs-configs/pacs-config.entity';
 import { PacsConfigsService } from '../pacs-configs/pacs-configs.service';
 import { WORKER_OF, dicomwebTarget, dimseTarget } from '../pacs-configs/worker-targets';
@@ -49,8 +52,8 @@ export function checkFilters(
 /**
  * PACS queries (contract "Query"): C-FIND through the dimse-worker or QIDO-RS through the
  * dicomweb-worker, over RPC, waiting at most the configuration's timeoutMs + 5 s. Only for
- * configurations that offer import, and only while transfers are on. A query changes nothing:
- * no audit entry, no event.
+ * configurations that offer import, and only while transfers are on. A query changes nothing: no
+ * event, and no audit entry unless the egress policy refused the destination.
  */
 @Injectable()
 export class QueryService {
@@ -59,9 +62,10 @@ export class QueryService {
     private readonly settings: SettingsService,
     private readonly rpc: RpcClient,
     private readonly cipher: SecretCipher,
+    private readonly egressAudit: EgressAudit,
   ) {}
 
-  async query(id: string, request: QueryRequest): Promise<QueryResult> {
+  async query(id: string, request: QueryRequest, actor: Actor): Promise<QueryResult> {
     const keys = checkFilters(request.level, request.filters ?? {});
     const limit = request.limit ?? DEFAULT_QUERY_LIMIT;
     const offset = request.offset ?? 0;
@@ -92,7 +96,7 @@ export class QueryService {
           limit,
           offset,
         };
-        return this.ask(WORKER_OF.dimse, QueryRequests.Dimse, data, row);
+        return this.ask(WORKER_OF.dimse, QueryRequests.Dimse, data, row, actor);
       }
       case 'dicomweb': {
         const data: DicomwebQueryData = {
@@ -103,7 +107,7 @@ export class QueryService {
           limit,
           offset,
         };
-        return this.ask(WORKER_OF.dicomweb, QueryRequests.Dicomweb, data, row);
+        return this.ask(WORKER_OF.dicomweb, QueryRequests.Dicomweb, data, row, actor);
       }
     }
   }
@@ -113,6 +117,7 @@ export class QueryService {
     contract: MessageContract<T>,
     data: T,
     row: PacsConfig,
+    actor: Actor,
   ): Promise<QueryResult> {
     const bound = row.timeoutMs + QUERY_RPC_MARGIN_MS;
     try {
@@ -122,6 +127,13 @@ export class QueryService {
         throw new QueryError(
           QueryErrorCode.WorkerUnavailable,
           `no ${worker} answered within ${bound} ms — is it running?`,
+        );
+      }
+      if (error instanceof RpcRemoteError && isEgressRefusal(error.code)) {
+        await this.egressAudit.refused(actor, { activity: 'query', row, detail: error.message, saved: true });
+        throw new QueryError(
+          QueryErrorCode.WorkerFailed,
+          `the query of "${row.aeTitle}" failed: ${connectionFailed(error.message)}`,
         );
       }
       if (error instanceof RpcRemoteError) {

@@ -4,7 +4,8 @@ import {
   type DicomwebExportBatchData,
   type ExportBatchFailureData,
 } from '@pacslink/contracts';
-import { DicomwebClient, DicomwebError } from '@pacslink/dicomweb';
+import { DicomwebClient, DicomwebError, DicomwebErrorCode } from '@pacslink/dicomweb';
+import { connectionFailed } from '@pacslink/egress';
 import { ExportBatchRunner } from '@pacslink/export-batch';
 import { SecretCipher } from '@pacslink/secrets';
 import { StudyStore } from '@pacslink/store';
@@ -59,8 +60,11 @@ export class ExportService {
 }
 
 export function classifyStowFailure(error: unknown): ExportBatchFailureData {
-  if (error instanceof DicomwebError)
-    return { transient: error.disposition.retryable, reason: error.message };
+  if (error instanceof DicomwebError) {
+    const reason =
+      error.code === DicomwebErrorCode.EgressRefused ? connectionFailed(error.message) : error.message;
+    return { transient: error.disposition.retryable, reason, code: error.code };
+  }
   if (error instanceof UnusableAuthError) return { transient: false, reason: error.message };
   return { transient: true, reason: error instanceof Error ? error.message : String(error) };
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ConnectionTestResult, DimseConnectionTestData } from '@pacslink/contracts';
-import { echo } from '@pacslink/dimse';
+import { DimseError, echo } from '@pacslink/dimse';
 import { EgressGuard } from '@pacslink/egress';
 import { connectionOptions, withinDeadline } from '../dimse-target';
 
@@ -25,6 +25,7 @@ export class ConnectionTestService {
         message: 'Connection failed',
         detail: error instanceof Error ? error.message : String(error),
         elapsedMs: Date.now() - started,
+        ...(error instanceof DimseError ? { code: error.code } : {}),
       };
     }
   }

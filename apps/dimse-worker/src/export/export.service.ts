@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DimseExportBatchData, ExportBatchFailureData } from '@pacslink/contracts';
-import { DimseError, isTransientDimseError, store } from '@pacslink/dimse';
-import { EgressGuard } from '@pacslink/egress';
+import { DimseError, DimseErrorCode, isTransientDimseError, store } from '@pacslink/dimse';
+import { EgressGuard, connectionFailed } from '@pacslink/egress';
 import { ExportBatchRunner } from '@pacslink/export-batch';
 import { StudyStore } from '@pacslink/store';
 import { connectionOptions } from '../dimse-target';
@@ -39,7 +39,11 @@ export class ExportService {
 }
 
 export function classifyStoreFailure(error: unknown): ExportBatchFailureData {
-  if (error instanceof DimseError) return { transient: isTransientDimseError(error), reason: error.message };
+  if (error instanceof DimseError) {
+    const reason =
+      error.code === DimseErrorCode.EGRESS_REFUSED ? connectionFailed(error.message) : error.message;
+    return { transient: isTransientDimseError(error), reason, code: error.code };
+  }
   // Not a protocol answer (e.g. the study store is not mounted): worth another try, bounded by attempts.
   return { transient: true, reason: error instanceof Error ? error.message : String(error) };
 }

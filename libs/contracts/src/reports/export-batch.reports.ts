@@ -48,6 +48,8 @@ export class ExportBatchFailureData {
   /** true: retrying later can succeed (refused, timeout, 5xx, 429, transient reject); false: it cannot. */
   @IsBoolean() transient!: boolean;
   @IsString() @MaxLength(2048) reason!: string;
+  /** The protocol library's error code (e.g. EGRESS_REFUSED: config-service audits the refusal). */
+  @IsOptional() @IsString() @MaxLength(64) code?: string;
 }
 
 export class ExportBatchFinishedData extends ExportBatchProgressData {

@@ -73,6 +73,11 @@ export interface ConnectionTestResult {
   message: 'Connection established' | 'Connection failed';
   detail?: string;
   elapsedMs: number;
+  /**
+   * Failed: the protocol library's error code (e.g. EGRESS_REFUSED), for config-service to act on;
+   * not part of the REST answer.
+   */
+  code?: string;
 }
 
 export const ConnectionTestRequests = {

@@ -36,7 +36,13 @@ export interface MessageContext {
 export type MessageHandler<T> = (data: T, context: MessageContext) => Promise<void>;
 export type RequestHandler<T, R> = (data: T, context: MessageContext) => Promise<R>;
 
-export type RpcReply<R = unknown> = { ok: true; result: R } | { ok: false; error: string };
+/** `code`: the error's own string code when it has one (e.g. EGRESS_REFUSED), for the caller to act on. */
+export type RpcReply<R = unknown> = { ok: true; result: R } | { ok: false; error: string; code?: string };
+
+function codeOf(error: unknown): { code?: string } {
+  const code: unknown = typeof error === 'object' && error !== null ? Reflect.get(error, 'code') : undefined;
+  return typeof code === 'string' ? { code } : {};
+}
 
 interface Registration {
   contract: MessageContract<object>;
@@ -99,7 +105,11 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
       try {
         reply = { ok: true, result: await handler(data as T, context) };
       } catch (error) {
-        reply = { ok: false, error: error instanceof Error ? error.message : String(error) };
+        reply = {
+          ok: false,
+          error: error instanceof Error ? error.message : String(error),
+          ...codeOf(error),
+        };
       }
       await this.reply(message, reply);
     });

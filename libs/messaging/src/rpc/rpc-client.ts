@@ -13,8 +13,16 @@ export class RpcTimeoutError extends Error {
   override readonly name = 'RpcTimeoutError';
 }
 
+/** The handler's failure, in its words; `code` is the error's own code when it had one. */
 export class RpcRemoteError extends Error {
   override readonly name = 'RpcRemoteError';
+
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
 }
 
 interface Pending {
@@ -72,7 +80,7 @@ export class RpcClient implements BeforeApplicationShutdown {
       this.pending.set(correlationId, {
         timer,
         settle: (answer) =>
-          answer.ok ? resolve(answer.result as R) : reject(new RpcRemoteError(answer.error)),
+          answer.ok ? resolve(answer.result as R) : reject(new RpcRemoteError(answer.error, answer.code)),
       });
     });
     // A publish that fails or times out is answered by the request timeout below.
