@@ -3,3 +3,4 @@ export * from './logging';
 export * from './platform.module';
 export * from './run-service';
 export * from './metrics/metrics.registry';
+export { ServiceShutdown } from './shutdown/service-shutdown';

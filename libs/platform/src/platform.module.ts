@@ -7,6 +7,7 @@ import { HEALTH_OPTIONS } from './health/health.options';
 import { loggerParams } from './logging';
 import { MetricsController } from './metrics/metrics.controller';
 import { METRICS_REGISTRY, createMetricsRegistry } from './metrics/metrics.registry';
+import { SHUTDOWN_OPTIONS, ServiceShutdown } from './shutdown/service-shutdown';
 import type { ServiceEnv } from './service-env';
 
 export interface PlatformOptions {
@@ -16,7 +17,10 @@ export interface PlatformOptions {
   database: boolean;
 }
 
-/** What every pacslink service has: structured logs, `/health/live`, `/health/ready`, `/metrics`. */
+/**
+ * What every pacslink service has: structured logs, `/health/live`, `/health/ready`, `/metrics`,
+ * and its way of stopping (ServiceShutdown).
+ */
 @Module({})
 export class PlatformModule {
   static forRoot(options: PlatformOptions): DynamicModule {
@@ -31,8 +35,10 @@ export class PlatformModule {
       providers: [
         { provide: METRICS_REGISTRY, useValue: createMetricsRegistry(options.service) },
         { provide: HEALTH_OPTIONS, useValue: { database: options.database } },
+        { provide: SHUTDOWN_OPTIONS, useValue: { drainMs: options.env.SHUTDOWN_DRAIN_MS } },
+        ServiceShutdown,
       ],
-      exports: [METRICS_REGISTRY],
+      exports: [METRICS_REGISTRY, ServiceShutdown],
     };
   }
 }

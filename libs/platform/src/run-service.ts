@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
+import { ServiceShutdown } from './shutdown/service-shutdown';
 
 export interface RunServiceOptions {
   service: string;
@@ -9,12 +10,12 @@ export interface RunServiceOptions {
   configure?: (app: INestApplication) => void | Promise<void>;
 }
 
-/** Creates, configures and starts a service; SIGTERM/SIGINT close it cleanly (consumers drain). */
+/** Creates, configures and starts a service; SIGTERM/SIGINT stop it within its drain time (ServiceShutdown). */
 export async function runService(module: unknown, options: RunServiceOptions): Promise<INestApplication> {
   const app = await NestFactory.create(module as never, { bufferLogs: true });
   const logger = app.get(Logger);
   app.useLogger(logger);
-  app.enableShutdownHooks();
+  app.get(ServiceShutdown).listen(() => app.close());
   await options.configure?.(app);
   await app.listen(options.port);
   logger.log({ msg: `${options.service} listening`, url: `http://127.0.0.1:${options.port}` });

@@ -21,6 +21,12 @@ export class ServiceEnv {
   /** `pretty` for people at a terminal (npm start); JSON lines otherwise. */
   @IsIn(['json', 'pretty'])
   LOG_FORMAT: 'json' | 'pretty' = 'json';
+
+  /**
+   * From SIGTERM to exit, at most: work in flight wraps up, reports and acks within it, then the
+   * process exits anyway. Below Kubernetes' grace period minus the preStop pause (k8s/README.md).
+   */
+  @IsInt() @Min(1_000) @Max(600_000) SHUTDOWN_DRAIN_MS: number = 20_000;
 }
 
 export class DatabaseServiceEnv extends ServiceEnv {

@@ -9,9 +9,13 @@ import {
   type HealthIndicatorResult,
 } from '@nestjs/terminus';
 import { BrokerConnection } from '@pacslink/messaging';
+import { ServiceShutdown } from '../shutdown/service-shutdown';
 import { HEALTH_OPTIONS, type HealthOptions } from './health.options';
 
-/** Liveness says the process answers; readiness says its database (if any) and broker are up. */
+/**
+ * Liveness says the process answers; readiness says its database (if any) and broker are up and it
+ * is not shutting down (503 from the first SIGTERM: no new requests while it drains).
+ */
 @ApiExcludeController()
 @Controller('health')
 export class HealthController {
@@ -20,6 +24,7 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly broker: BrokerConnection,
     private readonly database: TypeOrmHealthIndicator,
+    private readonly shutdown: ServiceShutdown,
     @Inject(HEALTH_OPTIONS) private readonly options: HealthOptions,
   ) {}
 
@@ -32,10 +37,16 @@ export class HealthController {
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {
     const checks: (() => Promise<HealthIndicatorResult> | HealthIndicatorResult)[] = [
+      () => this.shutdownCheck(),
       () => this.brokerCheck(),
     ];
     if (this.options.database) checks.push(() => this.database.pingCheck('database', { timeout: 2_000 }));
     return this.health.check(checks);
+  }
+
+  private shutdownCheck(): HealthIndicatorResult {
+    const indicator = this.indicators.check('shutdown');
+    return this.shutdown.draining ? indicator.down({ message: 'shutting down' }) : indicator.up();
   }
 
   private brokerCheck(): HealthIndicatorResult {
