@@ -1,13 +1,34 @@
-import { BadRequestException, Controller, Get, Query, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  Query,
+  Req,
+  Res,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { EventStream } from './event-stream';
 import { RequiresRole } from '../auth/requires-role.decorator';
+import { ProblemResponse, problemContent } from '../http/dto/problem.response';
 
 const PATTERN = /^(\*|#|[a-z0-9-]+)(\.(\*|#|[a-z0-9-]+))*$/;
 const HEARTBEAT_MS = 15_000;
 /** A client this far behind is disconnected rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+const SHUTTING_DOWN = {
+  type: 'https://pacslink.dev/problems/shutting-down',
+  title: 'shutting down',
+  detail: 'this config-service replica is shutting down; connect again (another replica answers)',
+};
 
 /** Parses `?types=transfer.*,pacs-config.*`; absent = every event. */
 export function parseTypes(types: string | undefined): string[] {
@@ -37,7 +58,7 @@ export class EventsController {
   @ApiOperation({
     summary: 'Stream events as Server-Sent Events',
     description:
-      'Each event is one SSE message: `id` the eventId, `event` its type, `data` the envelope {eventId, type, version, occurredAt, data} as on RabbitMQ. A comment line every 15 s keeps proxies from closing the stream. Best effort: events while a client is not connected are not replayed (a subscriber that must not miss one binds its own queue to the pacslink.events exchange).',
+      'Each event is one SSE message: `id` the eventId, `event` its type, `data` the envelope {eventId, type, version, occurredAt, data} as on RabbitMQ. A comment line every 15 s keeps proxies from closing the stream. The stream ends when the replica serving it shuts down; reconnect. Best effort: events while a client is not connected are not replayed (a subscriber that must not miss one binds its own queue to the pacslink.events exchange).',
   })
   @ApiQuery({
     name: 'types',
@@ -46,12 +67,17 @@ export class EventsController {
     description: 'Comma-separated event types or AMQP topic patterns (`*` one word, `#` any); default all.',
   })
   @ApiOkResponse({ description: 'text/event-stream', content: { 'text/event-stream': {} } })
+  @ApiServiceUnavailableResponse({
+    description: 'This replica is shutting down: connect again.',
+    content: problemContent(ProblemResponse, { ...SHUTTING_DOWN, status: 503 }),
+  })
   async events(
     @Query('types') types: string | undefined,
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
     const patterns = parseTypes(types);
+    if (!this.stream.open) throw new ServiceUnavailableException(SHUTTING_DOWN);
     // Subscribed before the headers go out: a client that saw the answer start misses nothing after it.
     const unsubscribe = await this.stream.subscribe({
       patterns,
@@ -62,7 +88,15 @@ export class EventsController {
         }
         response.write(`id: ${envelope.eventId}\nevent: ${envelope.type}\ndata: ${raw}\n\n`);
       },
+      end: () => {
+        if (response.headersSent) response.end();
+      },
     });
+    if (!this.stream.open) {
+      // The shutdown began while this stream was being subscribed.
+      unsubscribe();
+      throw new ServiceUnavailableException(SHUTTING_DOWN);
+    }
     response.status(200).set({
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
