@@ -30,13 +30,20 @@ describe('egressPolicyFromEnv', () => {
         NODE_ENV: 'production',
         EGRESS_ALLOW_CIDRS: '10.0.0.0/8',
         AMQP_URL: 'amqps://user:p%40ss@rabbitmq.internal/vhost',
-        DATABASE_URL: 'postgres://app:secret@pg-a.internal,pg-b.internal:5433/pacslink',
       }),
+      { databaseUrl: 'postgres://app:secret@pg-a.internal,pg-b.internal:5433/pacslink' },
     );
     expect(policy.deny).toEqual([
       { host: 'rabbitmq.internal', port: 5671, kind: 'broker' },
       { host: 'pg-a.internal', port: 5432, kind: 'database' },
       { host: 'pg-b.internal', port: 5433, kind: 'database' },
+    ]);
+  });
+
+  it('reads no DATABASE_URL of its own: a service names its database explicitly', () => {
+    const withDatabase = { ...env(), DATABASE_URL: 'postgres://127.0.0.1:5432/pacslink' };
+    expect(egressPolicyFromEnv(withDatabase).deny).toEqual([
+      { host: '127.0.0.1', port: 5672, kind: 'broker' },
     ]);
   });
 

@@ -11,12 +11,18 @@ import {
 export interface EgressEnv {
   NODE_ENV: 'development' | 'production' | 'test';
   AMQP_URL: string;
-  /** Only services that have a database; the workers list theirs in EGRESS_DENY_ENDPOINTS. */
-  DATABASE_URL?: string;
   /** Comma-separated CIDR ranges (IPv4, IPv6) a PACS may be in. Required in production. */
   EGRESS_ALLOW_CIDRS?: string;
   /** Comma-separated host:port of pacslink's own services, beside the broker and database. */
   EGRESS_DENY_ENDPOINTS?: string;
+}
+
+export interface OwnEndpoints {
+  /**
+   * The service's own DATABASE_URL, where it has one (its database is then refused by itself).
+   * The workers have none: their deployment lists the database in EGRESS_DENY_ENDPOINTS.
+   */
+  databaseUrl?: string;
 }
 
 function invalid(variable: string, problem: string): EnvError {
@@ -61,7 +67,7 @@ function allowOf(env: EgressEnv): EgressAllow {
   }
 }
 
-function denyOf(env: EgressEnv): DeniedEndpoint[] {
+function denyOf(env: EgressEnv, own: OwnEndpoints): DeniedEndpoint[] {
   const listed = (env.EGRESS_DENY_ENDPOINTS ?? '')
     .split(',')
     .map((entry) => entry.trim())
@@ -76,15 +82,16 @@ function denyOf(env: EgressEnv): DeniedEndpoint[] {
   const amqpPort = env.AMQP_URL.startsWith('amqps:') ? 5671 : 5672;
   return [
     ...endpointsOfUrl(env.AMQP_URL, amqpPort, 'broker'),
-    ...(env.DATABASE_URL === undefined ? [] : endpointsOfUrl(env.DATABASE_URL, 5432, 'database')),
+    ...(own.databaseUrl === undefined ? [] : endpointsOfUrl(own.databaseUrl, 5432, 'database')),
     ...listed,
   ];
 }
 
 /**
- * The policy the environment describes. Throws an EnvError naming the variable: EGRESS_ALLOW_CIDRS
- * missing in production or not a list of ranges, EGRESS_DENY_ENDPOINTS not host:port entries.
+ * The policy the environment describes: its variables only, whatever else `env` holds. Throws an
+ * EnvError naming the variable: EGRESS_ALLOW_CIDRS missing in production or not a list of ranges,
+ * EGRESS_DENY_ENDPOINTS not host:port entries.
  */
-export function egressPolicyFromEnv(env: EgressEnv): EgressPolicy {
-  return new EgressPolicy(allowOf(env), denyOf(env));
+export function egressPolicyFromEnv(env: EgressEnv, own: OwnEndpoints = {}): EgressPolicy {
+  return new EgressPolicy(allowOf(env), denyOf(env, own));
 }

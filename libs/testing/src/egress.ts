@@ -24,11 +24,13 @@ export function testEgressEnv(): Record<string, string> {
 /** The guard the protocol libraries' tests connect through: the same policy as the workers under test. */
 export function testEgressGuard(): EgressGuard {
   return new EgressGuard(
-    egressPolicyFromEnv({
-      NODE_ENV: 'test',
-      AMQP_URL: process.env.AMQP_URL ?? 'amqp://127.0.0.1:5672',
-      DATABASE_URL: process.env.DATABASE_URL,
-      EGRESS_ALLOW_CIDRS: TEST_EGRESS_ALLOW_CIDRS,
-    }),
+    egressPolicyFromEnv(
+      {
+        NODE_ENV: 'test',
+        AMQP_URL: process.env.AMQP_URL ?? 'amqp://127.0.0.1:5672',
+        EGRESS_ALLOW_CIDRS: TEST_EGRESS_ALLOW_CIDRS,
+      },
+      { databaseUrl: process.env.DATABASE_URL },
+    ),
   );
 }
