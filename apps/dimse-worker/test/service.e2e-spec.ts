@@ -25,7 +25,9 @@ describe('dimse-worker boots against real RabbitMQ, without a database', () => {
   it('is ready once its broker connection is up, with no database check', async () => {
     const ready = await waitUntilReady(baseUrl);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual(expect.objectContaining({ details: { broker: { status: 'up' } } }));
+    expect(await ready.json()).toEqual(
+      expect.objectContaining({ details: { shutdown: { status: 'up' }, broker: { status: 'up' } } }),
+    );
     expect((await fetch(`${baseUrl}/health/live`)).status).toBe(200);
     expect(await (await fetch(`${baseUrl}/metrics`)).text()).toContain('service="dimse-worker"');
   });
