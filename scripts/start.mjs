@@ -143,6 +143,16 @@ function withoutPassword(url) {
   }
 }
 
+/** `host:port` of a URL (its default port when it names none), or undefined when it is not one. */
+function hostPortOf(url, defaultPort) {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || defaultPort}`;
+  } catch {
+    return undefined;
+  }
+}
+
 function answers(host, port, timeoutMs = 1_000) {
   return new Promise((resolvePromise) => {
     const socket = connect({ host, port, timeout: timeoutMs });
@@ -287,6 +297,8 @@ async function main() {
     LOG_FORMAT: process.env.LOG_FORMAT || 'pretty',
     SECRETS_KEY: secretsKey(),
   };
+  // The workers are not given the database's URL; they refuse its host:port as a PACS all the same.
+  env.EGRESS_DENY_ENDPOINTS ||= hostPortOf(env.DATABASE_URL, 5432);
   // pino-pretty runs in a worker thread writing to our pipe, so it cannot see the terminal itself.
   if (useColor) {
     env.FORCE_COLOR = '1';
