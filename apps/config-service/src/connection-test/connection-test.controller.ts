@@ -100,7 +100,11 @@ export class ConnectionTestController {
 
   @Post('test-connection')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Test the connection of a configuration that is not saved' })
+  @ApiOperation({
+    summary: 'Test the connection of a configuration that is not saved',
+    description:
+      'Audited (pacs-config.tested: who, the destination, the outcome; never a secret). The workers connect only to addresses EGRESS_ALLOW_CIDRS allows, never to link-local or metadata addresses nor to pacslink\'s own broker and database; a refusal is a 200 "Connection failed" naming the address and is audited as egress.refused.',
+  })
   @ApiBody({ schema: unsavedBodySchema })
   @ApiOkResponse(okResponse)
   @ApiBadRequestResponse(badRequest)

@@ -96,7 +96,7 @@ export class QueryController {
   })
   @ApiBadGatewayResponse({
     description:
-      'The PACS query failed at the worker: refused, timed out, association rejected or aborted, a failure status, an HTTP error such as 401, not a DICOMweb endpoint.',
+      'The PACS query failed at the worker: refused, timed out, association rejected or aborted, a failure status, an HTTP error such as 401, not a DICOMweb endpoint, or a destination the egress policy refuses ("Connection failed: 127.0.0.1:4242 (127.0.0.1) is not an allowed PACS address (EGRESS_ALLOW_CIDRS)", audited as egress.refused).',
     content: problemContent(ProblemResponse, {
       type: 'https://pacslink.dev/problems/query-failed',
       title: 'the PACS query failed',

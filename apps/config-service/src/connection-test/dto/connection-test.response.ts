@@ -11,7 +11,7 @@ export class ConnectionTestResponse implements ConnectionTestResult {
   @ApiPropertyOptional({
     example: 'connection refused by 127.0.0.1:4243 — nothing listens there',
     description:
-      'Why it failed, in words a person can act on (refused, host not found, timed out, association rejected and by whom, HTTP status, TLS, not a DICOMweb endpoint, authentication rejected); on success e.g. that the server holds no studies.',
+      'Why it failed, in words a person can act on (refused, host not found, timed out, association rejected and by whom, HTTP status, TLS, not a DICOMweb endpoint, authentication rejected, or an address the egress policy refuses: "10.9.9.9:104 (10.9.9.9) is not an allowed PACS address (EGRESS_ALLOW_CIDRS)"); on success e.g. that the server holds no studies.',
   })
   detail?: string;
 
