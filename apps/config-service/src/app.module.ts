@@ -39,7 +39,14 @@ export class AppModule {
         PacsConfigsModule,
         ConnectionTestModule,
         QueryModule,
-        StudiesModule.forRoot(env.STORE_DIR),
+        StudiesModule.forRoot({
+          storeDir: env.STORE_DIR,
+          uploadLimits: {
+            maxInstanceBytes: env.UPLOAD_MAX_INSTANCE_BYTES,
+            maxRequestBytes: env.UPLOAD_MAX_REQUEST_BYTES,
+            maxParts: env.UPLOAD_MAX_PARTS,
+          },
+        }),
         EventsModule,
         TransfersModule.forRoot({
           retryBaseMs: env.TRANSFER_RETRY_BASE_MS,

@@ -51,6 +51,24 @@ export class ConfigServiceEnv extends DatabaseServiceEnv {
 
 export const CONFIG_SERVICE = 'config-service';
 export const DEFAULT_HTTP_PORT = 3000;
+
+  /**
+   * Largest instance an upload may hold. 4 GiB: the longest value a DICOM element can declare
+   * (32-bit length, PS3.5 7.1), and room for the largest multi-frame objects (2+ GB).
+   */
+  @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER) UPLOAD_MAX_INSTANCE_BYTES: number = 4 * 1024 ** 3;
+
+  /** Largest upload request: 64 GiB, a whole study of tens of GB in one request. */
+  @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER) UPLOAD_MAX_REQUEST_BYTES: number = 64 * 1024 ** 3;
+
+  /** Most parts in one upload: 100 000, beyond the largest studies (thin-slice and 4D CT: tens of thousands). */
+  @IsInt() @Min(1) @Max(10_000_000) UPLOAD_MAX_PARTS: number = 100_000;
+
+  /** A connection that sends or receives nothing for this long is closed (an upload that stalled). */
+  @IsInt() @Min(100) @Max(86_400_000) HTTP_IDLE_TIMEOUT_MS: number = 60_000;
+
+  /** The request line and headers must have arrived within this (Node checks every 30 s). */
+  @IsInt() @Min(1_000) @Max(3_600_000) HTTP_HEADERS_TIMEOUT_MS: number = 60_000;
 /** The schema config-service owns in the shared database. */
 export const CONFIG_SCHEMA = 'config';
 

@@ -103,6 +103,9 @@ export class EventsController {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
+    // The stream is quiet on the client's side by design, and its heartbeat is its liveness: the
+    // server's idle timeout (HTTP_IDLE_TIMEOUT_MS, meant for uploads that stall) does not apply.
+    request.socket.setTimeout(0);
     response.flushHeaders();
     response.write(': pacslink events\n\n');
     const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), HEARTBEAT_MS);

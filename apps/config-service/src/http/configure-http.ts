@@ -1,9 +1,11 @@
+import type { Server } from 'node:http';
 import { type INestApplication, RequestMethod } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AuthenticationMiddleware } from '../auth/authentication.middleware';
 import type { ConfigServiceEnv } from '../config';
 import { ProblemDetailsFilter } from './problem-details.filter';
+import { applyServerTimeouts } from './server-timeouts';
 import { createValidationPipe } from './validation';
 
 export const API_PREFIX = 'api/v1';
@@ -11,9 +13,16 @@ export const API_PREFIX = 'api/v1';
 /** The public REST API: `/api/v1`, problem+json errors, OpenAPI at `/api/docs` and `/api/docs-json`. */
 export function configureHttp(
   app: INestApplication,
-  env: Pick<ConfigServiceEnv, 'JSON_BODY_LIMIT' | 'API_DOCS_PUBLIC'>,
+  env: Pick<
+    ConfigServiceEnv,
+    'JSON_BODY_LIMIT' | 'API_DOCS_PUBLIC' | 'HTTP_IDLE_TIMEOUT_MS' | 'HTTP_HEADERS_TIMEOUT_MS'
+  >,
 ): void {
   const express = app as NestExpressApplication;
+  applyServerTimeouts(app.getHttpServer() as Server, {
+    idleMs: env.HTTP_IDLE_TIMEOUT_MS,
+    headersMs: env.HTTP_HEADERS_TIMEOUT_MS,
+  });
   // Routes match their spelling exactly: authentication does not depend on it, but no alias of a
   // route should exist. Express's router was created (by Nest) with the defaults before we get here
   // and reads these two properties when each route is registered, which happens later, at init.

@@ -32,9 +32,10 @@ import {
   unauthorizedResponse,
 } from '../http/dto/problem.response';
 import { StudyDetailResponse, StudyPage, type StudySummaryResponse } from './dto/study.response';
-import { NothingStoredProblem, UploadResult } from './dto/upload-result.response';
+import { NothingStoredProblem, UploadResult, UploadTooLargeProblem } from './dto/upload-result.response';
 import { StudiesErrorsInterceptor } from './studies-errors.interceptor';
 import { StudiesService } from './studies.service';
+import { discardRestThenClose } from './upload-body';
 import { RequiresRole } from '../auth/requires-role.decorator';
 
 const problem = (description: string, model: typeof ProblemResponse = ProblemResponse) => ({
@@ -50,7 +51,7 @@ const StudyUidParam = () =>
 
 @ApiTags('studies')
 @RequiresRole('operator')
-@ApiExtraModels(ProblemResponse, ValidationProblemResponse, NothingStoredProblem)
+@ApiExtraModels(ProblemResponse, ValidationProblemResponse, NothingStoredProblem, UploadTooLargeProblem)
 @ApiResponse({ status: 401, ...unauthorizedResponse })
 @UseInterceptors(StudiesErrorsInterceptor)
 @Controller('studies')
@@ -66,7 +67,10 @@ export class StudiesController {
       'instance is answered on its own: a corrupt part is refused with its reason while the others are ' +
       'stored. An instance whose SOP Instance UID is already stored replaces the earlier file and its index ' +
       'row. Files must be Explicit or Implicit VR Little Endian datasets (any pixel data encoding); Big ' +
-      'Endian and deflated datasets are refused.',
+      'Endian and deflated datasets are refused. Limits (413 past them): UPLOAD_MAX_INSTANCE_BYTES per ' +
+      'instance (default 4 GiB), UPLOAD_MAX_REQUEST_BYTES per request (64 GiB), UPLOAD_MAX_PARTS parts ' +
+      '(100 000). A connection that sends nothing for HTTP_IDLE_TIMEOUT_MS (60 s) is closed; there is no ' +
+      'limit on how long a steady upload takes.',
   })
   @ApiConsumes('multipart/related; type="application/dicom"', 'application/dicom')
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
@@ -81,6 +85,17 @@ export class StudiesController {
     description: 'No instance was stored; `failed` says why for each part.',
     content: { 'application/problem+json': { schema: { $ref: getSchemaPath(NothingStoredProblem) } } },
   })
+  @ApiResponse({
+    status: 413,
+    description:
+      'The body went past a limit, named with its variable and value: a Content-Length above ' +
+      'UPLOAD_MAX_REQUEST_BYTES (or, for a single application/dicom body, UPLOAD_MAX_INSTANCE_BYTES) before ' +
+      'anything is read; else as the body streams, an instance above UPLOAD_MAX_INSTANCE_BYTES, the body ' +
+      'above UPLOAD_MAX_REQUEST_BYTES, or more parts than UPLOAD_MAX_PARTS. The instances stored before ' +
+      'stay stored and are listed in `stored`; the one being written is not kept; the rest of the body is ' +
+      'not read (the connection is closed if the client goes on sending).',
+    content: { 'application/problem+json': { schema: { $ref: getSchemaPath(UploadTooLargeProblem) } } },
+  })
   @ApiResponse({ status: 400, ...problem('multipart/related without a boundary, or without any part.') })
   @ApiResponse({ status: 415, ...problem('Any other Content-Type; the answer names what is accepted.') })
   async upload(
@@ -88,7 +103,19 @@ export class StudiesController {
     @Res() response: Response,
     @CurrentActor() actor: Actor,
   ): Promise<void> {
-    const result = await this.service.upload(request, actor);
+    const { refusal, ...result } = await this.service.upload(request, actor);
+    if (refusal !== undefined) {
+      const body: UploadTooLargeProblem = {
+        type: 'https://pacslink.dev/problems/upload-too-large',
+        title: 'upload too large',
+        status: 413,
+        detail: refusal,
+        ...result,
+      };
+      response.status(413).type('application/problem+json').send(JSON.stringify(body));
+      discardRestThenClose(request);
+      return;
+    }
     if (result.stored.length === 0) {
       const body: NothingStoredProblem = {
         type: 'https://pacslink.dev/problems/nothing-stored',

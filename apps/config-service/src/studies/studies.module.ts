@@ -6,6 +6,13 @@ import { StoredStudy } from './stored-study.entity';
 import { StudiesController } from './studies.controller';
 import { StudiesService } from './studies.service';
 import { StudyIndexModule } from './study-index.module';
+import { UPLOAD_LIMITS, type UploadLimits } from './upload-limits';
+
+export interface StudiesOptions {
+  /** STORE_DIR */
+  storeDir: string;
+  uploadLimits: UploadLimits;
+}
 
 /**
  * The study store's API and index. Exports the StudyStore on STORE_DIR and the entities'
@@ -13,13 +20,17 @@ import { StudyIndexModule } from './study-index.module';
  */
 @Module({})
 export class StudiesModule {
-  static forRoot(storeDir: string): DynamicModule {
+  static forRoot({ storeDir, uploadLimits }: StudiesOptions): DynamicModule {
     const entities = TypeOrmModule.forFeature([StoredStudy, StoredInstance]);
     return {
       module: StudiesModule,
       imports: [entities, StudyIndexModule],
       controllers: [StudiesController],
-      providers: [{ provide: StudyStore, useValue: new StudyStore(storeDir) }, StudiesService],
+      providers: [
+        { provide: StudyStore, useValue: new StudyStore(storeDir) },
+        { provide: UPLOAD_LIMITS, useValue: uploadLimits },
+        StudiesService,
+      ],
       exports: [StudyStore, entities],
     };
   }

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { rm } from 'node:fs/promises';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { uidProblem } from '@pacslink/dicom';
 import { InvalidDicomError, StudyStore, type StoredInstance as StoredInstanceFile } from '@pacslink/store';
@@ -19,6 +19,15 @@ import {
   uploadFraming,
   type UploadPart,
 } from './upload-body';
+import { UPLOAD_LIMITS, UploadLimitError, checkDeclaredLength, type UploadLimits } from './upload-limits';
+
+/**
+ * An upload's answer: per instance, and when the body went past a limit, that refusal (413) with
+ * what had been stored before it.
+ */
+export interface UploadOutcome extends UploadResult {
+  refusal?: string;
+}
 
 const ENTITY_TYPE = 'study';
 /** Instances indexed per transaction during an upload. */
@@ -34,17 +43,20 @@ export class StudiesService {
     private readonly repository: StudiesRepository,
     private readonly dataSource: DataSource,
     private readonly audit: AuditLog,
+    @Inject(UPLOAD_LIMITS) private readonly limits: UploadLimits,
   ) {}
 
   /**
    * Stores every instance of an upload, part by part as it streams in; a refused part is answered
    * with its reason while the others are stored. Files are indexed in batches (one transaction and
-   * one fsync per directory for up to INDEX_BATCH files), always before the answer. Throws
-   * StudyError for a body it cannot read at all.
+   * one fsync per directory for up to INDEX_BATCH files), always before the answer. A body past
+   * one of the UPLOAD_MAX_* limits stops there: what was stored stays (indexed), the instance being
+   * written is not kept, and the answer's `refusal` names the limit. Throws StudyError for a body
+   * it cannot read at all.
    */
-  async upload(request: IncomingMessage, actor: Actor): Promise<UploadResult> {
+  async upload(request: IncomingMessage, actor: Actor): Promise<UploadOutcome> {
     const framing = uploadFraming(request.headers['content-type']);
-    const result: UploadResult = { stored: [], failed: [] };
+    const result: UploadOutcome = { stored: [], failed: [] };
     const unindexed: StoredInstanceFile[] = [];
     const storePart = async (part: UploadPart) => {
       const outcome = await this.storePart(part);
@@ -57,17 +69,38 @@ export class StudiesService {
       result.stored.push(storedPart(outcome));
     };
     try {
+      checkDeclaredLength(request.headers['content-length'], framing.kind === 'single', this.limits);
+    } catch (error) {
+      if (!(error instanceof UploadLimitError)) throw error;
+      this.logger.warn({ msg: 'study upload refused by its Content-Length', limit: error.message });
+      return { ...result, refusal: `${error.message}; nothing of the body was read` };
+    }
+    try {
       if (framing.kind === 'single') {
-        await singlePart(request, storePart);
+        await singlePart(request, this.limits, storePart);
       } else {
-        const parts = await forEachPart(request, framing.boundary, storePart);
+        const parts = await forEachPart(request, framing.boundary, this.limits, storePart);
         if (parts === 0) {
           throw new StudyError(StudyErrorCode.NoParts, 'the multipart body holds no part');
         }
       }
     } catch (error) {
+      if (error instanceof UploadLimitError) {
+        const stored = result.stored.length;
+        this.logger.warn({ msg: 'study upload stopped at a limit', limit: error.message, stored });
+        const kept =
+          stored === 0
+            ? 'no instance was stored'
+            : `the ${stored} instances received whole before it were stored`;
+        result.refusal = `${error.message}; ${kept}, the rest of the body was not read`;
+        return result;
+      }
       if (!(error instanceof UploadAbortedError)) throw error;
-      this.logger.warn({ msg: 'study upload cut short by the client', stored: result.stored.length });
+      this.logger.warn({
+        msg: 'study upload cut short by the client',
+        reason: error.message,
+        stored: result.stored.length,
+      });
       throw new StudyError(
         StudyErrorCode.UploadAborted,
         `${error.message}; the ${result.stored.length} instances received whole were stored`,
@@ -124,8 +157,9 @@ export class StudiesService {
   }
 
   /** One audit entry per upload, without patient data: UIDs, counts and the reasons of refusals. */
-  private async recordUpload(result: UploadResult, actor: Actor): Promise<void> {
-    if (result.stored.length === 0 && result.failed.length === 0) return;
+  private async recordUpload(result: UploadOutcome, actor: Actor): Promise<void> {
+    const { refusal } = result;
+    if (result.stored.length === 0 && result.failed.length === 0 && refusal === undefined) return;
     const studies = [...new Set(result.stored.map((instance) => instance.studyInstanceUid))];
     await this.dataSource.transaction((manager) =>
       this.audit.record(manager, actor, {
@@ -136,6 +170,7 @@ export class StudiesService {
           studyInstanceUids: studies,
           instancesStored: result.stored.length,
           failed: result.failed,
+          ...(refusal !== undefined ? { refusal } : {}),
         },
       }),
     );

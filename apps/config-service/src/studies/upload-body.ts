@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import Dicer from 'dicer';
 import { InvalidDicomError } from '@pacslink/store';
 import { StudyError, StudyErrorCode } from './studies.errors';
+import { UploadLimitError, uploadLimitExceeded, type UploadLimits } from './upload-limits';
 
 export const DICOM_MEDIA_TYPE = 'application/dicom';
 const MULTIPART_RELATED = 'multipart/related';
@@ -76,61 +77,119 @@ export function isDicomPart(contentType: string | undefined): boolean {
 /**
  * Hands a single-part body to `handle` as part 1. The handler reads a stream of its own: when it
  * stops early (a refused file) the rest of the body is drained, never the connection destroyed, so
- * the answer can still be sent.
+ * the answer can still be sent. Past a limit the body stream errors with an UploadLimitError and
+ * the request is left unread (see discardRestThenClose).
  */
 export async function singlePart(
   request: IncomingMessage,
+  limits: UploadLimits,
   handle: (part: UploadPart) => Promise<void>,
 ): Promise<void> {
   const body = new PassThrough();
-  const abort = () => {
-    if (!request.complete) {
-      body.destroy(new UploadAbortedError('the client closed the connection before the body was complete'));
-    }
+  // Destroyed with a limit's error, maybe before `handle` reads it: the reader finds the error then.
+  body.on('error', () => undefined);
+  let overLimit = false;
+  // The one part is the whole body: the smaller of the two limits is the one it meets.
+  const instanceFirst = limits.maxInstanceBytes <= limits.maxRequestBytes;
+  const limit = instanceFirst ? limits.maxInstanceBytes : limits.maxRequestBytes;
+  let received = 0;
+  const count = (chunk: Buffer) => {
+    received += chunk.length;
+    if (received <= limit || overLimit) return;
+    overLimit = true;
+    request.unpipe(body);
+    request.pause();
+    body.destroy(
+      instanceFirst ? uploadLimitExceeded.instance(1, limits) : uploadLimitExceeded.request(limits),
+    );
   };
-  request.on('close', abort);
-  request.on('error', abort);
+  const unwatch = watchClient(request, (error) => body.destroy(error));
   request.pipe(body);
+  request.on('data', count);
   try {
     await handle({ number: 1, contentType: request.headers['content-type'], body });
   } finally {
-    request.off('close', abort);
-    request.off('error', abort);
+    unwatch();
+    request.off('data', count);
     request.unpipe(body);
-    request.resume();
+    if (!overLimit) request.resume();
   }
 }
 
 /**
  * Hands each part of a multipart body to `handle`, one at a time and in order, as it streams in;
  * resolves to the number of parts. A part whose body ends before its closing boundary errors its
- * stream with an InvalidDicomError; a client that goes away rejects with UploadAbortedError.
- * Whatever `handle` leaves unread of a part is drained, so the next part can come.
+ * stream with an InvalidDicomError; a client that goes away rejects with UploadAbortedError. At
+ * one of `limits` the request is read no further: the parts that arrived whole before it still go
+ * to `handle`, the part the limit cut errors its stream with the UploadLimitError, and then the
+ * promise rejects with it. Any rejection comes once the part being handled has been let go of (its
+ * file removed). Whatever `handle` leaves unread of a part is drained, so the next part can come.
  */
 export function forEachPart(
   request: IncomingMessage,
   boundary: string,
+  limits: UploadLimits,
   handle: (part: UploadPart) => Promise<void>,
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     const parser = new Dicer({ boundary });
     let parts = 0;
+    let received = 0;
     let chain = Promise.resolve();
     let current: PassThrough | undefined;
     let settled = false;
+    let limit: UploadLimitError | undefined;
+    let stopWaiting: () => void = () => undefined;
+    const stopped = new Promise<undefined>((resolveStopped) => {
+      stopWaiting = () => resolveStopped(undefined);
+    });
+
+    /** Feeds the parser at most UPLOAD_MAX_REQUEST_BYTES: a limit falls exactly where it is. */
+    const meter = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        if (limit !== undefined) return done();
+        const room = limits.maxRequestBytes - received;
+        received += chunk.length;
+        if (chunk.length <= room) return done(null, chunk);
+        done(null, chunk.subarray(0, room));
+        stopAt(uploadLimitExceeded.request(limits));
+      },
+    });
+
+    /**
+     * Reads no further: the parser ends on what it has, so the parts that arrived whole end as
+     * usual and the one cut short errors (with `error`); its 'finish' then rejects.
+     */
+    const stopAt = (error: UploadLimitError) => {
+      if (limit !== undefined) return;
+      limit = error;
+      request.unpipe(meter);
+      request.pause();
+      meter.end();
+    };
 
     const fail = (reason: unknown) => {
       if (settled) return;
       settled = true;
       const error = reason instanceof Error ? reason : new Error(String(reason));
-      request.unpipe(parser);
-      request.resume();
+      unwatch();
+      if (error instanceof UploadLimitError) stopAt(error);
+      else {
+        request.unpipe(meter);
+        request.resume();
+      }
       current?.destroy(error);
-      reject(error);
+      stopWaiting();
+      void chain.then(() => reject(error));
     };
 
-    parser.on('part', (part) => {
+    parser.on('part', (part: Readable) => {
       const number = ++parts;
+      if (number > limits.maxParts) {
+        part.resume();
+        stopAt(uploadLimitExceeded.parts(limits));
+        return;
+      }
       const body = new PassThrough();
       const headers = new Promise<Record<string, string[]> | undefined>((resolveHeaders) => {
         part.once('header', (value: Record<string, string[]>) => resolveHeaders(value));
@@ -138,18 +197,29 @@ export function forEachPart(
       });
       part.on('error', () =>
         body.destroy(
-          new InvalidDicomError('the body ended before this part was complete (no closing boundary)'),
+          limit ??
+            new InvalidDicomError('the body ended before this part was complete (no closing boundary)'),
         ),
       );
+      // A part is destroyed with its error before `handle` reads it: the reader finds the error then.
+      body.on('error', () => undefined);
+      let partBytes = 0;
+      const countPart = (chunk: Buffer) => {
+        partBytes += chunk.length;
+        if (partBytes > limits.maxInstanceBytes) fail(uploadLimitExceeded.instance(number, limits));
+      };
       chain = chain
         .then(async () => {
           if (settled) return;
-          const contentType = (await headers)?.['content-type']?.[0];
+          const contentType = (await Promise.race([headers, stopped]))?.['content-type']?.[0];
+          if (settled) return;
           current = body;
           part.pipe(body);
+          part.on('data', countPart);
           await handle({ number, contentType, body });
           current = undefined;
           part.unpipe(body);
+          part.off('data', countPart);
           part.resume();
         })
         .catch(fail);
@@ -158,19 +228,64 @@ export function forEachPart(
     parser.on('error', () => undefined);
     parser.on('finish', () => {
       void chain.then(() => {
-        if (!settled) {
-          settled = true;
-          resolve(parts);
-        }
+        if (limit !== undefined) return fail(limit);
+        if (settled) return;
+        settled = true;
+        unwatch();
+        resolve(parts);
       });
     });
-    const abort = () => {
-      if (!request.complete) {
-        fail(new UploadAbortedError('the client closed the connection before the body was complete'));
-      }
-    };
-    request.on('close', abort);
-    request.on('error', abort);
-    request.pipe(parser);
+    const unwatch = watchClient(request, fail);
+    request.pipe(meter).pipe(parser);
   });
+}
+
+/**
+ * Calls `gone` with an UploadAbortedError when the connection ends before the body is complete:
+ * the client closed it, or sent nothing for the server's idle timeout (HTTP_IDLE_TIMEOUT_MS), after
+ * which Node closes it. Answers a function that stops watching.
+ */
+function watchClient(request: IncomingMessage, gone: (error: UploadAbortedError) => void): () => void {
+  let idle = false;
+  const timedOut = () => {
+    idle = true;
+  };
+  const closed = () => {
+    if (request.complete) return;
+    gone(
+      new UploadAbortedError(
+        idle
+          ? `the client sent nothing for ${request.socket.timeout ?? 0} ms (HTTP_IDLE_TIMEOUT_MS), and the connection was closed before the body was complete`
+          : 'the client closed the connection before the body was complete',
+      ),
+    );
+  };
+  // Registered after the server's own listener, which closes the socket: the flag is set before 'close'.
+  request.socket.on('timeout', timedOut);
+  request.on('close', closed);
+  request.on('error', closed);
+  return () => {
+    request.socket.off('timeout', timedOut);
+    request.off('close', closed);
+    request.off('error', closed);
+  };
+}
+
+/** How long a refused upload's client is listened to before its connection is closed. */
+export const DISCARD_AFTER_REFUSAL_MS = 2_000;
+
+/**
+ * After an answer sent before the body was read to its end (413): reads and throws away what the
+ * client still sends for a short while, then closes the connection. Closing at once, with bytes
+ * unread, makes TCP reset the connection, and a client still sending may lose the answer (RFC 9112
+ * 9.6); reading on without end is what the limit is there to prevent. A client that stops sending
+ * when the answer comes (curl does) keeps its connection.
+ */
+export function discardRestThenClose(request: IncomingMessage, ms = DISCARD_AFTER_REFUSAL_MS): void {
+  if (request.complete) return;
+  const timer = setTimeout(() => request.socket.destroy(), ms);
+  timer.unref();
+  request.once('end', () => clearTimeout(timer));
+  request.once('close', () => clearTimeout(timer));
+  request.resume();
 }

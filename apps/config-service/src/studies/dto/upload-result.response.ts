@@ -19,6 +19,22 @@ export class UploadResult {
   @ApiProperty({ type: [FailedPart] }) failed!: FailedPart[];
 }
 
+/**
+ * 413: the body went past one of the UPLOAD_MAX_* limits; application/problem+json carrying what
+ * was stored and refused before it.
+ */
+export class UploadTooLargeProblem extends UploadResult {
+  @ApiProperty({ example: 'https://pacslink.dev/problems/upload-too-large' }) type!: string;
+  @ApiProperty({ example: 'upload too large' }) title!: string;
+  @ApiProperty({ example: 413 }) status!: number;
+  @ApiProperty({
+    example:
+      'instance (part 3) exceeds UPLOAD_MAX_INSTANCE_BYTES = 4294967296 bytes; the 2 instances received whole before it were stored, the rest of the body was not read',
+    description: 'which limit, its variable and value, and what became of the body',
+  })
+  detail!: string;
+}
+
 /** 409: no part was stored; application/problem+json carrying the per-part answer. */
 export class NothingStoredProblem extends UploadResult {
   @ApiProperty({ example: 'https://pacslink.dev/problems/nothing-stored' }) type!: string;
