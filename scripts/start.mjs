@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const READY_TIMEOUT_MS = 60_000;
-const STOP_GRACE_MS = 10_000;
+// Above the services' drain time (SHUTDOWN_DRAIN_MS, 20 s): a worker hands its batch back first.
+const STOP_GRACE_MS = 25_000;
 const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/pacslink';
 const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 const SECRETS_KEY_FILE = join(ROOT, 'var', 'secrets.key');
