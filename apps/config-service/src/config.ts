@@ -47,10 +47,6 @@ export class ConfigServiceEnv extends DatabaseServiceEnv {
 
   /** Largest JSON request body accepted; larger ones are answered 413. */
   @IsString() JSON_BODY_LIMIT = '256kb';
-}
-
-export const CONFIG_SERVICE = 'config-service';
-export const DEFAULT_HTTP_PORT = 3000;
 
   /**
    * Largest instance an upload may hold. 4 GiB: the longest value a DICOM element can declare
@@ -69,6 +65,11 @@ export const DEFAULT_HTTP_PORT = 3000;
 
   /** The request line and headers must have arrived within this (Node checks every 30 s). */
   @IsInt() @Min(1_000) @Max(3_600_000) HTTP_HEADERS_TIMEOUT_MS: number = 60_000;
+}
+
+export const CONFIG_SERVICE = 'config-service';
+export const DEFAULT_HTTP_PORT = 3000;
+
 /** The schema config-service owns in the shared database. */
 export const CONFIG_SCHEMA = 'config';
 
