@@ -286,6 +286,26 @@ describe('POST /studies: size limits, and server timeouts for long uploads', () 
     });
   });
 
+  it('the OpenAPI document names the 413 of POST /studies and its body', async () => {
+    const answer = await fetch(`${service.baseUrl}/api/docs-json`, {
+      headers: { authorization: `Bearer ${service.apiKey}` },
+    });
+    const document = (await answer.json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, { description: string }> }>>;
+      components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+    };
+    const tooLarge = document.paths['/api/v1/studies'].post.responses['413'];
+    expect(tooLarge.description).toContain('UPLOAD_MAX_INSTANCE_BYTES');
+    expect(tooLarge).toMatchObject({
+      content: {
+        'application/problem+json': { schema: { $ref: '#/components/schemas/UploadTooLargeProblem' } },
+      },
+    });
+    expect(Object.keys(document.components.schemas.UploadTooLargeProblem.properties)).toEqual(
+      expect.arrayContaining(['type', 'title', 'status', 'detail', 'stored', 'failed']),
+    );
+  });
+
   describe('timeouts', () => {
     it('runs without a time limit per request, cuts a connection idle for HTTP_IDLE_TIMEOUT_MS', () => {
       const server = service.app.getHttpServer() as Server;
