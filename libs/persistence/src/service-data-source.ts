@@ -29,7 +29,9 @@ export function serviceDataSourceOptions(
     logging: false,
     poolSize: input.poolSize ?? 10,
     // Raw SQL in migrations and repositories then resolves unqualified names in the service's schema.
-    extra: { options: `-c search_path=${input.schema}` },
+    // A connect that gets no answer fails after 10 s rather than never (node-postgres waits forever by
+    // default), so that code waiting for the database (waitForDatabase) sees the outage and backs off.
+    extra: { options: `-c search_path=${input.schema}`, connectionTimeoutMillis: 10_000 },
   };
   return options as DataSourceOptions & { schema: string };
 }
