@@ -306,6 +306,35 @@ describe('POST /studies: size limits, and server timeouts for long uploads', () 
     );
   });
 
+  it('an upload refused for its Content-Type is not read to its end: the connection closes within seconds', async () => {
+    const request = httpRequest(`${service.baseUrl}/api/v1/studies`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${service.apiKey}`,
+        'content-type': 'text/plain',
+        'content-length': String(LIMITS.request - 1),
+      },
+    });
+    request.on('error', () => undefined);
+    let closed = false;
+    request.on('close', () => (closed = true));
+    const status = new Promise<number>((resolve) =>
+      request.on('response', (response: IncomingMessage) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      }),
+    );
+    // A slow client still sending: 1 KB every 100 ms would take 30 s to send the whole body.
+    const sender = setInterval(() => request.write(Buffer.alloc(1_000)), 100);
+    try {
+      expect(await status).toBe(415);
+      await eventually('the server closing the connection', () => (closed ? true : undefined), 5_000);
+    } finally {
+      clearInterval(sender);
+      request.destroy();
+    }
+  });
+
   describe('timeouts', () => {
     it('runs without a time limit per request, cuts a connection idle for HTTP_IDLE_TIMEOUT_MS', () => {
       const server = service.app.getHttpServer() as Server;
