@@ -25,8 +25,8 @@ export class TransferReportsConsumer implements OnModuleInit {
     this.consumer.on(queue, ExportBatchReports.Progress, (report) => this.service.progress(report));
     this.consumer.on(queue, ExportBatchReports.Finished, (report) => this.service.finished(report));
     const deadLetters = ConsumerQueues.ConfigServiceDeadLetters;
-    const deadLettered = (batch: ExportBatchRef, { deadLetterReason }: MessageContext) =>
-      this.service.deadLettered(batch, deadLetterReason ?? 'no reason recorded');
+    const deadLettered = (batch: ExportBatchRef, { deadLetter }: MessageContext) =>
+      this.service.deadLettered(batch, deadLetter?.reason ?? 'no reason recorded');
     this.consumer.on(deadLetters, ExportBatchCommands.Dimse, deadLettered);
     this.consumer.on(deadLetters, ExportBatchCommands.Dicomweb, deadLettered);
   }

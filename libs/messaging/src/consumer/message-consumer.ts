@@ -16,6 +16,7 @@ import {
 } from '@pacslink/contracts';
 import { BrokerConnection } from '../broker-connection';
 import { MESSAGING_OPTIONS, type ResolvedMessagingOptions } from '../messaging.options';
+import { DEAD_LETTER_REASON_HEADER, deadLetterInfoOf, type DeadLetterInfo } from './dead-letter-info';
 import { PermanentMessageError } from './message-errors';
 import { topicMatches } from './topic-match';
 import { parseEnvelope, validateData } from './validate-envelope';
@@ -24,8 +25,8 @@ export interface MessageContext {
   envelope: Envelope;
   /** How many times this message was delivered before (quorum queue `x-delivery-count`). */
   deliveryCount: number;
-  /** On a dead-letter watch queue: why the message was dead-lettered. */
-  deadLetterReason?: string;
+  /** On a dead-letter watch queue: why the message was dead-lettered, and by whom. */
+  deadLetter?: DeadLetterInfo;
   /**
    * Aborted when this consumer stops (the service shuts down): a long handler wraps up at its next
    * safe point so that it ends, and its ack goes out, within the drain time.
@@ -49,20 +50,7 @@ interface Registration {
   handle: (data: object, context: MessageContext, message: ConsumeMessage) => Promise<void>;
 }
 
-export const DEAD_LETTER_REASON_HEADER = 'x-pacslink-dead-letter-reason';
-
-/** Ours when a consumer dead-lettered it, else the broker's (x-death: delivery_limit, expired, …). */
-function deadLetterReasonOf(message: ConsumeMessage): string | undefined {
-  const headers = message.properties.headers ?? {};
-  const ours = headers[DEAD_LETTER_REASON_HEADER] as unknown;
-  if (typeof ours === 'string') return ours;
-  const deaths = headers['x-death'] as { reason?: string; count?: number }[] | undefined;
-  const death = deaths?.[0];
-  if (!death?.reason) return undefined;
-  return death.reason === 'delivery_limit'
-    ? `redelivered ${death.count ?? 'too many'} times without being handled (delivery limit)`
-    : `dead-lettered by the broker (${death.reason})`;
-}
+export { DEAD_LETTER_REASON_HEADER, type DeadLetterInfo };
 
 /**
  * Consumes this service's queues with manual acks. Each delivery is parsed, checked against its
@@ -263,7 +251,9 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
       const context = {
         envelope,
         deliveryCount,
-        deadLetterReason: deadLetterReasonOf(message),
+        deadLetter: queue.deadLetterWatch
+          ? deadLetterInfoOf(message.properties.headers, this.options.deliveryLimit)
+          : undefined,
         signal: this.draining.signal,
       };
       await registration.handle(validated.data, context, message);
