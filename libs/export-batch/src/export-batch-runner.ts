@@ -11,6 +11,7 @@ import {
 import { elidePeerText } from '@pacslink/dicom';
 import { ConfirmedPublisher, RpcClient, createEnvelope } from '@pacslink/messaging';
 import { METRICS_REGISTRY } from '@pacslink/platform';
+import { eitherSignal } from './either-signal';
 import { ReportNotConfirmedError, WorkerStoppingError } from './export-batch.errors';
 import { OutcomeReporter, type PublishReport } from './outcome-reporter';
 
@@ -89,7 +90,7 @@ export class ExportBatchRunner {
       return;
     }
     const reporter = new OutcomeReporter(ref, this.publishReport);
-    const stop = AbortSignal.any([stopping, reporter.signal]);
+    const stop = eitherSignal(stopping, reporter.signal);
     const sizes = new Map(batch.instances.map((instance) => [instance.sopInstanceUid, instance.sizeBytes]));
     const timer = this.batches.startTimer({ method: sender.method });
     let failure: ExportBatchFailureData | undefined;
@@ -99,7 +100,7 @@ export class ExportBatchRunner {
         if (outcome.status !== 'failure')
           this.bytes.inc({ method: sender.method }, sizes.get(outcome.sopInstanceUid) ?? 0);
         reporter.add(outcome);
-      }, stop);
+      }, stop.signal);
     } catch (error) {
       if (reporter.signal.aborted) {
         // Nothing is acked: the delivery is redelivered, claimed again (same attempt) and resent.
@@ -116,6 +117,8 @@ export class ExportBatchRunner {
         transient: failure.transient,
         reason: elidePeerText(failure.reason),
       });
+    } finally {
+      stop.dispose();
     }
     timer({ result: failure ? (failure.transient ? 'transient' : 'permanent') : 'completed' });
     try {
