@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { EgressAuditModule } from '../egress/egress-audit.module';
 import { SettingsModule } from '../settings/settings.module';
 import { StudyIndexModule } from '../studies/study-index.module';
 import { TransferBatch } from './transfer-batch.entity';
@@ -22,6 +23,7 @@ export class TransfersModule {
         TypeOrmModule.forFeature([Transfer, TransferBatch, TransferInstance]),
         SettingsModule,
         StudyIndexModule,
+        EgressAuditModule,
       ],
       controllers: [TransfersController],
       providers: [
