@@ -32,7 +32,6 @@ const config: Config = {
       testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'],
       globalSetup: '<rootDir>/test/global-setup.ts',
       globalTeardown: '<rootDir>/test/global-teardown.ts',
-      testTimeout: 600_000,
     },
   ],
   maxWorkers: 2,

@@ -152,23 +152,45 @@ export class CaseKit {
     return { id: await this.stack.api.startExport(pacs.configId, study.studyInstanceUid), study, pacs };
   }
 
+  /** Which of `replicas` is sending through one of `probes` right now, if any. */
+  private async sender(replicas: readonly ServiceProcess[], probes: readonly PacsProbe[]) {
+    for (const probe of probes) {
+      for (const port of probe.activeClientPorts()) {
+        const pid = await pidOfConnection(
+          replicas.map((replica) => replica.pid),
+          port,
+          probe.port,
+        );
+        const replica = replicas.find((candidate) => candidate.pid === pid);
+        if (replica) return replica;
+      }
+    }
+    return undefined;
+  }
+
   /** The replica of `app` that is sending through `probe` right now (the one to kill mid-batch). */
   async sendingReplica(probe: PacsProbe, app: FaultApp): Promise<ServiceProcess> {
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
-      const live = this.stack.live(app);
-      for (const port of probe.activeClientPorts()) {
-        const pid = await pidOfConnection(
-          live.map((replica) => replica.pid),
-          port,
-          probe.port,
-        );
-        const replica = live.find((candidate) => candidate.pid === pid);
-        if (replica) return replica;
-      }
+      const replica = await this.sender(this.stack.live(app), [probe]);
+      if (replica) return replica;
       await sleep(20);
     }
     throw new Error(`no ${app} replica is sending through ${probe.name}`);
+  }
+
+  /** Waits (up to `timeoutMs`) until `replica` is sending through one of `probes`; false if it never did. */
+  async untilSending(
+    replica: ServiceProcess,
+    probes: readonly PacsProbe[],
+    timeoutMs: number,
+  ): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (await this.sender([replica], probes)) return true;
+      await sleep(20);
+    }
+    return false;
   }
 
   async close(): Promise<void> {

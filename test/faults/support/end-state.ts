@@ -24,6 +24,8 @@ export interface CaseEnd {
   expectedInQueues?: Readonly<Record<string, number>>;
   /** What the case itself found wrong (e.g. a replica that outlived its grace period). */
   problems?: readonly string[];
+  /** The case's own checks, run once every transfer ended (e.g. how often a PACS was tried). */
+  checks?: () => Promise<readonly string[]> | readonly string[];
 }
 
 const TERMINAL = ['completed', 'failed', 'cancelled'];
@@ -115,6 +117,25 @@ async function undrainedQueues(
 }
 
 /**
+ * Empties what nothing consumes (dead-letter queues, pacslink.unroutable, a queue without its
+ * service), except what the case itself takes next: the next case counts only its own leftovers.
+ */
+async function emptyUnconsumedQueues(
+  stack: FaultStack,
+  keep: Readonly<Record<string, number>>,
+): Promise<void> {
+  const vhost = encodeURIComponent(stack.vhost.name);
+  const queues = await stack.management.call<{ name: string; consumers?: number }[]>(
+    'GET',
+    `/queues/${vhost}?columns=name,consumers`,
+  );
+  for (const queue of queues) {
+    if (!queue.name.startsWith('pacslink.') || (queue.consumers ?? 0) > 0 || queue.name in keep) continue;
+    await stack.management.call('DELETE', `/queues/${vhost}/${encodeURIComponent(queue.name)}/contents`);
+  }
+}
+
+/**
  * The end state every case must reach, measured into a figures row (recorded whatever it says),
  * then asserted: each transfer completed (or failed for the stated reason), every instance of a
  * completed transfer at its PACS exactly as uploaded, exactly one terminal event per transfer,
@@ -190,7 +211,7 @@ export async function settleCase(stack: FaultStack, end: CaseEnd): Promise<Figur
     }
   }
 
-  problems.push(...(end.problems ?? []));
+  problems.push(...(end.problems ?? []), ...((await end.checks?.()) ?? []));
   problems.push(...(await leftRunning(stack)));
   problems.push(...(await undrainedQueues(stack, end.expectedInQueues ?? {})));
   problems.push(
@@ -209,6 +230,7 @@ export async function settleCase(stack: FaultStack, end: CaseEnd): Promise<Figur
     problems,
   };
   await recordFigure(figure);
+  await emptyUnconsumedQueues(stack, end.expectedInQueues ?? {});
   if (problems.length > 0) {
     throw new Error(
       `${end.name}: ${problems.length} problems with the end state (logs in ${stack.dir}/logs):\n  ${problems.join('\n  ')}`,

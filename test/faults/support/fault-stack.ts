@@ -142,12 +142,17 @@ export class FaultStack {
 
   /**
    * A rolling update, as a Deployment with maxSurge 1 / maxUnavailable 0 does it: for each live
-   * replica, start its replacement, wait until that is ready, then SIGTERM the old one.
+   * replica, start its replacement, wait until that is ready (and `beforeTerminate`), then SIGTERM
+   * the old one.
    */
-  async rollingRestart(app: FaultApp): Promise<TerminateResult[]> {
+  async rollingRestart(
+    app: FaultApp,
+    beforeTerminate: (old: ServiceProcess) => Promise<void> = () => Promise.resolve(),
+  ): Promise<TerminateResult[]> {
     const results: TerminateResult[] = [];
     for (const old of this.live(app)) {
       await this.startReplica(app);
+      await beforeTerminate(old);
       results.push(await this.terminate(old));
     }
     return results;

@@ -12,6 +12,8 @@ export interface FaultSuite {
 
 /** Six replicas and the suite's links may take a while to boot on a busy two-core machine. */
 const START_TIMEOUT_MS = 300_000;
+/** A case waits out its fault (two minutes at most) and then up to a few minutes for the recovery. */
+const CASE_TIMEOUT_MS = 600_000;
 
 /**
  * Registers the suite file's stack: started before its first case (peers, database, vhost, links,
@@ -19,6 +21,8 @@ const START_TIMEOUT_MS = 300_000;
  * run so far printed (the last suite file to end prints the whole table).
  */
 export function faultSuite(options: FaultStackOptions): FaultSuite {
+  // jest takes testTimeout from the root config only, not per project.
+  jest.setTimeout(CASE_TIMEOUT_MS);
   let stack: FaultStack | undefined;
   let peers: PeerEndpoints | undefined;
   beforeAll(async () => {

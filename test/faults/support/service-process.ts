@@ -14,6 +14,7 @@ export interface Exit {
 }
 
 export interface TerminateResult {
+  name: string;
   /** From SIGTERM until the process was gone. */
   exitMs: number;
   /** From SIGTERM until /health/ready stopped answering 200 (at the latest: the exit). */
@@ -121,7 +122,7 @@ export class ServiceProcess {
    */
   async terminate(graceMs: number): Promise<TerminateResult> {
     this.stopping = true;
-    if (!this.alive) return { exitMs: 0, unreadyMs: 0, killedAtGrace: false };
+    if (!this.alive) return { name: this.name, exitMs: 0, unreadyMs: 0, killedAtGrace: false };
     const termAt = Date.now();
     this.child.kill('SIGTERM');
     let unreadyMs: number | undefined;
@@ -139,6 +140,7 @@ export class ServiceProcess {
     const exit = await this.exited;
     await watchReadiness;
     return {
+      name: this.name,
       exitMs: exit.at - termAt,
       unreadyMs: unreadyMs ?? exit.at - termAt,
       killedAtGrace: !exitedInTime,
