@@ -1,8 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import {
-  ExportBatchReports,
-  type ExportBatchClaim,
   type ExportBatchData,
   type ExportBatchFailureData,
   type InstanceOutcomeData,
@@ -11,12 +10,10 @@ import {
 import { elidePeerText } from '@pacslink/dicom';
 import { ConfirmedPublisher, RpcClient, createEnvelope } from '@pacslink/messaging';
 import { METRICS_REGISTRY } from '@pacslink/platform';
+import { BatchClaim } from './batch-claim';
 import { eitherSignal } from './either-signal';
 import { ReportNotConfirmedError, WorkerStoppingError } from './export-batch.errors';
 import { OutcomeReporter, type PublishReport } from './outcome-reporter';
-
-/** How long a worker waits for config-service to answer a claim before the delivery is retried. */
-const CLAIM_TIMEOUT_MS = 15_000;
 
 /** The transient failure a batch stopped by a shutdown is reported with: another worker goes on. */
 export const SHUTTING_DOWN_REASON = 'worker shutting down';
@@ -48,12 +45,14 @@ export class ExportBatchRunner {
   private readonly instances: Counter<'method' | 'outcome'>;
   private readonly bytes: Counter<'method'>;
   private readonly batches: Histogram<'method' | 'result'>;
+  private readonly claims: BatchClaim;
 
   constructor(
-    private readonly rpc: RpcClient,
+    rpc: RpcClient,
     private readonly publisher: ConfirmedPublisher,
     @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
+    this.claims = new BatchClaim(rpc);
     this.instances = new Counter({
       name: 'pacslink_export_instances_total',
       help: 'Instances sent to a PACS, by what the PACS answered (success, warning, failure)',
@@ -80,16 +79,15 @@ export class ExportBatchRunner {
     const ref = { transferId: batch.transferId, batchId: batch.batchId, attempt: batch.attempt };
     // Not claimed yet: the delivery goes back to the queue as it came, for another replica.
     if (stopping.aborted) throw new WorkerStoppingError(ref);
-    const claim = await this.rpc.request<typeof ref, ExportBatchClaim>(
-      ExportBatchReports.Claim,
-      ref,
-      CLAIM_TIMEOUT_MS,
-    );
+    // This run of the attempt: a redelivery of the same command is another run, which waits while
+    // this one holds the attempt (never two senders).
+    const run = { ...ref, claimant: randomUUID() };
+    const claim = await this.claims.settle(run, stopping);
     if (!claim.go) {
       this.logger.log({ msg: 'export batch dropped', ...ref, reason: claim.reason });
       return;
     }
-    const reporter = new OutcomeReporter(ref, this.publishReport);
+    const reporter = new OutcomeReporter(run, this.publishReport);
     const stop = eitherSignal(stopping, reporter.signal);
     const sizes = new Map(batch.instances.map((instance) => [instance.sopInstanceUid, instance.sizeBytes]));
     const timer = this.batches.startTimer({ method: sender.method });

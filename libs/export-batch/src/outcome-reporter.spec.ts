@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { ExportBatchReports, type MessageContract } from '@pacslink/contracts';
 import { OutcomeReporter } from './outcome-reporter';
 
-const ref = { transferId: 't', batchId: 'b', attempt: 1 };
+const ref = { transferId: 't', batchId: 'b', attempt: 1, claimant: 'c' };
 const outcome = (n: number) => ({ sopInstanceUid: `1.2.${n}`, status: 'success' as const });
 
 function recorder() {
@@ -21,7 +21,7 @@ describe('OutcomeReporter', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  it('reports outcomes at most once per interval, then the rest with the end', async () => {
+  it('reports outcomes at most once per interval, then the end with every outcome of the run', async () => {
     const { sent, publish } = recorder();
     const reporter = new OutcomeReporter(ref, publish, { flushIntervalMs: 500, heartbeatIntervalMs: 30_000 });
     reporter.add(outcome(1));
@@ -36,7 +36,33 @@ describe('OutcomeReporter', () => {
       ExportBatchReports.Finished.type,
     ]);
     expect(sent[0].data.outcomes).toEqual([outcome(1), outcome(2)]);
-    expect(sent[1].data).toEqual({ ...ref, outcomes: [outcome(3)] });
+    expect(sent[1].data).toEqual({ ...ref, outcomes: [outcome(1), outcome(2), outcome(3)] });
+  });
+
+  it('ends with a finished report that holds the whole run, so it may overtake the progress reports (issue 10)', async () => {
+    const { sent, publish } = recorder();
+    const reporter = new OutcomeReporter(ref, publish, { flushIntervalMs: 500, heartbeatIntervalMs: 30_000 });
+    for (let n = 0; n < 10; n++) {
+      reporter.add(outcome(n));
+      await jest.advanceTimersByTimeAsync(500);
+    }
+    reporter.add({
+      sopInstanceUid: '1.2.10',
+      status: 'failure',
+      statusCode: 0xa700,
+      reason: 'out of resources',
+    });
+    reporter.add({ sopInstanceUid: '1.2.10', status: 'success' });
+    await reporter.finish({ transient: true, reason: 'association aborted' });
+    const finished = sent.at(-1);
+    expect(finished?.type).toBe(ExportBatchReports.Finished.type);
+    // Applied first, it alone settles the batch on the whole picture; the progress reports after it
+    // set the same outcomes again and change nothing. Each instance once, its last answer.
+    expect(finished?.data.outcomes).toEqual([
+      ...Array.from({ length: 10 }, (_, n) => outcome(n)),
+      { sopInstanceUid: '1.2.10', status: 'success' },
+    ]);
+    expect(finished?.data.failure).toEqual({ transient: true, reason: 'association aborted' });
   });
 
   it('sends a heartbeat without outcomes so the lease stays alive during one long instance', async () => {

@@ -3,7 +3,7 @@ import {
   ExportBatchReports,
   MAX_REPORT_OUTCOMES,
   type ExportBatchFailureData,
-  type ExportBatchRef,
+  type ExportBatchRunRef,
   type InstanceOutcomeData,
   type MessageContract,
 } from '@pacslink/contracts';
@@ -26,19 +26,23 @@ export interface OutcomeReporterTiming {
 
 /**
  * With the broker's 5 s confirm timeout, giving up takes at most 5 tries x 5 s + 15 s of waits =
- * 40 s, so a worker whose reports stopped getting through stops within a heartbeat (30 s) + 40 s of
- * its last confirmed report: well inside the 2-minute lease (ADR 0006, "Shutdown and reporting").
+ * 40 s, so a worker whose reports stopped getting through stops within a heartbeat (5 s) + 40 s of
+ * its last confirmed report: inside the 60 s lease (TRANSFER_LEASE_MS), after which another run
+ * takes the batch over (ADR 0006, "Shutdown and reporting" and the amendment of issue 10). The
+ * heartbeat is short so that the lease can be, and a dead worker's batch goes on within a minute.
  */
 export const DEFAULT_REPORTER_TIMING: OutcomeReporterTiming = {
   flushIntervalMs: 500,
-  heartbeatIntervalMs: 30_000,
+  heartbeatIntervalMs: 5_000,
   retryDelaysMs: [1_000, 2_000, 4_000, 8_000],
 };
 
 /**
  * Collects per-instance outcomes and reports them in order: progress reports while the batch runs,
- * one finished report at the end. One report is in flight at a time; one the broker did not confirm
- * is tried again with the same outcomes, and a reporter that gives up says so through `signal`.
+ * one finished report at the end, which carries every outcome of the run again (config-service
+ * consumes reports concurrently: the finished report may be applied before a progress report).
+ * One report is in flight at a time; one the broker did not confirm is tried again with the same
+ * outcomes, and a reporter that gives up says so through `signal`.
  */
 export class OutcomeReporter {
   private readonly logger = new Logger(OutcomeReporter.name);
@@ -46,12 +50,14 @@ export class OutcomeReporter {
   private readonly gaveUp = new AbortController();
   private readonly timer: NodeJS.Timeout;
   private pending: InstanceOutcomeData[] = [];
+  /** Every outcome of the run, by SOP Instance UID: what the finished report carries. */
+  private readonly outcomes = new Map<string, InstanceOutcomeData>();
   private inFlight?: Promise<void>;
   private lastReportAt = Date.now();
   private abandoned = false;
 
   constructor(
-    private readonly ref: ExportBatchRef,
+    private readonly ref: ExportBatchRunRef,
     private readonly publish: PublishReport,
     timing: Partial<OutcomeReporterTiming> = {},
   ) {
@@ -66,23 +72,21 @@ export class OutcomeReporter {
 
   add(outcome: InstanceOutcomeData): void {
     this.pending.push(outcome);
+    this.outcomes.set(outcome.sopInstanceUid, outcome);
   }
 
-  /** Stops the timer, reports the rest and the end; rejects if any report could not be published. */
+  /**
+   * Stops the timer and reports the end with every outcome of the run (a batch never holds more
+   * than one report carries); rejects if any report could not be published.
+   */
   async finish(failure?: ExportBatchFailureData): Promise<void> {
     clearInterval(this.timer);
     await this.inFlight;
     if (this.gaveUp.signal.aborted) throw this.gaveUp.signal.reason;
-    const rest = this.pending.splice(0);
-    while (rest.length > MAX_REPORT_OUTCOMES) {
-      await this.publishWithRetries(ExportBatchReports.Progress, {
-        ...this.ref,
-        outcomes: rest.splice(0, MAX_REPORT_OUTCOMES),
-      });
-    }
+    this.pending = [];
     await this.publishWithRetries(ExportBatchReports.Finished, {
       ...this.ref,
-      outcomes: rest,
+      outcomes: [...this.outcomes.values()],
       ...(failure ? { failure } : {}),
     });
   }

@@ -5,6 +5,7 @@ import { CreatePacsConfigs1764200000200 } from './1764200000200-CreatePacsConfig
 import { CreateStudyStore1764300000000 } from './1764300000000-CreateStudyStore';
 import { CreateTransfers1764300000100 } from './1764300000100-CreateTransfers';
 import { AddPeopleAndEventTickets1764400000000 } from './1764400000000-AddPeopleAndEventTickets';
+import { AddTransferBatchClaims1764500000000 } from './1764500000000-AddTransferBatchClaims';
 
 /** Every migration of config-service's schema, oldest first. Append only. */
 export const configServiceMigrations = [
@@ -15,4 +16,5 @@ export const configServiceMigrations = [
   CreateStudyStore1764300000000,
   CreateTransfers1764300000100,
   AddPeopleAndEventTickets1764400000000,
+  AddTransferBatchClaims1764500000000,
 ];

@@ -1,8 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 /**
- * pending → dispatched (command in the outbox) → running (a worker claimed it; lease renewed by its
- * reports) → done; pending again after a transient failure; cancelled with its transfer.
+ * pending → dispatched (command in the outbox) → running (a worker run claimed it; lease renewed by
+ * its reports) → done; pending again after a transient failure; dispatched again (same attempt,
+ * for the redelivered command) when the run holding it stopped reporting; cancelled with its
+ * transfer. See batch-transitions.ts.
  */
 export type TransferBatchState = 'pending' | 'dispatched' | 'running' | 'done' | 'cancelled';
 
@@ -15,6 +17,10 @@ export class TransferBatch {
   @Column('text') state!: TransferBatchState;
   /** Raised by every dispatch; a claim or report naming another attempt is stale. */
   @Column('int') attempt!: number;
+  /** The worker run that holds (or last held) the current attempt. */
+  @Column('uuid', { nullable: true }) claimant!: string | null;
+  /** Attempts that failed (transient failures, a holder gone silent): bounded by maxAttempts. */
+  @Column('int') failures!: number;
   @Column('timestamptz', { name: 'available_at' }) availableAt!: Date;
   @Column('timestamptz', { name: 'lease_until', nullable: true }) leaseUntil!: Date | null;
   @Column('text', { name: 'last_error', nullable: true }) lastError!: string | null;

@@ -12,7 +12,7 @@ import {
   type DimseExportBatchData,
   type ExportInstanceData,
 } from '@pacslink/contracts';
-import { Outbox, OutboxRelay } from '@pacslink/messaging';
+import { BrokerConnection, Outbox, OutboxRelay } from '@pacslink/messaging';
 import { SecretCipher } from '@pacslink/secrets';
 import { PacsConfig } from '../pacs-configs/pacs-config.entity';
 import { dicomwebTarget, dimseTarget } from '../pacs-configs/worker-targets';
@@ -46,6 +46,11 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
   private readonly logger = new Logger(TransferDispatcher.name);
   private timer?: NodeJS.Timeout;
   private sweeping?: Promise<void>;
+  /**
+   * Until a sweep ran with the database and the broker both reachable, this replica may have missed
+   * reports (heartbeats waiting in the queue): the next such sweep extends the running leases first.
+   */
+  private missedReports = true;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -54,15 +59,17 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
     private readonly settings: SettingsService,
     private readonly ledger: TransferLedger,
     private readonly cipher: SecretCipher,
+    private readonly broker: BrokerConnection,
     @Inject(TRANSFER_OPTIONS) private readonly options: TransferOptions,
   ) {}
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
       this.sweeping ??= this.sweep()
-        .catch((error: unknown) =>
-          this.logger.warn({ msg: 'transfer sweep failed', reason: (error as Error).message }),
-        )
+        .catch((error: unknown) => {
+          this.missedReports = true;
+          this.logger.warn({ msg: 'transfer sweep failed', reason: (error as Error).message });
+        })
         .finally(() => (this.sweeping = undefined));
     }, this.options.sweepIntervalMs);
   }
@@ -122,10 +129,12 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
       return;
     }
     const attempt = batch.attempt + 1;
-    await manager.update(
-      TransferBatch,
-      { id: batchId },
-      { state: 'dispatched', attempt, leaseUntil: new Date(Date.now() + this.options.dispatchLeaseMs) },
+    // The database's clock, as for every lease (TransferLedger.lockBatch judges them by it).
+    await manager.query(
+      `UPDATE transfer_batch SET state = 'dispatched', attempt = $2, claimant = NULL,
+              lease_until = now() + $3 * interval '1 millisecond'
+        WHERE id = $1`,
+      [batchId, attempt, this.options.dispatchLeaseMs],
     );
     const transfer = await this.ledger.row(manager, batch.transferId);
     const common = { transferId: batch.transferId, batchId, attempt, instances };
@@ -156,16 +165,26 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
     this.relay.wake();
   }
 
-  /** Expired leases become transient failures; then every PACS with available work is dispatched. */
+  /**
+   * Expired leases are taken back (TransferLedger.takeBackExpired); then every PACS with available
+   * work is dispatched. Leases are judged only while this replica can hear the workers' reports.
+   */
   async sweep(): Promise<void> {
-    const expired = await this.dataSource.query<{ id: string; pacsConfigId: string; attempt: number }[]>(
-      `SELECT id, pacs_config_id AS "pacsConfigId", attempt FROM transfer_batch
-        WHERE state IN ('dispatched', 'running') AND lease_until < now() LIMIT 100`,
-    );
+    if (!this.broker.isConnected()) this.missedReports = true;
+    else if (this.missedReports) {
+      await this.extendRunningLeases();
+      this.missedReports = false;
+    }
+    const expired = this.missedReports
+      ? []
+      : await this.dataSource.query<{ id: string; pacsConfigId: string }[]>(
+          `SELECT id, pacs_config_id AS "pacsConfigId" FROM transfer_batch
+            WHERE state IN ('dispatched', 'running') AND lease_until < now() LIMIT 100`,
+        );
     for (const batch of expired) {
       await this.dataSource.transaction(async (manager) => {
         await this.lockPacs(manager, batch.pacsConfigId);
-        await this.ledger.takeBackExpired(manager, batch.id, batch.attempt);
+        await this.ledger.takeBackExpired(manager, batch.id);
         await this.dispatch(manager, batch.pacsConfigId);
       });
     }
@@ -176,5 +195,18 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
     );
     for (const { pacsConfigId } of ready) await this.dispatchInOwnTransaction(pacsConfigId);
     if (expired.length > 0) this.relay.wake();
+  }
+
+  /** TransferLedger.extendRunningLeases for every PACS with a running batch, each under its lock. */
+  private async extendRunningLeases(): Promise<void> {
+    const running = await this.dataSource.query<{ pacsConfigId: string }[]>(
+      `SELECT DISTINCT pacs_config_id AS "pacsConfigId" FROM transfer_batch WHERE state = 'running'`,
+    );
+    for (const { pacsConfigId } of running) {
+      await this.dataSource.transaction(async (manager) => {
+        await this.lockPacs(manager, pacsConfigId);
+        await this.ledger.extendRunningLeases(manager, pacsConfigId);
+      });
+    }
   }
 }

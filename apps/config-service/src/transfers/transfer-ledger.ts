@@ -8,6 +8,7 @@ import {
 } from '@pacslink/contracts';
 import { Outbox } from '@pacslink/messaging';
 import { AuditLog } from '../audit/audit-log';
+import { decideExpiry, failedAttempt, type BatchSnapshot } from './batch-transitions';
 import { TransferBatch } from './transfer-batch.entity';
 import { toTransferEventData } from './transfer.mapper';
 import { TRANSFER_OPTIONS, retryDelayMs, type TransferOptions } from './transfer-options';
@@ -20,6 +21,9 @@ const NAMED_FAILURES = 3;
 const SYSTEM = { id: 'system' };
 
 const OPEN_BATCH_STATES = `('pending', 'dispatched', 'running')`;
+
+/** A batch row locked for the transaction, its lease judged by the database's clock. */
+export type LockedBatch = TransferBatch & BatchSnapshot;
 
 /**
  * The transfer state machine, always inside the caller's transaction (which holds the PACS lock,
@@ -54,7 +58,66 @@ export class TransferLedger {
     await this.outbox.enqueue(manager, contract, toTransferEventData(row));
   }
 
-  /** Records what the PACS answered for instances of `batchId`; a repeated report changes nothing. */
+  /**
+   * The batch, locked until the transaction ends; undefined if there is none. Whether its lease is
+   * live is asked of the database: every lease is written and judged by the database's clock, never
+   * by a replica's own (which may run ahead or behind).
+   */
+  async lockBatch(manager: EntityManager, batchId: string): Promise<LockedBatch | undefined> {
+    const [row] = await manager.query<Record<string, unknown>[]>(
+      `SELECT id, transfer_id, pacs_config_id, seq, state, attempt, claimant, failures, available_at,
+              lease_until, last_error,
+              coalesce(lease_until > now(), false) AS lease_live,
+              greatest(0, ceil(extract(epoch FROM lease_until - now()) * 1000))::int AS lease_remaining_ms
+         FROM transfer_batch WHERE id = $1 FOR UPDATE`,
+      [batchId],
+    );
+    if (!row) return undefined;
+    return {
+      id: row.id as string,
+      transferId: row.transfer_id as string,
+      pacsConfigId: row.pacs_config_id as string,
+      seq: row.seq as number,
+      state: row.state as LockedBatch['state'],
+      attempt: row.attempt as number,
+      claimant: row.claimant as string | null,
+      failures: row.failures as number,
+      availableAt: row.available_at as Date,
+      leaseUntil: row.lease_until as Date | null,
+      lastError: row.last_error as string | null,
+      leaseLive: row.lease_live as boolean,
+      leaseRemainingMs: (row.lease_remaining_ms as number | null) ?? 0,
+    };
+  }
+
+  /** `claimant` holds the batch's attempt now: running, leased for leaseMs from now (the database's). */
+  async lease(manager: EntityManager, batchId: string, claimant: string): Promise<void> {
+    await manager.query(
+      `UPDATE transfer_batch SET state = 'running', claimant = $2,
+              lease_until = now() + $3 * interval '1 millisecond'
+        WHERE id = $1`,
+      [batchId, claimant, this.options.leaseMs],
+    );
+  }
+
+  /**
+   * After a time in which this replica could not have heard the workers' reports (it just started,
+   * or the database or the broker was away), every running lease gets a full lease from now:
+   * heartbeats that waited in the queue must not be mistaken for silence.
+   */
+  async extendRunningLeases(manager: EntityManager, pacsConfigId: string): Promise<void> {
+    await manager.query(
+      `UPDATE transfer_batch SET lease_until = greatest(lease_until, now() + $2 * interval '1 millisecond')
+        WHERE pacs_config_id = $1 AND state = 'running'`,
+      [pacsConfigId, this.options.leaseMs],
+    );
+  }
+
+  /**
+   * Records what the PACS answered for instances of `batchId`; a repeated report changes nothing.
+   * An instance the PACS accepted stays accepted: a later refusal (a resend of the same attempt by
+   * another run) does not take it back from the PACS.
+   */
   async applyOutcomes(
     manager: EntityManager,
     transferId: string,
@@ -67,7 +130,8 @@ export class TransferLedger {
           SET status = o.status, status_code = o.status_code, reason = o.reason
          FROM unnest($3::text[], $4::text[], $5::int[], $6::text[])
               AS o(sop_instance_uid, status, status_code, reason)
-        WHERE i.transfer_id = $1 AND i.batch_id = $2 AND i.sop_instance_uid = o.sop_instance_uid`,
+        WHERE i.transfer_id = $1 AND i.batch_id = $2 AND i.sop_instance_uid = o.sop_instance_uid
+          AND NOT (i.status IN ('success', 'warning') AND o.status = 'failure')`,
       [
         transferId,
         batchId,
@@ -151,51 +215,83 @@ export class TransferLedger {
   }
 
   /**
-   * A batch stopped by something that can pass (refused, timeout, 5xx, a lost worker): it waits
-   * out a growing delay and goes again, until `maxAttempts`; then its transfer fails.
+   * A failed attempt of a batch (refused, timeout, 5xx, a worker gone): it waits out a growing
+   * delay (by the database's clock) and goes again, until `maxAttempts` attempts failed; then its
+   * transfer fails.
    */
-  async retryLater(manager: EntityManager, batch: TransferBatch, reason: string): Promise<void> {
-    if (batch.attempt >= this.options.maxAttempts) {
+  async retryLater(
+    manager: EntityManager,
+    batch: Pick<LockedBatch, 'id' | 'transferId' | 'failures'>,
+    reason: string,
+  ): Promise<void> {
+    const failures = batch.failures + 1;
+    if (failedAttempt(batch, this.options.maxAttempts) === 'give-up') {
       await manager.update(
         TransferBatch,
         { id: batch.id },
-        { state: 'done', leaseUntil: null, lastError: reason },
+        { state: 'done', leaseUntil: null, lastError: reason, failures },
       );
-      await this.fail(manager, batch.transferId, `${reason} (gave up after ${batch.attempt} attempts)`);
+      await this.fail(manager, batch.transferId, `${reason} (gave up after ${failures} attempts)`);
       return;
     }
-    await manager.update(
-      TransferBatch,
-      { id: batch.id },
-      {
-        state: 'pending',
-        leaseUntil: null,
-        lastError: reason,
-        availableAt: new Date(Date.now() + retryDelayMs(this.options, batch.attempt)),
-      },
+    await manager.query(
+      `UPDATE transfer_batch SET state = 'pending', lease_until = NULL, claimant = NULL, last_error = $2,
+              failures = $3, available_at = now() + $4 * interval '1 millisecond'
+        WHERE id = $1`,
+      [batch.id, reason, failures, retryDelayMs(this.options, failures)],
     );
   }
 
-  /** A batch whose lease ran out without a report: its worker is gone or stuck. */
-  async takeBackExpired(manager: EntityManager, batchId: string, attempt: number): Promise<void> {
-    const batch = await manager
-      .getRepository(TransferBatch)
-      .createQueryBuilder('batch')
-      .setLock('pessimistic_write')
-      .where('batch.id = :batchId', { batchId })
-      .getOne();
-    if (!batch || batch.attempt !== attempt || batch.leaseUntil === null || batch.leaseUntil > new Date())
-      return;
-    if (batch.state !== 'dispatched' && batch.state !== 'running') return;
-    const seconds = Math.round(
-      (batch.state === 'running' ? this.options.leaseMs : this.options.dispatchLeaseMs) / 1000,
-    );
-    await this.retryLater(
-      manager,
-      batch,
-      batch.state === 'running'
-        ? `the worker sending batch ${batch.seq + 1} stopped reporting for ${seconds} s`
-        : `no worker took batch ${batch.seq + 1} within ${seconds} s — is the worker running?`,
+  /**
+   * A batch whose lease ran out (by the database's clock). Unclaimed: pending again at once, so
+   * that dispatch sends it as a new attempt — waiting in a queue (a backlog, a broker outage) is
+   * not a failure. Claimed: its run went silent — a failed attempt; the batch waits, dispatched
+   * under the same attempt, for that run's command to come back to another worker.
+   */
+  async takeBackExpired(manager: EntityManager, batchId: string): Promise<void> {
+    const batch = await this.lockBatch(manager, batchId);
+    if (batch) await this.expireLease(manager, batch);
+  }
+
+  /** takeBackExpired for a batch the caller locked (a claim that finds its holder silent). */
+  async expireLease(manager: EntityManager, batch: LockedBatch): Promise<void> {
+    const decision = decideExpiry(batch, this.options);
+    switch (decision.kind) {
+      case 'none':
+        return;
+      case 'dispatch-again':
+        await manager.query(
+          `UPDATE transfer_batch SET state = 'pending', lease_until = NULL, claimant = NULL,
+                  last_error = $2, available_at = now()
+            WHERE id = $1`,
+          [batch.id, decision.reason],
+        );
+        return;
+      case 'reopen':
+        await this.reopen(manager, batch, decision.reason);
+        return;
+      case 'give-up':
+        await manager.update(
+          TransferBatch,
+          { id: batch.id },
+          { state: 'done', leaseUntil: null, lastError: decision.reason, failures: batch.failures + 1 },
+        );
+        await this.fail(manager, batch.transferId, decision.reason);
+        return;
+    }
+  }
+
+  /** The holder's attempt failed; the same attempt is claimable again (dispatch lease). */
+  async reopen(
+    manager: EntityManager,
+    batch: Pick<LockedBatch, 'id' | 'failures'>,
+    reason: string,
+  ): Promise<void> {
+    await manager.query(
+      `UPDATE transfer_batch SET state = 'dispatched', failures = $2, last_error = $3,
+              lease_until = now() + $4 * interval '1 millisecond'
+        WHERE id = $1`,
+      [batch.id, batch.failures + 1, reason, this.options.dispatchLeaseMs],
     );
   }
 

@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import {
   ConsumerQueues,
   ExportBatchCommands,
@@ -6,14 +6,29 @@ import {
   type ExportBatchRef,
 } from '@pacslink/contracts';
 import { MessageConsumer, type MessageContext } from '@pacslink/messaging';
+import { waitForDatabase } from '@pacslink/persistence';
 import { TransferReportsService } from './transfer-reports.service';
+
+/**
+ * How long one delivery of a report or dead letter waits, held, for the database to come back.
+ * Rejected back to the queue instead, a report would spend the queue's whole delivery limit in a
+ * few seconds of outage and be dead-lettered, lost (issue 10, defect 9). Well inside RabbitMQ's
+ * consumer_timeout (30 min); at the bound the delivery goes back, and five more deliveries make
+ * half an hour of patience. Claims are not held: the worker asks again (ExportBatchRunner).
+ */
+const DATABASE_WAIT_MS = 5 * 60_000;
+/** One warning per this many waits of one delivery (the first always): an outage is one story. */
+const WARN_EVERY_WAITS = 10;
 
 /**
  * The edge: workers' claims and reports about export batches, and the batches a worker
  * dead-lettered (registered before the consumer starts).
  */
 @Injectable()
-export class TransferReportsConsumer implements OnModuleInit {
+export class TransferReportsConsumer implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(TransferReportsConsumer.name);
+  private readonly stopping = new AbortController();
+
   constructor(
     private readonly consumer: MessageConsumer,
     private readonly service: TransferReportsService,
@@ -21,13 +36,47 @@ export class TransferReportsConsumer implements OnModuleInit {
 
   onModuleInit(): void {
     const queue = ConsumerQueues.ConfigServiceReports;
-    this.consumer.answer(queue, ExportBatchReports.Claim, (ref) => this.service.claim(ref));
-    this.consumer.on(queue, ExportBatchReports.Progress, (report) => this.service.progress(report));
-    this.consumer.on(queue, ExportBatchReports.Finished, (report) => this.service.finished(report));
+    this.consumer.answer(queue, ExportBatchReports.Claim, (run) => this.service.claim(run));
+    this.consumer.on(queue, ExportBatchReports.Progress, (report, context) =>
+      this.waitingForDatabase(report, context, () => this.service.progress(report)),
+    );
+    this.consumer.on(queue, ExportBatchReports.Finished, (report, context) =>
+      this.waitingForDatabase(report, context, () => this.service.finished(report)),
+    );
     const deadLetters = ConsumerQueues.ConfigServiceDeadLetters;
-    const deadLettered = (batch: ExportBatchRef, { deadLetter }: MessageContext) =>
-      this.service.deadLettered(batch, deadLetter?.reason ?? 'no reason recorded');
+    const deadLettered = (batch: ExportBatchRef, context: MessageContext) =>
+      this.waitingForDatabase(batch, context, () =>
+        this.service.deadLettered(
+          batch,
+          context.deadLetter ?? { reason: 'no reason recorded', refused: false },
+        ),
+      );
     this.consumer.on(deadLetters, ExportBatchCommands.Dimse, deadLettered);
     this.consumer.on(deadLetters, ExportBatchCommands.Dicomweb, deadLettered);
+  }
+
+  /** Waits end at shutdown: the delivery goes back to the queue for another replica. */
+  onModuleDestroy(): void {
+    this.stopping.abort();
+  }
+
+  private waitingForDatabase(ref: ExportBatchRef, context: MessageContext, work: () => Promise<void>) {
+    return waitForDatabase(work, {
+      boundMs: DATABASE_WAIT_MS,
+      signal: this.stopping.signal,
+      onWait: (error, retries, delayMs) => {
+        if (retries % WARN_EVERY_WAITS !== 1) return;
+        this.logger.warn({
+          msg: 'database unavailable; holding the message and trying again',
+          type: context.envelope.type,
+          messageId: context.envelope.eventId,
+          transferId: ref.transferId,
+          batchId: ref.batchId,
+          retries,
+          delayMs,
+          reason: error instanceof Error ? error.message : String(error),
+        });
+      },
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
   TransferEvents,
@@ -6,15 +6,23 @@ import {
   type ExportBatchFinishedData,
   type ExportBatchProgressData,
   type ExportBatchRef,
+  type ExportBatchRunRef,
 } from '@pacslink/contracts';
 import { maskPatientData, type PatientIdentity } from '@pacslink/dicom';
-import { OutboxRelay } from '@pacslink/messaging';
+import { OutboxRelay, type DeadLetterInfo } from '@pacslink/messaging';
+import { EgressAudit, isEgressRefusal } from '../egress/egress-audit';
 import { StudiesRepository } from '../studies/studies.repository';
+import {
+  attemptsAfterClaim,
+  decideClaim,
+  decideDeadLetter,
+  decideFinished,
+  decideProgress,
+} from './batch-transitions';
 import { hasReportText, maskReport } from './report-text';
 import { TransferBatch } from './transfer-batch.entity';
 import { TransferDispatcher } from './transfer-dispatcher';
-import { TransferLedger } from './transfer-ledger';
-import { TRANSFER_OPTIONS, type TransferOptions } from './transfer-options';
+import { TransferLedger, type LockedBatch } from './transfer-ledger';
 import { Transfer } from './transfer.entity';
 
 /**
@@ -30,107 +38,137 @@ export class TransferReportsService {
     private readonly ledger: TransferLedger,
     private readonly relay: OutboxRelay,
     private readonly studies: StudiesRepository,
-    @Inject(TRANSFER_OPTIONS) private readonly options: TransferOptions,
+    private readonly egressAudit: EgressAudit,
   ) {}
 
-  /** A worker asks before it opens an association: is this batch still wanted, and by it? */
-  async claim(ref: ExportBatchRef): Promise<ExportBatchClaim> {
-    const answer = await this.inPacsTransaction(ref, async (manager, batch) => {
-      if (batch.attempt !== ref.attempt) return { go: false, reason: 'the batch was dispatched again since' };
-      if (batch.state !== 'dispatched' && batch.state !== 'running') {
-        return { go: false, reason: `the batch is ${batch.state}` };
+  /**
+   * A worker run asks before it opens an association: is this batch still wanted, and by it? One
+   * attempt has one sender: another run's claim waits while the holder's lease is live.
+   */
+  async claim(run: ExportBatchRunRef): Promise<ExportBatchClaim> {
+    const answer = await this.inPacsTransaction(run, async (manager, locked) => {
+      let batch: LockedBatch | undefined = locked;
+      let transfer = await this.ledger.row(manager, locked.transferId);
+      let decision = decideClaim(batch, transfer.status, run);
+      if (decision.kind === 'take-over') {
+        // The holder went silent for a whole lease: its attempt failed, as the sweep would count it.
+        await this.ledger.expireLease(manager, locked);
+        await this.dispatcher.dispatch(manager, locked.pacsConfigId);
+        batch = await this.ledger.lockBatch(manager, locked.id);
+        transfer = await this.ledger.row(manager, locked.transferId);
+        decision = decideClaim(batch, transfer.status, run);
       }
-      const transfer = await this.ledger.row(manager, batch.transferId);
-      if (transfer.status !== 'queued' && transfer.status !== 'running') {
-        return { go: false, reason: `the transfer is ${transfer.status}` };
+      switch (decision.kind) {
+        case 'refuse':
+          return { go: false, reason: decision.reason };
+        case 'wait':
+          return { go: false, reason: decision.reason, retryAfterMs: decision.retryAfterMs };
+        case 'take-over':
+          // Cannot happen twice: expireLease left the batch dispatched or closed.
+          return { go: false, reason: 'the batch could not be taken over' };
+        case 'grant':
+          await this.grant(manager, batch ?? locked, transfer, run.claimant);
+          return { go: true };
       }
-      // A redelivery after a worker died claims the same attempt again: that is the point.
-      await manager.update(
-        TransferBatch,
-        { id: batch.id },
-        { state: 'running', leaseUntil: new Date(Date.now() + this.options.leaseMs) },
-      );
-      const attempts = Math.max(transfer.attempts, transfer.retries + batch.attempt);
-      if (transfer.status === 'queued') {
-        const now = new Date();
-        Object.assign(transfer, { status: 'running', attempts, startedAt: now, updatedAt: now });
-        await manager.update(
-          Transfer,
-          { id: transfer.id },
-          { status: 'running', attempts, startedAt: now, updatedAt: now },
-        );
-        await this.ledger.emit(manager, TransferEvents.Started, transfer);
-      } else if (attempts !== transfer.attempts) {
-        await manager.update(Transfer, { id: transfer.id }, { attempts });
-      }
-      return { go: true };
     });
     return answer ?? { go: false, reason: 'no such batch' };
+  }
+
+  private async grant(
+    manager: EntityManager,
+    batch: LockedBatch,
+    transfer: Transfer,
+    claimant: string,
+  ): Promise<void> {
+    await this.ledger.lease(manager, batch.id, claimant);
+    const attempts = attemptsAfterClaim(transfer, batch);
+    if (transfer.status === 'queued') {
+      const now = new Date();
+      Object.assign(transfer, { status: 'running', attempts, startedAt: now, updatedAt: now });
+      await manager.update(
+        Transfer,
+        { id: transfer.id },
+        { status: 'running', attempts, startedAt: now, updatedAt: now },
+      );
+      await this.ledger.emit(manager, TransferEvents.Started, transfer);
+    } else if (attempts !== transfer.attempts) {
+      await manager.update(Transfer, { id: transfer.id }, { attempts });
+    }
   }
 
   async progress(received: ExportBatchProgressData): Promise<void> {
     const report = await this.masked(received);
     await this.inPacsTransaction(report, async (manager, batch) => {
-      if (batch.attempt !== report.attempt) return;
+      const decision = decideProgress(batch, report);
+      if (decision.kind === 'ignore') return;
       await this.ledger.applyOutcomes(manager, batch.transferId, batch.id, report.outcomes);
-      if (batch.state === 'running') {
-        await manager.update(
-          TransferBatch,
-          { id: batch.id },
-          { leaseUntil: new Date(Date.now() + this.options.leaseMs) },
-        );
-      }
+      if (decision.kind === 'renew') await this.ledger.lease(manager, batch.id, report.claimant);
       await this.ledger.progress(manager, await this.ledger.recount(manager, batch.transferId));
     });
   }
 
+  /** The end of a run; it carries every outcome of the run, so settling never runs on half of them. */
   async finished(received: ExportBatchFinishedData): Promise<void> {
     const report = await this.masked(received);
     await this.inPacsTransaction(report, async (manager, batch) => {
       if (batch.attempt !== report.attempt) return;
       await this.ledger.applyOutcomes(manager, batch.transferId, batch.id, report.outcomes);
-      if (batch.state !== 'running' && batch.state !== 'dispatched') {
-        await this.ledger.recount(manager, batch.transferId);
-        return;
-      }
-      const unanswered = await this.unanswered(manager, batch.id);
-      if (report.failure && !report.failure.transient) {
-        await manager.update(
-          TransferBatch,
-          { id: batch.id },
-          { state: 'done', leaseUntil: null, lastError: report.failure.reason },
-        );
-        await this.ledger.fail(manager, batch.transferId, report.failure.reason);
-      } else if (unanswered > 0) {
-        const reason =
-          report.failure?.reason ?? `the worker finished without an answer for ${unanswered} instances`;
-        await this.ledger.retryLater(manager, batch, reason);
-        await this.ledger.progress(manager, await this.ledger.recount(manager, batch.transferId));
-      } else {
-        await manager.update(TransferBatch, { id: batch.id }, { state: 'done', leaseUntil: null });
-        await this.ledger.progress(manager, await this.ledger.settle(manager, batch.transferId));
+      const decision = decideFinished(batch, report, await this.unanswered(manager, batch.id));
+      switch (decision.kind) {
+        case 'ignore':
+          return;
+        case 'record':
+          await this.ledger.progress(manager, await this.ledger.recount(manager, batch.transferId));
+          return;
+        case 'fail-transfer':
+          if (isEgressRefusal(report.failure?.code)) {
+            const transfer = await this.ledger.row(manager, batch.transferId);
+            await this.egressAudit.transferRefused(manager, transfer, batch.pacsConfigId, decision.reason);
+          }
+          await manager.update(
+            TransferBatch,
+            { id: batch.id },
+            { state: 'done', leaseUntil: null, lastError: decision.reason },
+          );
+          await this.ledger.fail(manager, batch.transferId, decision.reason);
+          break;
+        case 'retry-later':
+          await this.ledger.retryLater(manager, batch, decision.reason);
+          await this.ledger.progress(manager, await this.ledger.recount(manager, batch.transferId));
+          break;
+        case 'done':
+          await manager.update(TransferBatch, { id: batch.id }, { state: 'done', leaseUntil: null });
+          await this.ledger.progress(manager, await this.ledger.settle(manager, batch.transferId));
+          break;
       }
       await this.dispatcher.dispatch(manager, batch.pacsConfigId);
     });
   }
 
   /**
-   * A batch command a worker dead-lettered (refused as invalid, or redelivered past the delivery
-   * limit): it will never be sent, so its transfer fails now with the reason, rather than after
-   * the batch's lease expired as many times as attempts allow.
+   * A batch command a worker queue dead-lettered. Refused as invalid: it will never be sent, so its
+   * transfer fails now with the reason. Dropped by the broker after its delivery limit: a failed
+   * attempt of the batch, which goes again later (see decideDeadLetter).
    */
-  async deadLettered(ref: ExportBatchRef, reason: string): Promise<void> {
-    const masked = maskPatientData(reason, await this.patientOf(ref.transferId));
+  async deadLettered(ref: ExportBatchRef, letter: DeadLetterInfo): Promise<void> {
+    const reason = maskPatientData(letter.reason, await this.patientOf(ref.transferId));
     await this.inPacsTransaction(ref, async (manager, batch) => {
-      if (batch.attempt !== ref.attempt) return;
-      if (batch.state !== 'dispatched' && batch.state !== 'running') return;
-      const why = `the worker could not handle batch ${batch.seq + 1} and dead-lettered it: ${masked}`;
-      await manager.update(
-        TransferBatch,
-        { id: batch.id },
-        { state: 'done', leaseUntil: null, lastError: why },
-      );
-      await this.ledger.fail(manager, batch.transferId, why);
+      const decision = decideDeadLetter(batch, { attempt: ref.attempt, refused: letter.refused, reason });
+      switch (decision.kind) {
+        case 'ignore':
+          return;
+        case 'fail-transfer':
+          await manager.update(
+            TransferBatch,
+            { id: batch.id },
+            { state: 'done', leaseUntil: null, lastError: decision.reason },
+          );
+          await this.ledger.fail(manager, batch.transferId, decision.reason);
+          break;
+        case 'retry-later':
+          await this.ledger.retryLater(manager, batch, decision.reason);
+          break;
+      }
       await this.dispatcher.dispatch(manager, batch.pacsConfigId);
     });
   }
@@ -163,7 +201,7 @@ export class TransferReportsService {
   /** Runs `work` with the batch's PACS locked and the batch row locked; undefined if there is no such batch. */
   private async inPacsTransaction<R>(
     ref: ExportBatchRef,
-    work: (manager: EntityManager, batch: TransferBatch) => Promise<R>,
+    work: (manager: EntityManager, batch: LockedBatch) => Promise<R>,
   ): Promise<R | undefined> {
     const found = await this.dataSource.getRepository(TransferBatch).findOne({
       where: { id: ref.batchId, transferId: ref.transferId },
@@ -172,13 +210,8 @@ export class TransferReportsService {
     if (!found) return undefined;
     const result = await this.dataSource.transaction(async (manager) => {
       await this.dispatcher.lockPacs(manager, found.pacsConfigId);
-      const batch = await manager
-        .getRepository(TransferBatch)
-        .createQueryBuilder('batch')
-        .setLock('pessimistic_write')
-        .where('batch.id = :id', { id: ref.batchId })
-        .getOneOrFail();
-      return work(manager, batch);
+      const batch = await this.ledger.lockBatch(manager, ref.batchId);
+      return batch ? work(manager, batch) : undefined;
     });
     this.relay.wake();
     return result;

@@ -25,6 +25,15 @@ export class ExportBatchRef {
   @IsInt() @Min(1) attempt!: number;
 }
 
+/**
+ * One worker's run of one attempt of a batch: `claimant` is a UUID the worker makes for each
+ * delivery of the batch command it handles. A redelivered command is a new run, so config-service
+ * tells a run that still sends from its redelivered copy (ADR 0006, amendment of issue 10).
+ */
+export class ExportBatchRunRef extends ExportBatchRef {
+  @IsUUID() claimant!: string;
+}
+
 export const InstanceOutcomeStatuses = ['success', 'warning', 'failure'] as const;
 export type InstanceOutcomeStatus = (typeof InstanceOutcomeStatuses)[number];
 
@@ -36,7 +45,7 @@ export class InstanceOutcomeData {
   @IsOptional() @IsString() @MaxLength(1024) reason?: string;
 }
 
-export class ExportBatchProgressData extends ExportBatchRef {
+export class ExportBatchProgressData extends ExportBatchRunRef {
   @IsArray()
   @ValidateNested({ each: true })
   @Type(() => InstanceOutcomeData)
@@ -52,38 +61,49 @@ export class ExportBatchFailureData {
   @IsOptional() @IsString() @MaxLength(64) code?: string;
 }
 
+/**
+ * The end of a run. `outcomes` holds every outcome of the run, also those a progress report carried
+ * before: reports are consumed concurrently, so this one may be applied before them, and settling
+ * must never run on a partial picture.
+ */
 export class ExportBatchFinishedData extends ExportBatchProgressData {
   @IsOptional() @ValidateNested() @Type(() => ExportBatchFailureData) failure?: ExportBatchFailureData;
 }
 
 export interface ExportBatchClaim {
-  /** false: the batch was cancelled, re-dispatched or already done; drop the command. */
+  /** false: drop the command (cancelled, re-dispatched, done), unless `retryAfterMs` is set. */
   go: boolean;
   reason?: string;
+  /**
+   * Another run holds this attempt and its lease is live (it may be the very run whose delivery
+   * the broker gave back): hold the delivery and claim again after this long. Never two senders.
+   */
+  retryAfterMs?: number;
 }
 
-/** Max outcomes per report; a worker splits bigger ones. */
+/** Max outcomes per report: a batch never holds more, so a finished report carries all of a run. */
 export const MAX_REPORT_OUTCOMES = MAX_EXPORT_BATCH_INSTANCES;
 
 /** Worker → config-service, on the internal command exchange (routing keys `config-service.#`). */
 export const ExportBatchReports = {
+  // Version 2 (issue 10): claims and reports name their run (claimant); finished carries all outcomes.
   Claim: {
     type: 'config-service.export-batch.claim',
-    version: 1,
+    version: 2,
     kind: 'request',
     exchange: Exchanges.Commands,
-    data: ExportBatchRef,
-  } satisfies MessageContract<ExportBatchRef>,
+    data: ExportBatchRunRef,
+  } satisfies MessageContract<ExportBatchRunRef>,
   Progress: {
     type: 'config-service.export-batch.progress',
-    version: 1,
+    version: 2,
     kind: 'command',
     exchange: Exchanges.Commands,
     data: ExportBatchProgressData,
   } satisfies MessageContract<ExportBatchProgressData>,
   Finished: {
     type: 'config-service.export-batch.finished',
-    version: 1,
+    version: 2,
     kind: 'command',
     exchange: Exchanges.Commands,
     data: ExportBatchFinishedData,
