@@ -39,10 +39,14 @@ export class ConfigServiceEnv extends DatabaseServiceEnv {
   /** Automatic attempts of one batch before its transfer fails. */
   @IsInt() @Min(1) @Max(100) TRANSFER_MAX_ATTEMPTS: number = 8;
 
-  /** A claimed batch whose worker sent no report for this long is taken back and retried. */
-  @IsInt() @Min(1_000) @Max(3_600_000) TRANSFER_LEASE_MS: number = 120_000;
+  /**
+   * A claimed batch whose worker sent no report for this long is taken over by another worker (a
+   * failed attempt). Workers report at least every 5 s and stop sending within 45 s of their last
+   * report that got through, so the lease must stay above that (ADR 0006, amendment of issue 10).
+   */
+  @IsInt() @Min(1_000) @Max(3_600_000) TRANSFER_LEASE_MS: number = 60_000;
 
-  /** A dispatched batch that no worker claimed for this long is dispatched again. */
+  /** A dispatched batch that no worker claimed for this long is dispatched again (not a failed attempt). */
   @IsInt() @Min(1_000) @Max(86_400_000) TRANSFER_DISPATCH_LEASE_MS: number = 600_000;
 
   /** Largest JSON request body accepted; larger ones are answered 413. */
