@@ -31,10 +31,14 @@ function interfaceAddresses(): string[] {
   );
 }
 
+/** The host without the brackets of an IPv6 literal: what is resolved. */
+function bareHost(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
 /** The host as names compare: no brackets, lower case, no trailing dot. */
 function canonicalHost(host: string): string {
-  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  return bare.toLowerCase().replace(/\.$/, '');
+  return bareHost(host).toLowerCase().replace(/\.$/, '');
 }
 
 interface OwnEndpoints {
@@ -70,9 +74,11 @@ export class EgressGuard {
    * resolver's own error (ENOTFOUND, EAI_AGAIN) when the name does not resolve.
    */
   async resolve(host: string, port: number): Promise<LookupAddress[]> {
+    const bare = bareHost(host);
+    const family = isIP(bare);
+    // Resolved as given (a trailing dot means "no search domain"), compared as canonical.
+    const found = family === 0 ? await this.resolver(bare) : [{ address: bare, family }];
     const hostname = canonicalHost(host);
-    const family = isIP(hostname);
-    const found = family === 0 ? await this.resolver(hostname) : [{ address: hostname, family }];
     const own = await this.ownEndpoints();
     const context = { hostname, denied: own.denied, isLocal: own.isLocal };
     let firstRefused: EgressRefusedError | undefined;
@@ -107,9 +113,10 @@ export class EgressGuard {
     const denied = await Promise.all(
       this.policy.deny.map(async (endpoint): Promise<ResolvedDeniedEndpoint> => {
         const host = canonicalHost(endpoint.host);
-        const family = isIP(host);
+        const bare = bareHost(endpoint.host);
+        const family = isIP(bare);
         // A name that does not resolve now still matches by name; its addresses come at the next refresh.
-        const found = family === 0 ? await this.resolver(host).catch(() => []) : [{ address: host, family }];
+        const found = family === 0 ? await this.resolver(bare).catch(() => []) : [{ address: bare, family }];
         const addresses = found.map(({ address }) => parseAddress(address)).filter((a) => a !== undefined);
         return {
           ...endpoint,
