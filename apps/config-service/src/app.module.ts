@@ -1,9 +1,11 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { ConsumerQueues } from '@pacslink/contracts';
 import { MessagingModule, OutboxModule, messagingEntities } from '@pacslink/messaging';
 import { serviceDatabaseModule } from '@pacslink/persistence';
 import { PlatformModule } from '@pacslink/platform';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { BrokerQueuesModule } from './broker-queues/broker-queues.module';
 import { ConnectionTestModule } from './connection-test/connection-test.module';
 import { EventsModule } from './events/events.module';
 import { CONFIG_SCHEMA, CONFIG_SERVICE, type ConfigServiceEnv, oidcOptions } from './config';
@@ -29,7 +31,13 @@ export class AppModule {
           entities: [...messagingEntities],
           migrations: configServiceMigrations,
         }),
-        MessagingModule.forRoot({ url: env.AMQP_URL, connectionName: CONFIG_SERVICE }),
+        MessagingModule.forRoot({
+          url: env.AMQP_URL,
+          connectionName: CONFIG_SERVICE,
+          consumerQueues: [ConsumerQueues.ConfigServiceReports, ConsumerQueues.ConfigServiceDeadLetters],
+          commandQueues: [ConsumerQueues.DimseWorkerCommands, ConsumerQueues.DicomwebWorkerCommands],
+        }),
+        BrokerQueuesModule,
         OutboxModule.forRoot(),
         AuthModule.forRoot({ apiKeys: env.API_KEYS, oidc: oidcOptions(env) }),
         SecretsModule.forRoot({ key: env.SECRETS_KEY, previousKeys: env.SECRETS_PREVIOUS_KEYS }),

@@ -21,6 +21,7 @@ export class AppModule {
           url: env.AMQP_URL,
           connectionName: DICOMWEB_WORKER,
           consumerQueues: [ConsumerQueues.DicomwebWorkerCommands],
+          commandQueues: [ConsumerQueues.ConfigServiceReports],
         }),
         SecretsModule.forRoot({ key: env.SECRETS_KEY, previousKeys: env.SECRETS_PREVIOUS_KEYS }),
         ConnectionTestModule,

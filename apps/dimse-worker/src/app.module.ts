@@ -19,6 +19,7 @@ export class AppModule {
           url: env.AMQP_URL,
           connectionName: DIMSE_WORKER,
           consumerQueues: [ConsumerQueues.DimseWorkerCommands],
+          commandQueues: [ConsumerQueues.ConfigServiceReports],
         }),
         ConnectionTestModule,
         EgressModule.forRoot(egressPolicyFromEnv(env)),

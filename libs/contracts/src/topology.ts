@@ -24,7 +24,11 @@ export interface ConsumerQueue {
 const DIMSE_WORKER_COMMANDS = 'pacslink.dimse-worker.commands';
 const DICOMWEB_WORKER_COMMANDS = 'pacslink.dicomweb-worker.commands';
 
-/** One durable quorum queue per consumer type; replicas of a service compete on it. */
+/**
+ * One durable quorum queue per consumer type; replicas of a service compete on it. A queue is
+ * declared only by the service that consumes it and, for a command queue, by the services that
+ * publish into it (MessagingOptions): never a queue nobody reads (see docs/decisions/0002-messaging.md).
+ */
 export const ConsumerQueues = {
   /** Workers' reports and claims about the work config-service dispatched to them. */
   ConfigServiceReports: {
@@ -53,11 +57,6 @@ export const ConsumerQueues = {
     name: 'pacslink.mwl-mpps.commands',
     exchange: Exchanges.Commands,
     bindingKeys: ['mwl.#', 'mpps.#'],
-  },
-  MwlMppsEvents: {
-    name: 'pacslink.mwl-mpps.events',
-    exchange: Exchanges.Events,
-    bindingKeys: ['transfer.completed'],
   },
 } as const satisfies Record<string, ConsumerQueue>;
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
-import type { ConfirmChannel } from 'amqplib';
+import type { Channel, ChannelModel, ConfirmChannel } from 'amqplib';
 import { MESSAGING_OPTIONS, type ResolvedMessagingOptions } from './messaging.options';
 import { assertTopology } from './topology';
 
@@ -45,7 +45,8 @@ export class BrokerConnection implements OnApplicationShutdown {
         channel.once('error', (error: Error) =>
           this.logger.error({ msg: 'broker closed the channel', channel: name, reason: error.message }),
         );
-        await assertTopology(channel, this.options.consumerQueues, this.options.deliveryLimit);
+        const { consumerQueues, commandQueues, deliveryLimit } = this.options;
+        await assertTopology(channel, [...consumerQueues, ...commandQueues], deliveryLimit);
         this.topologyDeclared = true;
         if (setup) await setup(channel);
       },
@@ -58,8 +59,41 @@ export class BrokerConnection implements OnApplicationShutdown {
     return channel;
   }
 
+  /**
+   * Ready messages per queue, read by a passive declare (no management API needed) on a channel of
+   * its own: a queue that does not exist closes that channel and is left out of the answer.
+   * Nothing while the broker is unreachable.
+   */
+  async queueDepths(queues: readonly string[]): Promise<Map<string, number>> {
+    const depths = new Map<string, number>();
+    const connection = this.manager.connection;
+    if (!connection) return depths;
+    let channel: Channel | undefined;
+    try {
+      for (const queue of queues) {
+        channel ??= await openChannel(connection);
+        try {
+          depths.set(queue, (await channel.checkQueue(queue)).messageCount);
+        } catch {
+          // 404: the broker closed the channel; the next queue gets a new one.
+          channel = undefined;
+        }
+      }
+    } finally {
+      await channel?.close().catch(() => undefined);
+    }
+    return depths;
+  }
+
   /** After every channel closed in onModuleDestroy: closing both at once can hang amqp-connection-manager. */
   async onApplicationShutdown(): Promise<void> {
     await this.manager.close();
   }
+}
+
+/** A plain channel whose broker-side close (a failed passive declare) is expected, not a crash. */
+async function openChannel(connection: ChannelModel): Promise<Channel> {
+  const channel = await connection.createChannel();
+  channel.on('error', () => undefined);
+  return channel;
 }

@@ -8,6 +8,7 @@ export * from './broker-connection';
 export * from './confirmed-publisher';
 export * from './envelope';
 export * from './topology';
+export * from './parking-policy';
 export * from './consumer/message-consumer';
 export * from './consumer/message-errors';
 export * from './consumer/topic-match';

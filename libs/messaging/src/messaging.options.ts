@@ -7,6 +7,11 @@ export interface MessagingOptions {
   connectionName: string;
   /** Queues this service consumes; declared (with their dead-letter queues) at every (re)connect. */
   consumerQueues?: readonly ConsumerQueue[];
+  /**
+   * Command queues this service publishes into and another service consumes; declared too, so that
+   * a command published before its consumer ever ran waits in its queue (not in pacslink.unroutable).
+   */
+  commandQueues?: readonly ConsumerQueue[];
   /** A publish that the broker has not confirmed by then is rejected (and retried by the caller). */
   publishTimeoutMs?: number;
   heartbeatSeconds?: number;
@@ -24,6 +29,7 @@ export type ResolvedMessagingOptions = Required<MessagingOptions>;
 export function resolveMessagingOptions(options: MessagingOptions): ResolvedMessagingOptions {
   return {
     consumerQueues: [],
+    commandQueues: [],
     publishTimeoutMs: 5_000,
     heartbeatSeconds: 5,
     reconnectSeconds: 1,

@@ -1,18 +1,14 @@
 import type { ConfirmChannel } from 'amqplib';
-import {
-  ConsumerQueues,
-  Exchanges,
-  UnroutableQueue,
-  deadLetterQueueOf,
-  type ConsumerQueue,
-} from '@pacslink/contracts';
+import { Exchanges, UnroutableQueue, deadLetterQueueOf, type ConsumerQueue } from '@pacslink/contracts';
 
 /**
- * Declares the exchanges and every queue of the product (plus any extra ones this service
- * consumes), not only its own: an internal event published before its consuming service ever
- * started still finds its queue. Idempotent, run on every (re)connect. Consumer queues are quorum queues: durable, replicated, with a delivery limit
- * (RabbitMQ 3.10 sets none by default, 4.x sets 20: we set it so both behave alike) and
- * at-least-once dead-lettering, which requires `reject-publish` overflow.
+ * Declares the exchanges, the unroutable queue, and the queues this service consumes or sends
+ * commands into (each with its dead-letter queue) — never a queue nobody reads, which would only
+ * grow. Idempotent, run on every (re)connect. Consumer queues are quorum queues: durable,
+ * replicated, with a delivery limit (RabbitMQ 3.10 sets none by default, 4.x sets 20: we set it
+ * so both behave alike) and at-least-once dead-lettering, which requires `reject-publish` overflow.
+ * Dead-letter and unroutable queues are bounded by a broker policy (ParkingPolicy), not here:
+ * queue arguments cannot change on a queue that exists.
  */
 export async function assertTopology(
   channel: ConfirmChannel,
@@ -29,9 +25,8 @@ export async function assertTopology(
   await channel.assertExchange(Exchanges.Events, 'topic', { durable: true });
   await channel.assertExchange(Exchanges.DeadLetter, 'direct', { durable: true });
 
-  const all = new Map<string, ConsumerQueue>();
-  for (const queue of [...Object.values(ConsumerQueues), ...queues]) all.set(queue.name, queue);
-  for (const queue of all.values()) {
+  const unique = new Map(queues.map((queue) => [queue.name, queue]));
+  for (const queue of unique.values()) {
     const deadLetters = deadLetterQueueOf(queue.name);
     await channel.assertQueue(deadLetters, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
     await channel.bindQueue(deadLetters, Exchanges.DeadLetter, queue.name);

@@ -199,6 +199,10 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
     if (!routed) {
       throw new Error(`${contract.type} is never routed to queue ${queue.name}`);
     }
+    // Only the queues in consumerQueues are declared by this service: consuming another would fail.
+    if (!this.options.consumerQueues.some(({ name }) => name === queue.name)) {
+      throw new Error(`queue ${queue.name} is consumed but not in MessagingModule's consumerQueues`);
+    }
     const entry = this.registrations.get(queue.name) ?? { queue, byType: new Map<string, Registration>() };
     if (entry.byType.has(contract.type)) {
       throw new Error(`two handlers for ${contract.type} on queue ${queue.name}`);
