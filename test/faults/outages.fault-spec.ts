@@ -31,7 +31,7 @@ async function whenDispatched(broker: BrokerClient, transferId: () => string | u
 it('config-service down for two minutes mid-transfer', async () => {
   const { stack } = suite;
   const kit = suite.kit();
-  const broker = await BrokerClient.connect(stack.vhost.url);
+  const { broker } = stack;
   let stowTransferId: string | undefined;
   const tap = await whenDispatched(broker, () => stowTransferId);
   try {
@@ -63,7 +63,6 @@ it('config-service down for two minutes mid-transfer', async () => {
     });
   } finally {
     await tap.untap();
-    await broker.close();
     await kit.close();
   }
 });
@@ -71,7 +70,7 @@ it('config-service down for two minutes mid-transfer', async () => {
 it('Postgres cut for 30 s mid-transfer', async () => {
   const { stack } = suite;
   const kit = suite.kit();
-  const broker = await BrokerClient.connect(stack.vhost.url);
+  const { broker } = stack;
   let stowTransferId: string | undefined;
   const tap = await whenDispatched(broker, () => stowTransferId);
   try {
@@ -106,7 +105,6 @@ it('Postgres cut for 30 s mid-transfer', async () => {
   } finally {
     await stack.databaseLink.restore();
     await tap.untap();
-    await broker.close();
     await kit.close();
   }
 });

@@ -75,7 +75,7 @@ async function duplicateFirstDimseBatch(
 
 it('duplicate delivery: the same batch command published twice at once', async () => {
   const kit = suite.kit();
-  const broker = await BrokerClient.connect(suite.stack.vhost.url);
+  const { broker } = suite.stack;
   const tap = await duplicateFirstDimseBatch(broker);
   try {
     const pacs = await kit.dimseOrthanc({ maxAssociations: 1, responseDelayMs: RESPONSE_DELAY_MS });
@@ -89,14 +89,13 @@ it('duplicate delivery: the same batch command published twice at once', async (
     });
   } finally {
     await tap.untap();
-    await broker.close();
     await kit.close();
   }
 });
 
 it('duplicate delivery: a batch command published again after its transfer completed', async () => {
   const kit = suite.kit();
-  const broker = await BrokerClient.connect(suite.stack.vhost.url);
+  const { broker } = suite.stack;
   let first: ConsumeMessage | undefined;
   const untap = await broker.tapCommands(ExportBatchCommands.Dimse.type, (message) => (first ??= message));
   try {
@@ -123,14 +122,13 @@ it('duplicate delivery: a batch command published again after its transfer compl
     });
   } finally {
     await untap();
-    await broker.close();
     await kit.close();
   }
 });
 
 it('poison messages are dead-lettered with a reason, and nothing else is harmed', async () => {
   const kit = suite.kit();
-  const broker = await BrokerClient.connect(suite.stack.vhost.url);
+  const { broker } = suite.stack;
   const dimseDeadLetters = deadLetterQueueOf(ConsumerQueues.DimseWorkerCommands.name);
   const dicomwebDeadLetters = deadLetterQueueOf(ConsumerQueues.DicomwebWorkerCommands.name);
   try {
@@ -196,14 +194,13 @@ it('poison messages are dead-lettered with a reason, and nothing else is harmed'
     ]) {
       await broker.drain(queue).catch(() => undefined);
     }
-    await broker.close();
     await kit.close();
   }
 });
 
 it('an unroutable command is kept in pacslink.unroutable, and nothing else is harmed', async () => {
   const kit = suite.kit();
-  const broker = await BrokerClient.connect(suite.stack.vhost.url);
+  const { broker } = suite.stack;
   try {
     const pacs = await kit.dimseOrthanc({ maxAssociations: 1 });
     const study = await kit.study({ series: 1, instancesPerSeries: 10, instanceBytes: 20_000 });
@@ -221,7 +218,6 @@ it('an unroutable command is kept in pacslink.unroutable, and nothing else is ha
     expect(kept.map((message) => message.fields.routingKey)).toEqual(['nobody.export-batch']);
   } finally {
     await broker.drain(UnroutableQueue).catch(() => undefined);
-    await broker.close();
     await kit.close();
   }
 });

@@ -48,6 +48,11 @@ export class BrokerClient {
     };
   }
 
+  /** Messages ready in `queue` now (exact, unlike the management API's statistics, which lag by seconds). */
+  async ready(queue: string): Promise<number> {
+    return (await this.channel.checkQueue(queue)).messageCount;
+  }
+
   /** Takes (and acks) every message `queue` holds now. */
   async drain(queue: string): Promise<Message[]> {
     const taken: Message[] = [];

@@ -87,11 +87,13 @@ async function leftRunning(stack: FaultStack): Promise<string[]> {
 
 interface QueueStats {
   name: string;
-  messages_ready?: number;
   messages_unacknowledged?: number;
 }
 
-/** pacslink queues holding other than what the case expects (the management API lags: polled). */
+/**
+ * pacslink queues holding other than what the case expects: ready messages counted over AMQP
+ * (exact), unacknowledged ones from the management API (its statistics lag: polled a while).
+ */
 async function undrainedQueues(
   stack: FaultStack,
   expected: Readonly<Record<string, number>>,
@@ -100,17 +102,14 @@ async function undrainedQueues(
   for (;;) {
     const queues = await stack.management.call<QueueStats[]>(
       'GET',
-      `/queues/${encodeURIComponent(stack.vhost.name)}?columns=name,messages_ready,messages_unacknowledged`,
+      `/queues/${encodeURIComponent(stack.vhost.name)}?columns=name,messages_unacknowledged`,
     );
-    const wrong = queues
-      .filter((queue) => queue.name.startsWith('pacslink.'))
-      .map((queue) => ({
-        name: queue.name,
-        held: (queue.messages_ready ?? 0) + (queue.messages_unacknowledged ?? 0),
-        expected: expected[queue.name] ?? 0,
-      }))
-      .filter((queue) => queue.held !== queue.expected)
-      .map((queue) => `queue ${queue.name} holds ${queue.held} messages (expected ${queue.expected})`);
+    const wrong: string[] = [];
+    for (const queue of queues.filter(({ name }) => name.startsWith('pacslink.'))) {
+      const held = (await stack.broker.ready(queue.name)) + (queue.messages_unacknowledged ?? 0);
+      const wanted = expected[queue.name] ?? 0;
+      if (held !== wanted) wrong.push(`queue ${queue.name} holds ${held} messages (expected ${wanted})`);
+    }
     if (wrong.length === 0 || Date.now() > deadline) return wrong;
     await sleep(1_000);
   }

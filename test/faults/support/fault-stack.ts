@@ -13,6 +13,7 @@ import {
   type TestDatabase,
   type TestVhost,
 } from '@pacslink/testing';
+import { BrokerClient } from './broker-client';
 import { FAULT_APPS, builtServices, type BuiltServices, type FaultApp } from './built-services';
 import { EventRecorder } from './event-recorder';
 import { ServiceProcess, type TerminateResult } from './service-process';
@@ -63,6 +64,8 @@ export class FaultStack {
     /** Every service's way to RabbitMQ (AMQP_URL). */
     readonly brokerLink: TcpProxy,
     readonly events: EventRecorder,
+    /** The suite's own AMQP connection to the vhost, around the cuttable link. */
+    readonly broker: BrokerClient,
     readonly storeDir: string,
     private readonly secretsKey: string,
     readonly apiKey: string,
@@ -92,6 +95,7 @@ export class FaultStack {
       databaseLink,
       brokerLink,
       events,
+      await BrokerClient.connect(vhost.url),
       storeDir,
       randomBytes(32).toString('base64'),
       `faults-${randomBytes(12).toString('hex')}`,
@@ -193,6 +197,7 @@ export class FaultStack {
     await Promise.all([...this.replicas.values()].flat().map((replica) => replica.kill()));
     await this.sqlClient?.then((client) => client.end()).catch(() => undefined);
     await this.events.close().catch(() => undefined);
+    await this.broker.close().catch(() => undefined);
     await this.brokerLink.close();
     await this.databaseLink.close();
     await this.vhost.drop();
