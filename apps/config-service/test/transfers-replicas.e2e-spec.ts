@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
@@ -18,60 +17,13 @@ import {
   type GeneratedStudy,
   type PeerEndpoints,
 } from '@pacslink/testing';
+import { ConcurrencyProbe } from './concurrency-probe';
 import { startConfigService, type RunningConfigService } from './config-service.harness';
 import { startDimseWorker } from './workers.harness';
 
 // Transfers with several dimse-worker replicas: the per-PACS association bound holds across them,
 // and a worker that dies mid-batch does not leave its transfer running.
 jest.setTimeout(240_000);
-
-/**
- * A TCP relay to a DICOM peer that counts the connections open at once and slows every chunk a
- * little, so that associations overlap when nothing stops them from overlapping.
- */
-class ConcurrencyProbe {
-  private server?: Server;
-  private open = 0;
-  maxOpen = 0;
-
-  constructor(
-    private readonly host: string,
-    private readonly port: number,
-    private readonly delayMs: number,
-  ) {}
-
-  async start(): Promise<number> {
-    this.server = createServer((client) => this.relay(client));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  private relay(client: Socket): void {
-    this.open += 1;
-    this.maxOpen = Math.max(this.maxOpen, this.open);
-    const upstream = createConnection(this.port, this.host);
-    const later = (to: Socket) => (chunk: Buffer) =>
-      setTimeout(() => to.writable && to.write(chunk), this.delayMs);
-    client.on('data', later(upstream));
-    upstream.on('data', later(client));
-    let closed = false;
-    const close = () => {
-      if (closed) return;
-      closed = true;
-      this.open -= 1;
-      setTimeout(() => {
-        client.destroy();
-        upstream.destroy();
-      }, this.delayMs);
-    };
-    client.on('close', close).on('error', close);
-    upstream.on('close', close).on('error', close);
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-}
 
 describe('transfers with several dimse-worker replicas', () => {
   const secretsKey = randomBytes(32).toString('base64');
@@ -122,7 +74,13 @@ describe('transfers with several dimse-worker replicas', () => {
     workDir = await mkdtemp(join(tmpdir(), 'pacslink-replicas-e2e-'));
     storeDir = join(workDir, 'store');
     service = await startConfigService({
-      env: { SECRETS_KEY: secretsKey, STORE_DIR: storeDir, TRANSFER_RETRY_BASE_MS: '300' },
+      // A short lease: a worker that lost the broker mid-batch is taken over once it ran out.
+      env: {
+        SECRETS_KEY: secretsKey,
+        STORE_DIR: storeDir,
+        TRANSFER_RETRY_BASE_MS: '300',
+        TRANSFER_LEASE_MS: '10000',
+      },
     });
     const response = await service.call('PUT', '/settings', {
       allowTransfer: true,
@@ -246,8 +204,16 @@ describe('transfers with several dimse-worker replicas', () => {
       workers.push(await startDimseWorker(service.vhost.url, secretsKey, { STORE_DIR: storeDir }));
 
       const done = await completed(id);
-      // The same attempt, redelivered by RabbitMQ: not a lease expiry (2 min), not a re-dispatch.
-      expect(done.attempts).toBe(1);
+      // The command RabbitMQ redelivered to the new replica waited while the first worker's lease
+      // was live (it might still have been sending: issue 10, defect 8), then took the same attempt
+      // over: the silent worker's attempt counts as failed, and no new command was dispatched.
+      expect(done.attempts).toBe(2);
+      const sql = await service.connectSql();
+      const { rows } = await sql.query<{ attempt: number; failures: number }>(
+        `SELECT attempt, failures FROM transfer_batch WHERE transfer_id = $1`,
+        [id],
+      );
+      expect(rows).toEqual([{ attempt: 1, failures: 1 }]);
       expect(await inOrthanc(study)).toBe(6);
     } finally {
       await doomed.close();
