@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import {
   ConsumerQueues,
   ExportBatchCommands,
@@ -25,9 +25,8 @@ const WARN_EVERY_WAITS = 10;
  * dead-lettered (registered before the consumer starts).
  */
 @Injectable()
-export class TransferReportsConsumer implements OnModuleInit, OnModuleDestroy {
+export class TransferReportsConsumer implements OnModuleInit {
   private readonly logger = new Logger(TransferReportsConsumer.name);
-  private readonly stopping = new AbortController();
 
   constructor(
     private readonly consumer: MessageConsumer,
@@ -55,15 +54,11 @@ export class TransferReportsConsumer implements OnModuleInit, OnModuleDestroy {
     this.consumer.on(deadLetters, ExportBatchCommands.Dicomweb, deadLettered);
   }
 
-  /** Waits end at shutdown: the delivery goes back to the queue for another replica. */
-  onModuleDestroy(): void {
-    this.stopping.abort();
-  }
-
+  /** A wait ends when the service stops (context.signal): the delivery goes back for another replica. */
   private waitingForDatabase(ref: ExportBatchRef, context: MessageContext, work: () => Promise<void>) {
     return waitForDatabase(work, {
       boundMs: DATABASE_WAIT_MS,
-      signal: this.stopping.signal,
+      signal: context.signal,
       onWait: (error, retries, delayMs) => {
         if (retries % WARN_EVERY_WAITS !== 1) return;
         this.logger.warn({
