@@ -204,8 +204,8 @@ describe('one sender and one settlement per batch', () => {
   });
 
   it('a batch command the broker gives back while its worker is still sending waits: never two associations (defect 8)', async () => {
-    const study = await storedStudy(40);
-    const probe = new ConcurrencyProbe(peers.orthanc.host, peers.orthanc.port, 40);
+    const study = await storedStudy(60);
+    const probe = new ConcurrencyProbe(peers.orthanc.host, peers.orthanc.port, 50);
     try {
       const pacs = await service.createPacsConfig({
         type: 'dimse',
@@ -229,12 +229,14 @@ describe('one sender and one settlement per batch', () => {
       // command goes back to the queue and to the other worker, while the first one still sends.
       await first.link.cut();
       await first.link.restore();
+      // Still sending when the broker took its delivery back (else this test would prove nothing).
+      expect((await transfer(id)).progress.completed).toBeLessThan(60);
 
       const end = await ended(id);
-      expect(end).toMatchObject({ status: 'completed', attempts: 1, progress: { total: 40, completed: 40 } });
+      expect(end).toMatchObject({ status: 'completed', attempts: 1, progress: { total: 60, completed: 60 } });
       expect(probe.maxOpen).toBe(1);
       expect(await batchOf(id)).toEqual({ attempt: 1, failures: 0 });
-      expect(await inOrthanc(study)).toBe(40);
+      expect(await inOrthanc(study)).toBe(60);
     } finally {
       await probe.stop();
     }

@@ -290,6 +290,8 @@ describe('transfers through outages', () => {
         ConsumerQueues.ConfigServiceDeadLetters,
       ].map((queue) => deadLetterQueueOf(queue.name));
       for (const queue of deadLetterQueues) await broker.drain(queue);
+      // Still sending when the database goes (else its reports would not meet the outage).
+      expect((await transfer(sending)).progress.completed).toBeLessThan(40);
       await database.cut();
       workers.push(await startDicomwebWorker(service.vhost.url, secretsKey, { STORE_DIR: storeDir }));
       await new Promise((resolve) => setTimeout(resolve, 20_000));
