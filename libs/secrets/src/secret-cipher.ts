@@ -12,7 +12,15 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 export class SecretDecryptionError extends Error {
-  override readonly name = 'SecretDecryptionError';
+  override readonly name: string = 'SecretDecryptionError';
+}
+
+/**
+ * The secret was made with a key this process does not have. The one refusal that another try can
+ * cure: during a key rollout another replica (or this one, restarted) may hold the key.
+ */
+export class UnknownSecretKeyError extends SecretDecryptionError {
+  override readonly name = 'UnknownSecretKeyError';
 }
 
 /**
@@ -134,7 +142,7 @@ export class SecretCipher {
     const key = this.keys.get(parts.keyId);
     if (!key) {
       const previous = this.keyIds.slice(1);
-      throw new SecretDecryptionError(
+      throw new UnknownSecretKeyError(
         `the secret was encrypted with key ${parts.keyId}, which is neither SECRETS_KEY (key ${this.keyId}) nor in SECRETS_PREVIOUS_KEYS (${previous.length > 0 ? `keys ${previous.join(', ')}` : 'unset'})`,
       );
     }

@@ -7,7 +7,7 @@ import {
 import { DicomwebClient, DicomwebError, DicomwebErrorCode } from '@pacslink/dicomweb';
 import { connectionFailed } from '@pacslink/egress';
 import { ExportBatchRunner } from '@pacslink/export-batch';
-import { SecretCipher } from '@pacslink/secrets';
+import { SecretCipher, SecretDecryptionError, UnknownSecretKeyError } from '@pacslink/secrets';
 import { StudyStore } from '@pacslink/store';
 import { UnusableAuthError, unsealAuth } from '../credentials/sealed-auth';
 
@@ -66,5 +66,9 @@ export function classifyStowFailure(error: unknown): ExportBatchFailureData {
     return { transient: error.disposition.retryable, reason, code: error.code };
   }
   if (error instanceof UnusableAuthError) return { transient: false, reason: error.message };
+  // A credential sealed for another destination, or not ours, stays so however often it is tried;
+  // only a key this worker lacks (a key rollout under way) may be cured by another try.
+  if (error instanceof SecretDecryptionError && !(error instanceof UnknownSecretKeyError))
+    return { transient: false, reason: `the stored credential cannot be used: ${error.message}` };
   return { transient: true, reason: error instanceof Error ? error.message : String(error) };
 }
