@@ -9,3 +9,4 @@ export {
   type StudyStoreOptions,
   type WriteOptions,
 } from './study-store';
+export { currentOwner, temporaryFileName, type TemporaryFileOwner } from './temporary-files';

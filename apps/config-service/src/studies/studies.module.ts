@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { StudyStore } from '@pacslink/store';
 import { StoredInstance } from './stored-instance.entity';
+import { StoreSweeper } from './store-sweeper';
 import { StoredStudy } from './stored-study.entity';
 import { StudiesController } from './studies.controller';
 import { StudiesService } from './studies.service';
@@ -30,6 +31,7 @@ export class StudiesModule {
         { provide: StudyStore, useValue: new StudyStore(storeDir) },
         { provide: UPLOAD_LIMITS, useValue: uploadLimits },
         StudiesService,
+        StoreSweeper,
       ],
       exports: [StudyStore, entities],
     };
