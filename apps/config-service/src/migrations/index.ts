@@ -6,6 +6,8 @@ import { CreateStudyStore1764300000000 } from './1764300000000-CreateStudyStore'
 import { CreateTransfers1764300000100 } from './1764300000100-CreateTransfers';
 import { AddPeopleAndEventTickets1764400000000 } from './1764400000000-AddPeopleAndEventTickets';
 import { AddTransferBatchClaims1764500000000 } from './1764500000000-AddTransferBatchClaims';
+import { DropTransferInstancePath1764500000100 } from './1764500000100-DropTransferInstancePath';
+import { AddEventTicketCredentialExpiry1764600000000 } from './1764600000000-AddEventTicketCredentialExpiry';
 
 /** Every migration of config-service's schema, oldest first. Append only. */
 export const configServiceMigrations = [
@@ -17,4 +19,6 @@ export const configServiceMigrations = [
   CreateTransfers1764300000100,
   AddPeopleAndEventTickets1764400000000,
   AddTransferBatchClaims1764500000000,
+  DropTransferInstancePath1764500000100,
+  AddEventTicketCredentialExpiry1764600000000,
 ];

@@ -66,7 +66,8 @@ export class StudiesController {
       'one `application/dicom` file. It is streamed to disk part by part, never held in memory. Each ' +
       'instance is answered on its own: a corrupt part is refused with its reason while the others are ' +
       'stored. An instance whose SOP Instance UID is already stored replaces the earlier file and its index ' +
-      'row. Files must be Explicit or Implicit VR Little Endian datasets (any pixel data encoding); Big ' +
+      'row, except that it may not move to another study or series while a queued or running transfer ' +
+      'holds it: that part is in `failed` with the `transferId` (409 when it was the only one). Files must be Explicit or Implicit VR Little Endian datasets (any pixel data encoding); Big ' +
       'Endian and deflated datasets are refused. Limits (413 past them): UPLOAD_MAX_INSTANCE_BYTES per ' +
       'instance (default 4 GiB), UPLOAD_MAX_REQUEST_BYTES per request (64 GiB), UPLOAD_MAX_PARTS parts ' +
       '(100 000). A connection that sends nothing for HTTP_IDLE_TIMEOUT_MS (60 s) is closed; there is no ' +

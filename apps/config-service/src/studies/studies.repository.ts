@@ -31,6 +31,35 @@ const SUMMARY_COLUMNS = `
   count(DISTINCT i.series_instance_uid)::int AS "seriesCount", count(i.sop_instance_uid)::int AS "instanceCount",
   coalesce(sum(i.size_bytes), 0)::float8 AS "sizeBytes"`;
 
+/** An instance the index did not move: a queued or running transfer of its study holds its file. */
+export interface RefusedMove {
+  file: StoredInstanceFile;
+  /** The study the instance stays in. */
+  studyInstanceUid: string;
+  transferId: string;
+  status: string;
+}
+
+export interface IndexOutcome {
+  stalePaths: string[];
+  refused: RefusedMove[];
+}
+
+/** What a transfer needs of a stored instance to send it. */
+export interface InstanceFileRow {
+  sopInstanceUid: string;
+  seriesInstanceUid: string;
+  sopClassUid: string;
+  transferSyntaxUid: string;
+  /** Relative to STORE_DIR. */
+  path: string;
+  sizeBytes: number;
+}
+
+const INSTANCE_FILE_COLUMNS = `sop_instance_uid AS "sopInstanceUid", series_instance_uid AS "seriesInstanceUid",
+  sop_class_uid AS "sopClassUid", transfer_syntax_uid AS "transferSyntaxUid", path,
+  size_bytes::float8 AS "sizeBytes"`;
+
 /** The study store's index: the only place that reads or writes stored_study and stored_instance. */
 @Injectable()
 export class StudiesRepository {
@@ -40,20 +69,51 @@ export class StudiesRepository {
    * Indexes files now in place, in one transaction: each study row takes its latest instance's
    * study attributes, each instance row replaces any earlier one of the same SOP Instance UID.
    * Answers the earlier rows' paths where they differ (an instance moved to another study or
-   * series: those files are stale).
+   * series: those files are stale), and the files it refused to index: a move of an instance
+   * that a queued or running transfer holds, whose file that transfer will read.
    */
-  indexInstances(files: readonly StoredInstanceFile[]): Promise<string[]> {
+  indexInstances(files: readonly StoredInstanceFile[]): Promise<IndexOutcome> {
     return this.dataSource.transaction(async (manager) => {
-      const stalePaths: string[] = [];
+      const outcome: IndexOutcome = { stalePaths: [], refused: [] };
       for (const file of files) {
-        const stale = await this.indexInstance(manager, file);
-        if (stale !== undefined) stalePaths.push(stale);
+        const indexed = await this.indexInstance(manager, file);
+        if (indexed === undefined) continue;
+        if (typeof indexed === 'string') outcome.stalePaths.push(indexed);
+        else outcome.refused.push(indexed);
       }
-      return stalePaths;
+      return outcome;
     });
   }
 
-  private async indexInstance(manager: EntityManager, file: StoredInstanceFile): Promise<string | undefined> {
+  /** The earlier path when the instance moved, the refusal when it may not, else undefined. */
+  private async indexInstance(
+    manager: EntityManager,
+    file: StoredInstanceFile,
+  ): Promise<string | RefusedMove | undefined> {
+    // First the instance row: a transfer being created holds it FOR SHARE, so this waits for that
+    // transaction and then sees its transfer (the same order as delete: instances, then study).
+    const [earlier] = await manager.query<{ path: string; studyInstanceUid: string }[]>(
+      `SELECT path, study_instance_uid AS "studyInstanceUid" FROM stored_instance
+        WHERE sop_instance_uid = $1 FOR UPDATE`,
+      [file.sopInstanceUid],
+    );
+    const moves = earlier !== undefined && earlier.path !== file.path;
+    if (moves) {
+      const [holder] = await manager.query<{ id: string; status: string }[]>(
+        `SELECT t.id, t.status FROM transfer t JOIN transfer_instance i ON i.transfer_id = t.id
+          WHERE i.sop_instance_uid = $1 AND t.study_instance_uid = $2 AND t.status IN ('queued', 'running')
+          ORDER BY t.created_at LIMIT 1`,
+        [file.sopInstanceUid, earlier.studyInstanceUid],
+      );
+      if (holder !== undefined) {
+        return {
+          file,
+          studyInstanceUid: earlier.studyInstanceUid,
+          transferId: holder.id,
+          status: holder.status,
+        };
+      }
+    }
     await manager.query(
       `INSERT INTO stored_study AS s (study_instance_uid, patient_name, patient_id, study_date,
               accession_number, study_description)
@@ -70,11 +130,6 @@ export class StudiesRepository {
         file.accessionNumber ?? null,
         file.studyDescription ?? null,
       ],
-    );
-    const [earlier] = await manager.query<{ path: string; studyInstanceUid: string }[]>(
-      `SELECT path, study_instance_uid AS "studyInstanceUid" FROM stored_instance
-        WHERE sop_instance_uid = $1 FOR UPDATE`,
-      [file.sopInstanceUid],
     );
     await manager.query(
       `INSERT INTO stored_instance (sop_instance_uid, study_instance_uid, series_instance_uid,
@@ -95,7 +150,7 @@ export class StudiesRepository {
         file.modality ?? null,
       ],
     );
-    if (earlier === undefined || earlier.path === file.path) return undefined;
+    if (!moves) return undefined;
     if (earlier.studyInstanceUid !== file.studyInstanceUid) {
       await manager.query(
         `DELETE FROM stored_study s WHERE study_instance_uid = $1
@@ -104,6 +159,42 @@ export class StudiesRepository {
       );
     }
     return earlier.path;
+  }
+
+  /**
+   * The instances of a study (or of one of its series) as a transfer sends them, series by series,
+   * locked FOR SHARE in `manager`'s transaction: a move or a delete waits for that transaction, then
+   * sees the transfer it made.
+   */
+  instancesOf(
+    manager: EntityManager,
+    studyInstanceUid: string,
+    seriesInstanceUid?: string,
+  ): Promise<InstanceFileRow[]> {
+    return manager.query<InstanceFileRow[]>(
+      `SELECT ${INSTANCE_FILE_COLUMNS} FROM stored_instance
+        WHERE study_instance_uid = $1 AND ($2::text IS NULL OR series_instance_uid = $2)
+        ORDER BY series_instance_uid COLLATE "C", sop_instance_uid COLLATE "C" FOR SHARE`,
+      [studyInstanceUid, seriesInstanceUid ?? null],
+    );
+  }
+
+  /**
+   * These instances of a study as the index holds them now — their file may have been replaced
+   * since a transfer listed them — locked FOR SHARE like instancesOf. An instance no longer in the
+   * study (deleted, or moved to another study while no transfer held it) is not in the answer.
+   */
+  async filesOf(
+    manager: EntityManager,
+    studyInstanceUid: string,
+    sopInstanceUids: readonly string[],
+  ): Promise<Map<string, InstanceFileRow>> {
+    const rows = await manager.query<InstanceFileRow[]>(
+      `SELECT ${INSTANCE_FILE_COLUMNS} FROM stored_instance
+        WHERE study_instance_uid = $1 AND sop_instance_uid = ANY($2::text[]) FOR SHARE`,
+      [studyInstanceUid, sopInstanceUids],
+    );
+    return new Map(rows.map((row) => [row.sopInstanceUid, row]));
   }
 
   async list(limit: number, offset: number): Promise<{ rows: StudySummaryRow[]; total: number }> {

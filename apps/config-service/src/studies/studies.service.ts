@@ -9,7 +9,7 @@ import type { Actor } from '../auth/actor';
 import type { Page } from '../http/dto/page.dto';
 import type { StudyDetailResponse, StudySummaryResponse } from './dto/study.response';
 import type { FailedPart, StoredPart, UploadResult } from './dto/upload-result.response';
-import { StudiesRepository } from './studies.repository';
+import { StudiesRepository, type RefusedMove } from './studies.repository';
 import { StudyError, StudyErrorCode } from './studies.errors';
 import {
   UploadAbortedError,
@@ -27,6 +27,14 @@ import { UPLOAD_LIMITS, UploadLimitError, checkDeclaredLength, type UploadLimits
  */
 export interface UploadOutcome extends UploadResult {
   refusal?: string;
+}
+
+/** A file in place, not yet indexed, and the part it came in. */
+interface PendingFile {
+  part: number;
+  file: StoredInstanceFile;
+  /** Its entry in the answer's `stored`, until the index refuses it. */
+  stored: StoredPart;
 }
 
 const ENTITY_TYPE = 'study';
@@ -57,16 +65,17 @@ export class StudiesService {
   async upload(request: IncomingMessage, actor: Actor): Promise<UploadOutcome> {
     const framing = uploadFraming(request.headers['content-type']);
     const result: UploadOutcome = { stored: [], failed: [] };
-    const unindexed: StoredInstanceFile[] = [];
+    const unindexed: PendingFile[] = [];
     const storePart = async (part: UploadPart) => {
       const outcome = await this.storePart(part);
       if ('reason' in outcome) {
         result.failed.push(outcome);
         return;
       }
-      unindexed.push(outcome);
-      if (unindexed.length >= INDEX_BATCH) await this.index(unindexed.splice(0));
-      result.stored.push(storedPart(outcome));
+      const stored = storedPart(outcome);
+      result.stored.push(stored);
+      unindexed.push({ part: part.number, file: outcome, stored });
+      if (unindexed.length >= INDEX_BATCH) await this.index(unindexed.splice(0), result);
     };
     try {
       checkDeclaredLength(request.headers['content-length'], framing.kind === 'single', this.limits);
@@ -106,7 +115,7 @@ export class StudiesService {
         `${error.message}; the ${result.stored.length} instances received whole were stored`,
       );
     } finally {
-      await this.index(unindexed.splice(0));
+      await this.index(unindexed.splice(0), result);
       await this.recordUpload(result, actor);
     }
     this.logger.log({ msg: 'study upload', stored: result.stored.length, failed: result.failed.length });
@@ -139,16 +148,38 @@ export class StudiesService {
     }
   }
 
-  /** Makes the files' names durable, then indexes them; no file stays without its index row. */
-  private async index(files: StoredInstanceFile[]): Promise<void> {
+  /**
+   * Makes the files' names durable, then indexes them; no file stays without its index row. A file
+   * the index refused (its instance would leave a file an active transfer reads) is removed and its
+   * part moves from `stored` to `failed`, naming the transfer.
+   */
+  private async index(files: PendingFile[], result: UploadResult): Promise<void> {
     if (files.length === 0) return;
-    const paths = new Set(files.map((file) => file.path));
+    const paths = new Set(files.map(({ file }) => file.path));
     try {
       await this.store.syncDirectories(paths);
-      const stalePaths = await this.repository.indexInstances(files);
+      const { stalePaths, refused } = await this.repository.indexInstances(files.map(({ file }) => file));
       // A path indexed again later in the same batch is current, not stale.
       for (const path of stalePaths.filter((stale) => !paths.has(stale))) {
         await rm(this.store.absolutePath(path), { force: true });
+      }
+      for (const move of refused) {
+        // The new copy was never indexed; the transfer's file stays where it was.
+        await rm(this.store.absolutePath(move.file.path), { force: true });
+        const pending = files.find(({ file }) => file === move.file);
+        if (pending === undefined) continue;
+        result.stored.splice(result.stored.indexOf(pending.stored), 1);
+        result.failed.push({
+          part: pending.part,
+          sopInstanceUid: move.file.sopInstanceUid,
+          transferId: move.transferId,
+          reason: moveRefusal(move),
+        });
+        this.logger.warn({
+          msg: 'instance not moved: a transfer holds its file',
+          sopInstanceUid: move.file.sopInstanceUid,
+          transferId: move.transferId,
+        });
       }
     } catch (error) {
       for (const path of paths) await rm(this.store.absolutePath(path), { force: true });
@@ -223,6 +254,18 @@ function checkedUid(studyInstanceUid: string): string {
 
 function notFound(studyInstanceUid: string): StudyError {
   return new StudyError(StudyErrorCode.NotFound, `the study store holds no study ${studyInstanceUid}`);
+}
+
+function moveRefusal({ file, studyInstanceUid, transferId, status }: RefusedMove): string {
+  const destination =
+    file.studyInstanceUid === studyInstanceUid
+      ? `series ${file.seriesInstanceUid}`
+      : `study ${file.studyInstanceUid}`;
+  return (
+    `instance ${file.sopInstanceUid} of study ${studyInstanceUid} is being exported by transfer ` +
+    `${transferId} (${status}), which reads its file: it cannot move to ${destination} until that ` +
+    `transfer ends; wait for it or cancel it, then upload the instance again`
+  );
 }
 
 function storedPart(file: StoredInstanceFile): StoredPart {

@@ -17,10 +17,12 @@ import { SecretCipher } from '@pacslink/secrets';
 import { PacsConfig } from '../pacs-configs/pacs-config.entity';
 import { dicomwebTarget, dimseTarget } from '../pacs-configs/worker-targets';
 import { SettingsService } from '../settings/settings.service';
+import { StudiesRepository, type InstanceFileRow } from '../studies/studies.repository';
 import { DICOMWEB_PARALLEL_BATCHES } from './batch-plan';
 import { TransferBatch } from './transfer-batch.entity';
 import { TransferLedger } from './transfer-ledger';
 import { TRANSFER_OPTIONS, type TransferOptions } from './transfer-options';
+import type { Transfer } from './transfer.entity';
 
 /** Serialises everything that changes the transfers of one PACS (see lockPacs). */
 const PACS_LOCK_NAMESPACE = 'pacslink.transfer-dispatch:';
@@ -60,6 +62,7 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
     private readonly ledger: TransferLedger,
     private readonly cipher: SecretCipher,
     private readonly broker: BrokerConnection,
+    private readonly studies: StudiesRepository,
     @Inject(TRANSFER_OPTIONS) private readonly options: TransferOptions,
   ) {}
 
@@ -117,12 +120,9 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
 
   private async dispatchBatch(manager: EntityManager, batchId: string, config: PacsConfig): Promise<void> {
     const batch = await manager.findOneByOrFail(TransferBatch, { id: batchId });
-    const instances = await manager.query<ExportInstanceData[]>(
-      `SELECT sop_instance_uid AS "sopInstanceUid", sop_class_uid AS "sopClassUid",
-              transfer_syntax_uid AS "transferSyntaxUid", path, size_bytes::float8 AS "sizeBytes"
-         FROM transfer_instance WHERE batch_id = $1 AND status = 'pending' ORDER BY series_instance_uid COLLATE "C", sop_instance_uid COLLATE "C"`,
-      [batchId],
-    );
+    const transfer = await this.ledger.row(manager, batch.transferId);
+    const instances = await this.instancesToSend(manager, batchId, transfer);
+    if (instances === undefined) return;
     if (instances.length === 0) {
       await manager.update(TransferBatch, { id: batchId }, { state: 'done', leaseUntil: null });
       await this.ledger.settle(manager, batch.transferId);
@@ -136,7 +136,6 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
         WHERE id = $1`,
       [batchId, attempt, this.options.dispatchLeaseMs],
     );
-    const transfer = await this.ledger.row(manager, batch.transferId);
     const common = { transferId: batch.transferId, batchId, attempt, instances };
     if (config.type === 'dimse') {
       const { defaultCallingAeTitle } = await this.settings.current(manager);
@@ -154,6 +153,42 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
       };
       await this.outbox.enqueue(manager, ExportBatchCommands.Dicomweb, command);
     }
+  }
+
+  /**
+   * The batch's pending instances with their files as the study store's index holds them now, not
+   * as when the transfer was made: a re-upload may have replaced a file since (a move to another
+   * study or series is refused while the transfer is active, StudiesRepository.indexInstances).
+   * An instance gone from the study fails the transfer (undefined): it cannot be sent again.
+   */
+  private async instancesToSend(
+    manager: EntityManager,
+    batchId: string,
+    transfer: Pick<Transfer, 'id' | 'studyInstanceUid'>,
+  ): Promise<ExportInstanceData[] | undefined> {
+    const pending = await manager.query<{ sopInstanceUid: string }[]>(
+      `SELECT sop_instance_uid AS "sopInstanceUid" FROM transfer_instance
+        WHERE batch_id = $1 AND status = 'pending'
+        ORDER BY series_instance_uid COLLATE "C", sop_instance_uid COLLATE "C"`,
+      [batchId],
+    );
+    const uids = pending.map(({ sopInstanceUid }) => sopInstanceUid);
+    const files = await this.studies.filesOf(manager, transfer.studyInstanceUid, uids);
+    const instances: ExportInstanceData[] = [];
+    const gone: string[] = [];
+    for (const sopInstanceUid of uids) {
+      const file = files.get(sopInstanceUid);
+      if (file === undefined) gone.push(sopInstanceUid);
+      else instances.push({ sopInstanceUid, ...pick(file) });
+    }
+    if (gone.length === 0) return instances;
+    await this.ledger.fail(
+      manager,
+      transfer.id,
+      `${gone.length} instances to send are no longer in study ${transfer.studyInstanceUid} of the ` +
+        `study store (deleted, or moved to another study), e.g. ${gone[0]}`,
+    );
+    return undefined;
   }
 
   /** One transaction per PACS, then the relay is woken for the commands it enqueued. */
@@ -209,4 +244,8 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
       });
     }
   }
+}
+
+function pick({ sopClassUid, transferSyntaxUid, path, sizeBytes }: InstanceFileRow) {
+  return { sopClassUid, transferSyntaxUid, path, sizeBytes };
 }

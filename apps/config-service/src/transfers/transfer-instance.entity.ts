@@ -2,7 +2,10 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 export type TransferInstanceStatus = 'pending' | 'success' | 'warning' | 'failure';
 
-/** One instance of a transfer, copied from the study store's index when the transfer is made. */
+/**
+ * One instance of a transfer, listed from the study store's index when the transfer is made; its
+ * file is looked up in the index at each dispatch (a re-upload may replace it meanwhile).
+ */
 @Entity({ name: 'transfer_instance' })
 export class TransferInstance {
   @PrimaryColumn('uuid', { name: 'transfer_id' }) transferId!: string;
@@ -11,7 +14,6 @@ export class TransferInstance {
   @Column('text', { name: 'series_instance_uid' }) seriesInstanceUid!: string;
   @Column('text', { name: 'sop_class_uid' }) sopClassUid!: string;
   @Column('text', { name: 'transfer_syntax_uid' }) transferSyntaxUid!: string;
-  @Column('text') path!: string;
   @Column('bigint', {
     name: 'size_bytes',
     transformer: { to: (v: number) => v, from: (v: string) => Number(v) },

@@ -8,6 +8,7 @@ import type { Actor } from '../auth/actor';
 import type { Page } from '../http/dto/page.dto';
 import { PacsConfig } from '../pacs-configs/pacs-config.entity';
 import { SettingsService } from '../settings/settings.service';
+import { StudiesRepository } from '../studies/studies.repository';
 import { DICOMWEB_PARALLEL_BATCHES, planBatches } from './batch-plan';
 import type { CreateTransferRequest } from './dto/create-transfer.request';
 import type { ListTransferInstancesQuery, ListTransfersQuery } from './dto/list-transfers.query';
@@ -22,7 +23,8 @@ import { TransferError, TransferErrorCode } from './transfers.errors';
 const UNIQUE_VIOLATION = '23505';
 const METHOD_OF = { dimse: 'C-STORE', dicomweb: 'STOW-RS' } as const satisfies Record<string, TransferMethod>;
 
-interface StoredInstanceRow {
+/** An instance to plan batches for. */
+interface InstanceToSend {
   sopInstanceUid: string;
   sizeBytes: number;
 }
@@ -37,11 +39,12 @@ export class TransfersService {
     private readonly ledger: TransferLedger,
     private readonly audit: AuditLog,
     private readonly relay: OutboxRelay,
+    private readonly studies: StudiesRepository,
   ) {}
 
   /**
-   * Queues an export of a stored study (or one series) to a PACS: the instances are copied from the
-   * store's index, cut into batches, and the first batches dispatched, all in one transaction with
+   * Queues an export of a stored study (or one series) to a PACS: the instances are listed from the
+   * store's index (their files are looked up again at each dispatch), cut into batches, and the first batches dispatched, all in one transaction with
    * the transfer.queued event and the audit entry. The same Idempotency-Key (per API key) answers
    * the transfer it first made.
    */
@@ -89,13 +92,11 @@ export class TransfersService {
   ): Promise<Transfer> {
     await this.dispatcher.lockPacs(manager, request.pacsConfigId);
     const config = await this.exportTarget(manager, request.pacsConfigId);
-    // FOR SHARE: a concurrent DELETE /studies waits for this transaction, then sees the transfer.
-    const instances = await manager.query<StoredInstanceRow[]>(
-      `SELECT sop_instance_uid AS "sopInstanceUid", size_bytes::float8 AS "sizeBytes"
-         FROM stored_instance
-        WHERE study_instance_uid = $1 AND ($2::text IS NULL OR series_instance_uid = $2)
-        ORDER BY series_instance_uid COLLATE "C", sop_instance_uid COLLATE "C" FOR SHARE`,
-      [request.studyInstanceUid, request.seriesInstanceUid ?? null],
+    // Locked FOR SHARE: a concurrent delete or move of these instances waits, then sees the transfer.
+    const instances = await this.studies.instancesOf(
+      manager,
+      request.studyInstanceUid,
+      request.seriesInstanceUid,
     );
     if (instances.length === 0) {
       const what = request.seriesInstanceUid
@@ -137,12 +138,18 @@ export class TransfersService {
     const batchIds = await this.insertBatches(manager, transfer, instances, parallelismOf(config), 0);
     await manager.query(
       `INSERT INTO transfer_instance (transfer_id, sop_instance_uid, batch_id, series_instance_uid,
-                                      sop_class_uid, transfer_syntax_uid, path, size_bytes)
-       SELECT $1, s.sop_instance_uid, p.batch_id, s.series_instance_uid, s.sop_class_uid,
-              s.transfer_syntax_uid, s.path, s.size_bytes
-         FROM unnest($2::text[], $3::uuid[]) AS p(sop_instance_uid, batch_id)
-         JOIN stored_instance s ON s.sop_instance_uid = p.sop_instance_uid`,
-      [transfer.id, instances.map((i) => i.sopInstanceUid), batchIds],
+                                      sop_class_uid, transfer_syntax_uid, size_bytes)
+       SELECT $1, p.* FROM unnest($2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+           AS p(sop_instance_uid, batch_id, series_instance_uid, sop_class_uid, transfer_syntax_uid, size_bytes)`,
+      [
+        transfer.id,
+        instances.map((i) => i.sopInstanceUid),
+        batchIds,
+        instances.map((i) => i.seriesInstanceUid),
+        instances.map((i) => i.sopClassUid),
+        instances.map((i) => i.transferSyntaxUid),
+        instances.map((i) => i.sizeBytes),
+      ],
     );
     await this.ledger.emit(manager, TransferEvents.Queued, transfer);
     await this.audit.record(manager, actor, {
@@ -159,7 +166,7 @@ export class TransfersService {
   private async insertBatches(
     manager: EntityManager,
     transfer: Transfer,
-    instances: readonly StoredInstanceRow[],
+    instances: readonly InstanceToSend[],
     parallelism: number,
     firstSeq: number,
   ): Promise<string[]> {
@@ -284,19 +291,24 @@ export class TransfersService {
         );
       }
       const config = await this.exportTarget(manager, transfer.pacsConfigId);
-      const resend = await manager.query<(StoredInstanceRow & { stored: boolean })[]>(
-        `SELECT i.sop_instance_uid AS "sopInstanceUid", i.size_bytes::float8 AS "sizeBytes",
-                s.sop_instance_uid IS NOT NULL AS stored
-           FROM transfer_instance i LEFT JOIN stored_instance s ON s.sop_instance_uid = i.sop_instance_uid
-          WHERE i.transfer_id = $1 AND i.status IN ('pending', 'failure')
-          ORDER BY i.series_instance_uid COLLATE "C", i.sop_instance_uid COLLATE "C"`,
+      const resend = await manager.query<InstanceToSend[]>(
+        `SELECT sop_instance_uid AS "sopInstanceUid", size_bytes::float8 AS "sizeBytes"
+           FROM transfer_instance WHERE transfer_id = $1 AND status IN ('pending', 'failure')
+          ORDER BY series_instance_uid COLLATE "C", sop_instance_uid COLLATE "C"`,
         [id],
       );
-      const gone = resend.filter((i) => !i.stored).length;
+      // Still in the transfer's study (locked like a new transfer's); each batch's files are read
+      // from the index again when it is dispatched.
+      const files = await this.studies.filesOf(
+        manager,
+        transfer.studyInstanceUid,
+        resend.map((i) => i.sopInstanceUid),
+      );
+      const gone = resend.filter((i) => !files.has(i.sopInstanceUid)).length;
       if (gone > 0) {
         throw new TransferError(
           TransferErrorCode.NotRetryable,
-          `${gone} of the ${resend.length} instances to resend are no longer in the study store; upload the study again and make a new transfer`,
+          `${gone} of the ${resend.length} instances to resend are no longer in study ${transfer.studyInstanceUid} of the study store; upload the study again and make a new transfer`,
         );
       }
       const [{ next }] = await manager.query<{ next: number }[]>(

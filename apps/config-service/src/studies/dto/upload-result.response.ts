@@ -10,6 +10,12 @@ export class StoredPart {
 export class FailedPart {
   @ApiProperty({ example: 2, description: 'the part, numbered from 1 in the order sent' }) part!: number;
   @ApiPropertyOptional({ example: '1.2.826.0.1.3680043.8.498.4' }) sopInstanceUid?: string;
+  @ApiPropertyOptional({
+    example: '0b9f8a4e-6c1d-4f3e-9a57-2d8c1e6f7b30',
+    description:
+      'the queued or running transfer that holds the instance: it may not move to another study or series until that transfer ends',
+  })
+  transferId?: string;
   @ApiProperty({ example: 'truncated: the file ends inside an element, after 1024 bytes' }) reason!: string;
 }
 
