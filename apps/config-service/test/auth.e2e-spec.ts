@@ -334,6 +334,24 @@ describe('OpenID Connect bearer tokens from a real provider', () => {
     );
   }, 20_000);
 
+  it('ends an event stream when the token that opened it expires, directly or through a ticket', async () => {
+    const token = await oidc.token('brief'); // 1 s lifetime
+    const { ticket } = (await (await withToken(token, 'POST', '/events/tickets')).json()) as {
+      ticket: string;
+    };
+    const opened = Date.now();
+    const [byToken, byTicket] = await Promise.all([
+      fetch(`${service.baseUrl}/api/v1/events`, { headers: { authorization: `Bearer ${token}` } }),
+      fetch(`${service.baseUrl}/api/v1/events?ticket=${encodeURIComponent(ticket)}`),
+    ]);
+    expect([byToken.status, byTicket.status]).toEqual([200, 200]);
+    // Each body ends (the stream closes) once the token's exp has passed, not 15 s of heartbeats later.
+    const [first, second] = await Promise.all([byToken.text(), byTicket.text()]);
+    expect(Date.now() - opened).toBeLessThan(5_000);
+    expect(first).toContain(': credentials expired');
+    expect(second).toContain(': credentials expired');
+  }, 20_000);
+
   it('still accepts API keys beside tokens', async () => {
     expect((await service.call('GET', '/settings')).status).toBe(200);
   });

@@ -218,7 +218,11 @@ describe('dicomweb-worker: a sealed credential is used only for the server it wa
     const report = await eventually("the batch's finished report", () =>
       finished.find((data) => data.batchId === batch.batchId),
     );
-    expect(report.failure?.reason).toBe(refusal(pacs.origin, elsewhere.origin));
+    // Permanent: the same refusal whatever replica or attempt, so the transfer fails at once.
+    expect(report.failure).toMatchObject({
+      transient: false,
+      reason: `the stored credential cannot be used: ${refusal(pacs.origin, elsewhere.origin)}`,
+    });
     expect(report.outcomes).toEqual([]);
     expect(elsewhere.seen).toEqual([]);
   });

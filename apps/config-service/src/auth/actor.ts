@@ -18,6 +18,8 @@ export interface Actor {
   /** A person's name from their token (the `name` claim), when the issuer gives one. */
   name?: string;
   roles: readonly Role[];
+  /** When the credential stops being valid (an OIDC token's exp): what it opened ends then. */
+  credentialExpiresAt?: Date;
 }
 
 /** The caller while authentication is off (development only): may do everything. */

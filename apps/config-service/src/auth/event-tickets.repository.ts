@@ -14,6 +14,7 @@ interface TicketRow {
   id: string;
   name: string | null;
   roles: string[];
+  credentialExpiresAt: Date | null;
   valid: boolean;
 }
 
@@ -27,9 +28,16 @@ export class EventTicketsRepository {
     const ticket = randomBytes(32).toString('base64url');
     await this.dataSource.query(`DELETE FROM event_ticket WHERE expires_at < now()`);
     const [row] = await this.dataSource.query<{ expiresAt: Date }[]>(
-      `INSERT INTO event_ticket (ticket_digest, actor_id, actor_name, roles, expires_at)
-       VALUES ($1, $2, $3, $4, now() + $5 * interval '1 millisecond') RETURNING expires_at AS "expiresAt"`,
-      [digest(ticket), actor.id, actor.name ?? null, actor.roles, EVENT_TICKET_TTL_MS],
+      `INSERT INTO event_ticket (ticket_digest, actor_id, actor_name, roles, expires_at, credential_expires_at)
+       VALUES ($1, $2, $3, $4, now() + $5 * interval '1 millisecond', $6) RETURNING expires_at AS "expiresAt"`,
+      [
+        digest(ticket),
+        actor.id,
+        actor.name ?? null,
+        actor.roles,
+        EVENT_TICKET_TTL_MS,
+        actor.credentialExpiresAt ?? null,
+      ],
     );
     return { ticket, expiresAt: row.expiresAt };
   }
@@ -39,11 +47,17 @@ export class EventTicketsRepository {
     // TypeORM answers a DELETE as [rows, count].
     const [rows] = await this.dataSource.query<[TicketRow[], number]>(
       `DELETE FROM event_ticket WHERE ticket_digest = $1
-       RETURNING actor_id AS "id", actor_name AS "name", roles, expires_at > now() AS valid`,
+       RETURNING actor_id AS "id", actor_name AS "name", roles, credential_expires_at AS "credentialExpiresAt",
+         expires_at > now() AS valid`,
       [digest(ticket)],
     );
     const row = rows[0];
     if (!row?.valid) return undefined;
-    return { id: row.id, ...(row.name !== null ? { name: row.name } : {}), roles: row.roles.filter(isRole) };
+    return {
+      id: row.id,
+      ...(row.name !== null ? { name: row.name } : {}),
+      roles: row.roles.filter(isRole),
+      ...(row.credentialExpiresAt !== null ? { credentialExpiresAt: row.credentialExpiresAt } : {}),
+    };
   }
 }

@@ -67,6 +67,8 @@ export class OidcVerifier {
       id: `oidc:${subject}`,
       ...(name !== undefined ? { name } : {}),
       roles: rolesIn(claimAt(payload, this.options.rolesClaim)),
+      // requiredClaims made jose check that exp is a number.
+      credentialExpiresAt: new Date((payload.exp as number) * 1000),
     };
   }
 

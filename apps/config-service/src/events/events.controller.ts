@@ -16,11 +16,15 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { EventStream } from './event-stream';
+import type { Actor } from '../auth/actor';
+import { CurrentActor } from '../auth/actor.decorator';
 import { RequiresRole } from '../auth/requires-role.decorator';
 import { ProblemResponse, problemContent } from '../http/dto/problem.response';
 
 const PATTERN = /^(\*|#|[a-z0-9-]+)(\.(\*|#|[a-z0-9-]+))*$/;
 const HEARTBEAT_MS = 15_000;
+/** setTimeout's longest delay; a credential valid for longer is checked again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A client this far behind is disconnected rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
@@ -75,6 +79,7 @@ export class EventsController {
     @Query('types') types: string | undefined,
     @Req() request: Request,
     @Res() response: Response,
+    @CurrentActor() actor: Actor,
   ): Promise<void> {
     const patterns = parseTypes(types);
     if (!this.stream.open) throw new ServiceUnavailableException(SHUTTING_DOWN);
@@ -109,8 +114,19 @@ export class EventsController {
     response.flushHeaders();
     response.write(': pacslink events\n\n');
     const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    // The stream must not outlive the credential that opened it (an OIDC token, or the token a
+    // ticket was issued for): it ends when that expires, and the client has to authenticate again.
+    let expiry: NodeJS.Timeout | undefined;
+    const endAtExpiry = () => {
+      const left = (actor.credentialExpiresAt?.getTime() ?? Infinity) - Date.now();
+      if (left === Infinity) return;
+      if (left > MAX_TIMER_MS) expiry = setTimeout(endAtExpiry, MAX_TIMER_MS);
+      else expiry = setTimeout(() => response.end(': credentials expired\n\n'), Math.max(0, left));
+    };
+    endAtExpiry();
     const close = () => {
       clearInterval(heartbeat);
+      clearTimeout(expiry);
       unsubscribe();
     };
     request.on('close', close);
