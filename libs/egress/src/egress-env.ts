@@ -1,4 +1,3 @@
-import { EnvError } from '@pacslink/platform';
 import {
   EgressPolicy,
   parseCidrList,
@@ -25,8 +24,17 @@ export interface OwnEndpoints {
   databaseUrl?: string;
 }
 
-function invalid(variable: string, problem: string): EnvError {
-  return new EnvError(`invalid environment:\n  ${variable} ${problem}`);
+/**
+ * A bad egress variable. Its own class rather than @pacslink/platform's EnvError: platform depends
+ * on messaging, whose tests use libs/testing, which uses this library — importing platform here
+ * would close that loop.
+ */
+export class EgressEnvError extends Error {
+  override readonly name = 'EgressEnvError';
+}
+
+function invalid(variable: string, problem: string): EgressEnvError {
+  return new EgressEnvError(`invalid environment:\n  ${variable} ${problem}`);
 }
 
 /** `host:port` or `[v6]:port`; undefined when it is neither. */
@@ -89,7 +97,7 @@ function denyOf(env: EgressEnv, own: OwnEndpoints): DeniedEndpoint[] {
 
 /**
  * The policy the environment describes: its variables only, whatever else `env` holds. Throws an
- * EnvError naming the variable: EGRESS_ALLOW_CIDRS missing in production or not a list of ranges,
+ * EgressEnvError naming the variable: EGRESS_ALLOW_CIDRS missing in production or not a list of ranges,
  * EGRESS_DENY_ENDPOINTS not host:port entries.
  */
 export function egressPolicyFromEnv(env: EgressEnv, own: OwnEndpoints = {}): EgressPolicy {
