@@ -35,8 +35,16 @@ export interface Conversation {
 }
 
 export interface ScriptedScpScript {
-  /** what to answer to an A-ASSOCIATE-RQ; default accept */
-  associate?: 'accept' | 'close' | 'silent' | { abort: [source: number, reason: number] };
+  /**
+   * what to answer to an A-ASSOCIATE-RQ; default accept. `reject`: an A-ASSOCIATE-RJ (PS3.8 9.3.4:
+   * result 1 permanent, 2 transient; source; reason), then the connection is closed.
+   */
+  associate?:
+    | 'accept'
+    | 'close'
+    | 'silent'
+    | { abort: [source: number, reason: number] }
+    | { reject: [result: number, source: number, reason: number] };
   /** result per presentation context (PS3.8 Table 9-18); default 0 (accept) */
   contextResult?: (context: ProposedContext) => number;
   onCommand?(command: DimseCommand, conversation: Conversation): void;
@@ -52,6 +60,8 @@ export interface ScpLog {
   commands: DimseCommand[];
   abortsReceived: number;
   connections: number;
+  /** Date.now() of each connection accepted, in order */
+  connectedAt: number[];
 }
 
 function pdu(type: number, body: Buffer): Buffer {
@@ -208,12 +218,13 @@ export async function startScriptedScp(
   script: ScriptedScpScript,
   aeTitle = 'SCRIPTED',
 ): Promise<ScriptedScp> {
-  const log: ScpLog = { pdus: [], commands: [], abortsReceived: 0, connections: 0 };
+  const log: ScpLog = { pdus: [], commands: [], abortsReceived: 0, connections: 0, connectedAt: [] };
   const sockets = new Set<Socket>();
 
   // allowHalfOpen: a client's FIN does not close our side, so "never closes" can be scripted.
   const server: Server = createServer({ allowHalfOpen: true }, (socket) => {
     log.connections++;
+    log.connectedAt.push(Date.now());
     sockets.add(socket);
     socket.setNoDelay(true);
     socket.on('close', () => sockets.delete(socket));
@@ -255,7 +266,9 @@ export async function startScriptedScp(
             const associate = script.associate ?? 'accept';
             if (associate === 'close') socket.destroy();
             else if (associate === 'silent') break;
-            else if (typeof associate === 'object') conversation.abort(...associate.abort);
+            else if (typeof associate === 'object' && 'reject' in associate) {
+              socket.end(pdu(0x03, Buffer.from([0, ...associate.reject])));
+            } else if (typeof associate === 'object') conversation.abort(...associate.abort);
             else {
               const { contexts } = parseAssociateRq(body);
               socket.write(associateAc(body, contexts, script.contextResult ?? (() => 0)));
