@@ -7,6 +7,7 @@ import {
   type Options,
 } from 'amqplib';
 import { Exchanges } from '@pacslink/contracts';
+import { DEAD_LETTER_REASON_HEADER } from '@pacslink/messaging';
 
 /**
  * The suite's own AMQP connection to the stack's vhost (directly, not through the cuttable link),
@@ -51,6 +52,29 @@ export class BrokerClient {
   /** Messages ready in `queue` now (exact, unlike the management API's statistics, which lag by seconds). */
   async ready(queue: string): Promise<number> {
     return (await this.channel.checkQueue(queue)).messageCount;
+  }
+
+  /**
+   * What the first `max` messages of `queue` are, grouped ("3 × dimse.export-batch (expired)"),
+   * leaving them where they are (unacknowledged gets, requeued when their channel closes).
+   */
+  async describe(queue: string, max = 100): Promise<string> {
+    const channel = await this.connection.createChannel();
+    const kinds = new Map<string, number>();
+    try {
+      for (let i = 0; i < max; i++) {
+        const message = await channel.get(queue, { noAck: false });
+        if (message === false) break;
+        const headers = message.properties.headers ?? {};
+        const deaths = headers['x-death'] as { reason?: string }[] | undefined;
+        const why = (headers[DEAD_LETTER_REASON_HEADER] as string | undefined) ?? deaths?.[0]?.reason;
+        const kind = `${String(message.properties.type ?? message.fields.routingKey)}${why === undefined ? '' : ` (${why})`}`;
+        kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+      }
+    } finally {
+      await channel.close();
+    }
+    return [...kinds].map(([kind, count]) => `${count} × ${kind}`).join(', ');
   }
 
   /** Takes (and acks) every message `queue` holds now. */

@@ -30,6 +30,8 @@ let pacsNumber = 0;
  * the case's studies from the shared Orthanc and stops its relays and storescps.
  */
 export class CaseKit {
+  /** Every transfer the case started. */
+  readonly started: CaseTransfer[] = [];
   private readonly closers: (() => Promise<void>)[] = [];
   private readonly orthancStudies: string[] = [];
 
@@ -149,7 +151,13 @@ export class CaseKit {
   }
 
   async export(pacs: SuitePacs, study: GeneratedStudy): Promise<CaseTransfer> {
-    return { id: await this.stack.api.startExport(pacs.configId, study.studyInstanceUid), study, pacs };
+    const transfer = {
+      id: await this.stack.api.startExport(pacs.configId, study.studyInstanceUid),
+      study,
+      pacs,
+    };
+    this.started.push(transfer);
+    return transfer;
   }
 
   /** Which of `replicas` is sending through one of `probes` right now, if any. */

@@ -100,17 +100,21 @@ async function undrainedQueues(
 ): Promise<string[]> {
   const deadline = Date.now() + QUEUE_PATIENCE_MS;
   for (;;) {
+    const last = Date.now() > deadline;
     const queues = await stack.management.call<QueueStats[]>(
       'GET',
       `/queues/${encodeURIComponent(stack.vhost.name)}?columns=name,messages_unacknowledged`,
     );
     const wrong: string[] = [];
     for (const queue of queues.filter(({ name }) => name.startsWith('pacslink.'))) {
-      const held = (await stack.broker.ready(queue.name)) + (queue.messages_unacknowledged ?? 0);
+      const ready = await stack.broker.ready(queue.name);
+      const held = ready + (queue.messages_unacknowledged ?? 0);
       const wanted = expected[queue.name] ?? 0;
-      if (held !== wanted) wrong.push(`queue ${queue.name} holds ${held} messages (expected ${wanted})`);
+      if (held === wanted) continue;
+      const what = last && ready > 0 ? `: ${await stack.broker.describe(queue.name)}` : '';
+      wrong.push(`queue ${queue.name} holds ${held} messages (expected ${wanted})${what}`);
     }
-    if (wrong.length === 0 || Date.now() > deadline) return wrong;
+    if (wrong.length === 0 || last) return wrong;
     await sleep(1_000);
   }
 }

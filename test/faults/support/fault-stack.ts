@@ -6,9 +6,12 @@ import { Client, type QueryResultRow } from 'pg';
 import { CONFIG_SCHEMA } from '../../../apps/config-service/src/config';
 import {
   TcpProxy,
-  createTestDatabase,
+  createEmptyDatabase,
   createTestVhost,
+  dropDatabase,
+  testDatabasePrefix,
   testRunId,
+  uniqueSuffix,
   type ManagementApi,
   type TestDatabase,
   type TestVhost,
@@ -42,8 +45,9 @@ function graceMsOf(built: BuiltServices, app: FaultApp): number {
 
 /**
  * pacslink as a deployment runs it, for one fault suite file: two config-service replicas and two of
- * each worker, each a process from dist/ on its own HTTP port, with a database (a clone of the
- * migrated template) and a RabbitMQ vhost of the suite's own, reached through TCP proxies of the
+ * each worker, each a process from dist/ on its own HTTP port, with a database (empty: the built
+ * config-service migrates it at boot, as a deployment's does, so the schema is always the build's
+ * own) and a RabbitMQ vhost of the suite's own, reached through TCP proxies of the
  * suite's own so that a test can cut the broker or the database without touching anyone else.
  */
 export class FaultStack {
@@ -79,7 +83,9 @@ export class FaultStack {
     const storeDir = join(dir, 'store');
     await mkdir(join(dir, 'logs'), { recursive: true });
     await mkdir(storeDir, { recursive: true });
-    const [database, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
+    const name = `${testDatabasePrefix()}_${uniqueSuffix()}`;
+    const [url, vhost] = await Promise.all([createEmptyDatabase(name), createTestVhost()]);
+    const database: TestDatabase = { name, url, drop: () => dropDatabase(name) };
     const postgres = new URL(database.url);
     const broker = new URL(vhost.url);
     const databaseLink = await new TcpProxy(postgres.hostname, Number(postgres.port || 5432)).start();

@@ -1,7 +1,7 @@
 import { startPeers, type PeerEndpoints } from '@pacslink/testing';
 import { CaseKit } from './case-kit';
 import { FaultStack, type FaultStackOptions } from './fault-stack';
-import { figuresTable } from './figures';
+import { figuresTable, recordFigure, rowsRecorded } from './figures';
 
 export interface FaultSuite {
   readonly stack: FaultStack;
@@ -25,11 +25,31 @@ export function faultSuite(options: FaultStackOptions): FaultSuite {
   jest.setTimeout(CASE_TIMEOUT_MS);
   let stack: FaultStack | undefined;
   let peers: PeerEndpoints | undefined;
+  let kit: CaseKit | undefined;
+  let rowsBefore = 0;
   beforeAll(async () => {
     peers = await startPeers();
     stack = await FaultStack.start(options);
     await stack.api.allowTransfer();
   }, START_TIMEOUT_MS);
+  beforeEach(() => {
+    kit = undefined;
+    rowsBefore = rowsRecorded();
+  });
+  // A case that threw before its end state was measured still gets its row in the figures.
+  afterEach(async () => {
+    if (rowsRecorded() > rowsBefore) return;
+    await recordFigure({
+      case: expect.getState().currentTestName ?? 'a case',
+      started: kit?.started.length ?? 0,
+      completed: 0,
+      failed: {},
+      lost: 0,
+      duplicatedTerminalEvents: 0,
+      doubleSentBatches: 0,
+      problems: ["the case stopped before its end state was measured (see the test's failure)"],
+    });
+  });
   afterAll(async () => {
     await stack?.stop();
     process.stdout.write(`\n${await figuresTable()}\n`);
@@ -46,6 +66,6 @@ export function faultSuite(options: FaultStackOptions): FaultSuite {
     get peers() {
       return started(peers, 'peers');
     },
-    kit: () => new CaseKit(started(stack, 'stack'), started(peers, 'peers')),
+    kit: () => (kit = new CaseKit(started(stack, 'stack'), started(peers, 'peers'))),
   };
 }

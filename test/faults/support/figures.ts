@@ -45,6 +45,13 @@ function runDir(): string {
   return join(FAULTS_DIR, testRunId());
 }
 
+let recorded = 0;
+
+/** Rows this process recorded so far: a case that ends without one stopped before its end state. */
+export function rowsRecorded(): number {
+  return recorded;
+}
+
 /**
  * Appends the row to this run's rows (one JSON line each: suite files run in parallel jest workers)
  * and rewrites tmp/faults/figures.md with every row of the run so far.
@@ -52,6 +59,7 @@ function runDir(): string {
 export async function recordFigure(row: FigureRow): Promise<void> {
   await mkdir(runDir(), { recursive: true });
   await appendFile(join(runDir(), 'rows.jsonl'), `${JSON.stringify(row)}\n`);
+  recorded += 1;
   await writeFile(join(FAULTS_DIR, 'figures.md'), await figuresTable());
 }
 

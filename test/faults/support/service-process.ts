@@ -3,6 +3,7 @@ import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BuiltServices, FaultApp } from './built-services';
+import { killOnExit } from './child-processes';
 
 const READY_TIMEOUT_MS = 120_000;
 
@@ -23,12 +24,6 @@ export interface TerminateResult {
   killedAtGrace: boolean;
 }
 
-/** Children still running when the jest worker exits are killed with it, whatever the test did. */
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
 /**
  * One replica of a built service (`node dist/apps/<app>/main.js`), as a container runs it: its
  * own HTTP port, its output appended to `logFile` (JSON lines, one file per replica).
@@ -47,12 +42,9 @@ export class ServiceProcess {
     child: ChildProcess,
   ) {
     this.child = child;
-    running.add(child);
+    killOnExit(child);
     this.exited = new Promise((resolve) =>
-      child.once('exit', (code, signal) => {
-        running.delete(child);
-        resolve({ code, signal, at: Date.now() });
-      }),
+      child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
     );
   }
 

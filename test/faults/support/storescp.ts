@@ -5,6 +5,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PEERS_HINT, runDcmtk } from '@pacslink/testing';
+import { killOnExit } from './child-processes';
 
 export interface Storescp {
   aet: string;
@@ -44,7 +45,7 @@ export async function startStorescp(dir: string, aet: string, logFile: string): 
   closeSync(output);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('error', () => undefined);
-  process.once('exit', () => child.kill('SIGKILL'));
+  killOnExit(child);
   for (let tries = 0; ; tries++) {
     try {
       await runDcmtk('echoscu', ['-aet', 'FAULTS', '-aec', aet, '127.0.0.1', String(port)], {
