@@ -125,6 +125,20 @@ it('a peer that stops answering: TIMEOUT in the response phase, transient, after
   expect(scp.log.abortsReceived).toBe(1);
 });
 
+it('a peer that trickles its response in small PDUs, never silent for a whole timeout: TIMEOUT all the same', async () => {
+  const options = await scripted({
+    onCommand: (command, conversation) => conversation.trickleResponse(command, 0, 300),
+  });
+  const started = performance.now();
+  const error = await storeError(store(options, instances));
+  expect(error.code).toBe(DimseErrorCode.TIMEOUT);
+  expect(error.message).toBe(
+    'no answer within 1000 ms (response): the PACS accepted the association but did not answer the C-STORE request',
+  );
+  // The response's whole wait is bounded, not each of its PDUs (its 50-odd bytes take 8 s or more).
+  expect(performance.now() - started).toBeLessThan(3_000);
+});
+
 it('closes the connection itself once the release is answered (trap 11)', async () => {
   const options = await scripted({
     onCommand: (command, conversation) => conversation.respond(command, 0),

@@ -239,13 +239,18 @@ export class UlAssociation {
     return this.socket.writableLength === 0;
   }
 
-  /** The next complete command set from the peer, within the PDU timeout. */
+  /**
+   * The next complete command set from the peer, within the PDU timeout of asking: the clock does
+   * not start again with each PDU, so a peer that trickles a response in small PDUs, never silent
+   * for a whole timeout, still times out (issue 10).
+   */
   async nextCommand(): Promise<IncomingCommand> {
+    const deadline = performance.now() + this.params.pduTimeoutMs;
     for (;;) {
       const command = this.commands.shift();
       if (command !== undefined) return command;
       this.throwIfFailed();
-      await this.wait(this.params.pduTimeoutMs, 'data');
+      await this.wait(this.params.pduTimeoutMs, 'data', Math.max(1, Math.ceil(deadline - performance.now())));
     }
   }
 
@@ -294,7 +299,8 @@ export class UlAssociation {
     this.socket.destroy();
   }
 
-  private wait(timeoutMs: number, event: 'drain' | 'data'): Promise<void> {
+  /** Waits for `event` at most `remainingMs`; a timeout is reported as one of `timeoutMs`. */
+  private wait(timeoutMs: number, event: 'drain' | 'data', remainingMs = timeoutMs): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const onDrain = (): void => this.wake();
       if (event === 'drain') this.socket.once('drain', onDrain);
@@ -303,7 +309,7 @@ export class UlAssociation {
         this.fail({ kind: 'timeout', phase: this.phase, timeoutMs });
         if (this.phase === 'release') this.close();
         else this.abort();
-      }, timeoutMs);
+      }, remainingMs);
     });
   }
 

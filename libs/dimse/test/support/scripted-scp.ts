@@ -29,6 +29,11 @@ export interface Conversation {
    * as (0000,0902), however long
    */
   respond(command: DimseCommand, status: number, identifier?: Buffer, errorComment?: string): void;
+  /**
+   * sends the response command set two bytes at a time, each piece in a P-DATA-TF PDU of its own,
+   * one every `gapMs`: a peer that trickles its answer without ever being silent for long
+   */
+  trickleResponse(command: DimseCommand, status: number, gapMs: number): void;
   abort(source: number, reason: number): void;
   close(): void;
   readonly socket: Socket;
@@ -178,11 +183,11 @@ function parseCommand(bytes: Buffer, presentationContextId: number): DimseComman
   return command;
 }
 
-function pdataTf(presentationContextId: number, isCommand: boolean, data: Buffer): Buffer {
+function pdataTf(presentationContextId: number, isCommand: boolean, data: Buffer, last = true): Buffer {
   const pdv = Buffer.alloc(6);
   pdv.writeUInt32BE(data.length + 2, 0);
   pdv.writeUInt8(presentationContextId, 4);
-  pdv.writeUInt8((isCommand ? 0x01 : 0x00) | 0x02, 5);
+  pdv.writeUInt8((isCommand ? 0x01 : 0x00) | (last ? 0x02 : 0x00), 5);
   return pdu(0x04, Buffer.concat([pdv, data]));
 }
 
@@ -245,6 +250,20 @@ export async function startScriptedScp(
           ),
         );
         if (identifier !== undefined) socket.write(pdataTf(command.presentationContextId, false, identifier));
+      },
+      trickleResponse(command, status, gapMs) {
+        const bytes = responseCommand(command, status, false);
+        let offset = 0;
+        const timer = setInterval(() => {
+          if (socket.destroyed || offset >= bytes.length) {
+            clearInterval(timer);
+            return;
+          }
+          const piece = bytes.subarray(offset, offset + 2);
+          offset += piece.length;
+          socket.write(pdataTf(command.presentationContextId, true, piece, offset >= bytes.length));
+        }, gapMs);
+        socket.once('close', () => clearInterval(timer));
       },
       abort(source, reason) {
         socket.write(pdu(0x07, Buffer.from([0, 0, source, reason])));
