@@ -8,6 +8,9 @@ import { DicomwebError, DicomwebErrorCode } from './dicomweb.errors';
  * HTTP status, an unexpected body) becomes a DicomwebError with a code and plain words.
  */
 
+/** The code of the error a body that did not arrive whole in time is destroyed with (http-body.ts). */
+export const BODY_TOO_SLOW = 'PACSLINK_BODY_TOO_SLOW';
+
 export interface ConnectionContext {
   /** `host:port` as the request addressed it. */
   hostPort: string;
@@ -146,6 +149,11 @@ export function networkFailure(
       return make(
         DicomwebErrorCode.ResponseTimeout,
         `${hostPort} stopped sending its answer for ${timeoutMs} ms (response timeout)`,
+      );
+    case BODY_TOO_SLOW:
+      return make(
+        DicomwebErrorCode.ResponseTimeout,
+        `${hostPort} did not finish sending its answer within ${timeoutMs} ms (response timeout): it trickles it`,
       );
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
       return make(

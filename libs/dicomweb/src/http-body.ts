@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { quotePeerText } from '@pacslink/dicom';
-import { redact, type ResponseFacts } from './failure-mapping';
+import { BODY_TOO_SLOW, redact, type ResponseFacts } from './failure-mapping';
 
 export interface BodyPrefix {
   bytes: Buffer;
@@ -9,23 +9,40 @@ export interface BodyPrefix {
   complete: boolean;
 }
 
+/** A body that did not arrive whole within its time: failure-mapping.ts words it as a response timeout. */
+export class BodyTooSlowError extends Error {
+  override readonly name = 'BodyTooSlowError';
+  readonly code = BODY_TOO_SLOW;
+
+  constructor(readonly timeoutMs: number) {
+    super(`the body did not arrive whole within ${timeoutMs} ms`);
+  }
+}
+
 /**
  * Reads at most `maxBytes` of a body, so a server that streams without end (or a huge HTML page)
- * never costs more memory than that.
+ * never costs more memory than that, and within `timeoutMs` in all: undici's bodyTimeout only
+ * bounds the silence between two chunks, so a server that trickles its answer a byte at a time
+ * would otherwise hold the request for as long as it likes (issue 10).
  */
-export async function readPrefix(body: Readable, maxBytes: number): Promise<BodyPrefix> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of body) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-    chunks.push(buffer);
-    length += buffer.length;
-    if (length > maxBytes) {
-      body.destroy();
-      return { bytes: Buffer.concat(chunks).subarray(0, maxBytes), complete: false };
+export async function readPrefix(body: Readable, maxBytes: number, timeoutMs: number): Promise<BodyPrefix> {
+  const timer = setTimeout(() => body.destroy(new BodyTooSlowError(timeoutMs)), timeoutMs);
+  try {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for await (const chunk of body) {
+      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+      chunks.push(buffer);
+      length += buffer.length;
+      if (length > maxBytes) {
+        body.destroy();
+        return { bytes: Buffer.concat(chunks).subarray(0, maxBytes), complete: false };
+      }
     }
+    return { bytes: Buffer.concat(chunks), complete: true };
+  } finally {
+    clearTimeout(timer);
   }
-  return { bytes: Buffer.concat(chunks), complete: true };
 }
 
 export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {

@@ -83,7 +83,7 @@ export async function requestClientCredentialsToken(
       headersTimeout: grant.timeoutMs,
       bodyTimeout: grant.timeoutMs,
     });
-    ({ bytes } = await readPrefix(response.body, MAX_TOKEN_RESPONSE_BYTES));
+    ({ bytes } = await readPrefix(response.body, MAX_TOKEN_RESPONSE_BYTES, grant.timeoutMs));
   } catch (error) {
     const cause = networkFailure(error, connectionContext(grant.tokenUrl, grant.timeoutMs), secrets);
     if (cause.code === DicomwebErrorCode.EgressRefused) {

@@ -135,7 +135,7 @@ export interface QidoAnswer {
  */
 export async function readQidoAnswer(
   response: DicomwebResponse,
-  endpoint: Pick<ResolvedEndpoint, 'baseUrl' | 'auth'>,
+  endpoint: Pick<ResolvedEndpoint, 'baseUrl' | 'auth' | 'timeoutMs'>,
   options: { maxBytes: number; allowTruncated?: boolean },
 ): Promise<QidoAnswer> {
   const { status, headers, body, url, secrets } = response;
@@ -148,7 +148,7 @@ export async function readQidoAnswer(
   const readLimit = status === 200 && jsonish ? options.maxBytes : 4096;
   let prefix: Awaited<ReturnType<typeof readPrefix>>;
   try {
-    prefix = await readPrefix(body, readLimit);
+    prefix = await readPrefix(body, readLimit, endpoint.timeoutMs);
   } catch (error) {
     throw response.failure(error);
   }

@@ -89,7 +89,7 @@ export interface StowRequestFacts {
 /** Maps a status that is not a STOW-RS answer (PS3.18 10.5.3 lists 200, 202 and 409). */
 export function stowStatusFailure(
   facts: ResponseFacts,
-  endpoint: Pick<ResolvedEndpoint, 'baseUrl' | 'auth'>,
+  endpoint: Pick<ResolvedEndpoint, 'baseUrl' | 'auth' | 'timeoutMs'>,
   request: StowRequestFacts,
   retryAfter?: number,
 ): DicomwebError {
@@ -169,14 +169,14 @@ function parseDataset(text: string): DicomJson | undefined {
  */
 export async function readStowAnswer(
   response: DicomwebResponse,
-  endpoint: Pick<ResolvedEndpoint, 'baseUrl' | 'auth'>,
+  endpoint: Pick<ResolvedEndpoint, 'baseUrl' | 'auth' | 'timeoutMs'>,
   request: StowRequestFacts,
 ): Promise<StowAnswer> {
   const { status, headers, body, url, secrets } = response;
   const answered = status === 409 || (status >= 200 && status <= 299);
   let prefix: Awaited<ReturnType<typeof readPrefix>>;
   try {
-    prefix = await readPrefix(body, answered ? MAX_STOW_ANSWER_BYTES : 4096);
+    prefix = await readPrefix(body, answered ? MAX_STOW_ANSWER_BYTES : 4096, endpoint.timeoutMs);
   } catch (error) {
     throw response.failure(error);
   }

@@ -96,3 +96,32 @@ it('a server that takes the whole body and never answers: RESPONSE_TIMEOUT after
     disposition: { retryable: true },
   });
 });
+
+it('a server that trickles its answer, never silent for a whole timeout: RESPONSE_TIMEOUT after timeoutMs', async () => {
+  const endpoint = await serve((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      response.writeHead(200, { 'content-type': 'application/dicom+json' });
+      const answer = Buffer.from(ANSWER);
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (response.destroyed || sent >= answer.length) {
+          clearInterval(timer);
+          if (!response.destroyed) response.end();
+          return;
+        }
+        response.write(answer.subarray(sent, ++sent));
+      }, TIMEOUT_MS / 4);
+      response.on('close', () => clearInterval(timer));
+    });
+  });
+  const started = performance.now();
+  const error = await client.stow(endpoint, [file], { multipart: true }).catch((caught: unknown) => caught);
+  expect(error).toMatchObject({
+    code: DicomwebErrorCode.ResponseTimeout,
+    message: `${new URL(endpoint.url).host} did not finish sending its answer within ${TIMEOUT_MS} ms (response timeout): it trickles it`,
+    disposition: { retryable: true },
+  });
+  // Its answer would take 30 s and more at that pace.
+  expect(performance.now() - started).toBeLessThan(5 * TIMEOUT_MS);
+});
