@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ConsumerQueues } from '@pacslink/contracts';
+import { ConsumerQueues, WORKER_PREFETCH } from '@pacslink/contracts';
 import { EgressModule, egressPolicyFromEnv } from '@pacslink/egress';
 import { MessagingModule } from '@pacslink/messaging';
 import { PlatformModule } from '@pacslink/platform';
@@ -18,6 +18,7 @@ export class AppModule {
         MessagingModule.forRoot({
           url: env.AMQP_URL,
           connectionName: DIMSE_WORKER,
+          prefetch: WORKER_PREFETCH,
           consumerQueues: [ConsumerQueues.DimseWorkerCommands],
           commandQueues: [ConsumerQueues.ConfigServiceReports],
         }),

@@ -20,6 +20,21 @@ import { DicomwebTargetData, DimseTargetData } from '../requests/connection-test
 /** The most instances one export batch may carry; config-service cuts batches well below it. */
 export const MAX_EXPORT_BATCH_INSTANCES = 1000;
 
+/**
+ * The most export batches config-service has out to one PACS at a time (a DIMSE configuration's
+ * `maxAssociations` is at most this; a DICOMweb one runs fewer), across every worker replica.
+ */
+export const MAX_BATCHES_PER_PACS = 64;
+
+/**
+ * Deliveries a worker takes at once (its consumer prefetch), and so the batches it sends at once:
+ * twice what one PACS may have out, so that one PACS, however slow its answers, never holds more
+ * than half a worker replica, and other PACS' batches and the queries and connection tests behind
+ * them still get through. A batch in flight costs a socket, a 256 KiB read buffer and its reports
+ * (issue 10: with 8, one slow PACS of 8 associations took a worker's whole capacity).
+ */
+export const WORKER_PREFETCH = 2 * MAX_BATCHES_PER_PACS;
+
 /** One stored instance to send: `path` is relative to STORE_DIR, the study store both sides share. */
 export class ExportInstanceData {
   @Matches(DICOM_UID) @MaxLength(64) sopInstanceUid!: string;

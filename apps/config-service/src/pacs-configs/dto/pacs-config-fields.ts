@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min, ValidateIf } from 'class-validator';
+import { MAX_BATCHES_PER_PACS } from '@pacslink/contracts';
 import { IsAeTitle, SpecificCharacterSets, TrimAeTitle } from '@pacslink/dicom';
 import { RetrieveMethods } from '../pacs-config.entity';
 import {
@@ -160,13 +161,13 @@ export const Field = {
         type: 'integer',
         description: 'Parallel associations this PACS accepts, across all replicas.',
         minimum: 1,
-        maximum: 64,
+        maximum: MAX_BATCHES_PER_PACS,
         default: DEFAULT_MAX_ASSOCIATIONS,
         example: 4,
       }),
       IsInt(),
       Min(1),
-      Max(64),
+      Max(MAX_BATCHES_PER_PACS),
     ),
 } as const;
 
