@@ -278,8 +278,10 @@ describe('SIGTERM to a dimse-worker in the middle of a batch', () => {
       await link.restore();
       await startWorker(DRAIN_MS);
       const done = await completed(id);
-      // The same attempt, redelivered by RabbitMQ once the stopped process was gone.
-      expect(done.attempts).toBe(1);
+      // Redelivered by RabbitMQ once the stopped process was gone; the new worker's claim waits out
+      // the lease the stopped one still held (no second sender), and that takeover counts as one
+      // failed attempt (ADR 0006, "Claims, reports and leases").
+      expect(done.attempts).toBe(2);
       expect(await inOrthanc()).toBe(12);
       expect(link.maxOpen).toBe(1);
       expect(associations()).toHaveLength(2);

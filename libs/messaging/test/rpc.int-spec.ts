@@ -1,5 +1,6 @@
 import type { TestingModule } from '@nestjs/testing';
-import { Exchanges, type ConsumerQueue, type MessageContract } from '@pacslink/contracts';
+import { connect } from 'amqplib';
+import { Exchanges, deadLetterQueueOf, type ConsumerQueue, type MessageContract } from '@pacslink/contracts';
 import { createTestVhost, type TestVhost } from '@pacslink/testing';
 import { MessageConsumer, RpcClient, RpcRemoteError, RpcTimeoutError } from '../src';
 import { PingData, createReplica } from './messaging-harness';
@@ -75,5 +76,39 @@ describe('request/reply over direct reply-to (real RabbitMQ)', () => {
       /no answer to rpc.echo within 1000 ms/,
     );
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('leaves nothing in a dead-letter queue when requests wait out their consumer, and answers none late', async () => {
+    const LaterQueue: ConsumerQueue = {
+      name: 'pacslink.test.rpc-later',
+      exchange: Exchanges.Commands,
+      bindingKeys: ['later.#'],
+    };
+    const Later: MessageContract<PingData> = { ...Echo, type: 'later.echo' };
+    // Declared by the asking side, as config-service declares the worker queues it commands.
+    const asker = await createReplica({
+      amqpUrl: vhost.url,
+      messaging: { consumerQueues: [], commandQueues: [LaterQueue] },
+    });
+    await asker.init();
+    const rpc = asker.get(RpcClient);
+    try {
+      await expect(rpc.request(Later, { text: 'nobody yet', sequence: 0 }, 300)).rejects.toBeInstanceOf(
+        RpcTimeoutError,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1_000)); // well past the request's timeout
+
+      const broker = await connect(vhost.url);
+      try {
+        const channel = await broker.createChannel();
+        // A broker expiration would have dead-lettered the request by now.
+        expect((await channel.checkQueue(deadLetterQueueOf(LaterQueue.name))).messageCount).toBe(0);
+        expect((await channel.checkQueue(LaterQueue.name)).messageCount).toBe(1);
+      } finally {
+        await broker.close();
+      }
+    } finally {
+      await asker.close();
+    }
   });
 });

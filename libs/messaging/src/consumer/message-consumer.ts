@@ -52,6 +52,18 @@ interface Registration {
 
 export { DEAD_LETTER_REASON_HEADER, type DeadLetterInfo };
 
+/** Set by RpcClient: the time (ms since the epoch) after which the caller no longer waits. */
+export const REPLY_BY_HEADER = 'x-pacslink-reply-by';
+/** Clock skew between hosts tolerated before a request counts as stale. */
+const STALE_REQUEST_SLACK_MS = 30_000;
+
+function isStaleRequest(message: ConsumeMessage): boolean {
+  const replyBy = Number(message.properties.headers?.[REPLY_BY_HEADER]);
+  return (
+    message.properties.replyTo !== undefined && replyBy > 0 && Date.now() > replyBy + STALE_REQUEST_SLACK_MS
+  );
+}
+
 /**
  * Consumes this service's queues with manual acks. Each delivery is parsed, checked against its
  * contract, handled, and then acked. A message that cannot be handled ever (malformed, unknown type,
@@ -221,19 +233,34 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
     queue: ConsumerQueue,
     message: ConsumeMessage,
   ): Promise<void> {
+    if (isStaleRequest(message)) {
+      // The caller stopped waiting for this answer long ago (RpcClient's reply-by): handling it
+      // now would only do work nobody reads. Dropped here rather than expired by the broker, which
+      // would dead-letter it into a parking queue (claims pile up there while config-service is away).
+      this.logger.debug({
+        msg: 'stale request dropped',
+        queue: queue.name,
+        type: message.properties.type as unknown,
+      });
+      return this.settle(channel, () => channel.ack(message));
+    }
+    // A watch queue sees every dead letter of the queues it watches, the malformed and invalid ones
+    // too: it handles the types it cares about and lets the rest go (the watched queue's own
+    // dead-letter queue keeps the original). Never dead-lettered again from here.
+    const letGo = () => this.settle(channel, () => channel.ack(message));
     let envelope: Envelope;
     try {
       envelope = parseEnvelope(message.content);
     } catch (error) {
+      if (queue.deadLetterWatch) return letGo();
       return this.deadLetter(channel, queue, message, `malformed message: ${(error as Error).message}`);
     }
     const registration = this.registrations.get(queue.name)?.byType.get(envelope.type);
-    // A watch queue sees every dead letter of the queues it watches; it handles the types it cares
-    // about and lets the rest go (the watched queue's own dead-letter queue keeps them).
-    if (!registration && queue.deadLetterWatch) return this.settle(channel, () => channel.ack(message));
+    if (!registration && queue.deadLetterWatch) return letGo();
     if (!registration)
       return this.deadLetter(channel, queue, message, `no handler for type ${envelope.type}`);
     if (envelope.version !== registration.contract.version) {
+      if (queue.deadLetterWatch) return letGo();
       return this.deadLetter(
         channel,
         queue,
@@ -243,6 +270,7 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
     }
     const validated = await validateData(registration.contract, envelope.data);
     if ('problems' in validated) {
+      if (queue.deadLetterWatch) return letGo();
       return this.deadLetter(
         channel,
         queue,

@@ -3,7 +3,7 @@ import type { ChannelWrapper } from 'amqp-connection-manager';
 import { randomUUID } from 'node:crypto';
 import type { MessageContract } from '@pacslink/contracts';
 import { BrokerConnection } from '../broker-connection';
-import type { RpcReply } from '../consumer/message-consumer';
+import { REPLY_BY_HEADER, type RpcReply } from '../consumer/message-consumer';
 import { createEnvelope } from '../envelope';
 
 /** RabbitMQ's direct reply-to pseudo-queue: replies come back on the channel that asked. */
@@ -39,8 +39,10 @@ function parseReply(body: Buffer): RpcReply {
 }
 
 /**
- * Request/reply for short questions (connection test, query). Every request carries an expiration
- * equal to its timeout, so a request nobody picked up in time is dropped, not answered late.
+ * Request/reply for short questions (connection test, query, claim). Every request carries the
+ * time its caller stops waiting (REPLY_BY_HEADER); a consumer that picks it up later drops it
+ * unanswered. Not a broker expiration: an expired message is dead-lettered, and requests that waited
+ * out a consumer's outage would fill its dead-letter queue.
  */
 @Injectable()
 export class RpcClient implements BeforeApplicationShutdown {
@@ -91,8 +93,7 @@ export class RpcClient implements BeforeApplicationShutdown {
         correlationId,
         replyTo: DIRECT_REPLY_TO,
         contentType: 'application/json',
-        expiration: String(timeoutMs),
-        headers: { 'x-contract-version': contract.version },
+        headers: { 'x-contract-version': contract.version, [REPLY_BY_HEADER]: Date.now() + timeoutMs },
         timeout: timeoutMs,
       })
       .catch(() => undefined);
