@@ -442,7 +442,13 @@ describe('transfers (export) through the running services', () => {
       await service.call('POST', '/transfers', { ...body, studyInstanceUid: '1.2.abc' }),
       400,
     );
-    expect(badUid.errors?.[0].field).toBe('studyInstanceUid');
+    expect(badUid.errors).toEqual([
+      {
+        field: 'studyInstanceUid',
+        message:
+          'studyInstanceUid is not a valid UID (PS3.5 9.1): it may hold only digits and periods (found U+0061)',
+      },
+    ]);
     await expectProblem(await service.call('POST', '/transfers', { ...body, direction: 'import' }), 501);
     await expectProblem(await service.call('GET', '/transfers/00000000-0000-4000-8000-000000000000'), 404);
     const badTypes = await expectProblem(

@@ -54,7 +54,7 @@ describe('query filters (PS3.4 C.2.2.2, C.6.2.1)', () => {
     [
       'StudyInstanceUID',
       '1.02.3',
-      '"1.02.3" is not a UID (digits separated by dots; several UIDs are separated by a backslash)',
+      '"1.02.3" is not a UID (PS3.5 9.1): it has a component with a leading zero (several UIDs are separated by a backslash)',
     ],
     ['PatientName', 'A\\B', expect.stringContaining('only UID list matching allows') as unknown],
     ['PatientName', 'tab\there', 'must not contain control characters'],

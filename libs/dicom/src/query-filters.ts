@@ -6,6 +6,8 @@
  * A key of a level may be used at that level and below (PS3.4 C.4.1.2.2.1).
  */
 
+import { uidProblem } from './uid';
+
 export type QueryFilterLevel = 'study' | 'series' | 'instance';
 
 export type QueryFilterVr = 'AE' | 'AS' | 'CS' | 'DA' | 'IS' | 'LO' | 'LT' | 'PN' | 'SH' | 'TM' | 'UI';
@@ -100,7 +102,6 @@ const LIST_KEYS: ReadonlySet<string> = new Set(['ModalitiesInStudy']);
 
 const DATE = /^(\d{4})(\d{2})(\d{2})$/;
 const TIME = /^([01]\d|2[0-3])(?:([0-5]\d)(?:([0-5]\d|60)(?:\.\d{1,6})?)?)?$/;
-const UID = /^(0|[1-9]\d*)(\.(0|[1-9]\d*))*$/;
 
 function dateProblem(value: string): string | undefined {
   const match = DATE.exec(value);
@@ -148,10 +149,9 @@ function vrProblem(key: QueryFilterKey, value: string): string | undefined {
       );
     case 'UI': {
       for (const uid of value.split('\\')) {
-        if (uid.length > MAX_QUERY_VALUE_LENGTH)
-          return `a UID has at most ${MAX_QUERY_VALUE_LENGTH} characters`;
-        if (!UID.test(uid)) {
-          return `"${uid}" is not a UID (digits separated by dots; several UIDs are separated by a backslash)`;
+        const problem = uidProblem(uid);
+        if (problem !== undefined) {
+          return `"${uid}" is not a UID (PS3.5 9.1): it ${problem} (several UIDs are separated by a backslash)`;
         }
       }
       return undefined;

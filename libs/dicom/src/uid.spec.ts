@@ -1,7 +1,14 @@
 import { isValidUid, uidProblem } from './uid';
 
 describe('UID (PS3.5 9.1, VR UI)', () => {
-  it.each([['1.2.840.10008.1.2.1'], ['0'], ['1.0.3'], ['2.25.' + '9'.repeat(59)]])('accepts %j', (value) => {
+  it.each([
+    ['1.2.840.10008.1.2.1'],
+    ['0'],
+    ['0.0'],
+    ['1.0.3'],
+    ['1.20.300'],
+    ['2.25.' + '9'.repeat(59)], // exactly 64 characters
+  ])('accepts %j', (value) => {
     expect(uidProblem(value)).toBeUndefined();
     expect(isValidUid(value)).toBe(true);
   });
@@ -14,8 +21,11 @@ describe('UID (PS3.5 9.1, VR UI)', () => {
     ['1.2 ', 'may hold only digits and periods (found U+0020)'],
     ['1..2', 'has an empty component'],
     ['.1.2', 'has an empty component'],
-    ['1.2.', 'has an empty component'],
+    ['1.2.', 'has an empty component'], // a trailing dot
+    ['.', 'has an empty component'],
     ['1.02.3', 'has a component with a leading zero'],
+    ['01.2', 'has a component with a leading zero'],
+    ['1.2.00', 'has a component with a leading zero'],
   ])('refuses %j: %s', (value, problem) => {
     expect(uidProblem(value)).toBe(problem);
     expect(isValidUid(value)).toBe(false);

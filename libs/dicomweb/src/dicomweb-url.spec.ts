@@ -1,4 +1,4 @@
-import { buildUrl, encodeQueryComponent, isUid } from './dicomweb-url';
+import { buildUrl, checkUid, encodeQueryComponent } from './dicomweb-url';
 import { DicomwebErrorCode, type DicomwebError } from './dicomweb.errors';
 import { qidoUrl, type QidoQuery } from './qido';
 
@@ -141,12 +141,26 @@ describe('qidoUrl', () => {
   });
 });
 
-describe('isUid', () => {
-  it('accepts PS3.5 9.1 UIDs only', () => {
-    expect(isUid(STUDY)).toBe(true);
-    expect(isUid('0.1')).toBe(true);
-    expect(isUid('1.02')).toBe(false);
-    expect(isUid('1..2')).toBe(false);
-    expect(isUid(`1.${'2'.repeat(63)}`)).toBe(false);
+describe('checkUid', () => {
+  it('passes a PS3.5 9.1 UID through', () => {
+    expect(checkUid('studyInstanceUid', STUDY)).toBe(STUDY);
+    expect(checkUid('studyInstanceUid', '0.1')).toBe('0.1');
+  });
+
+  it.each([
+    ['1.02', 'has a component with a leading zero'],
+    ['1..2', 'has an empty component'],
+    [`1.${'2'.repeat(63)}`, 'is 65 characters long, more than 64'],
+  ])('refuses %j as an invalid request naming the field and the problem', (value, problem) => {
+    let thrown: unknown;
+    try {
+      checkUid('studyInstanceUid', value);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({
+      code: DicomwebErrorCode.InvalidRequest,
+      message: `studyInstanceUid is not a valid UID (PS3.5 9.1): it ${problem}`,
+    });
   });
 });

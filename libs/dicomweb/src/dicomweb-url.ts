@@ -1,16 +1,13 @@
+import { uidProblem } from '@pacslink/dicom';
 import { DicomwebError, DicomwebErrorCode } from './dicomweb.errors';
 
-/** PS3.5 9.1: a UID is dot-separated numeric components, at most 64 characters. */
-const UID = /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/;
-export const UID_MAX_LENGTH = 64;
-
-export function isUid(value: string): boolean {
-  return value.length <= UID_MAX_LENGTH && UID.test(value);
-}
-
 export function checkUid(field: string, value: string): string {
-  if (!isUid(value)) {
-    throw new DicomwebError(DicomwebErrorCode.InvalidRequest, `${field} is not a valid UID`);
+  const problem = uidProblem(value);
+  if (problem !== undefined) {
+    throw new DicomwebError(
+      DicomwebErrorCode.InvalidRequest,
+      `${field} is not a valid UID (PS3.5 9.1): it ${problem}`,
+    );
   }
   return value;
 }

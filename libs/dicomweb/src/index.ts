@@ -11,7 +11,7 @@ export {
   type ResolvedEndpoint,
 } from './dicomweb-endpoint';
 export * from './dicomweb-logger';
-export { buildUrl, isUid } from './dicomweb-url';
+export { buildUrl } from './dicomweb-url';
 export * from './dicomweb.errors';
 export {
   OAuth2TokenCache,

@@ -4,7 +4,7 @@ import type { Dispatcher } from 'undici';
 import type { ResolvedEndpoint } from './dicomweb-endpoint';
 import type { DicomwebLogger } from './dicomweb-logger';
 import type { DicomwebTransport } from './dicomweb-transport';
-import { buildUrl, checkUid, isUid } from './dicomweb-url';
+import { buildUrl, checkUid } from './dicomweb-url';
 import { DicomwebError, DicomwebErrorCode } from './dicomweb.errors';
 import { statusLine } from './failure-mapping';
 import { planBatches } from './stow-batches';
@@ -83,12 +83,14 @@ function checkInstances(instances: readonly StowInstance[]): void {
   const seen = new Set<string>();
   for (const [index, instance] of instances.entries()) {
     const where = `instances[${index}]`;
-    if (typeof instance?.sopInstanceUid !== 'string' || !isUid(instance.sopInstanceUid)) {
-      throw invalidRequest(`${where}.sopInstanceUid is not a valid UID`);
+    if (typeof instance?.sopInstanceUid !== 'string') {
+      throw invalidRequest(`${where}.sopInstanceUid must be a UID string`);
     }
-    if (typeof instance.sopClassUid !== 'string' || !isUid(instance.sopClassUid)) {
-      throw invalidRequest(`${where}.sopClassUid is not a valid UID`);
+    checkUid(`${where}.sopInstanceUid`, instance.sopInstanceUid);
+    if (typeof instance.sopClassUid !== 'string') {
+      throw invalidRequest(`${where}.sopClassUid must be a UID string`);
     }
+    checkUid(`${where}.sopClassUid`, instance.sopClassUid);
     if (typeof instance.path !== 'string' || !isAbsolute(instance.path)) {
       throw invalidRequest(`${where}.path must be an absolute file path`);
     }

@@ -83,11 +83,11 @@ export class TransfersController {
       type: 'https://pacslink.dev/problems/validation',
       title: 'invalid request',
       status: 400,
-      detail: 'studyInstanceUid must be a DICOM UID: digits and dots, at most 64 characters (PS3.5 9.1)',
+      detail: 'studyInstanceUid is not a valid UID (PS3.5 9.1): it has a component with a leading zero',
       errors: [
         {
           field: 'studyInstanceUid',
-          message: 'studyInstanceUid must be a DICOM UID: digits and dots, at most 64 characters (PS3.5 9.1)',
+          message: 'studyInstanceUid is not a valid UID (PS3.5 9.1): it has a component with a leading zero',
         },
       ],
     }),

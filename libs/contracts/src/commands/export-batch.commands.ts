@@ -7,12 +7,11 @@ import {
   IsInt,
   IsString,
   IsUUID,
-  Matches,
   MaxLength,
   Min,
   ValidateNested,
 } from 'class-validator';
-import { DICOM_UID } from '../events/transfer.events';
+import { IsDicomUid } from '@pacslink/dicom';
 import { Exchanges } from '../topology';
 import type { MessageContract } from '../message-contract';
 import { DicomwebTargetData, DimseTargetData } from '../requests/connection-test.requests';
@@ -37,9 +36,9 @@ export const WORKER_PREFETCH = 2 * MAX_BATCHES_PER_PACS;
 
 /** One stored instance to send: `path` is relative to STORE_DIR, the study store both sides share. */
 export class ExportInstanceData {
-  @Matches(DICOM_UID) @MaxLength(64) sopInstanceUid!: string;
-  @Matches(DICOM_UID) @MaxLength(64) sopClassUid!: string;
-  @Matches(DICOM_UID) @MaxLength(64) transferSyntaxUid!: string;
+  @IsDicomUid() sopInstanceUid!: string;
+  @IsDicomUid() sopClassUid!: string;
+  @IsDicomUid() transferSyntaxUid!: string;
   @IsString() @MaxLength(512) path!: string;
   @IsInt() @Min(0) sizeBytes!: number;
 }
@@ -69,7 +68,7 @@ export class DicomwebExportBatchData extends ExportBatchData {
   @ValidateNested() @Type(() => DicomwebTargetData) target!: DicomwebTargetData;
   /** The configuration's stowMultipartRelated. */
   @IsBoolean() multipart!: boolean;
-  @Matches(DICOM_UID) @MaxLength(64) studyInstanceUid!: string;
+  @IsDicomUid() studyInstanceUid!: string;
 }
 
 export const ExportBatchCommands = {

@@ -1,16 +1,6 @@
 import { Type } from 'class-transformer';
-import {
-  IsIn,
-  IsInt,
-  IsObject,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Matches,
-  MaxLength,
-  Min,
-  ValidateNested,
-} from 'class-validator';
+import { IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Min, ValidateNested } from 'class-validator';
+import { IsDicomUid } from '@pacslink/dicom';
 import { Exchanges } from '../topology';
 import type { MessageContract } from '../message-contract';
 
@@ -22,9 +12,6 @@ export type TransferStatus = (typeof TransferStatuses)[number];
 
 export const TransferMethods = ['STOW-RS', 'C-STORE', 'WADO-RS', 'C-GET', 'C-MOVE'] as const;
 export type TransferMethod = (typeof TransferMethods)[number];
-
-/** PS3.5 UI value representation: dot-separated digit groups, at most 64 characters. */
-export const DICOM_UID = /^(0|[1-9]\d*)(\.(0|[1-9]\d*))*$/;
 
 export class TransferProgress {
   @IsInt() @Min(0) total!: number;
@@ -39,7 +26,7 @@ export class TransferEventData {
   @IsIn(TransferDirections) direction!: TransferDirection;
   @IsUUID() pacsConfigId!: string;
   @IsString() pacsAeTitle!: string;
-  @Matches(DICOM_UID) @MaxLength(64) studyInstanceUid!: string;
+  @IsDicomUid() studyInstanceUid!: string;
   @IsIn(TransferStatuses) status!: TransferStatus;
   @IsObject() @ValidateNested() @Type(() => TransferProgress) progress!: TransferProgress;
   @IsOptional() @IsIn(TransferMethods) method?: TransferMethod;

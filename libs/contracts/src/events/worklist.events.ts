@@ -1,6 +1,6 @@
-import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsDicomUid } from '@pacslink/dicom';
+import { IsIn, IsOptional, IsString, IsUUID } from 'class-validator';
 import { Exchanges } from '../topology';
-import { DICOM_UID } from './transfer.events';
 import type { MessageContract } from '../message-contract';
 
 export const WorklistTaskStatuses = ['scheduled', 'in-progress', 'completed', 'discontinued'] as const;
@@ -11,7 +11,7 @@ export class WorklistTaskEventData {
   @IsUUID() taskId!: string;
   @IsUUID() pacsConfigId!: string;
   @IsIn(WorklistTaskStatuses) status!: WorklistTaskStatus;
-  @IsOptional() @Matches(DICOM_UID) @MaxLength(64) studyInstanceUid?: string;
+  @IsOptional() @IsDicomUid() studyInstanceUid?: string;
   @IsOptional() @IsString() accessionNumber?: string;
 }
 

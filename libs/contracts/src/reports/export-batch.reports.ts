@@ -7,13 +7,12 @@ import {
   IsOptional,
   IsString,
   IsUUID,
-  Matches,
   Max,
   MaxLength,
   Min,
   ValidateNested,
 } from 'class-validator';
-import { DICOM_UID } from '../events/transfer.events';
+import { IsDicomUid } from '@pacslink/dicom';
 import { MAX_EXPORT_BATCH_INSTANCES } from '../commands/export-batch.commands';
 import { Exchanges } from '../topology';
 import type { MessageContract } from '../message-contract';
@@ -39,7 +38,7 @@ export type InstanceOutcomeStatus = (typeof InstanceOutcomeStatuses)[number];
 
 /** What the PACS answered for one instance (C-STORE-RSP status, or a STOW-RS response item). */
 export class InstanceOutcomeData {
-  @Matches(DICOM_UID) @MaxLength(64) sopInstanceUid!: string;
+  @IsDicomUid() sopInstanceUid!: string;
   @IsIn(InstanceOutcomeStatuses) status!: InstanceOutcomeStatus;
   @IsOptional() @IsInt() @Min(0) @Max(0xffff) statusCode?: number;
   @IsOptional() @IsString() @MaxLength(1024) reason?: string;

@@ -1,5 +1,10 @@
 import { DimseError, DimseErrorCode } from '../dimse.errors';
-import { encodeText, ENCODABLE_CHARACTER_SETS, type EncodableCharacterSet } from '@pacslink/dicom';
+import {
+  encodeText,
+  ENCODABLE_CHARACTER_SETS,
+  isValidUid,
+  type EncodableCharacterSet,
+} from '@pacslink/dicom';
 import type { EncodableElement } from '../dicom/dataset-encoder';
 import {
   ATTRIBUTES_BY_KEYWORD,
@@ -57,7 +62,7 @@ function checkValue(definition: AttributeDefinition, value: unknown): string {
     throw invalid(`the value of ${keyword} contains a control character`);
   if (vr === 'SQ' && value !== '')
     throw invalid(`${keyword} is a sequence: only universal matching ('') is supported`);
-  if (vr === 'UI' && value !== '' && !/^[0-9.]{1,64}(\\[0-9.]{1,64})*$/.test(value)) {
+  if (vr === 'UI' && value !== '' && !value.split('\\').every(isValidUid)) {
     throw invalid(`the value of ${keyword} is not a UID or a backslash-separated list of UIDs`);
   }
   if (!CHARSET_TEXT.has(vr) && /[^\u0020-\u007e]/.test(value)) {

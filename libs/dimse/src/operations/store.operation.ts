@@ -1,5 +1,5 @@
 import { closeSync } from 'node:fs';
-import { quotePeerText } from '@pacslink/dicom';
+import { isValidUid, quotePeerText } from '@pacslink/dicom';
 import { DimseError, toDimseError, type DimseFailure, type FailureContext } from '../dimse.errors';
 import {
   connectionOptionsProblem,
@@ -24,8 +24,6 @@ import { UlAssociation, UlFailure } from '../upper-layer/ul-association';
 
 export type { StoreInstance, StoreOptions, StoreOutcome, StoreOutcomeStatus } from '../store/store.types';
 
-const UID_PATTERN = /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/;
-
 /** Why this instance cannot be sent at all, or undefined. */
 function instanceProblem(instance: StoreInstance): string | undefined {
   if (typeof instance.path !== 'string' || !instance.path.startsWith('/')) {
@@ -33,7 +31,7 @@ function instanceProblem(instance: StoreInstance): string | undefined {
   }
   for (const field of ['sopClassUid', 'sopInstanceUid', 'transferSyntaxUid'] as const) {
     const value: unknown = instance[field];
-    if (typeof value !== 'string' || value.length > 64 || !UID_PATTERN.test(value)) {
+    if (typeof value !== 'string' || !isValidUid(value)) {
       return `${field} must be a UID of at most 64 characters (got ${JSON.stringify(value)})`;
     }
   }

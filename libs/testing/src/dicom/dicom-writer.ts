@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { isValidUid } from '@pacslink/dicom';
 import { encodeText, toSpecificCharacterSet, type SpecificCharacterSet } from './character-sets';
 import { Tag } from './tags';
 import { TransferSyntax } from './uids';
@@ -58,7 +59,6 @@ const NUMERIC_WRITE: Record<NumericVr, (bytes: Buffer, value: number, offset: nu
   FL: (bytes, value, offset) => bytes.writeFloatLE(value, offset),
   FD: (bytes, value, offset) => bytes.writeDoubleLE(value, offset),
 };
-const UID_PATTERN = /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/;
 
 function numericBytes(vr: NumericVr, value: number | readonly number[]): Buffer {
   const values = typeof value === 'number' ? [value] : value;
@@ -73,7 +73,7 @@ function stringBytes(
   charset?: SpecificCharacterSet,
 ): Buffer {
   const text = typeof value === 'string' ? value : value.join('\\');
-  if (vr === 'UI' && text.split('\\').some((uid) => uid.length > 64 || !UID_PATTERN.test(uid))) {
+  if (vr === 'UI' && text.split('\\').some((uid) => !isValidUid(uid))) {
     throw new Error(`invalid UID "${text}"`);
   }
   return encodeText(text, CHARSET_VRS.has(vr) ? charset : undefined);

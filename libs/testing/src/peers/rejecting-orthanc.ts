@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isValidUid } from '@pacslink/dicom';
 import { PEERS_HINT, type OrthancPeer } from './peers';
 
 export interface RejectingOrthancOptions {
@@ -42,7 +43,7 @@ async function freePorts(count: number): Promise<number[]> {
 /** A Lua table literal of UIDs; UIDs are digits and dots, checked so nothing else reaches the script. */
 function luaUidSet(uids: readonly string[]): string {
   for (const uid of uids) {
-    if (!/^[0-9.]{1,64}$/.test(uid)) throw new Error(`rejectSopInstanceUids: "${uid}" is not a UID`);
+    if (!isValidUid(uid)) throw new Error(`rejectSopInstanceUids: "${uid}" is not a UID`);
   }
   return `{ ${uids.map((uid) => `["${uid}"] = true`).join(', ')} }`;
 }

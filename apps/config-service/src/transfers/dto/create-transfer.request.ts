@@ -1,8 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { DICOM_UID, TransferDirections, type TransferDirection } from '@pacslink/contracts';
-import { IsIn, IsOptional, IsUUID, Matches, MaxLength } from 'class-validator';
-
-const UID_MESSAGE = 'must be a DICOM UID: digits and dots, at most 64 characters (PS3.5 9.1)';
+import { TransferDirections, type TransferDirection } from '@pacslink/contracts';
+import { IsDicomUid } from '@pacslink/dicom';
+import { IsIn, IsOptional, IsUUID } from 'class-validator';
 
 /** Body of `POST /transfers` (contract "Transfers"). */
 export class CreateTransferRequest {
@@ -21,13 +20,11 @@ export class CreateTransferRequest {
     example: '1.2.826.0.1.3680043.8.498.1',
     description: 'The study; for export it must be in the study store.',
   })
-  @Matches(DICOM_UID, { message: `studyInstanceUid ${UID_MESSAGE}` })
-  @MaxLength(64, { message: `studyInstanceUid ${UID_MESSAGE}` })
+  @IsDicomUid()
   studyInstanceUid!: string;
 
   @ApiPropertyOptional({ description: 'Only this series of the study.' })
   @IsOptional()
-  @Matches(DICOM_UID, { message: `seriesInstanceUid ${UID_MESSAGE}` })
-  @MaxLength(64, { message: `seriesInstanceUid ${UID_MESSAGE}` })
+  @IsDicomUid()
   seriesInstanceUid?: string;
 }
