@@ -41,10 +41,10 @@ interface TransferRow {
 }
 
 /** A failure reason without what varies from transfer to transfer (ids, UIDs, counts), for grouping. */
-function reasonKey(error: string | null): string {
-  const text = (error ?? 'no reason given')
+function reasonKey(error: string): string {
+  const text = (error === '' ? 'no reason given' : error)
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>')
-    .replace(/\b\d+(\.\d+){3,}\b/g, '<uid>')
+    .replace(/\b\d+(\.\d+){4,}\b/g, '<uid>')
     .replace(/:\d{2,5}\b/g, ':<port>');
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
@@ -138,6 +138,91 @@ async function emptyUnconsumedQueues(
   }
 }
 
+interface TransferFigures {
+  completed: number;
+  failed: Record<string, number>;
+  lost: number;
+  duplicatedTerminalEvents: number;
+  /** When the last transfer's terminal event arrived (0: none did). */
+  lastEnd: number;
+  problems: string[];
+}
+
+/** Each transfer's status, terminal events and (completed) instances at its PACS. */
+async function measureTransfers(
+  stack: FaultStack,
+  end: CaseEnd,
+  rows: ReadonlyMap<string, TransferRow>,
+): Promise<TransferFigures> {
+  const figures: TransferFigures = {
+    completed: 0,
+    failed: {},
+    lost: 0,
+    duplicatedTerminalEvents: 0,
+    lastEnd: 0,
+    problems: [],
+  };
+  const { problems } = figures;
+  for (const transfer of end.transfers) {
+    const row = rows.get(transfer.id);
+    const status = row?.status ?? 'missing';
+    const error = row?.error ?? '';
+    const events = stack.events.terminal(transfer.id);
+    const to = `transfer ${transfer.id} to ${transfer.pacs.name}`;
+    if (status === 'completed') figures.completed += 1;
+    if (status === 'failed') figures.failed[reasonKey(error)] = (figures.failed[reasonKey(error)] ?? 0) + 1;
+    if (!TERMINAL.includes(status) || events.length === 0) {
+      figures.lost += 1;
+      problems.push(`${to} is ${status} with ${events.length} terminal events`);
+      continue;
+    }
+    figures.duplicatedTerminalEvents += events.length - 1;
+    figures.lastEnd = Math.max(figures.lastEnd, events[0].at);
+    if (events.length > 1) {
+      problems.push(`${to} has ${events.length} terminal events (${events.map((e) => e.type).join(', ')})`);
+    }
+    if (events[0].type !== `transfer.${status}`) {
+      problems.push(`${to} is ${status} but its terminal event is ${events[0].type}`);
+    }
+    const mustFail = end.expectFailed?.ids.has(transfer.id) ?? false;
+    if (mustFail && !(status === 'failed' && end.expectFailed?.reason.test(error))) {
+      problems.push(
+        `${to} should have failed (${String(end.expectFailed?.reason)}) but is ${status}: ${error}`,
+      );
+    }
+    if (!mustFail && status !== 'completed') problems.push(`${to} ${status}: ${error}`);
+    if (status !== 'completed') continue;
+    for (const instance of transfer.study.series.flatMap((series) => series.instances)) {
+      const problem = await storedProblem(transfer.pacs, instance);
+      if (problem) problems.push(problem);
+    }
+  }
+  return figures;
+}
+
+/** What the probes saw: batches sent by two senders at once, more associations than allowed. */
+function senderProblems(end: CaseEnd): { doubleSentBatches: number; problems: string[] } {
+  const pacsList = new Map(end.transfers.map(({ pacs }) => [pacs.name, pacs]));
+  let doubleSentBatches = 0;
+  const problems: string[] = [];
+  for (const pacs of pacsList.values()) {
+    if (!pacs.probe) continue;
+    doubleSentBatches += pacs.probe.doubleSent;
+    if (pacs.probe.doubleSent > 0) {
+      const example = [...pacs.probe.doubleSentUids][0];
+      problems.push(
+        `${pacs.probe.doubleSent} batches to ${pacs.name} were sent by two senders at once (e.g. ${example})`,
+      );
+    }
+    if (pacs.maxAssociations !== undefined && pacs.probe.maxOpen > pacs.maxAssociations) {
+      problems.push(
+        `${pacs.name} had ${pacs.probe.maxOpen} associations at once (maxAssociations ${pacs.maxAssociations})`,
+      );
+    }
+  }
+  return { doubleSentBatches, problems };
+}
+
 /**
  * The end state every case must reach, measured into a figures row (recorded whatever it says),
  * then asserted: each transfer completed (or failed for the stated reason), every instance of a
@@ -150,86 +235,26 @@ export async function settleCase(stack: FaultStack, end: CaseEnd): Promise<Figur
   const rows = await waitForEnds(stack, ids, end.waitMs);
   await waitForTerminalEvents(stack, ids);
 
-  const problems: string[] = [];
-  const failed: Record<string, number> = {};
-  let completed = 0;
-  let lost = 0;
-  let duplicatedTerminalEvents = 0;
-  let lastEnd = 0;
-  for (const transfer of end.transfers) {
-    const row = rows.get(transfer.id);
-    const status = row?.status ?? 'missing';
-    const events = stack.events.terminal(transfer.id);
-    if (status === 'completed') completed += 1;
-    if (status === 'failed')
-      failed[reasonKey(row?.error ?? null)] = (failed[reasonKey(row?.error ?? null)] ?? 0) + 1;
-    if (!TERMINAL.includes(status) || events.length === 0) {
-      lost += 1;
-      problems.push(
-        `transfer ${transfer.id} to ${transfer.pacs.name} is ${status} with ${events.length} terminal events`,
-      );
-      continue;
-    }
-    duplicatedTerminalEvents += events.length - 1;
-    if (events.length > 1) {
-      problems.push(
-        `transfer ${transfer.id} has ${events.length} terminal events (${events.map((e) => e.type).join(', ')})`,
-      );
-    }
-    if (events[0].type !== `transfer.${status}`) {
-      problems.push(`transfer ${transfer.id} is ${status} but its terminal event is ${events[0].type}`);
-    }
-    lastEnd = Math.max(lastEnd, events[0].at);
-    const mustFail = end.expectFailed?.ids.has(transfer.id) ?? false;
-    if (mustFail && !(status === 'failed' && end.expectFailed?.reason.test(row?.error ?? ''))) {
-      problems.push(
-        `transfer ${transfer.id} to ${transfer.pacs.name} should have failed (${String(end.expectFailed?.reason)}) but is ${status}: ${row?.error ?? ''}`,
-      );
-    }
-    if (!mustFail && status !== 'completed') {
-      problems.push(`transfer ${transfer.id} to ${transfer.pacs.name} ${status}: ${row?.error ?? ''}`);
-    }
-    if (status === 'completed') {
-      for (const instance of transfer.study.series.flatMap((series) => series.instances)) {
-        const problem = await storedProblem(transfer.pacs, instance);
-        if (problem) problems.push(problem);
-      }
-    }
-  }
-
-  const probes = new Map(end.transfers.map(({ pacs }) => [pacs.name, pacs]));
-  let doubleSentBatches = 0;
-  for (const pacs of probes.values()) {
-    if (!pacs.probe) continue;
-    doubleSentBatches += pacs.probe.doubleSent;
-    if (pacs.probe.doubleSent > 0) {
-      problems.push(
-        `${pacs.probe.doubleSent} batches to ${pacs.name} were sent by two senders at once (e.g. ${[...pacs.probe.doubleSentUids][0]})`,
-      );
-    }
-    if (pacs.maxAssociations !== undefined && pacs.probe.maxOpen > pacs.maxAssociations) {
-      problems.push(
-        `${pacs.name} had ${pacs.probe.maxOpen} associations at once (maxAssociations ${pacs.maxAssociations})`,
-      );
-    }
-  }
-
-  problems.push(...(end.problems ?? []), ...((await end.checks?.()) ?? []));
-  problems.push(...(await leftRunning(stack)));
-  problems.push(...(await undrainedQueues(stack, end.expectedInQueues ?? {})));
-  problems.push(
+  const transfers = await measureTransfers(stack, end, rows);
+  const senders = senderProblems(end);
+  const problems = [
+    ...transfers.problems,
+    ...senders.problems,
+    ...(end.problems ?? []),
+    ...((await end.checks?.()) ?? []),
+    ...(await leftRunning(stack)),
+    ...(await undrainedQueues(stack, end.expectedInQueues ?? {})),
     ...stack.crashes().map((replica) => `${replica.name} exited by itself (see ${replica.logFile})`),
-  );
-
+  ];
   const figure: FigureRow = {
     case: end.name,
     started: end.transfers.length,
-    completed,
-    failed,
-    lost,
-    duplicatedTerminalEvents,
-    doubleSentBatches,
-    recoverMs: lastEnd > 0 ? Math.max(0, lastEnd - end.faultEndedAt) : undefined,
+    completed: transfers.completed,
+    failed: transfers.failed,
+    lost: transfers.lost,
+    duplicatedTerminalEvents: transfers.duplicatedTerminalEvents,
+    doubleSentBatches: senders.doubleSentBatches,
+    recoverMs: transfers.lastEnd > 0 ? Math.max(0, transfers.lastEnd - end.faultEndedAt) : undefined,
     problems,
   };
   await recordFigure(figure);
