@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { dicomJsonString, dicomJsonStrings, type DicomJson } from '@pacslink/dicomweb';
+import { dicomJsonString, dicomJsonStrings, type DicomJson } from '@pacslink/dicom';
 import {
   generateStudy,
   deleteStudyFromOrthanc,

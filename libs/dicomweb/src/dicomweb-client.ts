@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { EgressGuard } from '@pacslink/egress';
-import type { DicomJson } from './dicom-json';
+import type { DicomJson } from '@pacslink/dicom';
 import { resolveEndpoint, type DicomwebEndpoint, type ResolvedEndpoint } from './dicomweb-endpoint';
 import type { DicomwebLogger } from './dicomweb-logger';
 import { createAgent, DicomwebTransport, DispatcherPool } from './dicomweb-transport';

@@ -1,4 +1,3 @@
-export * from './dicom-json';
 export * from './dicomweb-client';
 export {
   displayUrl,

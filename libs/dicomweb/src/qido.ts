@@ -1,4 +1,4 @@
-import { dicomJsonProblem, normalizeTag, type DicomJson } from './dicom-json';
+import { dicomJsonProblem, normalizeTag, type DicomJson } from '@pacslink/dicom';
 import { displayUrl, type ResolvedEndpoint } from './dicomweb-endpoint';
 import type { DicomwebResponse } from './dicomweb-transport';
 import { buildUrl, checkUid, type QueryValue } from './dicomweb-url';

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { DicomJson } from './dicom-json';
+import type { DicomJson } from '@pacslink/dicom';
 import { resolveEndpoint } from './dicomweb-endpoint';
 import type { DicomwebResponse, ResponseBody } from './dicomweb-transport';
 import { DicomwebError, DicomwebErrorCode } from './dicomweb.errors';

@@ -1,4 +1,4 @@
-import { dicomJsonProblem, dicomJsonString, type DicomJson } from './dicom-json';
+import { dicomJsonProblem, dicomJsonString, type DicomJson } from '@pacslink/dicom';
 import { displayUrl, type ResolvedEndpoint } from './dicomweb-endpoint';
 import type { DicomwebResponse } from './dicomweb-transport';
 import { DicomwebError, DicomwebErrorCode } from './dicomweb.errors';

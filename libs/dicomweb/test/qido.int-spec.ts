@@ -11,15 +11,8 @@ import {
   type GeneratedStudy,
   type PeerEndpoints,
 } from '@pacslink/testing';
-import {
-  DicomwebClient,
-  DicomwebError,
-  DicomwebErrorCode,
-  dicomJsonString,
-  dicomJsonStrings,
-  type DicomJson,
-  type DicomwebEndpoint,
-} from '../src';
+import { DicomwebClient, DicomwebError, DicomwebErrorCode, type DicomwebEndpoint } from '../src';
+import { dicomJsonString, dicomJsonStrings, type DicomJson } from '@pacslink/dicom';
 
 // QIDO-RS against a real Orthanc (DICOMweb plugin, HTTP Basic on). Studies go in over DIMSE with
 // DCMTK storescu, so what QIDO-RS answers is checked against data a third party stored.

@@ -13,7 +13,6 @@ export {
 export type { DimsePriority } from './association/transport';
 export type { QueryLevel } from './dicom/dictionary';
 export { ENCODABLE_CHARACTER_SETS, type EncodableCharacterSet } from '@pacslink/dicom';
-export type { DicomJson, DicomJsonElement, DicomJsonPersonName, DicomJsonValue } from './dicom/dicom-json';
 export { formatStatus, statusClass, statusMeaning, type StatusClass } from './protocol/status';
 export {
   store,

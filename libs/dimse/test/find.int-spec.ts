@@ -11,7 +11,8 @@ import {
   type PeerEndpoints,
   testEgressGuard,
 } from '@pacslink/testing';
-import { DimseError, DimseErrorCode, find, type DicomJson, type DimseConnectionOptions } from '../src';
+import type { DicomJson } from '@pacslink/dicom';
+import { DimseError, DimseErrorCode, find, type DimseConnectionOptions } from '../src';
 import { startDcmqrscp, type DcmtkPeer } from './support/local-peers';
 
 // Study Root C-FIND against Orthanc (which answers in UTF-8) and against a DCMTK dcmqrscp of the

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { DicomwebQueryData, QueryResult } from '@pacslink/contracts';
-import { QUERY_FILTER_KEYS } from '@pacslink/dicom';
-import { DicomwebClient, type DicomJson, type DicomwebAuth } from '@pacslink/dicomweb';
+import { QUERY_FILTER_KEYS, type DicomJson } from '@pacslink/dicom';
+import { DicomwebClient, type DicomwebAuth } from '@pacslink/dicomweb';
 import { SecretCipher } from '@pacslink/secrets';
 import { unsealAuth } from '../credentials/sealed-auth';
 

@@ -1,4 +1,4 @@
-import type { ValueRepresentation } from './dictionary';
+import { LONG_LENGTH_VRS, type ValueRepresentation } from '@pacslink/dicom';
 
 /** One element to write: its value already encoded (text in its character set), not yet padded. */
 export interface EncodableElement {
@@ -6,23 +6,6 @@ export interface EncodableElement {
   vr: ValueRepresentation;
   value: Buffer;
 }
-
-/** PS3.5 7.1.2: these VRs have a 2-byte reserved field and a 4-byte length in Explicit VR. */
-export const LONG_LENGTH_VRS: ReadonlySet<string> = new Set([
-  'OB',
-  'OD',
-  'OF',
-  'OL',
-  'OV',
-  'OW',
-  'SQ',
-  'UC',
-  'UN',
-  'UR',
-  'UT',
-  'SV',
-  'UV',
-]);
 
 /** PS3.5 6.2: UI and binary values are padded with NUL, text with a space, to an even length. */
 function padded(vr: ValueRepresentation, value: Buffer): Buffer {

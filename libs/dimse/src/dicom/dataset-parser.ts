@@ -1,13 +1,10 @@
-import { implicitVr, VALUE_REPRESENTATIONS, type ValueRepresentation } from './dictionary';
-import { LONG_LENGTH_VRS } from './dataset-encoder';
-
-/** One element as read from the wire: the value's bytes, undecoded; a sequence's items parsed. */
-export interface ParsedElement {
-  tag: string;
-  vr: ValueRepresentation;
-  value: Buffer;
-  items?: ParsedElement[][];
-}
+import {
+  LONG_LENGTH_VRS,
+  VALUE_REPRESENTATIONS,
+  type DicomElement,
+  type ValueRepresentation,
+} from '@pacslink/dicom';
+import { implicitVr } from './dictionary';
 
 export class DatasetParseError extends Error {
   override readonly name = 'DatasetParseError';
@@ -71,13 +68,13 @@ const where = (tag: string): string => `(${tag.slice(0, 4)},${tag.slice(4)})`;
  * undefined length, which PS3.5 6.2.2 says to read as an Implicit VR sequence. In Implicit VR the VR
  * comes from the dictionary (unknown tags: UN).
  */
-export function parseDataset(bytes: Buffer, explicitVr: boolean): ParsedElement[] {
+export function parseDataset(bytes: Buffer, explicitVr: boolean): DicomElement[] {
   return readElements(new Reader(bytes), bytes.length, explicitVr, false);
 }
 
 /** Reads elements up to `end`, or up to an item delimitation when `delimited`. */
-function readElements(reader: Reader, end: number, explicitVr: boolean, delimited: boolean): ParsedElement[] {
-  const elements: ParsedElement[] = [];
+function readElements(reader: Reader, end: number, explicitVr: boolean, delimited: boolean): DicomElement[] {
+  const elements: DicomElement[] = [];
   while (reader.offset < end) {
     const tag = reader.tag(end);
     if (tag === ITEM_DELIMITATION) {
@@ -123,7 +120,7 @@ function readValue(
   vr: ValueRepresentation,
   length: number,
   explicitVr: boolean,
-): ParsedElement {
+): DicomElement {
   if (vr === 'SQ' || (vr === 'UN' && length === UNDEFINED_LENGTH)) {
     // An undefined-length UN is a sequence whose VR the sender did not know: Implicit VR inside.
     const items = readItems(reader, end, length, vr === 'SQ' ? explicitVr : false);
@@ -136,8 +133,8 @@ function readValue(
   return { tag, vr, value };
 }
 
-function readItems(reader: Reader, outerEnd: number, length: number, explicitVr: boolean): ParsedElement[][] {
-  const items: ParsedElement[][] = [];
+function readItems(reader: Reader, outerEnd: number, length: number, explicitVr: boolean): DicomElement[][] {
+  const items: DicomElement[][] = [];
   const undefinedLength = length === UNDEFINED_LENGTH;
   const end = undefinedLength ? outerEnd : reader.offset + length;
   if (end > outerEnd) throw new DatasetParseError('sequence longer than its data set');

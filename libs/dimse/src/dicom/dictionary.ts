@@ -6,78 +6,7 @@
  * keyword is refused before anything is sent.
  */
 
-export type ValueRepresentation =
-  | 'AE'
-  | 'AS'
-  | 'AT'
-  | 'CS'
-  | 'DA'
-  | 'DS'
-  | 'DT'
-  | 'FD'
-  | 'FL'
-  | 'IS'
-  | 'LO'
-  | 'LT'
-  | 'OB'
-  | 'OD'
-  | 'OF'
-  | 'OL'
-  | 'OV'
-  | 'OW'
-  | 'PN'
-  | 'SH'
-  | 'SL'
-  | 'SQ'
-  | 'SS'
-  | 'ST'
-  | 'SV'
-  | 'TM'
-  | 'UC'
-  | 'UI'
-  | 'UL'
-  | 'UN'
-  | 'UR'
-  | 'US'
-  | 'UT'
-  | 'UV';
-
-export const VALUE_REPRESENTATIONS: ReadonlySet<string> = new Set<ValueRepresentation>([
-  'AE',
-  'AS',
-  'AT',
-  'CS',
-  'DA',
-  'DS',
-  'DT',
-  'FD',
-  'FL',
-  'IS',
-  'LO',
-  'LT',
-  'OB',
-  'OD',
-  'OF',
-  'OL',
-  'OV',
-  'OW',
-  'PN',
-  'SH',
-  'SL',
-  'SQ',
-  'SS',
-  'ST',
-  'SV',
-  'TM',
-  'UC',
-  'UI',
-  'UL',
-  'UN',
-  'UR',
-  'US',
-  'UT',
-  'UV',
-]);
+import type { ValueRepresentation } from '@pacslink/dicom';
 
 export type QueryLevel = 'STUDY' | 'SERIES' | 'IMAGE';
 

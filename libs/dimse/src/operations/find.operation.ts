@@ -6,7 +6,7 @@ import type { DimseConnectionOptions, DimseLogger } from '../dimse.options';
 import { isKnownCharacterSet } from '@pacslink/dicom';
 import { encodeDataset, type EncodableElement } from '../dicom/dataset-encoder';
 import { DatasetParseError, parseDataset } from '../dicom/dataset-parser';
-import { toDicomJson, type DicomJson } from '../dicom/dicom-json';
+import { toDicomJson, type DicomJson } from '@pacslink/dicom';
 import { formatStatus, Status, statusClass } from '../protocol/status';
 import { SopClassUid, TransferSyntaxUid } from '../protocol/uids';
 import { buildFindIdentifier, type FindIdentifierQuery } from './find-identifier';

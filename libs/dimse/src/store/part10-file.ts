@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { LONG_LENGTH_VRS } from '../dicom/dataset-encoder';
+import { LONG_LENGTH_VRS } from '@pacslink/dicom';
 
 /** What a Part 10 file says about itself in its File Meta Information (PS3.10 7.1). */
 export interface Part10Meta {

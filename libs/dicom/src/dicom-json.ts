@@ -1,4 +1,9 @@
-/** PS3.18 F.2.2: a Person Name value in DICOM JSON. */
+/**
+ * The DICOM JSON Model (PS3.18 F.2): one type set for every library that writes it (libs/dimse's
+ * C-FIND answers, through toDicomJson) or reads it (libs/dicomweb's QIDO-RS and STOW-RS answers).
+ */
+
+/** PS3.18 F.2.2: a Person Name value's component groups. */
 export interface DicomJsonPersonName {
   Alphabetic?: string;
   Ideographic?: string;
@@ -7,15 +12,20 @@ export interface DicomJsonPersonName {
 
 export type DicomJsonValue = string | number | DicomJsonPersonName | DicomJson | null;
 
-/** PS3.18 F.2.2: one attribute; `vr` is always present, at most one of the value forms. */
+/**
+ * PS3.18 F.2.2: one attribute; `vr` is always present, at most one of the value forms. `vr` is a
+ * string, not a ValueRepresentation: a server may answer with a VR newer than this library.
+ */
 export interface DicomJsonAttribute {
   vr: string;
+  /** absent when the attribute is present without a value (PS3.18 F.2.5) */
   Value?: DicomJsonValue[];
   BulkDataURI?: string;
+  /** base64 of a binary value (OB, OW, UN, ...) */
   InlineBinary?: string;
 }
 
-/** PS3.18 F.2: a dataset keyed by 8 hex digit tags (`0020000D`). */
+/** PS3.18 F.2: a data set keyed by 8 hex digit tags (`0020000D`). */
 export type DicomJson = Record<string, DicomJsonAttribute>;
 
 const TAG = /^[0-9A-Fa-f]{8}$/;

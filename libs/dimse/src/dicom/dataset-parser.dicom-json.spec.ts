@@ -1,5 +1,5 @@
 import { DatasetParseError, parseDataset } from './dataset-parser';
-import { toDicomJson, type DicomJson, type DicomJsonOptions } from './dicom-json';
+import { toDicomJson, type DicomJson, type DicomJsonOptions } from '@pacslink/dicom';
 
 // Data sets written byte by byte here (not by the encoder under test), then parsed and converted.
 

@@ -1,26 +1,6 @@
-import { characterSetDecoder, type CharacterSetDecoder } from '@pacslink/dicom';
-import type { ValueRepresentation } from './dictionary';
-import type { ParsedElement } from './dataset-parser';
-
-/** PS3.18 F.2.2: a person name's component groups. */
-export interface DicomJsonPersonName {
-  Alphabetic?: string;
-  Ideographic?: string;
-  Phonetic?: string;
-}
-
-export type DicomJsonValue = string | number | null | DicomJsonPersonName | DicomJson;
-
-export interface DicomJsonElement {
-  vr: ValueRepresentation;
-  /** absent when the attribute is present without a value (PS3.18 F.2.5) */
-  Value?: DicomJsonValue[];
-  /** base64 of a binary value (OB, OW, UN, ...) */
-  InlineBinary?: string;
-}
-
-/** A data set in the DICOM JSON Model (PS3.18 F.2), keyed by 8 upper-case hex digits. */
-export type DicomJson = { [tag: string]: DicomJsonElement };
+import { characterSetDecoder, type CharacterSetDecoder } from './character-sets';
+import type { DicomElement, ValueRepresentation } from './dicom-element';
+import type { DicomJson, DicomJsonPersonName, DicomJsonValue } from './dicom-json';
 
 export interface DicomJsonOptions {
   /** decodes text of data sets that do not declare (0008,0005), or declare a set this library does not know */
@@ -130,7 +110,7 @@ function numericValues(vr: NumericVr, value: Buffer): DicomJsonValue[] {
   return values;
 }
 
-function specificCharacterSetOf(elements: readonly ParsedElement[]): string[] | undefined {
+function specificCharacterSetOf(elements: readonly DicomElement[]): string[] | undefined {
   const element = elements.find((candidate) => candidate.tag === SPECIFIC_CHARACTER_SET);
   // PS3.5 6.1.2.5.3: the first value may be empty (default repertoire in G0); keep it positional.
   return element === undefined
@@ -144,14 +124,14 @@ function specificCharacterSetOf(elements: readonly ParsedElement[]): string[] | 
 /**
  * Converts a parsed data set to DICOM JSON, decoding text by the data set's own Specific Character
  * Set. A sequence item uses the set of its own (0008,0005) if it has one, else the set of the data
- * set that contains it (PS3.5 7.5.3). Because the bytes are parsed here, not by dcmjs,
+ * set that contains it (PS3.5 7.5.3). Because the bytes are parsed by this project (libs/dimse), not by dcmjs,
  * text inside items is never forced to Latin-1 (dicom-peers notes, trap 5).
  *
  * The text becomes Unicode, so a present (0008,0005) is reported as `ISO_IR 192`: writing this JSON
  * back to DICOM must not label UTF-8 text with the original single-byte set (trap 6).
  */
 export function toDicomJson(
-  elements: readonly ParsedElement[],
+  elements: readonly DicomElement[],
   options: DicomJsonOptions = {},
   inherited?: CharacterSetDecoder,
 ): DicomJson {
