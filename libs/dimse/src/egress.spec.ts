@@ -7,9 +7,9 @@ import { echo } from './operations/echo.operation';
 import { find } from './operations/find.operation';
 import { store } from './operations/store.operation';
 
-// Link-local and metadata peers are refused before any socket exists, on all three paths (C-ECHO
-// and C-FIND through dcmjs-dimse, C-STORE on our own upper layer): Socket#connect is replaced by a
-// tripwire, so no packet can leave even if the check were missing.
+// Link-local and metadata peers are refused before any socket exists, for C-ECHO, C-FIND and
+// C-STORE alike (all on our own upper layer): Socket#connect is replaced by a tripwire, so no
+// packet can leave even if the check were missing.
 
 const NAMES: Record<string, LookupAddress[]> = {
   'metadata.test': [{ address: '169.254.169.254', family: 4 }],

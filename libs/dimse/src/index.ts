@@ -1,4 +1,4 @@
-// @pacslink/dimse: the project's own interface over DIMSE (dcmjs-dimse stays behind it).
+// @pacslink/dimse: the project's own interface over DIMSE, on its own PS3.8 upper layer.
 export { echo, type EchoResult } from './operations/echo.operation';
 export { find, type FindQuery } from './operations/find.operation';
 export { queryKeywords } from './operations/find-identifier';
@@ -10,7 +10,7 @@ export {
   type AssociationPhase,
   type DimseErrorDetails,
 } from './dimse.errors';
-export type { DimsePriority } from './association/transport';
+export type { DimsePriority } from './store/command-set';
 export type { QueryLevel } from './dicom/dictionary';
 export { ENCODABLE_CHARACTER_SETS, type EncodableCharacterSet } from '@pacslink/dicom';
 export { formatStatus, statusClass, statusMeaning, type StatusClass } from './protocol/status';

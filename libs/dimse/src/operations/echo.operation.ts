@@ -1,8 +1,8 @@
-import { runAssociation, type DimseOperation } from '../association/association.runner';
-import { dcmjsDimseTransport } from '../association/dcmjs-dimse.transport';
+import { exchangeOnOwnAssociation, ExchangeFailure, nextResponse } from '../association/request-exchange';
 import type { DimseConnectionOptions } from '../dimse.options';
 import { Status } from '../protocol/status';
 import { SopClassUid } from '../protocol/uids';
+import { CommandField, encodeCEchoRq } from '../store/command-set';
 
 export interface EchoResult {
   ok: true;
@@ -10,24 +10,27 @@ export interface EchoResult {
   elapsedMs: number;
 }
 
-/** PS3.7 9.1.5 / PS3.4 A: the only success of a C-ECHO is 0x0000; anything else is a failure. */
-export function echoOperation(): DimseOperation<void> {
-  return {
-    abstractSyntaxUid: SopClassUid.Verification,
-    request: { command: 'C-ECHO' },
-    onResponse: (response) =>
-      response.status === Status.Success
-        ? undefined
-        : { kind: 'status', status: response.status, errorComment: response.errorComment },
-    result: () => undefined,
-  };
-}
+const MESSAGE_ID = 1;
 
 /**
- * C-ECHO: opens an association for Verification, sends one C-ECHO-RQ, releases. Resolves when the
- * peer answered 0x0000; rejects with a DimseError otherwise.
+ * C-ECHO (PS3.7 9.1.5): opens an association for Verification, sends one C-ECHO-RQ, releases.
+ * Resolves when the peer answered 0x0000, the only success of a C-ECHO (PS3.4 A); rejects with a
+ * DimseError otherwise.
  */
 export async function echo(options: DimseConnectionOptions): Promise<EchoResult> {
-  const { elapsedMs } = await runAssociation(options, echoOperation(), dcmjsDimseTransport);
+  const { elapsedMs } = await exchangeOnOwnAssociation(options, {
+    command: 'C-ECHO',
+    abstractSyntaxUid: SopClassUid.Verification,
+    run: async (association, context) => {
+      const buffers: Buffer[] = [];
+      const request = encodeCEchoRq({ sopClassUid: SopClassUid.Verification, messageId: MESSAGE_ID });
+      association.pDataBuffers(context.id, true, request, true, buffers);
+      association.write(buffers);
+      const { status, errorComment } = await nextResponse(association, CommandField.CEchoRsp, MESSAGE_ID);
+      if (status !== Status.Success)
+        throw new ExchangeFailure({ kind: 'status', status, errorComment }, true);
+      return { value: undefined };
+    },
+  });
   return { ok: true, elapsedMs };
 }

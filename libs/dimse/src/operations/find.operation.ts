@@ -1,14 +1,24 @@
-import { runAssociation, type DimseOperation } from '../association/association.runner';
-import { dcmjsDimseTransport } from '../association/dcmjs-dimse.transport';
-import type { DimsePriority } from '../association/transport';
-import { DimseError, DimseErrorCode, type DimseFailure } from '../dimse.errors';
+import { isKnownCharacterSet, toDicomJson, type DicomJson } from '@pacslink/dicom';
+import {
+  exchangeOnOwnAssociation,
+  ExchangeFailure,
+  nextResponse,
+  type ExchangeResult,
+} from '../association/request-exchange';
+import { DimseError, DimseErrorCode } from '../dimse.errors';
 import type { DimseConnectionOptions, DimseLogger } from '../dimse.options';
-import { isKnownCharacterSet } from '@pacslink/dicom';
 import { encodeDataset, type EncodableElement } from '../dicom/dataset-encoder';
 import { DatasetParseError, parseDataset } from '../dicom/dataset-parser';
-import { toDicomJson, type DicomJson } from '@pacslink/dicom';
 import { formatStatus, Status, statusClass } from '../protocol/status';
 import { SopClassUid, TransferSyntaxUid } from '../protocol/uids';
+import {
+  CommandField,
+  encodeCCancelRq,
+  encodeCFindRq,
+  PRIORITY_CODES,
+  type DimsePriority,
+} from '../store/command-set';
+import type { UlAssociation } from '../upper-layer/ul-association';
 import { buildFindIdentifier, type FindIdentifierQuery } from './find-identifier';
 
 export interface FindQuery extends FindIdentifierQuery {
@@ -24,101 +34,159 @@ export interface FindQuery extends FindIdentifierQuery {
    */
   fallbackCharset?: string;
   priority?: DimsePriority;
+  /** stops the query: C-CANCEL, the final response awaited, release, then CANCELLED */
+  signal?: AbortSignal;
 }
 
 const QUERY_RETRIEVE_LEVEL = '00080052';
+const MESSAGE_ID = 1;
+const SOP_CLASS = SopClassUid.StudyRootQueryRetrieveInformationModelFind;
 
-function identifierProblem(query: FindQuery): string | undefined {
+function queryProblem(query: FindQuery): string | undefined {
   if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 1)) {
     return 'limit must be a positive integer';
   }
   if (query.fallbackCharset !== undefined && !isKnownCharacterSet(query.fallbackCharset)) {
     return `fallbackCharset ${query.fallbackCharset} is not a Specific Character Set this library knows`;
   }
+  if (query.priority !== undefined && !(query.priority in PRIORITY_CODES)) {
+    return `priority must be LOW, MEDIUM or HIGH (got ${JSON.stringify(query.priority)})`;
+  }
   return undefined;
 }
 
-/** Study Root C-FIND as an operation: collects every pending match until the final status. */
-export function findOperation(
-  query: FindQuery,
+/** One match as DICOM JSON, its text decoded by the match's own (0008,0005) (notes trap 14). */
+function decodeMatch(bytes: Buffer, explicitVr: boolean, query: FindQuery, logger?: DimseLogger): DicomJson {
+  const json = toDicomJson(parseDataset(bytes, explicitVr), {
+    fallbackCharset: query.fallbackCharset,
+    onUnsupportedCharset: (terms) =>
+      logger?.warn({
+        msg: 'C-FIND answer declares a Specific Character Set this library cannot decode; used the fallback',
+        specificCharacterSet: terms.join('\\'),
+        fallbackCharset: query.fallbackCharset ?? 'UTF-8, else ISO 8859-1',
+      }),
+  });
+  // It echoes the request; QIDO-RS answers do not carry it either.
+  delete json[QUERY_RETRIEVE_LEVEL];
+  return json;
+}
+
+/**
+ * Sends the C-FIND-RQ and its identifier, then collects every pending match (0xFF00 and 0xFF01,
+ * which is pending too: notes traps 3 and 12) until the final response. Reaching `limit` or the
+ * caller's signal sends C-CANCEL-RQ once; matches after it are dropped. A peer that ignores the
+ * C-CANCEL for a whole PDU timeout is aborted.
+ */
+async function collectMatches(
+  association: UlAssociation,
+  contextId: number,
+  explicitVr: boolean,
   elements: readonly EncodableElement[],
-  logger?: DimseLogger,
-): DimseOperation<DicomJson[]> {
+  query: FindQuery,
+  logger: DimseLogger | undefined,
+  pduTimeoutMs: number,
+): Promise<ExchangeResult<DicomJson[]>> {
+  association.keepDatasets();
+  const buffers: Buffer[] = [];
+  const priority = PRIORITY_CODES[query.priority ?? 'MEDIUM'];
+  association.pDataBuffers(
+    contextId,
+    true,
+    encodeCFindRq({ sopClassUid: SOP_CLASS, messageId: MESSAGE_ID, priority }),
+    true,
+    buffers,
+  );
+  association.pDataBuffers(contextId, false, encodeDataset(elements, explicitVr), true, buffers);
+  association.write(buffers);
+
   const results: DicomJson[] = [];
-  let cancelled = false;
+  let cancelDeadline: number | undefined;
   let optionalKeysWarned = false;
-
-  const decode = (identifier: { bytes: Buffer; transferSyntaxUid: string }): DicomJson => {
-    const explicitVr = identifier.transferSyntaxUid !== TransferSyntaxUid.ImplicitVRLittleEndian;
-    const json = toDicomJson(parseDataset(identifier.bytes, explicitVr), {
-      fallbackCharset: query.fallbackCharset,
-      onUnsupportedCharset: (terms) =>
-        logger?.warn({
-          msg: 'C-FIND answer declares a Specific Character Set this library cannot decode; used the fallback',
-          specificCharacterSet: terms.join('\\'),
-          fallbackCharset: query.fallbackCharset ?? 'UTF-8, else ISO 8859-1',
-        }),
-    });
-    // It echoes the request; QIDO-RS answers do not carry it either.
-    delete json[QUERY_RETRIEVE_LEVEL];
-    return json;
+  const cancel = (): void => {
+    if (cancelDeadline !== undefined) return;
+    cancelDeadline = performance.now() + pduTimeoutMs;
+    const request: Buffer[] = [];
+    association.pDataBuffers(
+      contextId,
+      true,
+      encodeCCancelRq({ messageIdBeingRespondedTo: MESSAGE_ID }),
+      true,
+      request,
+    );
+    try {
+      association.write(request);
+    } catch {
+      // The association has failed already; the next read reports how.
+    }
   };
-
-  return {
-    abstractSyntaxUid: SopClassUid.StudyRootQueryRetrieveInformationModelFind,
-    request: {
-      command: 'C-FIND',
-      abstractSyntaxUid: SopClassUid.StudyRootQueryRetrieveInformationModelFind,
-      priority: query.priority ?? 'MEDIUM',
-      encodeIdentifier: (transferSyntaxUid) =>
-        encodeDataset(elements, transferSyntaxUid !== TransferSyntaxUid.ImplicitVRLittleEndian),
-    },
-    onResponse: (response, control): DimseFailure | undefined => {
+  const stopped = (): ExchangeFailure =>
+    new ExchangeFailure(
+      { kind: 'cancelled', detail: `stopped after ${results.length} matches; the association was released` },
+      true,
+    );
+  const { signal } = query;
+  signal?.addEventListener('abort', cancel, { once: true });
+  try {
+    if (signal?.aborted === true) cancel();
+    for (;;) {
+      const response = await nextResponse(association, CommandField.CFindRsp, MESSAGE_ID);
+      const identifier = response.dataSetPresent ? await association.nextDataset() : undefined;
       switch (statusClass(response.status)) {
-        case 'pending': {
+        case 'pending':
           if (response.status === Status.PendingOptionalKeysNotSupported && !optionalKeysWarned) {
             optionalKeysWarned = true;
             logger?.debug({ msg: 'C-FIND pending 0xFF01: the PACS does not support some optional keys' });
           }
-          if (cancelled) return undefined;
-          if (response.identifier === undefined) {
+          if (cancelDeadline !== undefined) {
+            if (performance.now() < cancelDeadline) continue;
+            // It ignores our C-CANCEL: every match wanted is in, nothing more to wait for.
+            logger?.warn({
+              msg: 'the PACS kept sending C-FIND matches after C-CANCEL; aborting the association',
+            });
+            association.abort();
+            if (signal?.aborted === true) throw new ExchangeFailure(stopped().failure, false);
+            return { value: results, aborted: true };
+          }
+          if (identifier === undefined) {
             logger?.warn({ msg: 'C-FIND pending response without an identifier; ignored' });
-            return undefined;
+            continue;
           }
           try {
-            results.push(decode(response.identifier));
+            results.push(decodeMatch(identifier.bytes, explicitVr, query, logger));
           } catch (error) {
             if (!(error instanceof DatasetParseError)) throw error;
-            return {
-              kind: 'protocol',
-              phase: 'response',
-              detail: `unreadable C-FIND identifier: ${error.message}`,
-            };
+            const detail = `unreadable C-FIND identifier: ${error.message}`;
+            throw new ExchangeFailure({ kind: 'protocol', phase: 'response', detail }, false);
           }
-          if (query.limit !== undefined && results.length >= query.limit) {
-            cancelled = true;
-            control.cancel();
-          }
-          return undefined;
-        }
+          if (query.limit !== undefined && results.length >= query.limit) cancel();
+          continue;
         case 'success':
-          return undefined;
-        case 'cancel':
-          return cancelled
-            ? undefined
-            : { kind: 'status', status: response.status, errorComment: response.errorComment };
         case 'warning':
-          logger?.warn({
-            msg: 'C-FIND completed with a warning status',
-            status: formatStatus(response.status),
-          });
-          return undefined;
+        case 'cancel':
+          if (signal?.aborted === true) throw stopped();
+          if (response.status === Status.Cancel && cancelDeadline === undefined) {
+            throw new ExchangeFailure(
+              { kind: 'status', status: response.status, errorComment: response.errorComment },
+              true,
+            );
+          }
+          if (statusClass(response.status) === 'warning') {
+            logger?.warn({
+              msg: 'C-FIND completed with a warning status',
+              status: formatStatus(response.status),
+            });
+          }
+          return { value: results };
         case 'failure':
-          return { kind: 'status', status: response.status, errorComment: response.errorComment };
+          throw new ExchangeFailure(
+            { kind: 'status', status: response.status, errorComment: response.errorComment },
+            true,
+          );
       }
-    },
-    result: () => results,
-  };
+    }
+  } finally {
+    signal?.removeEventListener('abort', cancel);
+  }
 }
 
 /**
@@ -126,14 +194,26 @@ export function findOperation(
  * every match as DICOM JSON (PS3.18 F.2) with its text decoded per the answer's own character set.
  */
 export async function find(options: DimseConnectionOptions, query: FindQuery): Promise<DicomJson[]> {
-  const problem = identifierProblem(query);
+  const problem = queryProblem(query);
   if (problem !== undefined) throw new DimseError(DimseErrorCode.INVALID_REQUEST, problem);
   const elements = buildFindIdentifier(query);
-  const { value, elapsedMs } = await runAssociation(
-    options,
-    findOperation(query, elements, options.logger),
-    dcmjsDimseTransport,
-  );
+  if (query.signal?.aborted === true) {
+    throw new DimseError(DimseErrorCode.CANCELLED, 'C-FIND cancelled before it started; nothing was sent');
+  }
+  const { value, elapsedMs } = await exchangeOnOwnAssociation(options, {
+    command: 'C-FIND',
+    abstractSyntaxUid: SOP_CLASS,
+    run: (association, context) =>
+      collectMatches(
+        association,
+        context.id,
+        context.transferSyntaxUid !== TransferSyntaxUid.ImplicitVRLittleEndian,
+        elements,
+        query,
+        options.logger,
+        options.pduTimeoutMs,
+      ),
+  });
   options.logger?.debug({
     msg: 'C-FIND complete',
     level: query.level,

@@ -1,4 +1,11 @@
-import { CommandField, decodeCommand, encodeCStoreRq } from './command-set';
+import {
+  CommandField,
+  decodeCommand,
+  encodeCCancelRq,
+  encodeCEchoRq,
+  encodeCFindRq,
+  encodeCStoreRq,
+} from './command-set';
 import { parseMetaHeader } from './part10-file';
 import { groupByContexts, proposeContexts } from './presentation-contexts';
 
@@ -35,6 +42,7 @@ describe('C-STORE-RQ command set (PS3.7 9.3.1.1)', () => {
     expect(decodeCommand(bytes)).toEqual({
       commandField: CommandField.CStoreRq,
       affectedSopInstanceUid: '1.2.3',
+      dataSetPresent: true,
     });
   });
 
@@ -50,6 +58,21 @@ describe('C-STORE-RQ command set (PS3.7 9.3.1.1)', () => {
       messageIdBeingRespondedTo: 7,
       status: 0xa700,
       errorComment: 'disk full',
+      dataSetPresent: false,
+    });
+  });
+
+  it('encodes C-ECHO-RQ and C-CANCEL-RQ without a data set, C-FIND-RQ with one (PS3.7 E.1)', () => {
+    const echo = encodeCEchoRq({ sopClassUid: '1.2.840.10008.1.1', messageId: 3 });
+    expect(decodeCommand(echo)).toEqual({ commandField: CommandField.CEchoRq, dataSetPresent: false });
+    const find = encodeCFindRq({ sopClassUid: '1.2.840.10008.5.1.4.1.2.2.1', messageId: 4, priority: 2 });
+    expect(decodeCommand(find)).toEqual({ commandField: CommandField.CFindRq, dataSetPresent: true });
+    expect(find.readUInt32LE(8)).toBe(find.length - 12);
+    const cancel = encodeCCancelRq({ messageIdBeingRespondedTo: 4 });
+    expect(decodeCommand(cancel)).toEqual({
+      commandField: CommandField.CCancelRq,
+      messageIdBeingRespondedTo: 4,
+      dataSetPresent: false,
     });
   });
 
@@ -89,15 +112,15 @@ describe('Part 10 file meta information (PS3.10 7.1)', () => {
 
   it('says what is wrong with a file it cannot send', () => {
     expect(parseMetaHeader(Buffer.alloc(200), 200)).toEqual({
-      reason: 'not a DICOM Part 10 file (no "DICM" after the 128-byte preamble)',
+      reason: 'not a DICOM Part 10 file: no "DICM" after the 128-byte preamble (PS3.10 7.1)',
     });
     const noSyntax = part10Head(meta.slice(0, 2));
     expect(parseMetaHeader(noSyntax, noSyntax.length)).toEqual({
-      reason: 'file meta information lacks (0002,0010) TransferSyntaxUID',
+      reason: 'the file meta information lacks (0002,0010) TransferSyntaxUID (PS3.10 7.1)',
     });
     const cut = part10Head(meta).subarray(0, 150);
     expect(parseMetaHeader(cut, 100_000)).toEqual({
-      reason: 'file meta information element (0002,0002) ends beyond the first 65536 bytes',
+      reason: 'file meta information continues past the first 150 bytes read',
     });
   });
 });

@@ -1,4 +1,4 @@
-import type { DimsePriority } from '../association/transport';
+import type { DimsePriority } from './command-set';
 
 /** One stored instance to send. */
 export interface StoreInstance {

@@ -40,6 +40,12 @@ export interface IncomingCommand {
   bytes: Buffer;
 }
 
+/** A complete data set from the peer (a C-FIND match), kept only after `keepDatasets()`. */
+export interface IncomingDataset {
+  contextId: number;
+  bytes: Buffer;
+}
+
 /** What we announce as the largest PDU we accept: responses are small. */
 const OUR_MAX_PDU_LENGTH = 64 * 1024;
 /** Used when the peer announces no limit (0); large PDUs buy nothing over this. */
@@ -48,6 +54,8 @@ const SEND_PDU_LENGTH_CAP = 1024 * 1024;
 const READER_LIMIT = 1024 * 1024;
 /** How long an A-ABORT may take to leave before the socket is destroyed anyway. */
 const ABORT_LINGER_MS = 1_000;
+/** Response data sets (identifiers) are small; a peer sending more is not answering a query. */
+const MAX_KEPT_DATASET_LENGTH = 16 * 1024 * 1024;
 
 /**
  * One association of a DICOM Upper Layer SCU written from PS3.8 on a plain socket: A-ASSOCIATE,
@@ -62,6 +70,9 @@ export class UlAssociation {
 
   private readonly commands: IncomingCommand[] = [];
   private commandFragments: Buffer[] = [];
+  private datasets: IncomingDataset[] | undefined;
+  private datasetFragments: Buffer[] = [];
+  private datasetLength = 0;
   private waiter: { resolve: () => void; reject: (error: UlFailure) => void; stop: () => void } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private failure: DimseFailure | undefined;
@@ -245,10 +256,28 @@ export class UlAssociation {
    * for a whole timeout, still times out (issue 10).
    */
   async nextCommand(): Promise<IncomingCommand> {
+    return this.next(this.commands);
+  }
+
+  /**
+   * From now on, data sets that follow the peer's command sets are kept for `nextDataset()`
+   * (C-FIND responses) instead of being dropped (C-STORE responses have none).
+   */
+  keepDatasets(): void {
+    this.datasets ??= [];
+  }
+
+  /** The next complete data set from the peer, within the PDU timeout of asking (see nextCommand). */
+  async nextDataset(): Promise<IncomingDataset> {
+    this.keepDatasets();
+    return this.next(this.datasets ?? []);
+  }
+
+  private async next<T>(queue: T[]): Promise<T> {
     const deadline = performance.now() + this.params.pduTimeoutMs;
     for (;;) {
-      const command = this.commands.shift();
-      if (command !== undefined) return command;
+      const item = queue.shift();
+      if (item !== undefined) return item;
       this.throwIfFailed();
       await this.wait(this.params.pduTimeoutMs, 'data', Math.max(1, Math.ceil(deadline - performance.now())));
     }
@@ -349,13 +378,28 @@ export class UlAssociation {
     this.abort();
   }
 
+  private onDatasetPdv(contextId: number, data: Buffer, control: number): void {
+    this.datasetLength += data.length;
+    if (this.datasetLength > MAX_KEPT_DATASET_LENGTH) {
+      throw new PduFormatError(`a response data set longer than ${MAX_KEPT_DATASET_LENGTH} bytes`);
+    }
+    this.datasetFragments.push(data);
+    if ((control & PdvControl.Last) === 0) return;
+    this.datasets?.push({ contextId, bytes: Buffer.concat(this.datasetFragments) });
+    this.datasetFragments = [];
+    this.datasetLength = 0;
+  }
+
   private onPdu(pdu: RawPdu): void {
     try {
       switch (pdu.type) {
         case PduType.PDataTf:
           for (const pdv of decodePDataTf(pdu.body)) {
-            // A data set in a response is not expected from a Storage SCP; it is dropped unread.
-            if ((pdv.control & PdvControl.Command) === 0) continue;
+            if ((pdv.control & PdvControl.Command) === 0) {
+              // Dropped unread unless kept (C-FIND matches): a Storage SCP's responses carry none.
+              if (this.datasets !== undefined) this.onDatasetPdv(pdv.contextId, pdv.data, pdv.control);
+              continue;
+            }
             this.commandFragments.push(pdv.data);
             if ((pdv.control & PdvControl.Last) !== 0) {
               this.commands.push({ contextId: pdv.contextId, bytes: Buffer.concat(this.commandFragments) });

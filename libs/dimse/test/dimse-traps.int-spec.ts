@@ -7,13 +7,15 @@ import {
   type ScriptedScpScript,
 } from './support/scripted-scp';
 
-// The dcmjs-dimse traps that no packaged peer shows on demand, against a scripted DICOM UL peer
-// written from PS3.8 (test/support/scripted-scp.ts): each test fails without its fix.
+// The traps of dcmjs-dimse (../shared/notes/dicom-peers.md), which C-ECHO and C-FIND ran on until
+// issue 11, and what no packaged peer shows on demand, against a scripted DICOM UL peer written from
+// PS3.8 (test/support/scripted-scp.ts): our own upper layer must not have them.
 jest.setTimeout(30_000);
 
 const C_ECHO_RQ = 0x0030;
 const C_FIND_RQ = 0x0020;
 const C_CANCEL_RQ = 0x0fff;
+const A_RELEASE_RQ = 0x05;
 const A_ABORT = 0x07;
 
 const scps: ScriptedScp[] = [];
@@ -199,7 +201,7 @@ it('a peer that never answers A-RELEASE-RQ: the exchange still succeeds after th
   expect(result.ok).toBe(true);
   expect(Date.now() - started).toBeLessThan(800 + 2_000);
   expect(warnings.map((entry) => entry.msg)).toContain(
-    'the peer did not answer the A-RELEASE-RQ; closing the connection',
+    'the peer did not answer the A-RELEASE-RQ with an A-RELEASE-RP; closing the connection',
   );
 });
 
@@ -208,5 +210,118 @@ it('sends C-ECHO-RQ on the Verification context', async () => {
   await echo(options(scp));
   expect(scp.log.commands).toEqual([
     expect.objectContaining({ commandField: C_ECHO_RQ, affectedSopClassUid: '1.2.840.10008.1.1' }),
+  ]);
+});
+
+it('the caller aborting a C-FIND: C-CANCEL, the final response awaited, released, CANCELLED', async () => {
+  let timer: NodeJS.Timeout | undefined;
+  const scp = await scripted({
+    onCommand: (command, peer) => {
+      if (command.commandField === C_CANCEL_RQ) {
+        clearInterval(timer);
+        peer.respond(
+          { ...command, commandField: C_FIND_RQ, messageId: command.messageIdBeingRespondedTo ?? 0 },
+          0xfe00,
+        );
+        return;
+      }
+      let n = 0;
+      timer = setInterval(() => {
+        n++;
+        peer.respond(command, 0xff00, match(`Patient^${n}`, `1.2.3.${n}`));
+      }, 20);
+    },
+  });
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 200);
+  const error = await failure(
+    find(options(scp), { level: 'STUDY', keys: {}, returnKeys: [], signal: controller.signal }),
+  );
+  clearInterval(timer);
+  expect(error.code).toBe(DimseErrorCode.CANCELLED);
+  expect(error.message).toMatch(
+    /^C-FIND cancelled: stopped after \d+ matches; the association was released$/,
+  );
+  expect(scp.log.commands.map((command) => command.commandField)).toEqual([C_FIND_RQ, C_CANCEL_RQ]);
+  expect(scp.log.pdus).toContain(A_RELEASE_RQ);
+  expect(scp.log.pdus).not.toContain(A_ABORT);
+});
+
+it('a peer that ignores C-CANCEL: the matches wanted come back after one PDU timeout, the association aborted', async () => {
+  let timer: NodeJS.Timeout | undefined;
+  const scp = await scripted({
+    onCommand: (command, peer) => {
+      if (command.commandField === C_CANCEL_RQ) return;
+      let n = 0;
+      timer = setInterval(() => {
+        n++;
+        peer.respond(command, 0xff00, match(`Patient^${n}`, `1.2.3.${n}`));
+      }, 20);
+    },
+  });
+  const pduTimeoutMs = 600;
+  const started = Date.now();
+  const results = await find(options(scp, { pduTimeoutMs }), {
+    level: 'STUDY',
+    keys: {},
+    returnKeys: [],
+    limit: 3,
+  });
+  clearInterval(timer);
+  expect(results).toHaveLength(3);
+  expect(Date.now() - started).toBeLessThan(pduTimeoutMs + 1_500);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(scp.log.pdus).toContain(A_ABORT);
+});
+
+it('each C-FIND response is decoded by its own Specific Character Set (trap 14)', async () => {
+  const scp = await scripted({
+    onCommand: (command, peer) => {
+      peer.respond(
+        command,
+        0xff00,
+        implicitIdentifier([
+          [0x0008, 0x0005, Buffer.from('ISO_IR 144')],
+          [0x0008, 0x0052, Buffer.from('STUDY')],
+          [0x0010, 0x0010, Buffer.from([0xb8, 0xd2, 0xd0, 0xdd, 0xde, 0xd2, 0x5e, 0xb8, 0xd2, 0xd0, 0xdd])],
+          [0x0020, 0x000d, Buffer.from('1.2.3.1')],
+        ]),
+      );
+      peer.respond(
+        command,
+        0xff01,
+        implicitIdentifier([
+          [0x0008, 0x0005, Buffer.from('ISO_IR 100')],
+          [0x0008, 0x0052, Buffer.from('STUDY')],
+          [
+            0x0010,
+            0x0010,
+            Buffer.from([0x4d, 0xfc, 0x6c, 0x6c, 0x65, 0x72, 0x5e, 0x4a, 0xfc, 0x72, 0x67, 0x65, 0x6e]),
+          ],
+          [0x0020, 0x000d, Buffer.from('1.2.3.2')],
+        ]),
+      );
+      peer.respond(
+        command,
+        0xff00,
+        implicitIdentifier([
+          [0x0008, 0x0052, Buffer.from('STUDY')],
+          [0x0010, 0x0010, Buffer.from([0xc9, 0xe9, 0x5e, 0xc1])],
+          [0x0020, 0x000d, Buffer.from('1.2.3.3')],
+        ]),
+      );
+      peer.respond(command, 0x0000);
+    },
+  });
+  const results = await find(options(scp), {
+    level: 'STUDY',
+    keys: {},
+    returnKeys: ['PatientName'],
+    fallbackCharset: 'ISO_IR 101',
+  });
+  expect(results.map((result) => result['00100010'].Value)).toEqual([
+    [{ Alphabetic: 'Иванов^Иван' }],
+    [{ Alphabetic: 'Müller^Jürgen' }],
+    [{ Alphabetic: 'Éé^Á' }],
   ]);
 });
