@@ -6,6 +6,7 @@ export * from './uid.validator';
 export * from './dicom-element';
 export * from './dicom-json';
 export * from './to-dicom-json';
+export * from './part10-meta';
 export * from './character-sets';
 export * from './peer-text';
 export * from './patient-mask';

@@ -7,7 +7,6 @@ export {
   DimseError,
   DimseErrorCode,
   isTransientDimseError,
-  isUnreachableDimseError,
   type AssociationPhase,
   type DimseErrorDetails,
 } from './dimse.errors';

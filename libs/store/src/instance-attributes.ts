@@ -1,6 +1,6 @@
-import { characterSetDecoder, uidProblem } from '@pacslink/dicom';
+import { characterSetDecoder, hexTag, uidProblem, uidText } from '@pacslink/dicom';
 import { InvalidDicomError } from './invalid-dicom.error';
-import { IndexedTag, hexTag, uidText } from './part10-scanner';
+import { IndexedTag } from './part10-scanner';
 
 /** What the store indexes of one instance, read from its meta header and dataset. */
 export interface InstanceAttributes {

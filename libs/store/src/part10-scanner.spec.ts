@@ -216,7 +216,7 @@ describe('Part10Scanner', () => {
       sopClassUid: SopClass.CTImageStorage,
       sopInstanceUid: uids.sopInstanceUid,
     });
-    expect(refusal(bytes)).toBe('the meta header has no Transfer Syntax UID (0002,0010)');
+    expect(refusal(bytes)).toBe('the file meta information lacks (0002,0010) TransferSyntaxUID (PS3.10 7.1)');
   });
 
   it.each([

@@ -1,4 +1,4 @@
-import { isValidUid } from '@pacslink/dicom';
+import { hexTag, isValidUid, LONG_LENGTH_VRS, readPart10Meta, uidText } from '@pacslink/dicom';
 import { datasetHasExplicitVr } from './transfer-syntax';
 import { InvalidDicomError } from './invalid-dicom.error';
 
@@ -29,11 +29,8 @@ const SEQUENCE_DELIMITATION = 0xfffee0dd;
 const UNDEFINED_LENGTH = 0xffffffff;
 /** No indexed value is anywhere near this long; a longer one is a broken file, not a patient name. */
 const MAX_WANTED_VALUE_BYTES = 64 * 1024;
-const PREAMBLE_BYTES = 128;
-/** PS3.5 7.1.2: these VRs have a 2-byte reserved field and a 4-byte length. */
-const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
 
-type Phase = 'preamble' | 'meta' | 'dataset';
+type Phase = 'meta' | 'dataset';
 
 interface ElementHeader {
   tag: number;
@@ -49,7 +46,7 @@ interface ElementHeader {
  * top-level element framing (headers only) so that a file cut short is noticed at its end.
  */
 export class Part10Scanner {
-  private phase: Phase = 'preamble';
+  private phase: Phase = 'meta';
   private pending: Buffer = Buffer.alloc(0);
   private skipBytes = 0;
   /** Open undefined-length sequences and items; attributes inside them are not indexed. */
@@ -79,13 +76,12 @@ export class Part10Scanner {
 
   /** The raw values found, once the whole file went through push(); throws when it ended early. */
   finish(): ReadonlyMap<number, Buffer> {
-    if (this.phase === 'preamble') {
-      throw new InvalidDicomError(
-        `not a DICOM Part 10 file: ${this.bytesSeen} bytes, shorter than the 128-byte preamble and "DICM" (PS3.10 7.1)`,
-      );
-    }
-    if (this.phase === 'meta' && this.pending.length === 0 && this.skipBytes === 0) {
-      throw new InvalidDicomError('the file ends after its meta header: it holds no dataset');
+    if (this.phase === 'meta') {
+      const read = readPart10Meta(this.pending, true);
+      if (read.status === 'invalid') throw new InvalidDicomError(read.reason);
+      if (read.status === 'complete' && read.datasetOffset === this.pending.length) {
+        throw new InvalidDicomError('the file ends after its meta header: it holds no dataset');
+      }
     }
     if (this.skipBytes > 0 || this.pending.length > 0 || this.depth > 0) {
       throw new InvalidDicomError(
@@ -105,45 +101,32 @@ export class Part10Scanner {
   /** Handles the element at `offset`; returns the bytes consumed, 0 when more data is needed. */
   private step(data: Buffer, offset: number): number {
     switch (this.phase) {
-      case 'preamble':
-        return this.preamble(data, offset);
       case 'meta':
-        return this.metaElement(data, offset);
+        return this.meta(data, offset);
       case 'dataset':
         return this.datasetElement(data, offset);
     }
   }
 
-  private preamble(data: Buffer, offset: number): number {
-    if (data.length - offset < PREAMBLE_BYTES + 4) return 0;
-    if (data.toString('latin1', offset + PREAMBLE_BYTES, offset + PREAMBLE_BYTES + 4) !== 'DICM') {
-      throw new InvalidDicomError(
-        'not a DICOM Part 10 file: no "DICM" after the 128-byte preamble (PS3.10 7.1)',
-      );
+  /**
+   * The preamble and meta header, by libs/dicom's reader: 0 until they have arrived whole (the
+   * reader refuses a meta header longer than PART10_META_MAX_BYTES, so `pending` stays bounded).
+   */
+  private meta(data: Buffer, offset: number): number {
+    const read = readPart10Meta(data.subarray(offset), false);
+    switch (read.status) {
+      case 'incomplete':
+        return 0;
+      case 'invalid':
+        throw new InvalidDicomError(read.reason);
+      case 'complete':
+        for (const [tag, value] of read.elements) {
+          if (WANTED.has(tag)) this.values.set(tag, Buffer.from(value));
+        }
+        this.explicitVr = datasetHasExplicitVr(read.meta.transferSyntaxUid);
+        this.phase = 'dataset';
+        return read.datasetOffset;
     }
-    this.phase = 'meta';
-    return PREAMBLE_BYTES + 4;
-  }
-
-  /** The meta header is always Explicit VR Little Endian (PS3.10 7.1). */
-  private metaElement(data: Buffer, offset: number): number {
-    if (data.length - offset < 4) return 0;
-    if (data.readUInt16LE(offset) !== 0x0002) {
-      this.startDataset();
-      return this.datasetElement(data, offset);
-    }
-    const header = this.readHeader(data, offset, true);
-    if (header === undefined) return 0;
-    return this.consume(data, offset, header);
-  }
-
-  private startDataset(): void {
-    const transferSyntax = this.values.get(IndexedTag.TransferSyntaxUID);
-    if (transferSyntax === undefined) {
-      throw new InvalidDicomError('the meta header has no Transfer Syntax UID (0002,0010)');
-    }
-    this.explicitVr = datasetHasExplicitVr(uidText(transferSyntax));
-    this.phase = 'dataset';
   }
 
   private datasetElement(data: Buffer, offset: number): number {
@@ -202,25 +185,14 @@ export class Part10Scanner {
         `element ${hexTag(tag)} has no valid VR (found bytes ${hexBytes(data, offset + 4)})`,
       );
     }
-    if (!LONG_VRS.has(vr)) return { tag, vr, length: data.readUInt16LE(offset + 6), headerBytes: 8 };
+    if (!LONG_LENGTH_VRS.has(vr)) return { tag, vr, length: data.readUInt16LE(offset + 6), headerBytes: 8 };
     if (available < 12) return undefined;
     return { tag, vr, length: data.readUInt32LE(offset + 8), headerBytes: 12 };
   }
 
   private malformed(what: string): InvalidDicomError {
-    const where = this.phase === 'meta' ? 'meta header' : 'dataset';
-    return new InvalidDicomError(`malformed ${where}: ${what}`);
+    return new InvalidDicomError(`malformed dataset: ${what}`);
   }
-}
-
-/** A UI value without its NUL or space padding (PS3.5 6.2). */
-export function uidText(value: Buffer): string {
-  return value.toString('latin1').replace(/[\0 ]+$/, '');
-}
-
-export function hexTag(tag: number): string {
-  const hex = tag.toString(16).toUpperCase().padStart(8, '0');
-  return `(${hex.slice(0, 4)},${hex.slice(4)})`;
 }
 
 function hexBytes(data: Buffer, offset: number): string {

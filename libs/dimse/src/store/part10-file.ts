@@ -1,12 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { LONG_LENGTH_VRS } from '@pacslink/dicom';
+import { PART10_META_MAX_BYTES, readPart10Meta, type Part10Meta } from '@pacslink/dicom';
 
-/** What a Part 10 file says about itself in its File Meta Information (PS3.10 7.1). */
-export interface Part10Meta {
-  sopClassUid: string;
-  sopInstanceUid: string;
-  transferSyntaxUid: string;
-}
+export type { Part10Meta } from '@pacslink/dicom';
 
 /** An open Part 10 file, positioned for sending: the data set starts at `datasetOffset`. */
 export interface Part10File {
@@ -21,61 +16,26 @@ export interface Part10File {
 
 export type OpenedPart10 = { ok: true; file: Part10File } | { ok: false; reason: string };
 
-/** Enough for any real meta header, and for a small instance in one read. */
-export const HEAD_BYTES = 64 * 1024;
-const PREAMBLE_BYTES = 128;
-const META_START = PREAMBLE_BYTES + 4;
-
-function uidOf(value: Buffer): string {
-  return value.toString('latin1').replace(/[\0 ]+$/, '');
-}
+/** The meta reader's bound, and a small instance in one read. */
+const HEAD_BYTES = PART10_META_MAX_BYTES;
 
 /**
- * Reads group 0002 (always Explicit VR Little Endian, PS3.10 7.1) from `head`; answers the meta and
- * where the data set starts, or why the file is not a usable Part 10 file.
+ * The meta and where the data set starts, from a file's first bytes (libs/dicom's reader), or why
+ * the file is not a usable Part 10 file.
  */
 export function parseMetaHeader(
   head: Buffer,
   fileSize: number,
 ): { meta: Part10Meta; datasetOffset: number } | { reason: string } {
-  if (head.length < META_START || head.toString('latin1', PREAMBLE_BYTES, META_START) !== 'DICM') {
-    return { reason: 'not a DICOM Part 10 file (no "DICM" after the 128-byte preamble)' };
+  const read = readPart10Meta(head, head.length >= fileSize);
+  switch (read.status) {
+    case 'complete':
+      return { meta: read.meta, datasetOffset: read.datasetOffset };
+    case 'invalid':
+      return { reason: read.reason };
+    case 'incomplete':
+      return { reason: `file meta information continues past the first ${head.length} bytes read` };
   }
-  const values = new Map<number, string>();
-  let offset = META_START;
-  for (;;) {
-    if (offset + 8 > head.length) {
-      if (head.length < fileSize) return { reason: `file meta information longer than ${HEAD_BYTES} bytes` };
-      break;
-    }
-    if (head.readUInt16LE(offset) !== 0x0002) break;
-    const elementNumber = head.readUInt16LE(offset + 2);
-    const vr = head.toString('latin1', offset + 4, offset + 6);
-    const long = LONG_LENGTH_VRS.has(vr);
-    const length = long ? head.readUInt32LE(offset + 8) : head.readUInt16LE(offset + 6);
-    const start = offset + (long ? 12 : 8);
-    if (start + length > head.length) {
-      return {
-        reason: `file meta information element (0002,${elementNumber.toString(16).padStart(4, '0')}) ends beyond ${
-          head.length < fileSize ? `the first ${HEAD_BYTES} bytes` : 'the end of the file'
-        }`,
-      };
-    }
-    values.set(elementNumber, uidOf(head.subarray(start, start + length)));
-    offset = start + length;
-  }
-  const sopClassUid = values.get(0x0002);
-  const sopInstanceUid = values.get(0x0003);
-  const transferSyntaxUid = values.get(0x0010);
-  const missing = [
-    sopClassUid ? undefined : '(0002,0002) MediaStorageSOPClassUID',
-    sopInstanceUid ? undefined : '(0002,0003) MediaStorageSOPInstanceUID',
-    transferSyntaxUid ? undefined : '(0002,0010) TransferSyntaxUID',
-  ].filter((name) => name !== undefined);
-  if (!sopClassUid || !sopInstanceUid || !transferSyntaxUid) {
-    return { reason: `file meta information lacks ${missing.join(', ')}` };
-  }
-  return { meta: { sopClassUid, sopInstanceUid, transferSyntaxUid }, datasetOffset: offset };
 }
 
 function describeFsError(error: unknown): string {
