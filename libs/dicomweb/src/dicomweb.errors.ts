@@ -156,3 +156,51 @@ export class DicomwebError extends Error {
 export function isDicomwebError(error: unknown, code?: DicomwebErrorCode): error is DicomwebError {
   return error instanceof DicomwebError && (code === undefined || error.code === code);
 }
+
+/** Statuses of a gateway or server saying the PACS behind it is not there right now. */
+const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
+
+/**
+ * Whether the failure shows the PACS down or out of reach (true): no DNS answer, refused, no route,
+ * no connection in time, the connection closed without an HTTP answer, its token endpoint out of
+ * reach, or HTTP 502/503/504 (a gateway or server saying the PACS is not available). false: the
+ * PACS answered — any other status (429 too: it is up and busy), TLS, a slow or malformed answer.
+ * undefined: the failure says nothing about the PACS (nothing was sent: configuration, request,
+ * cancel, our egress policy, or a network error none of the codes describes). config-service counts
+ * the first kind toward the PACS's circuit (docs/decisions/0006-transfers.md, "A circuit per PACS").
+ */
+export function isUnreachableDicomwebError(error: DicomwebError): boolean | undefined {
+  switch (error.code) {
+    case DicomwebErrorCode.DnsNotFound:
+    case DicomwebErrorCode.ConnectionRefused:
+    case DicomwebErrorCode.NetworkUnreachable:
+    case DicomwebErrorCode.ConnectTimeout:
+    case DicomwebErrorCode.ConnectionClosed:
+    case DicomwebErrorCode.TokenEndpointUnreachable:
+      return true;
+    case DicomwebErrorCode.ServerError:
+      return error.httpStatus !== undefined && UNAVAILABLE_STATUSES.has(error.httpStatus);
+    case DicomwebErrorCode.ResponseTimeout:
+    case DicomwebErrorCode.TlsSelfSigned:
+    case DicomwebErrorCode.TlsCertificateExpired:
+    case DicomwebErrorCode.TlsCertificateNotYetValid:
+    case DicomwebErrorCode.TlsHostnameMismatch:
+    case DicomwebErrorCode.TlsUntrusted:
+    case DicomwebErrorCode.TlsHandshakeFailed:
+    case DicomwebErrorCode.AuthenticationRejected:
+    case DicomwebErrorCode.NotFound:
+    case DicomwebErrorCode.RequestRejected:
+    case DicomwebErrorCode.RateLimited:
+    case DicomwebErrorCode.NotDicomweb:
+    case DicomwebErrorCode.ResponseTooLarge:
+    case DicomwebErrorCode.TokenEndpointRejected:
+    case DicomwebErrorCode.TokenEndpointInvalidAnswer:
+      return false;
+    case DicomwebErrorCode.InvalidConfiguration:
+    case DicomwebErrorCode.InvalidRequest:
+    case DicomwebErrorCode.Aborted:
+    case DicomwebErrorCode.EgressRefused:
+    case DicomwebErrorCode.NetworkError:
+      return undefined;
+  }
+}

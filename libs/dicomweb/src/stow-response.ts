@@ -89,7 +89,7 @@ export interface StowRequestFacts {
 /** Maps a status that is not a STOW-RS answer (PS3.18 10.5.3 lists 200, 202 and 409). */
 export function stowStatusFailure(
   facts: ResponseFacts,
-  endpoint: Pick<ResolvedEndpoint, 'baseUrl' | 'auth' | 'timeoutMs'>,
+  endpoint: Pick<ResolvedEndpoint, 'baseUrl' | 'auth'>,
   request: StowRequestFacts,
   retryAfter?: number,
 ): DicomwebError {

@@ -2,6 +2,7 @@ import {
   DimseError,
   DimseErrorCode,
   isTransientDimseError,
+  isUnreachableDimseError,
   toDimseError,
   type DimseFailure,
   type FailureContext,
@@ -203,5 +204,43 @@ describe('isTransientDimseError: retry or give up', () => {
     expect(error.code).toBe(DimseErrorCode.CANCELLED);
     expect(error.message).toBe(`${context.command} cancelled: stopped after 1 of 2 instances`);
     expect(isTransientDimseError(error)).toBe(false);
+  });
+});
+
+describe("isUnreachableDimseError: what counts toward a PACS's circuit", () => {
+  const unreachable = (failure: DimseFailure): boolean | undefined =>
+    isUnreachableDimseError(toDimseError(failure, context));
+
+  it('counts a PACS nobody reaches, or that never answers the association request', () => {
+    expect(unreachable(socket('ECONNREFUSED'))).toBe(true);
+    expect(unreachable(socket('EHOSTUNREACH'))).toBe(true);
+    expect(unreachable(socket('EAI_AGAIN'))).toBe(true);
+    expect(unreachable(socket('ETIMEDOUT'))).toBe(true);
+    expect(unreachable({ kind: 'timeout', phase: 'connect', timeoutMs: 1 })).toBe(true);
+    expect(unreachable({ kind: 'timeout', phase: 'association', timeoutMs: 1 })).toBe(true);
+    expect(unreachable({ kind: 'closed-by-peer', phase: 'association' })).toBe(true);
+  });
+
+  it('does not count a PACS that answered: a rejection (transient too), a status, slowness after the association', () => {
+    expect(unreachable({ kind: 'association-rejected', reject: { result: 2, source: 3, reason: 1 } })).toBe(
+      false,
+    );
+    expect(unreachable({ kind: 'association-rejected', reject: { result: 1, source: 1, reason: 7 } })).toBe(
+      false,
+    );
+    expect(unreachable({ kind: 'timeout', phase: 'response', timeoutMs: 1 })).toBe(false);
+    expect(unreachable({ kind: 'closed-by-peer', phase: 'response' })).toBe(false);
+    expect(unreachable(socket('ECONNRESET', 'response'))).toBe(false);
+    expect(
+      unreachable({ kind: 'association-aborted', phase: 'association', abort: { source: 2, reason: 0 } }),
+    ).toBe(false);
+    expect(unreachable({ kind: 'status', status: 0xa700 })).toBe(false);
+    expect(unreachable({ kind: 'protocol', phase: 'association', detail: 'x' })).toBe(false);
+  });
+
+  it('says nothing when nothing was sent', () => {
+    expect(unreachable({ kind: 'invalid-request', problem: 'x' })).toBeUndefined();
+    expect(unreachable({ kind: 'cancelled', detail: 'x' })).toBeUndefined();
+    expect(unreachable({ kind: 'egress-refused', detail: 'x' })).toBeUndefined();
   });
 });

@@ -262,3 +262,35 @@ export function isTransientDimseError(error: DimseError): boolean {
       return false;
   }
 }
+
+/**
+ * Whether the failure shows the PACS down or out of reach (true): refused, no route, its name not
+ * resolving, no TCP connection or no answer to the association request in time, the connection
+ * closed before that answer. false: the PACS answered — it rejected or aborted the association
+ * (rejected-transient included: it is up and busy), answered a status, or accepted the association
+ * and was then slow or went away. undefined: the failure says nothing about the PACS (nothing was
+ * sent: an invalid request, a cancel, our egress policy). config-service counts the first kind
+ * toward the PACS's circuit (docs/decisions/0006-transfers.md, "A circuit per PACS").
+ */
+export function isUnreachableDimseError(error: DimseError): boolean | undefined {
+  switch (error.code) {
+    case DimseErrorCode.CONNECTION_REFUSED:
+    case DimseErrorCode.HOST_NOT_FOUND:
+    case DimseErrorCode.HOST_UNREACHABLE:
+      return true;
+    case DimseErrorCode.TIMEOUT:
+    case DimseErrorCode.CONNECTION_LOST:
+      return error.details.phase === 'connect' || error.details.phase === 'association';
+    case DimseErrorCode.ASSOCIATION_REJECTED:
+    case DimseErrorCode.ASSOCIATION_ABORTED:
+    case DimseErrorCode.PRESENTATION_CONTEXT_REJECTED:
+    case DimseErrorCode.NO_RESPONSE:
+    case DimseErrorCode.STATUS_FAILURE:
+    case DimseErrorCode.PROTOCOL_ERROR:
+      return false;
+    case DimseErrorCode.INVALID_REQUEST:
+    case DimseErrorCode.CANCELLED:
+    case DimseErrorCode.EGRESS_REFUSED:
+      return undefined;
+  }
+}

@@ -7,6 +7,7 @@ export {
   DimseError,
   DimseErrorCode,
   isTransientDimseError,
+  isUnreachableDimseError,
   type AssociationPhase,
   type DimseErrorDetails,
 } from './dimse.errors';

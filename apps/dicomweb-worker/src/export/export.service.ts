@@ -4,7 +4,12 @@ import {
   type DicomwebExportBatchData,
   type ExportBatchFailureData,
 } from '@pacslink/contracts';
-import { DicomwebClient, DicomwebError, DicomwebErrorCode } from '@pacslink/dicomweb';
+import {
+  DicomwebClient,
+  DicomwebError,
+  DicomwebErrorCode,
+  isUnreachableDicomwebError,
+} from '@pacslink/dicomweb';
 import { connectionFailed } from '@pacslink/egress';
 import { ExportBatchRunner } from '@pacslink/export-batch';
 import { SecretCipher, SecretDecryptionError, UnknownSecretKeyError } from '@pacslink/secrets';
@@ -63,7 +68,12 @@ export function classifyStowFailure(error: unknown): ExportBatchFailureData {
   if (error instanceof DicomwebError) {
     const reason =
       error.code === DicomwebErrorCode.EgressRefused ? connectionFailed(error.message) : error.message;
-    return { transient: error.disposition.retryable, reason, code: error.code };
+    return {
+      transient: error.disposition.retryable,
+      reason,
+      code: error.code,
+      unreachable: isUnreachableDicomwebError(error),
+    };
   }
   if (error instanceof UnusableAuthError) return { transient: false, reason: error.message };
   // A credential sealed for another destination, or not ours, stays so however often it is tried;

@@ -1,6 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DimseExportBatchData, ExportBatchFailureData } from '@pacslink/contracts';
-import { DimseError, DimseErrorCode, isTransientDimseError, store } from '@pacslink/dimse';
+import {
+  DimseError,
+  DimseErrorCode,
+  isTransientDimseError,
+  isUnreachableDimseError,
+  store,
+} from '@pacslink/dimse';
 import { EgressGuard, connectionFailed } from '@pacslink/egress';
 import { ExportBatchRunner } from '@pacslink/export-batch';
 import { StudyStore } from '@pacslink/store';
@@ -42,7 +48,12 @@ export function classifyStoreFailure(error: unknown): ExportBatchFailureData {
   if (error instanceof DimseError) {
     const reason =
       error.code === DimseErrorCode.EGRESS_REFUSED ? connectionFailed(error.message) : error.message;
-    return { transient: isTransientDimseError(error), reason, code: error.code };
+    return {
+      transient: isTransientDimseError(error),
+      reason,
+      code: error.code,
+      unreachable: isUnreachableDimseError(error),
+    };
   }
   // Not a protocol answer (e.g. the study store is not mounted): worth another try, bounded by attempts.
   return { transient: true, reason: error instanceof Error ? error.message : String(error) };

@@ -58,6 +58,12 @@ export class ExportBatchFailureData {
   @IsString() @MaxLength(2048) reason!: string;
   /** The protocol library's error code (e.g. EGRESS_REFUSED: config-service audits the refusal). */
   @IsOptional() @IsString() @MaxLength(64) code?: string;
+  /**
+   * true: the PACS could not be reached or did not answer at all (refused, no route, no connection
+   * or association answer in time, HTTP 502/503/504): it counts toward the PACS's circuit. false:
+   * the PACS answered. Absent: the failure says nothing about the PACS (nothing was sent).
+   */
+  @IsOptional() @IsBoolean() unreachable?: boolean;
 }
 
 /**
