@@ -7,6 +7,7 @@ import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { BrokerQueuesModule } from './broker-queues/broker-queues.module';
 import { ConnectionTestModule } from './connection-test/connection-test.module';
+import { DimseCallersModule } from './dimse-callers/dimse-callers.module';
 import { EventsModule } from './events/events.module';
 import { CONFIG_SCHEMA, CONFIG_SERVICE, type ConfigServiceEnv, oidcOptions } from './config';
 import { LocalAeTitlesModule } from './local-ae-titles/local-ae-titles.module';
@@ -45,6 +46,7 @@ export class AppModule {
         SettingsModule,
         LocalAeTitlesModule,
         PacsConfigsModule,
+        DimseCallersModule,
         ConnectionTestModule,
         QueryModule,
         StudiesModule.forRoot({

@@ -61,6 +61,8 @@ export async function startServiceProcess(
         PATH: process.env.PATH,
         TS_NODE_PROJECT: `apps/${app}/tsconfig.app.json`,
         HTTP_PORT: String(port),
+        // dimse-worker's Storage SCP on any free port: tests run many workers on one host.
+        SCP_PORT: '0',
         LOG_LEVEL: 'info',
         LOG_FORMAT: 'json',
         ...env,

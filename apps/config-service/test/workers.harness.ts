@@ -20,7 +20,15 @@ async function ready(worker: INestApplication): Promise<INestApplication> {
 
 /** As a deployment runs them: the egress policy on, PACS peers allowed on loopback (testEgressEnv). */
 function workerEnv(amqpUrl: string, secretsKey: string, extraEnv: WorkerEnv): WorkerEnv {
-  return { AMQP_URL: amqpUrl, LOG_LEVEL: 'silent', SECRETS_KEY: secretsKey, ...testEgressEnv(), ...extraEnv };
+  // SCP_PORT 0: dimse-worker's Storage SCP on any free port (many workers share one host in tests).
+  return {
+    AMQP_URL: amqpUrl,
+    LOG_LEVEL: 'silent',
+    SECRETS_KEY: secretsKey,
+    SCP_PORT: '0',
+    ...testEgressEnv(),
+    ...extraEnv,
+  };
 }
 
 /** One dimse-worker on `amqpUrl`, ready (a replica, for tests of several). */

@@ -6,6 +6,7 @@ import { PlatformModule } from '@pacslink/platform';
 import { ConnectionTestModule } from './connection-test/connection-test.module';
 import { ExportModule } from './export/export.module';
 import { QueryModule } from './query/query.module';
+import { StorageScpModule } from './storage-scp/storage-scp.module';
 import { DIMSE_WORKER, type DimseWorkerEnv } from './config';
 
 @Module({})
@@ -26,6 +27,12 @@ export class AppModule {
         ConnectionTestModule,
         QueryModule,
         ExportModule.forRoot(env.STORE_DIR),
+        StorageScpModule.forRoot(env.STORE_DIR, {
+          aeTitle: env.SCP_AE_TITLE,
+          port: env.SCP_PORT,
+          maxAssociations: env.SCP_MAX_ASSOCIATIONS,
+          maxAssociationsPerPeer: env.SCP_MAX_ASSOCIATIONS_PER_PEER,
+        }),
       ],
     };
   }

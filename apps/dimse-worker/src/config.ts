@@ -5,7 +5,7 @@ import { ServiceEnv, loadEnv } from '@pacslink/platform';
 export class DimseWorkerEnv extends ServiceEnv {
   @IsString() STORE_DIR = './var/store';
 
-  /** The Storage SCP that receives C-MOVE results. */
+  /** The Storage SCP: receives C-MOVE results and studies pushed by configured DIMSE PACS. */
   @Matches(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, {
     message: 'SCP_AE_TITLE must be 1-16 printable ASCII characters, no backslash',
   })
@@ -13,7 +13,14 @@ export class DimseWorkerEnv extends ServiceEnv {
 
   // Annotated: transpile-only builds emit design:type from annotations, and class-transformer needs
   // Number here to convert the environment's string.
-  @IsInt() @Min(1) @Max(65535) SCP_PORT: number = 11112;
+  // 0: any free port, the one taken is logged (tests run several workers on one host).
+  @IsInt() @Min(0) @Max(65535) SCP_PORT: number = 11112;
+
+  /** Storage SCP associations at once, over all peers; more are rejected (transient). */
+  @IsInt() @Min(1) @Max(1024) SCP_MAX_ASSOCIATIONS: number = 32;
+
+  /** Storage SCP associations at once from one configured PACS. */
+  @IsInt() @Min(1) @Max(1024) SCP_MAX_ASSOCIATIONS_PER_PEER: number = 8;
 
   /** The CIDR ranges a PACS may be in, comma-separated; required in production (docs/security.md). */
   @IsOptional() @IsString() EGRESS_ALLOW_CIDRS?: string;

@@ -5,6 +5,7 @@ export * from './events/pacs-config.events';
 export * from './events/worklist.events';
 export * from './requests/connection-test.requests';
 export * from './requests/query.requests';
+export * from './requests/dimse-callers.requests';
 export * from './commands/export-batch.commands';
 export * from './reports/export-batch.reports';
 
@@ -13,6 +14,7 @@ import { TransferEvents } from './events/transfer.events';
 import { WorklistTaskEvents } from './events/worklist.events';
 import { ConnectionTestRequests } from './requests/connection-test.requests';
 import { QueryRequests } from './requests/query.requests';
+import { DimseCallerRequests } from './requests/dimse-callers.requests';
 import { ExportBatchCommands } from './commands/export-batch.commands';
 import { ExportBatchReports } from './reports/export-batch.reports';
 import type { MessageContract } from './message-contract';
@@ -24,6 +26,7 @@ export const allContracts: readonly MessageContract<object>[] = [
   ...Object.values(PacsConfigEvents),
   ...Object.values(ConnectionTestRequests),
   ...Object.values(QueryRequests),
+  ...Object.values(DimseCallerRequests),
   ...Object.values(ExportBatchCommands),
   ...Object.values(ExportBatchReports),
 ];

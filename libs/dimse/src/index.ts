@@ -22,3 +22,14 @@ export {
   type StoreOutcome,
   type StoreOutcomeStatus,
 } from './operations/store.operation';
+export { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from './upper-layer/pdu';
+export {
+  StorageScp,
+  type AssociationSummary,
+  type IncomingInstance,
+  type ScpAssociationInfo,
+  type ScpCaller,
+  type StorageScpOptions,
+  type StoreResult,
+} from './scp/storage-scp';
+export type { AssociationEnd } from './upper-layer/ul-acceptor';

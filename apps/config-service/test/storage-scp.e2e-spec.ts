@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { generateStudy, runDcmtk, type GeneratedStudy } from '@pacslink/testing';
+import { startConfigService, type RunningConfigService } from './config-service.harness';
+import { startDimseWorker } from './workers.harness';
+
+// Issue 11: dimse-worker's Storage SCP on SCP_AE_TITLE/SCP_PORT, with DCMTK's storescu and echoscu
+// as the peers (an independent DICOM stack), config-service telling the worker who may call.
+jest.setTimeout(180_000);
+
+const SCP_AE_TITLE = 'PACSLINK_SCP';
+const PUSHING_PACS = 'MODALITY1';
+const MR_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.4';
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+/** Every file under `dir`, relative to it. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name).slice(dir.length + 1))
+    .sort();
+}
+
+/** The meta header and SOP Class of a stored file, as DCMTK reads it (an independent parser). */
+async function dumped(path: string): Promise<string> {
+  const { stdout } = await runDcmtk('dcmdump', [
+    '-M',
+    '+L',
+    '--search',
+    '0002,0010',
+    '--search',
+    '0008,0016',
+    '--search',
+    '0002,0016',
+    '--search',
+    '0008,0018',
+    path,
+  ]);
+  return stdout;
+}
+
+describe('Storage SCP (dimse-worker) with DCMTK peers', () => {
+  const secretsKey = randomBytes(32).toString('base64');
+  let service: RunningConfigService;
+  let worker: INestApplication;
+  let workDir: string;
+  let storeDir: string;
+  let scpPort: number;
+  let explicitStudy: GeneratedStudy;
+  let implicitStudy: GeneratedStudy;
+
+  function scpArgs(callingAeTitle: string, calledAeTitle = SCP_AE_TITLE): string[] {
+    return ['-aet', callingAeTitle, '-aec', calledAeTitle, '127.0.0.1', String(scpPort)];
+  }
+
+  beforeAll(async () => {
+    workDir = await mkdtemp(join(tmpdir(), 'pacslink-storage-scp-'));
+    storeDir = join(workDir, 'store');
+    scpPort = await freePort();
+    service = await startConfigService({ env: { SECRETS_KEY: secretsKey, STORE_DIR: storeDir } });
+    await service.createPacsConfig({
+      type: 'dimse',
+      aeTitle: PUSHING_PACS,
+      name: 'a modality that pushes studies',
+      host: '127.0.0.1',
+      port: 104,
+      cStore: true,
+    });
+    worker = await startDimseWorker(service.vhost.url, secretsKey, {
+      STORE_DIR: storeDir,
+      SCP_AE_TITLE,
+      SCP_PORT: String(scpPort),
+    });
+    // Two series of CT; the second series' instances become MR Image Storage: two SOP classes.
+    explicitStudy = await generateStudy(join(workDir, 'explicit'), { series: 2, instancesPerSeries: 6 });
+    for (const instance of explicitStudy.series[1].instances) {
+      await runDcmtk('dcmodify', ['-nb', '-m', `(0008,0016)=${MR_IMAGE_STORAGE}`, instance.file]);
+    }
+    implicitStudy = await generateStudy(join(workDir, 'implicit'), { series: 1, instancesPerSeries: 4 });
+  });
+
+  afterAll(async () => {
+    await worker?.close();
+    await service?.stop();
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('answers C-ECHO from a configured DIMSE PACS', async () => {
+    const { stdout, stderr } = await runDcmtk('echoscu', ['-v', ...scpArgs(PUSHING_PACS)]);
+    expect(`${stdout}${stderr}`).toMatch(/Received Echo Response \(Success\)/);
+  });
+
+  it('stores what storescu sends in Explicit VR, several SOP classes, many small files, one association', async () => {
+    await runDcmtk('storescu', ['-xe', '+sd', '+r', ...scpArgs(PUSHING_PACS), explicitStudy.directory]);
+    const studyDir = join(storeDir, 'studies', explicitStudy.studyInstanceUid);
+    const expected = explicitStudy.series
+      .flatMap((series) =>
+        series.instances.map((instance) => join(series.seriesInstanceUid, `${instance.sopInstanceUid}.dcm`)),
+      )
+      .sort();
+    expect(await filesUnder(studyDir)).toEqual(expected);
+    const mr = explicitStudy.series[1].instances[0];
+    const dump = await dumped(
+      join(studyDir, explicitStudy.series[1].seriesInstanceUid, `${mr.sopInstanceUid}.dcm`),
+    );
+    expect(dump).toContain(`(0002,0010) UI =LittleEndianExplicit`);
+    expect(dump).toContain(`(0008,0016) UI =MRImageStorage`);
+    expect(dump).toContain(`(0002,0016) AE [${PUSHING_PACS}]`);
+    expect(dump).toContain(`[${mr.sopInstanceUid}]`);
+    // Nothing half-written left behind.
+    expect(await filesUnder(join(storeDir, 'tmp'))).toEqual([]);
+  });
+
+  it('stores what storescu sends in Implicit VR Little Endian (converted by storescu), as Implicit VR', async () => {
+    await runDcmtk('storescu', ['-xi', '+sd', '+r', ...scpArgs(PUSHING_PACS), implicitStudy.directory]);
+    const series = implicitStudy.series[0];
+    const stored = join(storeDir, 'studies', implicitStudy.studyInstanceUid, series.seriesInstanceUid);
+    expect(await filesUnder(stored)).toHaveLength(series.instances.length);
+    const dump = await dumped(join(stored, `${series.instances[0].sopInstanceUid}.dcm`));
+    expect(dump).toContain(`(0002,0010) UI =LittleEndianImplicit`);
+  });
+
+  it('rejects a calling AE title that is not a configured DIMSE PACS: A-ASSOCIATE-RJ, calling AE not recognized', async () => {
+    const refused = runDcmtk('echoscu', ['-v', ...scpArgs('STRANGER')]);
+    await expect(refused).rejects.toThrow(/Calling AE Title Not Recognized/i);
+  });
+
+  it('rejects a called AE title that is not SCP_AE_TITLE: A-ASSOCIATE-RJ, called AE not recognized', async () => {
+    const refused = runDcmtk('echoscu', ['-v', ...scpArgs(PUSHING_PACS, 'SOMEONE_ELSE')]);
+    await expect(refused).rejects.toThrow(/Called AE Title Not Recognized/i);
+  });
+});

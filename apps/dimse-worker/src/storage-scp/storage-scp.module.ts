@@ -1,0 +1,20 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { StudyStore } from '@pacslink/store';
+import { DimseCallersCache, SCP_AE_TITLE } from './dimse-callers.cache';
+import { STORAGE_SCP_SETTINGS, StorageScpService, type StorageScpSettings } from './storage-scp.service';
+
+@Module({})
+export class StorageScpModule {
+  static forRoot(storeDir: string, settings: StorageScpSettings): DynamicModule {
+    return {
+      module: StorageScpModule,
+      providers: [
+        { provide: StudyStore, useValue: new StudyStore(storeDir) },
+        { provide: STORAGE_SCP_SETTINGS, useValue: settings },
+        { provide: SCP_AE_TITLE, useValue: settings.aeTitle },
+        DimseCallersCache,
+        StorageScpService,
+      ],
+    };
+  }
+}

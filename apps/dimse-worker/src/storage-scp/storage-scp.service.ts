@@ -1,0 +1,119 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import {
+  IMPLEMENTATION_CLASS_UID,
+  IMPLEMENTATION_VERSION_NAME,
+  StorageScp,
+  type IncomingInstance,
+  type ScpAssociationInfo,
+  type StoreResult,
+} from '@pacslink/dimse';
+import { InvalidDicomError, part10Stream, STORABLE_TRANSFER_SYNTAXES, StudyStore } from '@pacslink/store';
+import type { Readable } from 'node:stream';
+import { DimseCallersCache } from './dimse-callers.cache';
+
+export interface StorageScpSettings {
+  aeTitle: string;
+  /** 0: any free port (tests); the port taken is logged */
+  port: number;
+  maxAssociations: number;
+  maxAssociationsPerPeer: number;
+}
+
+export const STORAGE_SCP_SETTINGS = Symbol('STORAGE_SCP_SETTINGS');
+
+/** PS3.8 9.1.5: the wait for an A-ASSOCIATE-RQ on a new connection, and for the close after release. */
+const ARTIM_TIMEOUT_MS = 30_000;
+/** A peer silent this long inside an association is aborted (a modality between images is not). */
+const IDLE_TIMEOUT_MS = 120_000;
+/** One PDU is what one association holds in memory while its data set streams to disk. */
+const MAX_PDU_LENGTH = 256 * 1024;
+/** How long associations in progress may go on once the worker is told to stop. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/** PS3.4 Table B.2-1 */
+const STATUS_SUCCESS = 0x0000;
+const STATUS_OUT_OF_RESOURCES = 0xa700;
+const STATUS_CANNOT_UNDERSTAND = 0xc000;
+
+/**
+ * The Storage SCP on SCP_AE_TITLE/SCP_PORT: configured DIMSE PACS (and modalities configured as
+ * such) push studies here; each data set streams into the study store as it arrives.
+ */
+@Injectable()
+export class StorageScpService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('StorageScp');
+  private readonly scp: StorageScp;
+
+  constructor(
+    @Inject(STORAGE_SCP_SETTINGS) private readonly settings: StorageScpSettings,
+    @Inject(StudyStore) private readonly studyStore: StudyStore,
+    private readonly callers: DimseCallersCache,
+  ) {
+    this.scp = new StorageScp({
+      aeTitle: settings.aeTitle,
+      port: settings.port,
+      maxAssociations: settings.maxAssociations,
+      maxAssociationsPerCaller: settings.maxAssociationsPerPeer,
+      artimTimeoutMs: ARTIM_TIMEOUT_MS,
+      idleTimeoutMs: IDLE_TIMEOUT_MS,
+      maxPduLength: MAX_PDU_LENGTH,
+      storageTransferSyntaxes: STORABLE_TRANSFER_SYNTAXES,
+      identifyCaller: (callingAeTitle) => this.callers.identify(callingAeTitle),
+      store: (association, instance, dataSet) => this.store(association, instance, dataSet),
+      logger: {
+        debug: (entry) => this.logger.debug(entry),
+        warn: (entry) => this.logger.warn(entry),
+      },
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const address = await this.scp.listen();
+    this.logger.log({ msg: 'Storage SCP listening', aeTitle: this.settings.aeTitle, port: address.port });
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.scp.close(SHUTDOWN_GRACE_MS);
+  }
+
+  private async store(
+    association: ScpAssociationInfo,
+    instance: IncomingInstance,
+    dataSet: Readable,
+  ): Promise<StoreResult> {
+    try {
+      await this.studyStore.write(
+        part10Stream(
+          {
+            ...instance,
+            implementationClassUid: IMPLEMENTATION_CLASS_UID,
+            implementationVersionName: IMPLEMENTATION_VERSION_NAME,
+            sourceAeTitle: association.callingAeTitle,
+          },
+          dataSet,
+        ),
+      );
+      return { status: STATUS_SUCCESS };
+    } catch (error) {
+      dataSet.resume();
+      const message = error instanceof Error ? error.message : String(error);
+      this.logger.warn({
+        msg: 'instance not stored',
+        associationId: association.id,
+        callingAeTitle: association.callingAeTitle,
+        sopInstanceUid: instance.sopInstanceUid,
+        reason: message,
+      });
+      // PS3.4 B.2.3: a data set we cannot read is 0xC000; anything else (disk) is ours, 0xA700.
+      if (error instanceof InvalidDicomError)
+        return { status: STATUS_CANNOT_UNDERSTAND, errorComment: message };
+      return { status: STATUS_OUT_OF_RESOURCES, errorComment: `not stored: ${message}` };
+    }
+  }
+}

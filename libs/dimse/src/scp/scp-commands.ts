@@ -1,0 +1,134 @@
+/**
+ * The command sets a Storage SCP reads and writes (PS3.7 9.3.1, 9.3.5, E.1): Implicit VR Little
+ * Endian, group 0000 only, led by (0000,0000) CommandGroupLength.
+ */
+export const ScpCommandField = Object.freeze({
+  CStoreRq: 0x0001,
+  CStoreRsp: 0x8001,
+  CEchoRq: 0x0030,
+  CEchoRsp: 0x8030,
+} as const);
+
+/** PS3.7 E.1: (0000,0800) 0x0101 means no data set follows. */
+const NO_DATA_SET = 0x0101;
+/** ErrorComment is LO: at most 64 characters (PS3.5 6.2). */
+const ERROR_COMMENT_MAX = 64;
+
+export class CommandSetError extends Error {
+  override readonly name = 'CommandSetError';
+}
+
+export interface ReceivedCommand {
+  commandField: number;
+  messageId: number;
+  affectedSopClassUid?: string;
+  affectedSopInstanceUid?: string;
+  hasDataSet: boolean;
+}
+
+function uidText(value: Buffer): string {
+  return value.toString('latin1').replace(/[\0 ]+$/, '');
+}
+
+function us(value: Buffer, what: string): number {
+  if (value.length !== 2) throw new CommandSetError(`${what} is ${value.length} bytes, not 2`);
+  return value.readUInt16LE(0);
+}
+
+export function decodeRequestCommand(bytes: Buffer): ReceivedCommand {
+  let commandField: number | undefined;
+  let messageId: number | undefined;
+  let dataSetType: number | undefined;
+  const uids: { affectedSopClassUid?: string; affectedSopInstanceUid?: string } = {};
+  let offset = 0;
+  while (offset < bytes.length) {
+    if (offset + 8 > bytes.length) throw new CommandSetError(`command set truncated at byte ${offset}`);
+    const group = bytes.readUInt16LE(offset);
+    const elementNumber = bytes.readUInt16LE(offset + 2);
+    const end = offset + 8 + bytes.readUInt32LE(offset + 4);
+    if (group !== 0x0000 || end > bytes.length) {
+      throw new CommandSetError(
+        `malformed command set: element (${group.toString(16).padStart(4, '0')},${elementNumber.toString(16).padStart(4, '0')}) at byte ${offset}`,
+      );
+    }
+    const value = bytes.subarray(offset + 8, end);
+    switch (elementNumber) {
+      case 0x0002:
+        uids.affectedSopClassUid = uidText(value);
+        break;
+      case 0x0100:
+        commandField = us(value, '(0000,0100) CommandField');
+        break;
+      case 0x0110:
+        messageId = us(value, '(0000,0110) MessageID');
+        break;
+      case 0x0800:
+        dataSetType = us(value, '(0000,0800) CommandDataSetType');
+        break;
+      case 0x1000:
+        uids.affectedSopInstanceUid = uidText(value);
+        break;
+    }
+    offset = end;
+  }
+  if (commandField === undefined) throw new CommandSetError('command set without (0000,0100) CommandField');
+  if (messageId === undefined) throw new CommandSetError('command set without (0000,0110) MessageID');
+  if (dataSetType === undefined) {
+    throw new CommandSetError('command set without (0000,0800) CommandDataSetType');
+  }
+  return { commandField, messageId, ...uids, hasDataSet: dataSetType !== NO_DATA_SET };
+}
+
+function element(elementNumber: number, value: Buffer): Buffer {
+  const header = Buffer.alloc(8);
+  header.writeUInt16LE(0x0000, 0);
+  header.writeUInt16LE(elementNumber, 2);
+  header.writeUInt32LE(value.length, 4);
+  return Buffer.concat([header, value]);
+}
+
+/** Even length: UI with a NUL, LO with a space (PS3.5 6.2). */
+function padded(value: string, pad: string): Buffer {
+  return Buffer.from(value.length % 2 === 0 ? value : `${value}${pad}`, 'latin1');
+}
+
+function usValue(value: number): Buffer {
+  const bytes = Buffer.alloc(2);
+  bytes.writeUInt16LE(value, 0);
+  return bytes;
+}
+
+export interface ResponseCommand {
+  commandField: number;
+  messageIdBeingRespondedTo: number;
+  affectedSopClassUid?: string;
+  affectedSopInstanceUid?: string;
+  status: number;
+  /** Printable ASCII only; cut to 64 characters. */
+  errorComment?: string;
+}
+
+/** PS3.7 9.3.1.2 (C-STORE-RSP), 9.3.5.2 (C-ECHO-RSP). */
+export function encodeResponseCommand(response: ResponseCommand): Buffer {
+  const elements: Buffer[] = [];
+  if (response.affectedSopClassUid !== undefined) {
+    elements.push(element(0x0002, padded(response.affectedSopClassUid, '\0')));
+  }
+  elements.push(
+    element(0x0100, usValue(response.commandField)),
+    element(0x0120, usValue(response.messageIdBeingRespondedTo)),
+    element(0x0800, usValue(NO_DATA_SET)),
+    element(0x0900, usValue(response.status)),
+  );
+  if (response.errorComment !== undefined) {
+    const comment = response.errorComment.replace(/[^\x20-\x5b\x5d-\x7e]/g, '?').slice(0, ERROR_COMMENT_MAX);
+    elements.push(element(0x0902, padded(comment, ' ')));
+  }
+  if (response.affectedSopInstanceUid !== undefined) {
+    elements.push(element(0x1000, padded(response.affectedSopInstanceUid, '\0')));
+  }
+  const body = Buffer.concat(elements);
+  const groupLength = Buffer.alloc(4);
+  groupLength.writeUInt32LE(body.length, 0);
+  return Buffer.concat([element(0x0000, groupLength), body]);
+}
