@@ -64,6 +64,11 @@ export class AppModule {
           leaseMs: env.TRANSFER_LEASE_MS,
           dispatchLeaseMs: env.TRANSFER_DISPATCH_LEASE_MS,
           sweepIntervalMs: 1_000,
+          circuit: {
+            failuresToOpen: env.TRANSFER_CIRCUIT_FAILURES,
+            coolDownMs: env.TRANSFER_CIRCUIT_COOLDOWN_MS,
+            waitMs: env.TRANSFER_CIRCUIT_WAIT_MS,
+          },
         }),
       ],
     };

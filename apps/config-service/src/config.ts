@@ -49,6 +49,15 @@ export class ConfigServiceEnv extends DatabaseServiceEnv {
   /** A dispatched batch that no worker claimed for this long is dispatched again (not a failed attempt). */
   @IsInt() @Min(1_000) @Max(86_400_000) TRANSFER_DISPATCH_LEASE_MS: number = 600_000;
 
+  /** Attempts in a row that found a PACS unreachable before its circuit opens (ADR 0006, "A circuit per PACS"). */
+  @IsInt() @Min(1) @Max(1_000) TRANSFER_CIRCUIT_FAILURES: number = 5;
+
+  /** An open circuit sends one probe batch after this long; doubling after each failed probe, up to TRANSFER_CIRCUIT_WAIT_MS. */
+  @IsInt() @Min(100) @Max(3_600_000) TRANSFER_CIRCUIT_COOLDOWN_MS: number = 10_000;
+
+  /** Transfers wait this long for their PACS's open circuit, then fail naming it; a new one then fails at once. */
+  @IsInt() @Min(0) @Max(86_400_000) TRANSFER_CIRCUIT_WAIT_MS: number = 120_000;
+
   /** Largest JSON request body accepted; larger ones are answered 413. */
   @IsString() JSON_BODY_LIMIT = '256kb';
 
@@ -73,7 +82,6 @@ export class ConfigServiceEnv extends DatabaseServiceEnv {
 
 export const CONFIG_SERVICE = 'config-service';
 export const DEFAULT_HTTP_PORT = 3000;
-
 /** The schema config-service owns in the shared database. */
 export const CONFIG_SCHEMA = 'config';
 

@@ -13,6 +13,9 @@ interface Event {
   data: Json;
 }
 
+/** Every configuration shows its circuit (ADR 0006, "A circuit per PACS"); a new one's is closed. */
+const CLOSED_CIRCUIT = { state: 'closed', failures: 0, openedAt: null, nextProbeAt: null, reason: null };
+
 describe('PACS configurations (REST API, Postgres, events)', () => {
   let service: RunningConfigService;
   let baseUrl: string;
@@ -125,6 +128,7 @@ describe('PACS configurations (REST API, Postgres, events)', () => {
         timeoutMs: 30000,
         createdAt: expect.any(String) as unknown,
         updatedAt: answer.body.createdAt,
+        circuit: CLOSED_CIRCUIT,
       });
 
       const read = await get(id);
@@ -156,6 +160,7 @@ describe('PACS configurations (REST API, Postgres, events)', () => {
         maxAssociations: 1,
         createdAt: expect.any(String) as unknown,
         updatedAt: expect.any(String) as unknown,
+        circuit: CLOSED_CIRCUIT,
       });
     });
 

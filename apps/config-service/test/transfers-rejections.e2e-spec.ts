@@ -38,6 +38,8 @@ describe('association rejected permanently vs transiently', () => {
         STORE_DIR: storeDir,
         TRANSFER_RETRY_BASE_MS: String(RETRY_BASE_MS),
         TRANSFER_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+        // A PACS that rejects is up and answering: its rejections never open its circuit.
+        TRANSFER_CIRCUIT_FAILURES: '2',
       },
     });
     worker = await startDimseWorker(service.vhost.url, secretsKey, { STORE_DIR: storeDir });
@@ -105,6 +107,8 @@ describe('association rejected permanently vs transiently', () => {
     // Backoff: the k-th wait is at least half of base × 2^(k-1) (jitter takes up to half off).
     const waits = scp.log.connectedAt.slice(1).map((at, k) => at - scp.log.connectedAt[k]);
     waits.forEach((wait, k) => expect(wait).toBeGreaterThanOrEqual(0.5 * RETRY_BASE_MS * 2 ** k - 50));
+    // …and no more than the backoff and a sweep (1 s): no circuit held the PACS's batches back.
+    waits.forEach((wait, k) => expect(wait).toBeLessThan(RETRY_BASE_MS * 2 ** k + 2_000));
     expect(waits[MAX_ATTEMPTS - 2]).toBeGreaterThan(waits[0]);
   });
 });

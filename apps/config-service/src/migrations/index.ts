@@ -8,6 +8,7 @@ import { AddPeopleAndEventTickets1764400000000 } from './1764400000000-AddPeople
 import { AddTransferBatchClaims1764500000000 } from './1764500000000-AddTransferBatchClaims';
 import { DropTransferInstancePath1764500000100 } from './1764500000100-DropTransferInstancePath';
 import { AddEventTicketCredentialExpiry1764600000000 } from './1764600000000-AddEventTicketCredentialExpiry';
+import { AddPacsCircuits1764700000300 } from './1764700000300-AddPacsCircuits';
 
 /** Every migration of config-service's schema, oldest first. Append only. */
 export const configServiceMigrations = [
@@ -21,4 +22,5 @@ export const configServiceMigrations = [
   AddTransferBatchClaims1764500000000,
   DropTransferInstancePath1764500000100,
   AddEventTicketCredentialExpiry1764600000000,
+  AddPacsCircuits1764700000300,
 ];

@@ -2,7 +2,8 @@ import type { PacsConfigEventData } from '@pacslink/contracts';
 import type { AuthDto, AuthPatchDto } from './dto/auth.dto';
 import type { CreatePacsConfigDto } from './dto/create-pacs-config.dto';
 import type { PatchPacsConfigDto } from './dto/patch-pacs-config.dto';
-import type { AuthResponse, PacsConfigResponse } from './dto/pacs-config.response';
+import type { CircuitView } from '../transfers/pacs-circuits.repository';
+import type { AuthResponse, PacsConfigFields, PacsConfigResponse } from './dto/pacs-config.response';
 import { PacsConfig } from './pacs-config.entity';
 import { nextSecret, type RowCipher } from './pacs-config-secrets';
 
@@ -193,8 +194,8 @@ function authResponse(row: PacsConfig): AuthResponse {
   }
 }
 
-/** The API's view of a row: never a secret, only whether one is stored. */
-export function toPacsConfigResponse(row: PacsConfig): PacsConfigResponse {
+/** The API's view of a row, as its audit entries record it: never a secret, only whether one is stored. */
+export function toPacsConfigFields(row: PacsConfig): PacsConfigFields {
   const common = { id: row.id, aeTitle: row.aeTitle, name: row.name };
   const times = {
     timeoutMs: row.timeoutMs,
@@ -234,6 +235,20 @@ export function toPacsConfigResponse(row: PacsConfig): PacsConfigResponse {
         ...times,
       };
   }
+}
+
+/** The API's answer: the configuration and its circuit. */
+export function toPacsConfigResponse(row: PacsConfig, circuit: CircuitView): PacsConfigResponse {
+  return {
+    ...toPacsConfigFields(row),
+    circuit: {
+      state: circuit.state,
+      failures: circuit.failures,
+      openedAt: circuit.openedAt?.toISOString() ?? null,
+      nextProbeAt: circuit.nextProbeAt?.toISOString() ?? null,
+      reason: circuit.lastError,
+    },
+  };
 }
 
 /** The contract's event data: identifies the configuration, carries nothing secret. */

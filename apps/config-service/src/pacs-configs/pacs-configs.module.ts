@@ -4,9 +4,10 @@ import { PacsConfig } from './pacs-config.entity';
 import { PacsConfigsController } from './pacs-configs.controller';
 import { PacsConfigsService } from './pacs-configs.service';
 import { SettingsModule } from '../settings/settings.module';
+import { PacsCircuitsModule } from '../transfers/pacs-circuits.module';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([PacsConfig]), SettingsModule],
+  imports: [TypeOrmModule.forFeature([PacsConfig]), SettingsModule, PacsCircuitsModule],
   controllers: [PacsConfigsController],
   providers: [PacsConfigsService],
   exports: [PacsConfigsService],

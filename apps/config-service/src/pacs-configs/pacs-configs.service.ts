@@ -18,10 +18,12 @@ import {
   newPacsConfig,
   patchedPacsConfig,
   toEventData,
+  toPacsConfigFields,
   toPacsConfigResponse,
 } from './pacs-config.mapper';
 import { PacsConfigError, PacsConfigErrorCode } from './pacs-configs.errors';
 import { SettingsService } from '../settings/settings.service';
+import { CLOSED_VIEW, PacsCircuitsRepository } from '../transfers/pacs-circuits.repository';
 
 const UNIQUE_VIOLATION = '23505';
 const AE_TITLE_INDEX = 'pacs_config_ae_title_key';
@@ -58,6 +60,7 @@ export class PacsConfigsService {
     private readonly outbox: Outbox,
     private readonly relay: OutboxRelay,
     private readonly settings: SettingsService,
+    private readonly circuits: PacsCircuitsRepository,
   ) {}
 
   async list(query: ListPacsConfigsQuery): Promise<Page<PacsConfigResponse>> {
@@ -75,13 +78,18 @@ export class PacsConfigsService {
       take: query.limit,
       skip: query.offset,
     });
-    return { items: rows.map(toPacsConfigResponse), total, ...page };
+    const circuits = await this.circuits.views(rows.map((row) => row.id));
+    return {
+      items: rows.map((row) => toPacsConfigResponse(row, circuits.get(row.id) ?? CLOSED_VIEW)),
+      total,
+      ...page,
+    };
   }
 
   async get(id: string): Promise<TaggedPacsConfig> {
     const row = await this.dataSource.getRepository(PacsConfig).findOneBy({ id });
     if (!row) throw notFound(id);
-    return tagged(row);
+    return this.tagged(row);
   }
 
   /** The stored row, secrets still sealed (for the connection test, which sends them sealed). */
@@ -118,11 +126,11 @@ export class PacsConfigsService {
         action: 'pacs-config.created',
         entityType: ENTITY_TYPE,
         entityId: id,
-        change: { input: dto, after: toPacsConfigResponse(row) },
+        change: { input: dto, after: toPacsConfigFields(row) },
       });
       await this.outbox.enqueue(manager, PacsConfigEvents.Created, toEventData(row));
     });
-    return tagged(row);
+    return this.tagged(row);
   }
 
   async update(
@@ -139,12 +147,14 @@ export class PacsConfigsService {
         action: 'pacs-config.updated',
         entityType: ENTITY_TYPE,
         entityId: id,
-        change: { input: patch, before: toPacsConfigResponse(current), after: toPacsConfigResponse(next) },
+        change: { input: patch, before: toPacsConfigFields(current), after: toPacsConfigFields(next) },
       });
       await this.outbox.enqueue(manager, PacsConfigEvents.Updated, toEventData(next));
+      const changed = Object.entries(patch).filter(([, value]) => value !== undefined);
+      if (changed.some(([field]) => field !== 'name')) await this.closeCircuit(manager, id, actor);
       return next;
     });
-    return tagged(updated);
+    return this.tagged(updated);
   }
 
   async remove(id: string, ifMatch: string | undefined, actor: Actor): Promise<void> {
@@ -155,10 +165,29 @@ export class PacsConfigsService {
         action: 'pacs-config.deleted',
         entityType: ENTITY_TYPE,
         entityId: id,
-        change: { before: toPacsConfigResponse(current) },
+        change: { before: toPacsConfigFields(current) },
       });
       await this.outbox.enqueue(manager, PacsConfigEvents.Deleted, toEventData(current));
     });
+  }
+
+  /**
+   * A changed configuration (anything but its name) is tried again at once: a fixed address or
+   * port must not wait out the circuit the old one opened.
+   */
+  private async closeCircuit(manager: EntityManager, id: string, actor: Actor): Promise<void> {
+    if ((await this.circuits.close(manager, id)) === 'closed') return;
+    await this.audit.record(manager, actor, {
+      action: 'pacs-config.circuit-closed',
+      entityType: ENTITY_TYPE,
+      entityId: id,
+      change: { reason: 'the configuration changed' },
+    });
+  }
+
+  private async tagged(row: PacsConfig): Promise<TaggedPacsConfig> {
+    const circuit = (await this.circuits.views([row.id])).get(row.id) ?? CLOSED_VIEW;
+    return { config: toPacsConfigResponse(row, circuit), etag: etagOf(row) };
   }
 
   /** Runs a change in a transaction, then wakes the outbox relay; a taken AE title becomes a 409. */
@@ -211,10 +240,6 @@ export class PacsConfigsService {
 
 function notFound(id: string): PacsConfigError {
   return new PacsConfigError(PacsConfigErrorCode.NotFound, `no PACS configuration has id ${id}`);
-}
-
-function tagged(row: PacsConfig): TaggedPacsConfig {
-  return { config: toPacsConfigResponse(row), etag: etagOf(row) };
 }
 
 function isAeTitleClash(error: unknown): boolean {

@@ -19,6 +19,8 @@ import { dicomwebTarget, dimseTarget } from '../pacs-configs/worker-targets';
 import { SettingsService } from '../settings/settings.service';
 import { StudiesRepository, type InstanceFileRow } from '../studies/studies.repository';
 import { DICOMWEB_PARALLEL_BATCHES } from './batch-plan';
+import { PacsCircuitBreaker } from './pacs-circuit-breaker';
+import { PacsCircuitsRepository } from './pacs-circuits.repository';
 import { TransferBatch } from './transfer-batch.entity';
 import { TransferLedger } from './transfer-ledger';
 import { TRANSFER_OPTIONS, type TransferOptions } from './transfer-options';
@@ -63,6 +65,8 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
     private readonly cipher: SecretCipher,
     private readonly broker: BrokerConnection,
     private readonly studies: StudiesRepository,
+    private readonly circuit: PacsCircuitBreaker,
+    private readonly circuits: PacsCircuitsRepository,
     @Inject(TRANSFER_OPTIONS) private readonly options: TransferOptions,
   ) {}
 
@@ -108,25 +112,32 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
       [pacsConfigId],
     );
     if (busy >= slots) return;
+    // An open circuit sends nothing (waiting costs no attempt), then one probe once nothing is out.
+    const gate = await this.circuit.gate(manager, pacsConfigId);
+    if (gate.kind === 'hold' || (gate.kind === 'probe' && busy > 0)) return;
     const batches = await manager.query<{ id: string }[]>(
       `SELECT b.id FROM transfer_batch b JOIN transfer t ON t.id = b.transfer_id
         WHERE b.pacs_config_id = $1 AND b.state = 'pending' AND b.available_at <= now()
           AND t.status IN ('queued', 'running')
         ORDER BY t.created_at, b.seq LIMIT $2`,
-      [pacsConfigId, slots - busy],
+      [pacsConfigId, gate.kind === 'probe' ? 1 : slots - busy],
     );
-    for (const { id } of batches) await this.dispatchBatch(manager, id, config);
+    for (const { id } of batches) {
+      const sent = await this.dispatchBatch(manager, id, config);
+      if (sent && gate.kind === 'probe') await this.circuit.probing(manager, pacsConfigId, id);
+    }
   }
 
-  private async dispatchBatch(manager: EntityManager, batchId: string, config: PacsConfig): Promise<void> {
+  /** Whether the batch went out (it may instead be done, or its transfer failed). */
+  private async dispatchBatch(manager: EntityManager, batchId: string, config: PacsConfig): Promise<boolean> {
     const batch = await manager.findOneByOrFail(TransferBatch, { id: batchId });
     const transfer = await this.ledger.row(manager, batch.transferId);
     const instances = await this.instancesToSend(manager, batchId, transfer);
-    if (instances === undefined) return;
+    if (instances === undefined) return false;
     if (instances.length === 0) {
       await manager.update(TransferBatch, { id: batchId }, { state: 'done', leaseUntil: null });
       await this.ledger.settle(manager, batch.transferId);
-      return;
+      return false;
     }
     const attempt = batch.attempt + 1;
     // The database's clock, as for every lease (TransferLedger.lockBatch judges them by it).
@@ -153,6 +164,7 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
       };
       await this.outbox.enqueue(manager, ExportBatchCommands.Dicomweb, command);
     }
+    return true;
   }
 
   /**
@@ -222,6 +234,14 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
         await this.ledger.takeBackExpired(manager, batch.id);
         await this.dispatch(manager, batch.pacsConfigId);
       });
+    }
+    // Transfers that waited out the bound for a PACS found unreachable again fail, naming it.
+    for (const pacsConfigId of await this.circuits.openLongerThan(this.options.circuit.waitMs)) {
+      await this.dataSource.transaction(async (manager) => {
+        await this.lockPacs(manager, pacsConfigId);
+        await this.circuit.failWaiting(manager, pacsConfigId);
+      });
+      this.relay.wake();
     }
     const ready = await this.dataSource.query<{ pacsConfigId: string }[]>(
       `SELECT DISTINCT b.pacs_config_id AS "pacsConfigId" FROM transfer_batch b

@@ -1,3 +1,5 @@
+import type { CircuitOptions } from './circuit-transitions';
+
 /** Timing of transfers; from the environment (config.ts), short in tests. */
 export interface TransferOptions {
   /** First automatic retry after a transient failure waits about this long, doubling each time. */
@@ -10,6 +12,8 @@ export interface TransferOptions {
   dispatchLeaseMs: number;
   /** How often pending batches, delayed retries and expired leases are looked at. */
   sweepIntervalMs: number;
+  /** The circuit of each PACS (circuit-transitions.ts). */
+  circuit: CircuitOptions;
 }
 
 export const TRANSFER_OPTIONS = Symbol('TRANSFER_OPTIONS');

@@ -19,6 +19,8 @@ import {
   decideFinished,
   decideProgress,
 } from './batch-transitions';
+import { attemptVerdict } from './circuit-transitions';
+import { PacsCircuitBreaker } from './pacs-circuit-breaker';
 import { hasReportText, maskReport } from './report-text';
 import { TransferBatch } from './transfer-batch.entity';
 import { TransferDispatcher } from './transfer-dispatcher';
@@ -39,6 +41,7 @@ export class TransferReportsService {
     private readonly relay: OutboxRelay,
     private readonly studies: StudiesRepository,
     private readonly egressAudit: EgressAudit,
+    private readonly circuit: PacsCircuitBreaker,
   ) {}
 
   /**
@@ -104,6 +107,14 @@ export class TransferReportsService {
       await this.ledger.applyOutcomes(manager, batch.transferId, batch.id, report.outcomes);
       if (decision.kind === 'renew') await this.ledger.lease(manager, batch.id, report.claimant);
       await this.ledger.progress(manager, await this.ledger.recount(manager, batch.transferId));
+      // The PACS answers: a probe's first outcome closes its circuit, and the rest go at once.
+      if (report.outcomes.length === 0) return;
+      const change = await this.circuit.recordAttempt(manager, batch.pacsConfigId, {
+        batchId: batch.id,
+        verdict: 'answered',
+        reason: 'the PACS answered',
+      });
+      if (change === 'close') await this.dispatcher.dispatch(manager, batch.pacsConfigId);
     });
   }
 
@@ -141,6 +152,12 @@ export class TransferReportsService {
           await this.ledger.progress(manager, await this.ledger.settle(manager, batch.transferId));
           break;
       }
+      // What this attempt showed about the PACS, before anything more goes to it.
+      await this.circuit.recordAttempt(manager, batch.pacsConfigId, {
+        batchId: batch.id,
+        verdict: attemptVerdict(report),
+        reason: report.failure?.reason ?? 'the PACS answered',
+      });
       await this.dispatcher.dispatch(manager, batch.pacsConfigId);
     });
   }

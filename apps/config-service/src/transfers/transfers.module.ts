@@ -3,6 +3,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { EgressAuditModule } from '../egress/egress-audit.module';
 import { SettingsModule } from '../settings/settings.module';
 import { StudyIndexModule } from '../studies/study-index.module';
+import { PacsCircuitBreaker } from './pacs-circuit-breaker';
+import { PacsCircuitsModule } from './pacs-circuits.module';
 import { TransferBatch } from './transfer-batch.entity';
 import { TransferDispatcher } from './transfer-dispatcher';
 import { TransferInstance } from './transfer-instance.entity';
@@ -24,11 +26,13 @@ export class TransfersModule {
         SettingsModule,
         StudyIndexModule,
         EgressAuditModule,
+        PacsCircuitsModule,
       ],
       controllers: [TransfersController],
       providers: [
         { provide: TRANSFER_OPTIONS, useValue: options },
         TransferLedger,
+        PacsCircuitBreaker,
         TransferDispatcher,
         TransfersService,
         TransferReportsService,

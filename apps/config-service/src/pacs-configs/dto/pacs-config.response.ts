@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { SpecificCharacterSets } from '@pacslink/dicom';
+import { CircuitStates, type CircuitState } from '../../transfers/circuit-transitions';
 import { RetrieveMethods, type RetrieveMethod } from '../pacs-config.entity';
 
 /* What the API answers. Secrets never: only whether one is stored (`passwordSet`, …). */
@@ -41,6 +42,34 @@ export const authResponseModels = [
   OAuth2ClientCredentialsAuthResponse,
 ];
 
+/** Whether transfers go to the PACS now (ADR 0006, "A circuit per PACS"). */
+export class PacsCircuitResponse {
+  @ApiProperty({
+    enum: CircuitStates,
+    description:
+      '`closed`: transfers go. `open`: the PACS was found unreachable by several attempts in a row; its transfers wait (spending no attempt) and fail once it has been open for TRANSFER_CIRCUIT_WAIT_MS. `half-open`: one batch is being sent as a probe.',
+  })
+  state!: CircuitState;
+  @ApiProperty({ example: 0, description: 'Attempts in a row that found the PACS unreachable.' })
+  failures!: number;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the circuit opened.' })
+  openedAt!: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'Open: when the next probe may go (the cool-down doubles with each failed probe).',
+  })
+  nextProbeAt!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'connection refused by pacs.example.org:104 — nothing listens there',
+    description: 'The last failure that found the PACS unreachable.',
+  })
+  reason!: string | null;
+}
+
 abstract class PacsConfigCommonResponse {
   @ApiProperty({ format: 'uuid', example: '3f0e8a1c-6b0f-4f7e-9a55-2f3b9d1c7e21' }) id!: string;
   @ApiProperty({ example: 'ORTHANC' }) aeTitle!: string;
@@ -48,6 +77,7 @@ abstract class PacsConfigCommonResponse {
   @ApiProperty({ example: 30000 }) timeoutMs!: number;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty({ type: PacsCircuitResponse }) circuit!: PacsCircuitResponse;
 }
 
 export class DicomwebPacsConfigResponse extends PacsConfigCommonResponse {
@@ -82,6 +112,10 @@ export class DimsePacsConfigResponse extends PacsConfigCommonResponse {
 }
 
 export type PacsConfigResponse = DicomwebPacsConfigResponse | DimsePacsConfigResponse;
+
+/** A configuration's own fields (what its audit entries record): all but its circuit. */
+export type PacsConfigFields =
+  Omit<DicomwebPacsConfigResponse, 'circuit'> | Omit<DimsePacsConfigResponse, 'circuit'>;
 
 export const pacsConfigResponseSchema = {
   oneOf: [
