@@ -1,0 +1,220 @@
+/**
+ * C-ECHO and C-FIND latency of @pacslink/dimse `echo`/`find` against DCMTK `echoscu`/`findscu`,
+ * same peers (the running test peers, TCP_NODELAY=1), interleaved, median of --runs (default 20).
+ *
+ *   eval $(bash scripts/test-peers.sh env | sed 's/^/export /')
+ *   node -r ts-node/register/transpile-only -r tsconfig-paths/register bench/dimse/echo-find-vs-dcmtk.ts [--runs 20]
+ *
+ * DCMTK's figure is its whole process, as a shell would run it; "start" is the same command
+ * line against a port nobody listens on (exec, data dictionary, arguments, a refused connect), so
+ * "DCMTK − start" approximates its network part alone.
+ * Ours is the call in a running process, as a worker makes it: connect, associate, request,
+ * responses, release, close. Not a test: it measures.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { echo, find, type DimseConnectionOptions } from '@pacslink/dimse';
+import {
+  deleteStudyFromOrthanc,
+  generateStudy,
+  peersFromEnv,
+  randomId,
+  runDcmtk,
+  testEgressGuard,
+} from '@pacslink/testing';
+
+function argument(name: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at < 0 ? fallback : (process.argv[at + 1] ?? fallback);
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+async function timed(action: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await action();
+  return performance.now() - started;
+}
+
+interface Case {
+  name: string;
+  tool: 'echoscu' | 'findscu';
+  /** the DCMTK command line, to `port` */
+  dcmtk: (port?: number) => readonly string[];
+  ours: () => Promise<unknown>;
+  /** what both must return, checked once before timing */
+  check?: () => Promise<void>;
+}
+
+async function main(): Promise<void> {
+  const runs = Number(argument('runs', '20'));
+  const { orthanc, storescp, wlm } = peersFromEnv();
+  const connection = (peer: { host: string; port: number; aet: string }): DimseConnectionOptions => ({
+    host: peer.host,
+    port: peer.port,
+    callingAeTitle: 'FINDSCU',
+    calledAeTitle: peer.aet,
+    connectTimeoutMs: 5_000,
+    associationTimeoutMs: 5_000,
+    pduTimeoutMs: 20_000,
+    egress: testEgressGuard(),
+  });
+  const address = (peer: { host: string; port: number; aet: string }, port = peer.port): string[] => [
+    '-aet',
+    'FINDSCU',
+    '-aec',
+    peer.aet,
+    peer.host,
+    String(port),
+  ];
+  const closedPort = await new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+
+  const workDir = await mkdtemp(join(tmpdir(), 'pacslink-bench-echo-find-'));
+  const study = await generateStudy(workDir, {
+    series: 4,
+    instancesPerSeries: 2,
+    patient: { name: `Bench-${randomId('', 4)}^Echo`, charset: 'ISO_IR 192' },
+  });
+  await runDcmtk('storescu', [
+    '-aet',
+    'STORESCU',
+    '-aec',
+    orthanc.aet,
+    orthanc.host,
+    String(orthanc.port),
+    ...study.files,
+  ]);
+  const studyKeys = ['PatientName', 'PatientID', 'StudyDescription', 'AccessionNumber', 'StudyDate'] as const;
+  const cases: Case[] = [
+    ...(
+      [
+        ['Orthanc', orthanc],
+        ['storescp', storescp],
+        ['wlmscpfs', wlm],
+      ] as const
+    ).map(([label, peer]): Case => ({
+      name: `C-ECHO → ${label}`,
+      tool: 'echoscu',
+      dcmtk: (port) => address(peer, port),
+      ours: () => echo(connection(peer)),
+    })),
+    {
+      name: 'C-FIND STUDY by UID → Orthanc (1 match)',
+      tool: 'findscu',
+      dcmtk: (port) => [
+        '-S',
+        ...address(orthanc, port),
+        '-k',
+        'QueryRetrieveLevel=STUDY',
+        '-k',
+        `StudyInstanceUID=${study.studyInstanceUid}`,
+        ...studyKeys.flatMap((key) => ['-k', key]),
+      ],
+      ours: () =>
+        find(connection(orthanc), {
+          level: 'STUDY',
+          keys: { StudyInstanceUID: study.studyInstanceUid },
+          returnKeys: studyKeys,
+        }),
+      check: async () => {
+        const matches = await find(connection(orthanc), {
+          level: 'STUDY',
+          keys: { StudyInstanceUID: study.studyInstanceUid },
+          returnKeys: studyKeys,
+        });
+        if (matches.length !== 1) throw new Error(`expected 1 study, got ${matches.length}`);
+      },
+    },
+    {
+      name: 'C-FIND SERIES of a study → Orthanc (4 matches)',
+      tool: 'findscu',
+      dcmtk: (port) => [
+        '-S',
+        ...address(orthanc, port),
+        '-k',
+        'QueryRetrieveLevel=SERIES',
+        '-k',
+        `StudyInstanceUID=${study.studyInstanceUid}`,
+        '-k',
+        'SeriesInstanceUID',
+        '-k',
+        'Modality',
+        '-k',
+        'SeriesNumber',
+      ],
+      ours: () =>
+        find(connection(orthanc), {
+          level: 'SERIES',
+          keys: { StudyInstanceUID: study.studyInstanceUid },
+          returnKeys: ['Modality', 'SeriesNumber'],
+        }),
+      check: async () => {
+        const matches = await find(connection(orthanc), {
+          level: 'SERIES',
+          keys: { StudyInstanceUID: study.studyInstanceUid },
+          returnKeys: ['Modality', 'SeriesNumber'],
+        });
+        if (matches.length !== 4) throw new Error(`expected 4 series, got ${matches.length}`);
+      },
+    },
+  ];
+
+  const rows: string[][] = [];
+  try {
+    for (const testCase of cases) {
+      await testCase.check?.();
+      // one warm-up each: the first association of a process pays for JIT and DNS caches
+      await runDcmtk(testCase.tool, testCase.dcmtk());
+      await testCase.ours();
+      const times = { dcmtk: [] as number[], start: [] as number[], ours: [] as number[] };
+      for (let run = 0; run < runs; run++) {
+        times.start.push(
+          await timed(() => runDcmtk(testCase.tool, testCase.dcmtk(closedPort)).catch(() => undefined)),
+        );
+        times.dcmtk.push(await timed(() => runDcmtk(testCase.tool, testCase.dcmtk())));
+        times.ours.push(await timed(testCase.ours));
+      }
+      const dcmtk = median(times.dcmtk);
+      const start = median(times.start);
+      const ours = median(times.ours);
+      const line = [
+        testCase.name,
+        testCase.tool,
+        dcmtk.toFixed(1),
+        (dcmtk - start).toFixed(1),
+        ours.toFixed(1),
+        (dcmtk / ours).toFixed(2),
+        ((dcmtk - start) / ours).toFixed(2),
+      ];
+      rows.push(line);
+      console.log(
+        `${line.join(' | ')}   (ours min ${Math.min(...times.ours).toFixed(1)} max ${Math.max(...times.ours).toFixed(1)} ms)`,
+      );
+    }
+  } finally {
+    await deleteStudyFromOrthanc(orthanc, study.studyInstanceUid);
+    await rm(workDir, { recursive: true, force: true });
+  }
+  console.log(`\nmedian of ${runs}, ms, interleaved (DCMTK start = the same command to a closed port)\n`);
+  console.log(
+    '| exchange | DCMTK tool | DCMTK (process) | DCMTK − start | ours (call) | ratio process/ours | ratio (DCMTK − start)/ours |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
