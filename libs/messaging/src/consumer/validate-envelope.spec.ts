@@ -49,10 +49,13 @@ describe('validateData against a contract', () => {
 
   it.each([
     [{ ...valid, direction: 'sideways' }, 'direction: direction must be one of the following values'],
-    [{ ...valid, studyInstanceUid: '1.2.abc' }, 'studyInstanceUid: studyInstanceUid must match'],
+    [
+      { ...valid, studyInstanceUid: '1.2.abc' },
+      'studyInstanceUid: studyInstanceUid is not a valid UID (PS3.5 9.1): it may hold only digits and periods (found U+0061)',
+    ],
     [
       { ...valid, studyInstanceUid: `1.${'2'.repeat(70)}` },
-      'studyInstanceUid must be shorter than or equal to 64',
+      'studyInstanceUid: studyInstanceUid is not a valid UID (PS3.5 9.1): it is 72 characters long, more than 64',
     ],
     [{ ...valid, progress: undefined }, 'progress: progress must be an object'],
     [
