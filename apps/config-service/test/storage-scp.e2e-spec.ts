@@ -4,7 +4,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { generateStudy, runDcmtk, type GeneratedStudy } from '@pacslink/testing';
+import { eventually, generateStudy, runDcmtk, type GeneratedStudy } from '@pacslink/testing';
 import { startConfigService, type RunningConfigService } from './config-service.harness';
 import { startDimseWorker } from './workers.harness';
 
@@ -60,6 +60,30 @@ describe('Storage SCP (dimse-worker) with DCMTK peers', () => {
   let scpPort: number;
   let explicitStudy: GeneratedStudy;
   let implicitStudy: GeneratedStudy;
+  let pacsConfigId: string;
+  const received: { type: string; data: Record<string, unknown> }[] = [];
+
+  /** The study.received events published for `studyInstanceUid`, once `count` of them are in. */
+  async function receivedEvents(studyInstanceUid: string, count = 1) {
+    return eventually(`${count} study.received for ${studyInstanceUid}`, () => {
+      const events = received.filter((event) => event.data.studyInstanceUid === studyInstanceUid);
+      return events.length >= count ? events : undefined;
+    });
+  }
+
+  interface StudySummary {
+    studyInstanceUid: string;
+    seriesCount: number;
+    instanceCount: number;
+    modalities: string[];
+  }
+
+  async function listedStudy(studyInstanceUid: string): Promise<StudySummary | undefined> {
+    const answer = await service.call('GET', '/studies?limit=100');
+    expect(answer.status).toBe(200);
+    const page = (await answer.json()) as { items: StudySummary[] };
+    return page.items.find((study) => study.studyInstanceUid === studyInstanceUid);
+  }
 
   function scpArgs(callingAeTitle: string, calledAeTitle = SCP_AE_TITLE): string[] {
     return ['-aet', callingAeTitle, '-aec', calledAeTitle, '127.0.0.1', String(scpPort)];
@@ -70,7 +94,10 @@ describe('Storage SCP (dimse-worker) with DCMTK peers', () => {
     storeDir = join(workDir, 'store');
     scpPort = await freePort();
     service = await startConfigService({ env: { SECRETS_KEY: secretsKey, STORE_DIR: storeDir } });
-    await service.createPacsConfig({
+    await service.subscribe('study.received', (body) => {
+      received.push(JSON.parse(body) as { type: string; data: Record<string, unknown> });
+    });
+    pacsConfigId = await service.createPacsConfig({
       type: 'dimse',
       aeTitle: PUSHING_PACS,
       name: 'a modality that pushes studies',
@@ -121,6 +148,24 @@ describe('Storage SCP (dimse-worker) with DCMTK peers', () => {
     expect(dump).toContain(`[${mr.sopInstanceUid}]`);
     // Nothing half-written left behind.
     expect(await filesUnder(join(storeDir, 'tmp'))).toEqual([]);
+    // Indexed by config-service, and announced once the association ended: one event, no patient data.
+    const [event, ...more] = await receivedEvents(explicitStudy.studyInstanceUid);
+    expect(more).toEqual([]);
+    expect(event).toMatchObject({
+      type: 'study.received',
+      data: {
+        studyInstanceUid: explicitStudy.studyInstanceUid,
+        pacsConfigId,
+        pacsAeTitle: PUSHING_PACS,
+        instances: 12,
+        series: 2,
+      },
+    });
+    expect(JSON.stringify(event)).not.toContain(explicitStudy.patient.id);
+    expect(await listedStudy(explicitStudy.studyInstanceUid)).toMatchObject({
+      seriesCount: 2,
+      instanceCount: 12,
+    });
   });
 
   it('stores what storescu sends in Implicit VR Little Endian (converted by storescu), as Implicit VR', async () => {
@@ -130,6 +175,11 @@ describe('Storage SCP (dimse-worker) with DCMTK peers', () => {
     expect(await filesUnder(stored)).toHaveLength(series.instances.length);
     const dump = await dumped(join(stored, `${series.instances[0].sopInstanceUid}.dcm`));
     expect(dump).toContain(`(0002,0010) UI =LittleEndianImplicit`);
+    await receivedEvents(implicitStudy.studyInstanceUid);
+    expect(await listedStudy(implicitStudy.studyInstanceUid)).toMatchObject({
+      seriesCount: 1,
+      instanceCount: 4,
+    });
   });
 
   it('rejects a calling AE title that is not a configured DIMSE PACS: A-ASSOCIATE-RJ, calling AE not recognized', async () => {

@@ -3,15 +3,19 @@ export * from './message-contract';
 export * from './events/transfer.events';
 export * from './events/pacs-config.events';
 export * from './events/worklist.events';
+export * from './events/study.events';
 export * from './requests/connection-test.requests';
 export * from './requests/query.requests';
 export * from './requests/dimse-callers.requests';
 export * from './commands/export-batch.commands';
 export * from './reports/export-batch.reports';
+export * from './reports/storage-scp.reports';
 
 import { PacsConfigEvents } from './events/pacs-config.events';
 import { TransferEvents } from './events/transfer.events';
 import { WorklistTaskEvents } from './events/worklist.events';
+import { StudyEvents } from './events/study.events';
+import { StorageScpReports } from './reports/storage-scp.reports';
 import { ConnectionTestRequests } from './requests/connection-test.requests';
 import { QueryRequests } from './requests/query.requests';
 import { DimseCallerRequests } from './requests/dimse-callers.requests';
@@ -23,10 +27,12 @@ import type { MessageContract } from './message-contract';
 export const allContracts: readonly MessageContract<object>[] = [
   ...Object.values(TransferEvents),
   ...Object.values(WorklistTaskEvents),
+  ...Object.values(StudyEvents),
   ...Object.values(PacsConfigEvents),
   ...Object.values(ConnectionTestRequests),
   ...Object.values(QueryRequests),
   ...Object.values(DimseCallerRequests),
   ...Object.values(ExportBatchCommands),
   ...Object.values(ExportBatchReports),
+  ...Object.values(StorageScpReports),
 ];

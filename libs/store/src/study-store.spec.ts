@@ -1,6 +1,6 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { generateStudy, type GeneratedStudy } from '@pacslink/testing';
@@ -55,6 +55,18 @@ describe('StudyStore', () => {
   });
 
   afterAll(() => rm(workDir, { recursive: true, force: true }));
+
+  it('scans a file another process put in place: what write answered; a file at another path is refused', async () => {
+    const stored = await store.write(chunked(first.bytes, 4096));
+    expect(await store.scan(stored.path)).toEqual(stored);
+    const elsewhere = stored.path.replace(first.sopInstanceUid, '1.2.3');
+    await mkdir(dirname(store.absolutePath(elsewhere)), { recursive: true });
+    await copyFile(store.absolutePath(stored.path), store.absolutePath(elsewhere));
+    await expect(store.scan(elsewhere)).rejects.toThrow(
+      new InvalidDicomError(`${elsewhere} holds the instance that belongs at ${stored.path}`),
+    );
+    await expect(store.scan('../outside.dcm')).rejects.toThrow(StorePathError);
+  });
 
   it('writes a file under its UIDs, byte for byte, and answers what it indexed', async () => {
     const stored = await store.write(chunked(first.bytes, 4096));

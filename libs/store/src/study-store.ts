@@ -142,6 +142,29 @@ export class StudyStore {
     return removed;
   }
 
+  /**
+   * Reads a file already in place (written by another process, e.g. dimse-worker's Storage SCP)
+   * and answers what `write` answered for it: its indexed attributes, size and path. Refuses a
+   * file whose attributes put it at another path than `relativePath`.
+   */
+  async scan(relativePath: string): Promise<StoredInstance> {
+    const scanner = new Part10Scanner();
+    let sizeBytes = 0;
+    for await (const chunk of createReadStream(this.absolutePath(relativePath)) as AsyncIterable<Buffer>) {
+      sizeBytes += chunk.length;
+      scanner.push(chunk);
+    }
+    const attributes = instanceAttributes(scanner.finish());
+    const path = instancePath(attributes);
+    if (path !== relativePath) {
+      throw new InvalidDicomError(
+        `${relativePath} holds the instance that belongs at ${path}`,
+        attributes.sopInstanceUid,
+      );
+    }
+    return { ...attributes, sizeBytes, path };
+  }
+
   /** Makes the names of files written with `syncDirectory: false` durable, one fsync per directory. */
   async syncDirectories(relativePaths: Iterable<string>): Promise<void> {
     const directories = new Set([...relativePaths].map((path) => dirname(this.absolutePath(path))));

@@ -1,6 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { StudyStore } from '@pacslink/store';
+import { ReceivedStudiesConsumer } from './received-studies.consumer';
+import { ReceivedStudiesService } from './received-studies.service';
 import { StoredInstance } from './stored-instance.entity';
 import { StoreSweeper } from './store-sweeper';
 import { StoredStudy } from './stored-study.entity';
@@ -32,6 +34,8 @@ export class StudiesModule {
         { provide: UPLOAD_LIMITS, useValue: uploadLimits },
         StudiesService,
         StoreSweeper,
+        ReceivedStudiesService,
+        ReceivedStudiesConsumer,
       ],
       exports: [StudyStore, entities],
     };

@@ -5,14 +5,17 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import { MAX_INSTANCES_PER_ASSOCIATION, StorageScpReports } from '@pacslink/contracts';
 import {
   IMPLEMENTATION_CLASS_UID,
   IMPLEMENTATION_VERSION_NAME,
   StorageScp,
+  type AssociationSummary,
   type IncomingInstance,
   type ScpAssociationInfo,
   type StoreResult,
 } from '@pacslink/dimse';
+import { ConfirmedPublisher, createEnvelope } from '@pacslink/messaging';
 import { InvalidDicomError, part10Stream, STORABLE_TRANSFER_SYNTAXES, StudyStore } from '@pacslink/store';
 import type { Readable } from 'node:stream';
 import { DimseCallersCache } from './dimse-callers.cache';
@@ -49,11 +52,14 @@ const STATUS_CANNOT_UNDERSTAND = 0xc000;
 export class StorageScpService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('StorageScp');
   private readonly scp: StorageScp;
+  /** Per association (our id): the paths stored, reported when it ends, and the writes still going. */
+  private readonly received = new Map<string, { paths: string[]; writing: Set<Promise<StoreResult>> }>();
 
   constructor(
     @Inject(STORAGE_SCP_SETTINGS) private readonly settings: StorageScpSettings,
     @Inject(StudyStore) private readonly studyStore: StudyStore,
     private readonly callers: DimseCallersCache,
+    private readonly publisher: ConfirmedPublisher,
   ) {
     this.scp = new StorageScp({
       aeTitle: settings.aeTitle,
@@ -65,7 +71,13 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
       maxPduLength: MAX_PDU_LENGTH,
       storageTransferSyntaxes: STORABLE_TRANSFER_SYNTAXES,
       identifyCaller: (callingAeTitle) => this.callers.identify(callingAeTitle),
-      store: (association, instance, dataSet) => this.store(association, instance, dataSet),
+      store: (association, instance, dataSet) => {
+        const received = this.receivedBy(association.id);
+        const writing = this.store(association, received.paths, instance, dataSet);
+        received.writing.add(writing);
+        return writing.finally(() => received.writing.delete(writing));
+      },
+      associationEnded: (summary) => void this.report(summary),
       logger: {
         debug: (entry) => this.logger.debug(entry),
         warn: (entry) => this.logger.warn(entry),
@@ -82,13 +94,29 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
     await this.scp.close(SHUTDOWN_GRACE_MS);
   }
 
+  private receivedBy(associationId: string): { paths: string[]; writing: Set<Promise<StoreResult>> } {
+    let received = this.received.get(associationId);
+    if (received === undefined) {
+      received = { paths: [], writing: new Set() };
+      this.received.set(associationId, received);
+    }
+    return received;
+  }
+
   private async store(
     association: ScpAssociationInfo,
+    paths: string[],
     instance: IncomingInstance,
     dataSet: Readable,
   ): Promise<StoreResult> {
+    if (paths.length >= MAX_INSTANCES_PER_ASSOCIATION) {
+      return {
+        status: STATUS_OUT_OF_RESOURCES,
+        errorComment: `${MAX_INSTANCES_PER_ASSOCIATION} instances per association: send the rest on another`,
+      };
+    }
     try {
-      await this.studyStore.write(
+      const written = await this.studyStore.write(
         part10Stream(
           {
             ...instance,
@@ -99,6 +127,7 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
           dataSet,
         ),
       );
+      paths.push(written.path);
       return { status: STATUS_SUCCESS };
     } catch (error) {
       dataSet.resume();
@@ -114,6 +143,46 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
       if (error instanceof InvalidDicomError)
         return { status: STATUS_CANNOT_UNDERSTAND, errorComment: message };
       return { status: STATUS_OUT_OF_RESOURCES, errorComment: `not stored: ${message}` };
+    }
+  }
+
+  /**
+   * Tells config-service what the association stored, once it ended (released or not: each file
+   * stored before an abort is whole); config-service indexes it and announces study.received.
+   */
+  private async report({ association, end }: AssociationSummary): Promise<void> {
+    const received = this.received.get(association.id);
+    this.received.delete(association.id);
+    if (received === undefined) return;
+    // A write whose data set was complete when the association ended still finishes.
+    await Promise.allSettled(received.writing);
+    const { paths } = received;
+    if (paths.length === 0) return;
+    try {
+      await this.publisher.publish(
+        StorageScpReports.Received.exchange,
+        createEnvelope(StorageScpReports.Received, {
+          associationId: association.id,
+          pacsConfigId: association.caller.id,
+          pacsAeTitle: association.caller.aeTitle,
+          callingAeTitle: association.callingAeTitle,
+          paths,
+        }),
+      );
+      this.logger.log({
+        msg: 'association ended',
+        associationId: association.id,
+        end: end.kind,
+        stored: paths.length,
+      });
+    } catch (error) {
+      // The files stay in the store, unindexed; a re-send by the PACS reports them again.
+      this.logger.error({
+        msg: 'what an association stored could not be reported to config-service',
+        associationId: association.id,
+        stored: paths.length,
+        reason: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 }

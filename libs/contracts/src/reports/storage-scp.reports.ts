@@ -1,0 +1,41 @@
+import { ArrayMaxSize, IsArray, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { Exchanges } from '../topology';
+import type { MessageContract } from '../message-contract';
+
+/**
+ * Most instances one association may store (the Storage SCP's per-association limit): its one
+ * report, sent when it ends, names them all and stays a few MB at most.
+ */
+export const MAX_INSTANCES_PER_ASSOCIATION = 10_000;
+
+/**
+ * What dimse-worker's Storage SCP stored in one association, sent once it ended: files in the study store, named by
+ * their path (relative to STORE_DIR). config-service reads the indexed attributes from the files
+ * themselves: no patient data travels on the broker (docs/security.md), and the index holds what
+ * the files hold, whatever a report says.
+ */
+export class StorageScpReceivedData {
+  @IsUUID() associationId!: string;
+  @IsUUID() pacsConfigId!: string;
+  /** The configuration's AE title, as config-service answered it (dimse-callers). */
+  @IsString() @MaxLength(16) pacsAeTitle!: string;
+  /** As the peer spelt it in its A-ASSOCIATE-RQ. */
+  @IsString() @MaxLength(16) callingAeTitle!: string;
+  @IsArray()
+  @ArrayMaxSize(MAX_INSTANCES_PER_ASSOCIATION)
+  @IsString({ each: true })
+  @MaxLength(256, { each: true })
+  @Matches(/^studies\/[0-9.]+\/[0-9.]+\/[0-9.]+\.dcm$/, { each: true })
+  paths!: string[];
+}
+
+/** Worker → config-service, on the internal command exchange (routing keys `config-service.#`). */
+export const StorageScpReports = {
+  Received: {
+    type: 'config-service.storage-scp.received',
+    version: 1,
+    kind: 'command',
+    exchange: Exchanges.Commands,
+    data: StorageScpReceivedData,
+  } satisfies MessageContract<StorageScpReceivedData>,
+} as const;
