@@ -325,3 +325,19 @@ it('each C-FIND response is decoded by its own Specific Character Set (trap 14)'
     [{ Alphabetic: 'Éé^Á' }],
   ]);
 });
+
+it('a C-FIND match whose identifier comes in several PDVs and PDUs is read whole', async () => {
+  const longName = `${'Long'.repeat(40)}^Name`;
+  const scp = await scripted({
+    onCommand: (command, peer) => {
+      peer.respondInPieces(command, 0xff00, match(longName, '1.2.3.9'), 7);
+      peer.respond(command, 0xff00, match('Short^Name', '1.2.3.10'));
+      peer.respond(command, 0x0000);
+    },
+  });
+  const results = await find(options(scp), { level: 'STUDY', keys: {}, returnKeys: ['PatientName'] });
+  expect(results.map((result) => result['00100010']?.Value)).toEqual([
+    [{ Alphabetic: longName }],
+    [{ Alphabetic: 'Short^Name' }],
+  ]);
+});

@@ -34,6 +34,11 @@ export interface Conversation {
    * one every `gapMs`: a peer that trickles its answer without ever being silent for long
    */
   trickleResponse(command: DimseCommand, status: number, gapMs: number): void;
+  /**
+   * sends a response whose identifier is cut into PDVs of `pieceBytes`, each in a P-DATA-TF PDU of
+   * its own, the command's PDU and the first data PDU written together (as one TCP segment may)
+   */
+  respondInPieces(command: DimseCommand, status: number, identifier: Buffer, pieceBytes: number): void;
   abort(source: number, reason: number): void;
   close(): void;
   readonly socket: Socket;
@@ -264,6 +269,16 @@ export async function startScriptedScp(
           socket.write(pdataTf(command.presentationContextId, true, piece, offset >= bytes.length));
         }, gapMs);
         socket.once('close', () => clearInterval(timer));
+      },
+      respondInPieces(command, status, identifier, pieceBytes) {
+        const pdus = [pdataTf(command.presentationContextId, true, responseCommand(command, status, true))];
+        for (let offset = 0; offset < identifier.length; offset += pieceBytes) {
+          const piece = identifier.subarray(offset, offset + pieceBytes);
+          pdus.push(
+            pdataTf(command.presentationContextId, false, piece, offset + pieceBytes >= identifier.length),
+          );
+        }
+        socket.write(Buffer.concat(pdus));
       },
       abort(source, reason) {
         socket.write(pdu(0x07, Buffer.from([0, 0, source, reason])));
