@@ -1,3 +1,4 @@
+import { Socket, type TcpNetConnectOpts } from 'node:net';
 import { DimseError, DimseErrorCode, echo, find, type DimseConnectionOptions } from '../src';
 import { testEgressGuard } from '@pacslink/testing';
 import {
@@ -340,4 +341,21 @@ it('a C-FIND match whose identifier comes in several PDVs and PDUs is read whole
     [{ Alphabetic: longName }],
     [{ Alphabetic: 'Short^Name' }],
   ]);
+});
+
+it('trap 1: every connection C-ECHO and C-FIND open has TCP_NODELAY (Nagle off)', async () => {
+  const scp = await scripted({ onCommand: (command, peer) => peer.respond(command, 0) });
+  // net.connect hands Socket#connect its normalized arguments: [options, callback]
+  const connects = jest.spyOn(Socket.prototype, 'connect');
+  try {
+    await echo(options(scp));
+    await find(options(scp), { level: 'STUDY', keys: {}, returnKeys: [] });
+    const noDelay = connects.mock.calls.map((call) => {
+      const [first] = call as unknown[];
+      return ((Array.isArray(first) ? first[0] : first) as TcpNetConnectOpts).noDelay;
+    });
+    expect(noDelay).toEqual([true, true]);
+  } finally {
+    connects.mockRestore();
+  }
 });
