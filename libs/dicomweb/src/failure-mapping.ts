@@ -10,6 +10,8 @@ import { DicomwebError, DicomwebErrorCode } from './dicomweb.errors';
 
 /** The code of the error a body that did not arrive whole in time is destroyed with (http-body.ts). */
 export const BODY_TOO_SLOW = 'PACSLINK_BODY_TOO_SLOW';
+/** The whole-answer deadline found the body silent: the server stopped, rather than trickled. */
+export const BODY_STALLED = 'PACSLINK_BODY_STALLED';
 
 export interface ConnectionContext {
   /** `host:port` as the request addressed it. */
@@ -146,6 +148,7 @@ export function networkFailure(
         `connected to ${hostPort}, but no answer within ${timeoutMs} ms (response timeout)`,
       );
     case 'UND_ERR_BODY_TIMEOUT':
+    case BODY_STALLED:
       return make(
         DicomwebErrorCode.ResponseTimeout,
         `${hostPort} stopped sending its answer for ${timeoutMs} ms (response timeout)`,

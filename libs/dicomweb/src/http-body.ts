@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { quotePeerText } from '@pacslink/dicom';
-import { BODY_TOO_SLOW, redact, type ResponseFacts } from './failure-mapping';
+import { BODY_STALLED, BODY_TOO_SLOW, redact, type ResponseFacts } from './failure-mapping';
 
 export interface BodyPrefix {
   bytes: Buffer;
@@ -12,10 +12,17 @@ export interface BodyPrefix {
 /** A body that did not arrive whole within its time: failure-mapping.ts words it as a response timeout. */
 export class BodyTooSlowError extends Error {
   override readonly name = 'BodyTooSlowError';
-  readonly code = BODY_TOO_SLOW;
+  readonly code: typeof BODY_TOO_SLOW | typeof BODY_STALLED;
 
-  constructor(readonly timeoutMs: number) {
-    super(`the body did not arrive whole within ${timeoutMs} ms`);
+  /** `stalled`: nothing arrived for the last half of the deadline — the server stopped, it did not trickle. */
+  constructor(
+    readonly timeoutMs: number,
+    stalled: boolean,
+  ) {
+    super(
+      `the body did not arrive whole within ${timeoutMs} ms${stalled ? ' (nothing arrived lately)' : ''}`,
+    );
+    this.code = stalled ? BODY_STALLED : BODY_TOO_SLOW;
   }
 }
 
@@ -26,11 +33,18 @@ export class BodyTooSlowError extends Error {
  * would otherwise hold the request for as long as it likes (issue 10).
  */
 export async function readPrefix(body: Readable, maxBytes: number, timeoutMs: number): Promise<BodyPrefix> {
-  const timer = setTimeout(() => body.destroy(new BodyTooSlowError(timeoutMs)), timeoutMs);
+  let lastChunkAt = Date.now();
+  // Both undici's bodyTimeout (silence) and this deadline are timeoutMs, and this one, counted from
+  // the headers, always fires first: tell the two cases apart by how long the body has been silent.
+  const timer = setTimeout(
+    () => body.destroy(new BodyTooSlowError(timeoutMs, Date.now() - lastChunkAt >= timeoutMs / 2)),
+    timeoutMs,
+  );
   try {
     const chunks: Buffer[] = [];
     let length = 0;
     for await (const chunk of body) {
+      lastChunkAt = Date.now();
       const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
       chunks.push(buffer);
       length += buffer.length;
