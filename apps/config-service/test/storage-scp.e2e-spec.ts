@@ -182,9 +182,35 @@ describe('Storage SCP (dimse-worker) with DCMTK peers', () => {
     });
   });
 
-  it('rejects a calling AE title that is not a configured DIMSE PACS: A-ASSOCIATE-RJ, calling AE not recognized', async () => {
-    const refused = runDcmtk('echoscu', ['-v', ...scpArgs('STRANGER')]);
-    await expect(refused).rejects.toThrow(/Calling AE Title Not Recognized/i);
+  it('rejects a calling AE title that is not a configured DIMSE PACS: A-ASSOCIATE-RJ, calling AE not recognized, audited once a minute', async () => {
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const refused = runDcmtk('echoscu', ['-v', ...scpArgs('STRANGER')]);
+      await expect(refused).rejects.toThrow(/Calling AE Title Not Recognized/i);
+    }
+    const entry = await eventually('the refusal in the audit', async () =>
+      (await service.auditEntries()).find(
+        (candidate) =>
+          candidate.action === 'storage-scp.association-refused' &&
+          candidate.change.callingAeTitle === 'STRANGER',
+      ),
+    );
+    expect(entry).toMatchObject({
+      actor: 'system',
+      change: {
+        calledAeTitle: SCP_AE_TITLE,
+        remoteAddress: expect.stringContaining('127.0.0.1') as unknown,
+        reason: 'calling AE title is not the AE title of a configured DIMSE PACS',
+        count: 1,
+      },
+    });
+    // The two repeats wait for the end of their minute, folded into one entry.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const entries = (await service.auditEntries()).filter(
+      (candidate) =>
+        candidate.action === 'storage-scp.association-refused' &&
+        candidate.change.callingAeTitle === 'STRANGER',
+    );
+    expect(entries).toHaveLength(1);
   });
 
   it('rejects a called AE title that is not SCP_AE_TITLE: A-ASSOCIATE-RJ, called AE not recognized', async () => {

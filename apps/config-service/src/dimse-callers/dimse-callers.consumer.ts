@@ -1,9 +1,9 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { ConsumerQueues, DimseCallerRequests } from '@pacslink/contracts';
+import { ConsumerQueues, DimseCallerRequests, StorageScpReports } from '@pacslink/contracts';
 import { MessageConsumer } from '@pacslink/messaging';
 import { DimseCallersService } from './dimse-callers.service';
 
-/** The edge: answers dimse-worker's `config-service.dimse-callers.list` requests. */
+/** The edge: dimse-worker's `config-service.dimse-callers.list` requests and its Storage SCP's refusals. */
 @Injectable()
 export class DimseCallersConsumer implements OnModuleInit {
   constructor(
@@ -12,8 +12,10 @@ export class DimseCallersConsumer implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.consumer.answer(ConsumerQueues.ConfigServiceReports, DimseCallerRequests.List, () =>
-      this.service.list(),
+    const queue = ConsumerQueues.ConfigServiceReports;
+    this.consumer.answer(queue, DimseCallerRequests.List, () => this.service.list());
+    this.consumer.on(queue, StorageScpReports.Refused, (refusal, context) =>
+      this.service.refused(refusal, context.envelope.eventId),
     );
   }
 }

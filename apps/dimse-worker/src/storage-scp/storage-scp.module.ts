@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { StudyStore } from '@pacslink/store';
 import { DimseCallersCache, SCP_AE_TITLE } from './dimse-callers.cache';
+import { RefusalReporter } from './refusal-reporter';
 import { STORAGE_SCP_SETTINGS, StorageScpService, type StorageScpSettings } from './storage-scp.service';
 
 @Module({})
@@ -13,6 +14,7 @@ export class StorageScpModule {
         { provide: STORAGE_SCP_SETTINGS, useValue: settings },
         { provide: SCP_AE_TITLE, useValue: settings.aeTitle },
         DimseCallersCache,
+        RefusalReporter,
         StorageScpService,
       ],
     };

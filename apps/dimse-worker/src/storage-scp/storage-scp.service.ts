@@ -19,6 +19,7 @@ import { ConfirmedPublisher, createEnvelope } from '@pacslink/messaging';
 import { InvalidDicomError, part10Stream, STORABLE_TRANSFER_SYNTAXES, StudyStore } from '@pacslink/store';
 import type { Readable } from 'node:stream';
 import { DimseCallersCache } from './dimse-callers.cache';
+import { RefusalReporter } from './refusal-reporter';
 
 export interface StorageScpSettings {
   aeTitle: string;
@@ -60,6 +61,7 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
     @Inject(StudyStore) private readonly studyStore: StudyStore,
     private readonly callers: DimseCallersCache,
     private readonly publisher: ConfirmedPublisher,
+    private readonly refusals: RefusalReporter,
   ) {
     this.scp = new StorageScp({
       aeTitle: settings.aeTitle,
@@ -78,6 +80,7 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
         return writing.finally(() => received.writing.delete(writing));
       },
       associationEnded: (summary) => void this.report(summary),
+      refused: (refusal) => this.refusals.refused(refusal),
       logger: {
         debug: (entry) => this.logger.debug(entry),
         warn: (entry) => this.logger.warn(entry),

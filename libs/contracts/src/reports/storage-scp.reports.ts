@@ -1,4 +1,4 @@
-import { ArrayMaxSize, IsArray, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsInt, IsString, IsUUID, Matches, MaxLength, Min } from 'class-validator';
 import { Exchanges } from '../topology';
 import type { MessageContract } from '../message-contract';
 
@@ -29,6 +29,19 @@ export class StorageScpReceivedData {
   paths!: string[];
 }
 
+/**
+ * Associations the Storage SCP rejected (A-ASSOCIATE-RJ), for config-service's audit. Repeats of
+ * one refusal (same AE titles, address and reason) within a minute are folded into one report.
+ */
+export class StorageScpRefusedData {
+  @IsString() @MaxLength(16) callingAeTitle!: string;
+  @IsString() @MaxLength(16) calledAeTitle!: string;
+  @IsString() @MaxLength(64) remoteAddress!: string;
+  @IsString() @MaxLength(512) reason!: string;
+  /** how many such associations this report stands for */
+  @IsInt() @Min(1) count!: number;
+}
+
 /** Worker → config-service, on the internal command exchange (routing keys `config-service.#`). */
 export const StorageScpReports = {
   Received: {
@@ -38,4 +51,11 @@ export const StorageScpReports = {
     exchange: Exchanges.Commands,
     data: StorageScpReceivedData,
   } satisfies MessageContract<StorageScpReceivedData>,
+  Refused: {
+    type: 'config-service.storage-scp.refused',
+    version: 1,
+    kind: 'command',
+    exchange: Exchanges.Commands,
+    data: StorageScpRefusedData,
+  } satisfies MessageContract<StorageScpRefusedData>,
 } as const;
