@@ -17,6 +17,7 @@ const C_ECHO_RQ = 0x0030;
 const C_FIND_RQ = 0x0020;
 const C_CANCEL_RQ = 0x0fff;
 const A_RELEASE_RQ = 0x05;
+const A_RELEASE_RP = 0x06;
 const A_ABORT = 0x07;
 
 const scps: ScriptedScp[] = [];
@@ -358,4 +359,38 @@ it('trap 1: every connection C-ECHO and C-FIND open has TCP_NODELAY (Nagle off)'
   } finally {
     connects.mockRestore();
   }
+});
+
+it('a peer that requests the release before the final C-FIND response: NO_RESPONSE, its A-RELEASE-RQ answered', async () => {
+  const scp = await scripted({
+    onCommand: (command, peer) => {
+      peer.respond(command, 0xff00, match('Some^One', '1.2.3.4'));
+      peer.socket.write(Buffer.from([A_RELEASE_RQ, 0, 0, 0, 0, 4, 0, 0, 0, 0]));
+    },
+  });
+  const error = await failure(find(options(scp), { level: 'STUDY', keys: {}, returnKeys: [] }));
+  expect(error.code).toBe(DimseErrorCode.NO_RESPONSE);
+  expect(error.message).toBe('the PACS ended the association without a final C-FIND response');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(scp.log.pdus).toContain(A_RELEASE_RP);
+  expect(scp.log.pdus).not.toContain(A_ABORT);
+});
+
+it('a release collision (the peer answers our A-RELEASE-RQ with its own): answered, no abort, no warning', async () => {
+  const scp = await scripted({
+    answerRelease: 'collide',
+    onCommand: (command, peer) => peer.respond(command, 0),
+  });
+  const warnings: Array<Record<string, unknown>> = [];
+  const pduTimeoutMs = 5_000;
+  const started = Date.now();
+  const result = await echo(
+    options(scp, { pduTimeoutMs, logger: { debug: () => undefined, warn: (entry) => warnings.push(entry) } }),
+  );
+  expect(result.ok).toBe(true);
+  expect(Date.now() - started).toBeLessThan(pduTimeoutMs);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(scp.log.pdus).toEqual(expect.arrayContaining([A_RELEASE_RQ, A_RELEASE_RP]));
+  expect(scp.log.pdus).not.toContain(A_ABORT);
+  expect(warnings).toEqual([]);
 });

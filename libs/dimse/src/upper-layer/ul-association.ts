@@ -20,6 +20,7 @@ import {
   type AssociateAccept,
   type ProposedPresentationContext,
 } from './pdu';
+import { encodeReleaseRp } from './pdu-acceptor';
 import { PduReader, type RawPdu } from './pdu-reader';
 
 /** Where and as whom to associate, every wait bounded (validated and normalized by the caller). */
@@ -321,6 +322,16 @@ export class UlAssociation {
     this.socket.end(encodeAbort(), () => this.socket.destroy());
   }
 
+  /** A-RELEASE-RP to the peer's A-RELEASE-RQ, then close once it is written. */
+  private answerRelease(): void {
+    if (this.closing) return;
+    this.closing = true;
+    clearTimeout(this.timer);
+    const linger = setTimeout(() => this.socket.destroy(), ABORT_LINGER_MS);
+    linger.unref();
+    this.socket.end(encodeReleaseRp(), () => this.socket.destroy());
+  }
+
   /** Closes the TCP connection now (after a release, or when there is nothing to abort). */
   close(): void {
     this.closing = true;
@@ -411,6 +422,14 @@ export class UlAssociation {
         case PduType.ReleaseRp:
           this.releaseAnswered = true;
           this.wake();
+          return;
+        case PduType.ReleaseRq:
+          // PS3.8 7.2: the acceptor may release too. During our own release (a collision) that
+          // ends it as well; before, the exchange waiting for a response ends without one.
+          if (this.phase === 'release') this.releaseAnswered = true;
+          else this.fail({ kind: 'no-final-response' });
+          this.wake();
+          this.answerRelease();
           return;
         case PduType.Abort:
           this.fail({ kind: 'association-aborted', phase: this.phase, abort: decodeAbort(pdu.body) });

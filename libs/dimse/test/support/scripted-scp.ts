@@ -60,8 +60,11 @@ export interface ScriptedScpScript {
   onCommand?(command: DimseCommand, conversation: Conversation): void;
   /** default true; false keeps the connection open after A-RELEASE-RP (a peer like PixelMed's) */
   closeAfterRelease?: boolean;
-  /** default true; false never answers A-RELEASE-RQ */
-  answerRelease?: boolean;
+  /**
+   * default true; false never answers A-RELEASE-RQ; 'collide' answers it with an A-RELEASE-RQ of
+   * its own (a release collision, PS3.8 9.2.3), then with A-RELEASE-RP once the requestor's RP came
+   */
+  answerRelease?: boolean | 'collide';
 }
 
 /** What the peer saw, for assertions. */
@@ -330,8 +333,17 @@ export async function startScriptedScp(
           }
           case 0x05:
             if (script.answerRelease === false) break;
+            if (script.answerRelease === 'collide') {
+              socket.write(pdu(0x05, Buffer.alloc(4)));
+              break;
+            }
             socket.write(pdu(0x06, Buffer.alloc(4)));
             if (script.closeAfterRelease !== false) socket.end();
+            break;
+          case 0x06:
+            if (script.answerRelease !== 'collide') break;
+            socket.write(pdu(0x06, Buffer.alloc(4)));
+            socket.end();
             break;
           case 0x07:
             log.abortsReceived++;
