@@ -22,13 +22,22 @@ export function connectionOptions(target: DimseTargetData, egress: EgressGuard):
 /**
  * `work`, or an Error with `message` once `timeoutMs` passed. Each DIMSE phase has its own bound;
  * this one keeps the whole operation within timeoutMs, so the answer always reaches config-service
- * before its RPC bound (timeoutMs + 5 s).
+ * before its RPC bound (timeoutMs + 5 s). `onTimeout` lets the work stop itself (a C-FIND's
+ * C-CANCEL) instead of running on unobserved.
  */
-export async function withinDeadline<T>(work: Promise<T>, timeoutMs: number, message: string): Promise<T> {
+export async function withinDeadline<T>(
+  work: Promise<T>,
+  timeoutMs: number,
+  message: string,
+  onTimeout?: () => void,
+): Promise<T> {
   let deadline: NodeJS.Timeout | undefined;
   work.catch(() => undefined);
   const timedOut = new Promise<never>((_, reject) => {
-    deadline = setTimeout(() => reject(new Error(message)), timeoutMs);
+    deadline = setTimeout(() => {
+      onTimeout?.();
+      reject(new Error(message));
+    }, timeoutMs);
   });
   try {
     return await Promise.race([work, timedOut]);

@@ -14,6 +14,9 @@ export class QueryService {
   constructor(private readonly egress: EgressGuard) {}
 
   async query(data: DimseQueryData): Promise<QueryResult> {
+    // Past the deadline the C-FIND is cancelled (C-CANCEL, then release): a PACS still sending
+    // matches slowly would otherwise hold the association with nobody waiting for the answer.
+    const stop = new AbortController();
     // DimseError messages are written for people: refused, timed out, rejected by whom, status.
     const matches = await withinDeadline(
       find(connectionOptions(data, this.egress), {
@@ -21,9 +24,11 @@ export class QueryService {
         keys: data.keys,
         returnKeys: data.returnKeys,
         limit: data.limit + data.offset,
+        signal: stop.signal,
       }),
       data.timeoutMs,
       `no complete C-FIND answer within ${data.timeoutMs} ms from ${data.host}:${data.port} — narrow the query or raise timeoutMs`,
+      () => stop.abort(),
     );
     return { results: matches.slice(data.offset, data.offset + data.limit) };
   }
