@@ -4,6 +4,9 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
+import { connect } from 'amqplib';
+import { StorageScpReports } from '@pacslink/contracts';
+import { createEnvelope } from '@pacslink/messaging';
 import { eventually, generateStudy, runDcmtk, type GeneratedStudy } from '@pacslink/testing';
 import { startConfigService, type RunningConfigService } from './config-service.harness';
 import { startDimseWorker } from './workers.harness';
@@ -111,7 +114,11 @@ describe('Storage SCP (dimse-worker) with DCMTK peers', () => {
       SCP_PORT: String(scpPort),
     });
     // Two series of CT; the second series' instances become MR Image Storage: two SOP classes.
-    explicitStudy = await generateStudy(join(workDir, 'explicit'), { series: 2, instancesPerSeries: 6 });
+    explicitStudy = await generateStudy(join(workDir, 'explicit'), {
+      series: 2,
+      instancesPerSeries: 50,
+      instanceBytes: 9_400,
+    });
     for (const instance of explicitStudy.series[1].instances) {
       await runDcmtk('dcmodify', ['-nb', '-m', `(0008,0016)=${MR_IMAGE_STORAGE}`, instance.file]);
     }
@@ -157,15 +164,50 @@ describe('Storage SCP (dimse-worker) with DCMTK peers', () => {
         studyInstanceUid: explicitStudy.studyInstanceUid,
         pacsConfigId,
         pacsAeTitle: PUSHING_PACS,
-        instances: 12,
+        instances: 100,
         series: 2,
       },
     });
     expect(JSON.stringify(event)).not.toContain(explicitStudy.patient.id);
     expect(await listedStudy(explicitStudy.studyInstanceUid)).toMatchObject({
       seriesCount: 2,
-      instanceCount: 12,
+      instanceCount: 100,
     });
+  });
+
+  it('announces an association once: its report delivered again indexes again and announces nothing', async () => {
+    const [event] = await receivedEvents(explicitStudy.studyInstanceUid);
+    const series = explicitStudy.series[0];
+    const report = {
+      associationId: event.data.associationId as string,
+      pacsConfigId,
+      pacsAeTitle: PUSHING_PACS,
+      callingAeTitle: PUSHING_PACS,
+      paths: series.instances.map(
+        (instance) =>
+          `studies/${explicitStudy.studyInstanceUid}/${series.seriesInstanceUid}/${instance.sopInstanceUid}.dcm`,
+      ),
+    };
+    const connection = await connect(service.vhost.url);
+    try {
+      const channel = await connection.createConfirmChannel();
+      const envelope = createEnvelope(StorageScpReports.Received, report);
+      channel.publish(
+        StorageScpReports.Received.exchange,
+        StorageScpReports.Received.type,
+        Buffer.from(JSON.stringify(envelope)),
+        { messageId: envelope.eventId, type: envelope.type, headers: { 'x-contract-version': 1 } },
+      );
+      await channel.waitForConfirms();
+    } finally {
+      await connection.close();
+    }
+    // Handled: the study is still indexed whole; no second event comes.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(
+      received.filter((event) => event.data.studyInstanceUid === explicitStudy.studyInstanceUid),
+    ).toHaveLength(1);
+    expect(await listedStudy(explicitStudy.studyInstanceUid)).toMatchObject({ instanceCount: 100 });
   });
 
   it('stores what storescu sends in Implicit VR Little Endian (converted by storescu), as Implicit VR', async () => {

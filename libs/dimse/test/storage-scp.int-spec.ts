@@ -3,11 +3,13 @@ import type { Duplex, Readable } from 'node:stream';
 import { StorageScp, type StoreResult } from '../src/scp/storage-scp';
 import { encodeCStoreRq } from '../src/store/command-set';
 import {
+  decodeAssociateAc,
   encodeAbort,
   encodeAssociateRq,
   encodeReleaseRq,
   pDataHeader,
   PdvControl,
+  type ProposedPresentationContext,
 } from '../src/upper-layer/pdu';
 
 // The acceptor's own behaviour on the wire, driven by a requestor of raw PDUs: what DCMTK's tools
@@ -43,18 +45,28 @@ class RawPeer {
     return peer;
   }
 
-  async associate(): Promise<void> {
+  /** Sends an A-ASSOCIATE-RQ and answers the whole answer PDU (AC or RJ). */
+  async request(
+    contexts: ProposedPresentationContext[] = [
+      { id: 1, abstractSyntaxUid: CT, transferSyntaxUids: [EXPLICIT] },
+    ],
+  ): Promise<Buffer> {
     this.socket.write(
       encodeAssociateRq({
         callingAeTitle: 'MODALITY1',
         calledAeTitle: 'PACSLINK',
         maxPduLength: PDU_DATA,
-        contexts: [{ id: 1, abstractSyntaxUid: CT, transferSyntaxUids: [EXPLICIT] }],
+        contexts,
       }),
     );
-    await this.waitFor((bytes) => bytes.length > 0);
-    expect(this.bytes()[0]).toBe(0x02);
+    await this.waitFor((bytes) => bytes.length >= 6 && bytes.length >= 6 + bytes.readUInt32BE(2));
+    const answer = this.bytes();
     this.received.length = 0;
+    return answer;
+  }
+
+  async associate(): Promise<void> {
+    expect((await this.request())[0]).toBe(0x02);
   }
 
   /** A C-STORE-RQ and `dataBytes` of its data set in PDUs of PDU_DATA, the last one marked last when `complete`. */
@@ -113,7 +125,7 @@ describe('Storage SCP acceptor (PS3.8) against a raw requestor', () => {
       aeTitle: 'PACSLINK',
       port: 0,
       host: '127.0.0.1',
-      maxAssociations: 4,
+      maxAssociations: 8,
       maxAssociationsPerCaller: 4,
       artimTimeoutMs: 300,
       idleTimeoutMs: 5_000,
@@ -138,6 +150,42 @@ describe('Storage SCP acceptor (PS3.8) against a raw requestor', () => {
     const peer = await RawPeer.open(port);
     await peer.closed;
     expect([...peer.bytes()]).toEqual([0x07, 0, 0, 0, 0, 4, 0, 0, 2, 0]);
+  });
+
+  it('negotiates each context: storage and Verification accepted, others refused with their reason (PS3.8 Table 9-18)', async () => {
+    const peer = await RawPeer.open(port);
+    const answer = await peer.request([
+      { id: 1, abstractSyntaxUid: CT, transferSyntaxUids: ['1.2.840.10008.1.2.2', EXPLICIT] },
+      { id: 3, abstractSyntaxUid: CT, transferSyntaxUids: ['1.2.840.10008.1.2.2'] },
+      { id: 5, abstractSyntaxUid: '1.2.840.10008.5.1.4.1.2.2.1', transferSyntaxUids: [EXPLICIT] },
+      { id: 7, abstractSyntaxUid: '1.2.840.10008.1.1', transferSyntaxUids: ['1.2.840.10008.1.2'] },
+    ]);
+    expect(answer[0]).toBe(0x02);
+    expect(decodeAssociateAc(answer.subarray(6))).toEqual({
+      maxPduLength: PDU_DATA,
+      contexts: [
+        { id: 1, result: 0, transferSyntaxUid: EXPLICIT },
+        { id: 3, result: 4, transferSyntaxUid: '1.2.840.10008.1.2' },
+        { id: 5, result: 3, transferSyntaxUid: '1.2.840.10008.1.2' },
+        { id: 7, result: 0, transferSyntaxUid: '1.2.840.10008.1.2' },
+      ],
+    });
+  });
+
+  it('rejects an association past the per-peer limit: transient, local limit exceeded', async () => {
+    const peers = [];
+    for (let index = 0; index < 4; index += 1) {
+      const peer = await RawPeer.open(port);
+      await peer.associate();
+      peers.push(peer);
+    }
+    const fifth = await RawPeer.open(port);
+    expect([...(await fifth.request())]).toEqual([0x03, 0, 0, 0, 0, 4, 0, 2, 3, 2]);
+    // One ends: a new association is accepted again.
+    peers[0].socket.write(encodeReleaseRq());
+    await peers[0].closed;
+    const sixth = await RawPeer.open(port);
+    await sixth.associate();
   });
 
   it('answers A-RELEASE-RQ with A-RELEASE-RP and closes', async () => {
