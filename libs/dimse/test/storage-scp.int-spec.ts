@@ -19,6 +19,8 @@ jest.setTimeout(30_000);
 const CT = '1.2.840.10008.5.1.4.1.1.2';
 const EXPLICIT = '1.2.840.10008.1.2.1';
 const PDU_DATA = 16 * 1024;
+/** PS3.8 9.3.1: the maximum length counts the PDV item headers (6 bytes each). */
+const PDV_DATA = PDU_DATA - 6;
 
 interface StoreCall {
   received: number;
@@ -69,15 +71,15 @@ class RawPeer {
     expect((await this.request())[0]).toBe(0x02);
   }
 
-  /** A C-STORE-RQ and `dataBytes` of its data set in PDUs of PDU_DATA, the last one marked last when `complete`. */
+  /** A C-STORE-RQ and `dataBytes` of its data set in PDUs of at most PDU_DATA, the last one marked last when `complete`. */
   sendStore(dataBytes: number, complete: boolean): boolean {
     const command = encodeCStoreRq({ sopClassUid: CT, sopInstanceUid: '1.2.3.4', messageId: 1, priority: 0 });
     this.socket.write(
       Buffer.concat([pDataHeader(1, PdvControl.Command | PdvControl.Last, command.length), command]),
     );
     let flowing = true;
-    for (let sent = 0; sent < dataBytes; sent += PDU_DATA) {
-      const piece = Buffer.alloc(Math.min(PDU_DATA, dataBytes - sent), 0x41);
+    for (let sent = 0; sent < dataBytes; sent += PDV_DATA) {
+      const piece = Buffer.alloc(Math.min(PDV_DATA, dataBytes - sent), 0x41);
       const last = complete && sent + piece.length >= dataBytes;
       flowing = this.socket.write(
         Buffer.concat([pDataHeader(1, last ? PdvControl.Last : 0, piece.length), piece]),
@@ -186,6 +188,18 @@ describe('Storage SCP acceptor (PS3.8) against a raw requestor', () => {
     await peers[0].closed;
     const sixth = await RawPeer.open(port);
     await sixth.associate();
+  });
+
+  it('aborts on a P-DATA-TF past the PDU length it announced', async () => {
+    const peer = await RawPeer.open(port);
+    await peer.associate();
+    const data = Buffer.alloc(PDV_DATA + 1);
+    peer.socket.write(
+      Buffer.concat([pDataHeader(1, PdvControl.Command | PdvControl.Last, data.length), data]),
+    );
+    await peer.closed;
+    // A-ABORT, service provider, invalid PDU parameter value (PS3.8 Table 9-26).
+    expect([...peer.bytes()]).toEqual([0x07, 0, 0, 0, 0, 4, 0, 0, 2, 6]);
   });
 
   it('answers A-RELEASE-RQ with A-RELEASE-RP and closes', async () => {

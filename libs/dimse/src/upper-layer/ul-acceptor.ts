@@ -152,6 +152,12 @@ export class UlAcceptor {
         return;
       case PduType.PDataTf:
         if (this.state !== 'established') throw new PduFormatError('P-DATA-TF before the association');
+        // PS3.8 9.3.1: the limit we announced; the reader's own bound is larger, for the A-ASSOCIATE-RQ.
+        if (pdu.body.length > this.options.maxPduLength) {
+          throw new PduFormatError(
+            `a P-DATA-TF of ${pdu.body.length} bytes, past the ${this.options.maxPduLength} bytes announced`,
+          );
+        }
         for (const pdv of decodePDataTf(pdu.body)) await this.onPdv(pdv.contextId, pdv.control, pdv.data);
         return;
       case PduType.ReleaseRq:
