@@ -63,6 +63,7 @@ describe('Storage SCP (dimse-worker) with DCMTK peers', () => {
   let scpPort: number;
   let explicitStudy: GeneratedStudy;
   let implicitStudy: GeneratedStudy;
+  let abortedStudy: GeneratedStudy;
   let pacsConfigId: string;
   const received: { type: string; data: Record<string, unknown> }[] = [];
 
@@ -123,6 +124,7 @@ describe('Storage SCP (dimse-worker) with DCMTK peers', () => {
       await runDcmtk('dcmodify', ['-nb', '-m', `(0008,0016)=${MR_IMAGE_STORAGE}`, instance.file]);
     }
     implicitStudy = await generateStudy(join(workDir, 'implicit'), { series: 1, instancesPerSeries: 4 });
+    abortedStudy = await generateStudy(join(workDir, 'aborted'), { series: 1, instancesPerSeries: 3 });
   });
 
   afterAll(async () => {
@@ -222,6 +224,13 @@ describe('Storage SCP (dimse-worker) with DCMTK peers', () => {
       seriesCount: 1,
       instanceCount: 4,
     });
+  });
+
+  it('indexes and announces what an association stored before the peer aborted it (storescu --abort)', async () => {
+    await runDcmtk('storescu', ['--abort', '+sd', '+r', ...scpArgs(PUSHING_PACS), abortedStudy.directory]);
+    const [event] = await receivedEvents(abortedStudy.studyInstanceUid);
+    expect(event.data).toMatchObject({ instances: 3, series: 1 });
+    expect(await listedStudy(abortedStudy.studyInstanceUid)).toMatchObject({ instanceCount: 3 });
   });
 
   it('rejects a calling AE title that is not a configured DIMSE PACS: A-ASSOCIATE-RJ, calling AE not recognized, audited once a minute', async () => {
