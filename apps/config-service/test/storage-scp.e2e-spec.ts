@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +36,11 @@ async function filesUnder(dir: string): Promise<string[]> {
     .sort();
 }
 
+/** A Part 10 file's data set: what follows its meta header ((0002,0000) gives the group's length). */
+function dataSetOf(file: Buffer): Buffer {
+  return file.subarray(144 + file.readUInt32LE(140));
+}
+
 /** The meta header and SOP Class of a stored file, as DCMTK reads it (an independent parser). */
 async function dumped(path: string): Promise<string> {
   const { stdout } = await runDcmtk('dcmdump', [
@@ -64,6 +69,7 @@ describe('Storage SCP (dimse-worker) with DCMTK peers', () => {
   let explicitStudy: GeneratedStudy;
   let implicitStudy: GeneratedStudy;
   let abortedStudy: GeneratedStudy;
+  let largeStudy: GeneratedStudy;
   let pacsConfigId: string;
   const received: { type: string; data: Record<string, unknown> }[] = [];
 
@@ -125,6 +131,11 @@ describe('Storage SCP (dimse-worker) with DCMTK peers', () => {
     }
     implicitStudy = await generateStudy(join(workDir, 'implicit'), { series: 1, instancesPerSeries: 4 });
     abortedStudy = await generateStudy(join(workDir, 'aborted'), { series: 1, instancesPerSeries: 3 });
+    largeStudy = await generateStudy(join(workDir, 'large'), {
+      series: 1,
+      instancesPerSeries: 1,
+      instanceBytes: 24_000_000,
+    });
   });
 
   afterAll(async () => {
@@ -224,6 +235,23 @@ describe('Storage SCP (dimse-worker) with DCMTK peers', () => {
       seriesCount: 1,
       instanceCount: 4,
     });
+  });
+
+  it('stores a 24 MB instance, its data set in many P-DATA-TF PDUs, byte for byte', async () => {
+    await runDcmtk('storescu', ['+sd', '+r', ...scpArgs(PUSHING_PACS), largeStudy.directory]);
+    const [series] = largeStudy.series;
+    const [instance] = series.instances;
+    const stored = await readFile(
+      join(
+        storeDir,
+        'studies',
+        largeStudy.studyInstanceUid,
+        series.seriesInstanceUid,
+        `${instance.sopInstanceUid}.dcm`,
+      ),
+    );
+    expect(dataSetOf(stored).equals(dataSetOf(await readFile(instance.file)))).toBe(true);
+    await receivedEvents(largeStudy.studyInstanceUid);
   });
 
   it('indexes and announces what an association stored before the peer aborted it (storescu --abort)', async () => {
