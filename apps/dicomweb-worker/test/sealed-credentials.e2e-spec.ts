@@ -16,6 +16,8 @@ import {
   type DicomwebExportBatchData,
   type DicomwebQueryData,
   type ExportBatchFinishedData,
+  DimseCallerRequests,
+  StorageScpReports,
 } from '@pacslink/contracts';
 import {
   ConfirmedPublisher,
@@ -113,6 +115,10 @@ describe('dicomweb-worker: a sealed credential is used only for the server it wa
     const consumer = client.get(MessageConsumer);
     const queue = ConsumerQueues.ConfigServiceReports;
     consumer.answer(queue, ExportBatchReports.Claim, () => Promise.resolve({ go: true }));
+    // Playing config-service means answering everything routed to its queue (the consumer checks).
+    consumer.answer(queue, DimseCallerRequests.List, () => Promise.resolve({ callers: [] }));
+    consumer.on(queue, StorageScpReports.Received, () => Promise.resolve());
+    consumer.on(queue, StorageScpReports.Refused, () => Promise.resolve());
     consumer.on(queue, ExportBatchReports.Progress, () => Promise.resolve());
     consumer.on(queue, ExportBatchReports.Finished, (data) => {
       finished.push(data);
