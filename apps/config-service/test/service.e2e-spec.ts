@@ -44,6 +44,7 @@ describe('config-service boots against real Postgres and RabbitMQ', () => {
         'local_ae_title',
         'migrations',
         'outbox_message',
+        'pacs_circuit',
         'pacs_config',
         'settings',
         'stored_instance',

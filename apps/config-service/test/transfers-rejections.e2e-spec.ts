@@ -108,7 +108,8 @@ describe('association rejected permanently vs transiently', () => {
     const waits = scp.log.connectedAt.slice(1).map((at, k) => at - scp.log.connectedAt[k]);
     waits.forEach((wait, k) => expect(wait).toBeGreaterThanOrEqual(0.5 * RETRY_BASE_MS * 2 ** k - 50));
     // …and no more than the backoff and a sweep (1 s): no circuit held the PACS's batches back.
+    // (Not "the last wait is longer than the first": the 1 s sweep adds up to a second to any wait,
+    // more than the backoff grows here; seen failing in CI with waits of 1237 ms then 1018 ms.)
     waits.forEach((wait, k) => expect(wait).toBeLessThan(RETRY_BASE_MS * 2 ** k + 2_000));
-    expect(waits[MAX_ATTEMPTS - 2]).toBeGreaterThan(waits[0]);
   });
 });
