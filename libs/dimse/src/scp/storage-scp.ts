@@ -5,7 +5,8 @@ import type { DimseLogger } from '../dimse.options';
 import type { AssociateReject } from '../protocol/association-reject';
 import { SopClassUid } from '../protocol/uids';
 import type { AcceptedPresentationContext } from '../upper-layer/pdu';
-import { AssociateRejects, DICOM_APPLICATION_CONTEXT_NAME } from '../upper-layer/pdu-acceptor';
+import { DICOM_APPLICATION_CONTEXT_NAME } from '../upper-layer/pdu';
+import { AssociateRejects } from '../upper-layer/pdu-acceptor';
 import type { ReceivedAssociateRequest } from '../upper-layer/pdu-acceptor';
 import {
   UlAcceptor,

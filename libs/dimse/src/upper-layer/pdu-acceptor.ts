@@ -1,10 +1,14 @@
 import type { AssociateReject } from '../protocol/association-reject';
 import {
+  DICOM_APPLICATION_CONTEXT_NAME,
   IMPLEMENTATION_CLASS_UID,
   IMPLEMENTATION_VERSION_NAME,
-  PDU_HEADER_LENGTH,
   PduFormatError,
   PduType,
+  aeTitleField,
+  item,
+  pdu,
+  readItems,
   type AcceptedPresentationContext,
   type ProposedPresentationContext,
 } from './pdu';
@@ -13,9 +17,6 @@ import {
  * The acceptor's side of PS3.8 9.3: A-ASSOCIATE-RQ decoded, A-ASSOCIATE-AC/RJ and A-RELEASE-RP
  * encoded. The requestor's PDUs stay in `pdu.ts`.
  */
-
-/** PS3.7 Annex A.2.1: the only application context name DICOM defines. */
-export const DICOM_APPLICATION_CONTEXT_NAME = '1.2.840.10008.3.1.1.1';
 
 export interface ReceivedAssociateRequest {
   /** Trimmed of the padding spaces (PS3.8 9.3.2: 16 bytes, space padded). */
@@ -37,40 +38,6 @@ export interface AssociateAcceptToSend {
   maxPduLength: number;
 }
 
-function pdu(type: number, body: Buffer): Buffer {
-  const header = Buffer.alloc(PDU_HEADER_LENGTH);
-  header.writeUInt8(type, 0);
-  header.writeUInt32BE(body.length, 2);
-  return Buffer.concat([header, body]);
-}
-
-function item(type: number, body: Buffer): Buffer {
-  const header = Buffer.alloc(4);
-  header.writeUInt8(type, 0);
-  header.writeUInt16BE(body.length, 2);
-  return Buffer.concat([header, body]);
-}
-
-interface RawItem {
-  type: number;
-  body: Buffer;
-}
-
-function readItems(bytes: Buffer, what: string): RawItem[] {
-  const items: RawItem[] = [];
-  let offset = 0;
-  while (offset < bytes.length) {
-    if (offset + 4 > bytes.length) throw new PduFormatError(`truncated item header in ${what}`);
-    const type = bytes.readUInt8(offset);
-    const length = bytes.readUInt16BE(offset + 2);
-    const end = offset + 4 + length;
-    if (end > bytes.length) throw new PduFormatError(`item 0x${type.toString(16)} overruns ${what}`);
-    items.push({ type, body: bytes.subarray(offset + 4, end) });
-    offset = end;
-  }
-  return items;
-}
-
 /** UIDs may be padded with a NUL (PS3.8 9.3.2.2.1); AE titles with spaces (PS3.5 6.2, AE). */
 function text(bytes: Buffer): string {
   return bytes.toString('latin1').replace(/[\0 ]+$/, '');
@@ -78,10 +45,6 @@ function text(bytes: Buffer): string {
 
 function aeTitle(bytes: Buffer): string {
   return bytes.toString('latin1').trim();
-}
-
-function aeTitleField(title: string): Buffer {
-  return Buffer.from(title.padEnd(16, ' ').slice(0, 16), 'latin1');
 }
 
 /** PS3.8 9.3.2: a 68-byte fixed part (version, AE titles), then the variable items. */

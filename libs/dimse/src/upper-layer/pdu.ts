@@ -18,7 +18,8 @@ export const PDU_HEADER_LENGTH = 6;
 /** PDV item: 4-byte length, presentation context ID, message control header (PS3.8 9.3.5.1) */
 export const PDV_HEADER_LENGTH = 6;
 /** PS3.7 Annex A.2.1 */
-const APPLICATION_CONTEXT_NAME = '1.2.840.10008.3.1.1.1';
+/** PS3.7 Annex A.2.1: the only application context name DICOM defines. */
+export const DICOM_APPLICATION_CONTEXT_NAME = '1.2.840.10008.3.1.1.1';
 /** Our implementation class UID (PS3.7 D.3.3.2), a 2.25 UUID-derived root. */
 export const IMPLEMENTATION_CLASS_UID = '2.25.152884919471335812046563905451532386977';
 export const IMPLEMENTATION_VERSION_NAME = 'PACSLINK_1';
@@ -51,22 +52,25 @@ export interface AssociateAccept {
   maxPduLength: number;
 }
 
-function pdu(type: number, body: Buffer): Buffer {
+/** A PDU: type, reserved, 32-bit length, body (PS3.8 9.3.1). Shared with pdu-acceptor.ts. */
+export function pdu(type: number, body: Buffer): Buffer {
   const header = Buffer.alloc(PDU_HEADER_LENGTH);
   header.writeUInt8(type, 0);
   header.writeUInt32BE(body.length, 2);
   return Buffer.concat([header, body]);
 }
 
-function item(type: number, body: Buffer): Buffer {
+/** A variable item: type, reserved, 16-bit length, body (PS3.8 9.3.2.2). */
+export function item(type: number, body: Buffer): Buffer {
   const header = Buffer.alloc(4);
   header.writeUInt8(type, 0);
   header.writeUInt16BE(body.length, 2);
   return Buffer.concat([header, body]);
 }
 
-function aeTitleField(title: string): Buffer {
-  return Buffer.from(title.padEnd(16, ' '), 'latin1');
+/** An AE title field of the fixed part: 16 bytes, space-padded. */
+export function aeTitleField(title: string): Buffer {
+  return Buffer.from(title.padEnd(16, ' ').slice(0, 16), 'latin1');
 }
 
 export function encodeAssociateRq(request: AssociateRequest): Buffer {
@@ -99,7 +103,7 @@ export function encodeAssociateRq(request: AssociateRequest): Buffer {
     PduType.AssociateRq,
     Buffer.concat([
       fixed,
-      item(0x10, Buffer.from(APPLICATION_CONTEXT_NAME, 'latin1')),
+      item(0x10, Buffer.from(DICOM_APPLICATION_CONTEXT_NAME, 'latin1')),
       ...contexts,
       userInformation,
     ]),
@@ -116,12 +120,12 @@ export class PduFormatError extends Error {
   override readonly name = 'PduFormatError';
 }
 
-interface RawItem {
+export interface RawItem {
   type: number;
   body: Buffer;
 }
 
-function readItems(bytes: Buffer, what: string): RawItem[] {
+export function readItems(bytes: Buffer, what: string): RawItem[] {
   const items: RawItem[] = [];
   let offset = 0;
   while (offset < bytes.length) {
