@@ -1,10 +1,6 @@
 import { decodeCommand, encodeCStoreRq } from '../store/command-set';
-import {
-  CommandSetError,
-  decodeRequestCommand,
-  encodeResponseCommand,
-  ScpCommandField,
-} from './scp-commands';
+import { CommandSetError, decodeRequestCommand, encodeResponseCommand } from './scp-commands';
+import { CommandField } from '../store/command-set';
 
 function element(elementNumber: number, value: Buffer): Buffer {
   const header = Buffer.alloc(8);
@@ -28,7 +24,7 @@ describe('request command sets (PS3.7 9.3.1.1, 9.3.5.1)', () => {
       priority: 0,
     });
     expect(decodeRequestCommand(rq)).toEqual({
-      commandField: ScpCommandField.CStoreRq,
+      commandField: CommandField.CStoreRq,
       messageId: 17,
       affectedSopClassUid: '1.2.840.10008.5.1.4.1.1.2',
       affectedSopInstanceUid: '1.2.3.4.5',
@@ -76,7 +72,7 @@ describe('request command sets (PS3.7 9.3.1.1, 9.3.5.1)', () => {
 describe('response command sets (PS3.7 9.3.1.2, 9.3.5.2)', () => {
   it('a C-STORE-RSP a requestor reads: status, instance, a reason cut to 64 printable characters', () => {
     const rsp = encodeResponseCommand({
-      commandField: ScpCommandField.CStoreRsp,
+      commandField: CommandField.CStoreRsp,
       messageIdBeingRespondedTo: 17,
       affectedSopClassUid: '1.2.840.10008.5.1.4.1.1.2',
       affectedSopInstanceUid: '1.2.3.4.5',

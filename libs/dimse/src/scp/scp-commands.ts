@@ -2,15 +2,9 @@
  * The command sets a Storage SCP reads and writes (PS3.7 9.3.1, 9.3.5, E.1): Implicit VR Little
  * Endian, group 0000 only, led by (0000,0000) CommandGroupLength.
  */
-export const ScpCommandField = Object.freeze({
-  CStoreRq: 0x0001,
-  CStoreRsp: 0x8001,
-  CEchoRq: 0x0030,
-  CEchoRsp: 0x8030,
-} as const);
+import { uidText } from '@pacslink/dicom';
+import { NO_DATA_SET, commandSet, element, uidValue, usValue } from '../store/command-set';
 
-/** PS3.7 E.1: (0000,0800) 0x0101 means no data set follows. */
-const NO_DATA_SET = 0x0101;
 /** ErrorComment is LO: at most 64 characters (PS3.5 6.2). */
 const ERROR_COMMENT_MAX = 64;
 
@@ -24,10 +18,6 @@ export interface ReceivedCommand {
   affectedSopClassUid?: string;
   affectedSopInstanceUid?: string;
   hasDataSet: boolean;
-}
-
-function uidText(value: Buffer): string {
-  return value.toString('latin1').replace(/[\0 ]+$/, '');
 }
 
 function us(value: Buffer, what: string): number {
@@ -79,23 +69,9 @@ export function decodeRequestCommand(bytes: Buffer): ReceivedCommand {
   return { commandField, messageId, ...uids, hasDataSet: dataSetType !== NO_DATA_SET };
 }
 
-function element(elementNumber: number, value: Buffer): Buffer {
-  const header = Buffer.alloc(8);
-  header.writeUInt16LE(0x0000, 0);
-  header.writeUInt16LE(elementNumber, 2);
-  header.writeUInt32LE(value.length, 4);
-  return Buffer.concat([header, value]);
-}
-
-/** Even length: UI with a NUL, LO with a space (PS3.5 6.2). */
-function padded(value: string, pad: string): Buffer {
-  return Buffer.from(value.length % 2 === 0 ? value : `${value}${pad}`, 'latin1');
-}
-
-function usValue(value: number): Buffer {
-  const bytes = Buffer.alloc(2);
-  bytes.writeUInt16LE(value, 0);
-  return bytes;
+/** LO values are padded to even length with a space (PS3.5 6.2). */
+function loValue(value: string): Buffer {
+  return Buffer.from(value.length % 2 === 0 ? value : `${value} `, 'latin1');
 }
 
 export interface ResponseCommand {
@@ -112,7 +88,7 @@ export interface ResponseCommand {
 export function encodeResponseCommand(response: ResponseCommand): Buffer {
   const elements: Buffer[] = [];
   if (response.affectedSopClassUid !== undefined) {
-    elements.push(element(0x0002, padded(response.affectedSopClassUid, '\0')));
+    elements.push(element(0x0002, uidValue(response.affectedSopClassUid)));
   }
   elements.push(
     element(0x0100, usValue(response.commandField)),
@@ -122,13 +98,10 @@ export function encodeResponseCommand(response: ResponseCommand): Buffer {
   );
   if (response.errorComment !== undefined) {
     const comment = response.errorComment.replace(/[^\x20-\x5b\x5d-\x7e]/g, '?').slice(0, ERROR_COMMENT_MAX);
-    elements.push(element(0x0902, padded(comment, ' ')));
+    elements.push(element(0x0902, loValue(comment)));
   }
   if (response.affectedSopInstanceUid !== undefined) {
-    elements.push(element(0x1000, padded(response.affectedSopInstanceUid, '\0')));
+    elements.push(element(0x1000, uidValue(response.affectedSopInstanceUid)));
   }
-  const body = Buffer.concat(elements);
-  const groupLength = Buffer.alloc(4);
-  groupLength.writeUInt32LE(body.length, 0);
-  return Buffer.concat([element(0x0000, groupLength), body]);
+  return commandSet(elements);
 }

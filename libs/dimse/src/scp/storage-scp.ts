@@ -14,12 +14,8 @@ import {
   type AssociationEnd,
   type MessageHandling,
 } from '../upper-layer/ul-acceptor';
-import {
-  CommandSetError,
-  decodeRequestCommand,
-  encodeResponseCommand,
-  ScpCommandField,
-} from './scp-commands';
+import { CommandSetError, decodeRequestCommand, encodeResponseCommand } from './scp-commands';
+import { CommandField } from '../store/command-set';
 
 /** A configured peer allowed to call us, as the caller's lookup names it. */
 export interface ScpCaller {
@@ -296,10 +292,10 @@ export class StorageScp {
         ...(result.errorComment === undefined ? {} : { errorComment: result.errorComment }),
       });
     switch (command.commandField) {
-      case ScpCommandField.CEchoRq:
+      case CommandField.CEchoRq:
         if (command.hasDataSet) throw new CommandSetError('a C-ECHO-RQ that announces a data set');
-        return { response: Promise.resolve(respond(ScpCommandField.CEchoRsp, { status: 0x0000 })) };
-      case ScpCommandField.CStoreRq: {
+        return { response: Promise.resolve(respond(CommandField.CEchoRsp, { status: 0x0000 })) };
+      case CommandField.CStoreRq: {
         if (!command.hasDataSet) throw new CommandSetError('a C-STORE-RQ without a data set');
         const dataSet = new PassThrough({ highWaterMark: 256 * 1024 });
         // Destroyed with an error when the association ends inside it; `store` sees that through
@@ -334,7 +330,7 @@ export class StorageScp {
               errorComment: error instanceof Error ? error.message : String(error),
             }));
         }
-        return { dataSet, response: result.then((stored) => respond(ScpCommandField.CStoreRsp, stored)) };
+        return { dataSet, response: result.then((stored) => respond(CommandField.CStoreRsp, stored)) };
       }
       default:
         throw new CommandSetError(

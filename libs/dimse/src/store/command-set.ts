@@ -14,13 +14,14 @@ export const CommandField = Object.freeze({
 
 /** PS3.7 E.1: (0000,0800) 0x0101 means no data set follows; anything else means one does. */
 const DATA_SET_PRESENT = 0x0000;
-const NO_DATA_SET = 0x0101;
+export const NO_DATA_SET = 0x0101;
 
 export const PRIORITY_CODES = Object.freeze({ MEDIUM: 0x0000, HIGH: 0x0001, LOW: 0x0002 } as const);
 
 export type DimsePriority = keyof typeof PRIORITY_CODES;
 
-function element(elementNumber: number, value: Buffer): Buffer {
+/** One element of group 0000, Implicit VR Little Endian. */
+export function element(elementNumber: number, value: Buffer): Buffer {
   const header = Buffer.alloc(8);
   header.writeUInt16LE(0x0000, 0);
   header.writeUInt16LE(elementNumber, 2);
@@ -29,11 +30,11 @@ function element(elementNumber: number, value: Buffer): Buffer {
 }
 
 /** UI values are padded to even length with a NUL (PS3.5 6.2). */
-function uidValue(uid: string): Buffer {
+export function uidValue(uid: string): Buffer {
   return Buffer.from(uid.length % 2 === 0 ? uid : `${uid}\0`, 'latin1');
 }
 
-function usValue(value: number): Buffer {
+export function usValue(value: number): Buffer {
   const bytes = Buffer.alloc(2);
   bytes.writeUInt16LE(value, 0);
   return bytes;
@@ -47,7 +48,7 @@ export interface CStoreRequestCommand {
 }
 
 /** The command set: (0000,0000) CommandGroupLength, then the elements given in ascending order. */
-function commandSet(elements: readonly Buffer[]): Buffer {
+export function commandSet(elements: readonly Buffer[]): Buffer {
   const body = Buffer.concat(elements);
   const groupLength = Buffer.alloc(4);
   groupLength.writeUInt32LE(body.length, 0);

@@ -1,3 +1,4 @@
+import { uidText } from '@pacslink/dicom';
 import type { AssociateReject } from '../protocol/association-reject';
 import {
   DICOM_APPLICATION_CONTEXT_NAME,
@@ -38,11 +39,6 @@ export interface AssociateAcceptToSend {
   maxPduLength: number;
 }
 
-/** UIDs may be padded with a NUL (PS3.8 9.3.2.2.1); AE titles with spaces (PS3.5 6.2, AE). */
-function text(bytes: Buffer): string {
-  return bytes.toString('latin1').replace(/[\0 ]+$/, '');
-}
-
 function aeTitle(bytes: Buffer): string {
   return bytes.toString('latin1').trim();
 }
@@ -60,7 +56,7 @@ export function decodeAssociateRq(body: Buffer): ReceivedAssociateRequest {
   for (const variable of readItems(body.subarray(68), 'A-ASSOCIATE-RQ')) {
     switch (variable.type) {
       case 0x10:
-        request.applicationContextName = text(variable.body);
+        request.applicationContextName = uidText(variable.body);
         break;
       case 0x20: {
         if (variable.body.length < 4) throw new PduFormatError('presentation context item too short');
@@ -73,16 +69,16 @@ export function decodeAssociateRq(body: Buffer): ReceivedAssociateRequest {
         }
         request.contexts.push({
           id: variable.body.readUInt8(0),
-          abstractSyntaxUid: text(abstractSyntax.body),
-          transferSyntaxUids: subItems.filter((sub) => sub.type === 0x40).map((sub) => text(sub.body)),
+          abstractSyntaxUid: uidText(abstractSyntax.body),
+          transferSyntaxUids: subItems.filter((sub) => sub.type === 0x40).map((sub) => uidText(sub.body)),
         });
         break;
       }
       case 0x50:
         for (const sub of readItems(variable.body, 'user information')) {
           if (sub.type === 0x51 && sub.body.length === 4) request.maxPduLength = sub.body.readUInt32BE(0);
-          else if (sub.type === 0x52) request.implementationClassUid = text(sub.body);
-          else if (sub.type === 0x55) request.implementationVersionName = text(sub.body);
+          else if (sub.type === 0x52) request.implementationClassUid = uidText(sub.body);
+          else if (sub.type === 0x55) request.implementationVersionName = uidText(sub.body);
         }
         break;
     }

@@ -1,3 +1,4 @@
+import { uidText } from '@pacslink/dicom';
 import type { AbortInfo, AssociateReject } from '../protocol/association-reject';
 
 /**
@@ -108,11 +109,6 @@ export function encodeAssociateRq(request: AssociateRequest): Buffer {
       userInformation,
     ]),
   );
-}
-
-/** UIDs in UL items may be padded with a NUL (PS3.8 9.3.2.2.1 refers to PS3.5 9.1). */
-function uidText(bytes: Buffer): string {
-  return bytes.toString('latin1').replace(/[\0 ]+$/, '');
 }
 
 /** Thrown for a PDU that does not follow PS3.8; the message says what is wrong. */
