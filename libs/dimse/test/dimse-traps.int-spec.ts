@@ -8,7 +8,7 @@ import {
   type ScriptedScpScript,
 } from './support/scripted-scp';
 
-// The traps of dcmjs-dimse (../shared/notes/dicom-peers.md), which C-ECHO and C-FIND ran on until
+// The traps of dcmjs-dimse (libs/dimse/README.md), which C-ECHO and C-FIND ran on until
 // issue 11, and what no packaged peer shows on demand, against a scripted DICOM UL peer written from
 // PS3.8 (test/support/scripted-scp.ts): our own upper layer must not have them.
 jest.setTimeout(30_000);
