@@ -197,6 +197,19 @@ describe('authentication cannot be walked around (API keys)', () => {
     expect(again.body).toContain('already used or expired');
   });
 
+  it('answers 503 problem+json when a ticket cannot be checked (its table unreadable), never an error page', async () => {
+    const sql = await service.connectSql();
+    await sql.query(`ALTER TABLE event_ticket RENAME TO event_ticket_away`);
+    try {
+      const response = await raw(service.baseUrl, 'GET', '/api/v1/events?ticket=anything');
+      expect(response.status).toBe(503);
+      expect(response.contentType).toMatch(/^application\/problem\+json/);
+      expect(response.body).toContain('cannot be checked right now');
+    } finally {
+      await sql.query(`ALTER TABLE event_ticket_away RENAME TO event_ticket`);
+    }
+  });
+
   it('refuses an expired ticket', async () => {
     const { ticket } = (await (
       await service.call('POST', '/events/tickets', undefined, OPERATOR_KEY)

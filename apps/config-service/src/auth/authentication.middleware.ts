@@ -1,7 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { NextFunction, Response } from 'express';
 import type { AuthenticatedRequest } from './authenticated-request';
-import { Authenticator } from './authenticator';
+import { type Authentication, Authenticator } from './authenticator';
 import { isPublicRoute, type PublicRouteOptions } from './public-routes';
 import { RefusalAudit } from './refusal-audit';
 
@@ -23,6 +23,14 @@ interface Refused {
   detail: string;
 }
 
+/** The caller could not be checked (the database that keeps event tickets is away). */
+const UNCHECKABLE: Authentication = {
+  ok: false,
+  status: 503,
+  title: 'authentication unavailable',
+  detail: 'the credentials cannot be checked right now; try again shortly',
+};
+
 /**
  * A caller with neither role may do nothing. RolesGuard sees Nest's routes only: what Express serves
  * beside them (the API docs, the not-found answer) has no role to check, so such a caller stops here.
@@ -41,6 +49,8 @@ const NO_ROLE: Refused = {
  */
 @Injectable()
 export class AuthenticationMiddleware {
+  private readonly logger = new Logger('Auth');
+
   constructor(
     private readonly authenticator: Authenticator,
     private readonly refusals: RefusalAudit,
@@ -64,12 +74,20 @@ export class AuthenticationMiddleware {
       return true;
     }
     const path = pathOf(rawUrl);
-    const result = await this.authenticator.authenticate({
-      method: request.method,
-      path,
-      authorization: request.headers.authorization,
-      ticket: ticketOf(rawUrl),
-    });
+    let result: Authentication;
+    try {
+      result = await this.authenticator.authenticate({
+        method: request.method,
+        path,
+        authorization: request.headers.authorization,
+        ticket: ticketOf(rawUrl),
+      });
+    } catch (error) {
+      // A ticket is redeemed in Postgres: with the database away no caller can be checked. Answered
+      // as what it is, not as Express's default error page (which is not problem+json).
+      this.logger.error({ msg: 'could not authenticate a request', reason: (error as Error).message });
+      result = UNCHECKABLE;
+    }
     if (result.ok && result.actor.roles.length > 0) {
       request.actor = result.actor;
       return true;
