@@ -3,7 +3,9 @@ import {
   decodeAssociateAc,
   decodeAssociateRj,
   decodePDataTf,
+  decodeRoleSelection,
   encodeAssociateRq,
+  encodeRoleSelection,
   pDataHeader,
   PduFormatError,
 } from './pdu';
@@ -45,6 +47,69 @@ describe('A-ASSOCIATE-RQ (PS3.8 9.3.2)', () => {
     expect(rq.includes(Buffer.from('1.2.840.10008.3.1.1.1'))).toBe(true);
     const maxLength = rq.indexOf(Buffer.from([0x51, 0x00, 0x00, 0x04]));
     expect(rq.readUInt32BE(maxLength + 4)).toBe(65536);
+  });
+});
+
+describe('SCP/SCU Role Selection (PS3.7 D.3.3.4)', () => {
+  const CT = '1.2.840.10008.5.1.4.1.1.2';
+
+  it('encodes sub-item 0x54: UID length, UID (unpadded), SCU role, SCP role', () => {
+    const encoded = encodeRoleSelection({ sopClassUid: CT, scuRole: false, scpRole: true });
+    expect([...encoded.subarray(0, 6)]).toEqual([0x54, 0, 0, 2 + CT.length + 2, 0, CT.length]);
+    expect(encoded.toString('latin1', 6, 6 + CT.length)).toBe(CT);
+    expect([...encoded.subarray(6 + CT.length)]).toEqual([0, 1]);
+  });
+
+  it('puts one item per SOP class in the user information of the A-ASSOCIATE-RQ', () => {
+    const rq = encodeAssociateRq({
+      callingAeTitle: 'PACSLINK',
+      calledAeTitle: 'ORTHANC',
+      maxPduLength: 65536,
+      contexts: [{ id: 1, abstractSyntaxUid: CT, transferSyntaxUids: ['1.2.840.10008.1.2.1'] }],
+      roles: [
+        { sopClassUid: CT, scuRole: false, scpRole: true },
+        { sopClassUid: '1.2.840.10008.5.1.4.1.1.4', scuRole: false, scpRole: true },
+      ],
+    });
+    const userInformation = rq.subarray(rq.lastIndexOf(Buffer.from([0x50, 0x00])));
+    const subTypes: number[] = [];
+    for (
+      let offset = 4;
+      offset < userInformation.length;
+      offset += 4 + userInformation.readUInt16BE(offset + 2)
+    ) {
+      subTypes.push(userInformation.readUInt8(offset));
+    }
+    expect(subTypes).toEqual([0x51, 0x52, 0x55, 0x54, 0x54]);
+  });
+
+  it('reads the granted roles from the A-ASSOCIATE-AC; an answer without them has none', () => {
+    const granted = encodeRoleSelection({ sopClassUid: CT, scuRole: false, scpRole: true });
+    const refused = encodeRoleSelection({
+      sopClassUid: '1.2.840.10008.5.1.4.1.1.7',
+      scuRole: true,
+      scpRole: false,
+    });
+    const ac = (userInformation: Buffer): Buffer =>
+      Buffer.concat([
+        Buffer.alloc(68),
+        item(0x10, Buffer.from('1.2.840.10008.3.1.1.1')),
+        item(0x50, userInformation),
+      ]);
+    expect(decodeAssociateAc(ac(Buffer.concat([granted, refused]))).roles).toEqual([
+      { sopClassUid: CT, scuRole: false, scpRole: true },
+      { sopClassUid: '1.2.840.10008.5.1.4.1.1.7', scuRole: true, scpRole: false },
+    ]);
+    expect(decodeAssociateAc(ac(Buffer.alloc(0))).roles).toBeUndefined();
+  });
+
+  it('refuses a role item whose UID length does not fit it', () => {
+    expect(() => decodeRoleSelection(Buffer.from([0, 9, 0x31, 0, 1]))).toThrow(PduFormatError);
+    expect(decodeRoleSelection(Buffer.from([0, 2, 0x31, 0, 0, 1]))).toEqual({
+      sopClassUid: '1',
+      scuRole: false,
+      scpRole: true,
+    });
   });
 });
 

@@ -32,12 +32,24 @@ export interface ProposedPresentationContext {
   transferSyntaxUids: readonly string[];
 }
 
+/**
+ * SCP/SCU Role Selection (PS3.7 D.3.3.4), one per SOP class. Proposed: the roles we want to play;
+ * answered: the roles the acceptor grants. Without an answer item the default roles hold: the
+ * requestor is SCU only, so a C-GET's C-STORE sub-operations (we are their SCP) need `scpRole`.
+ */
+export interface RoleSelection {
+  sopClassUid: string;
+  scuRole: boolean;
+  scpRole: boolean;
+}
+
 export interface AssociateRequest {
   callingAeTitle: string;
   calledAeTitle: string;
   contexts: readonly ProposedPresentationContext[];
   /** the largest P-DATA-TF PDU body we accept */
   maxPduLength: number;
+  roles?: readonly RoleSelection[];
 }
 
 export interface AcceptedPresentationContext {
@@ -51,6 +63,8 @@ export interface AssociateAccept {
   contexts: readonly AcceptedPresentationContext[];
   /** the largest P-DATA-TF PDU body the peer accepts; 0 means no limit (PS3.8 D.1) */
   maxPduLength: number;
+  /** the role selection items of the answer, when it has any (PS3.7 D.3.3.4) */
+  roles?: readonly RoleSelection[];
 }
 
 /** A PDU: type, reserved, 32-bit length, body (PS3.8 9.3.1). Shared with pdu-acceptor.ts. */
@@ -72,6 +86,30 @@ export function item(type: number, body: Buffer): Buffer {
 /** An AE title field of the fixed part: 16 bytes, space-padded. */
 export function aeTitleField(title: string): Buffer {
   return Buffer.from(title.padEnd(16, ' ').slice(0, 16), 'latin1');
+}
+
+/** Role selection sub-item 0x54: UID length, UID, SCU role, SCP role (PS3.7 D.3.3.4.1). */
+export function encodeRoleSelection(role: RoleSelection): Buffer {
+  const uid = Buffer.from(role.sopClassUid, 'latin1');
+  const uidLength = Buffer.alloc(2);
+  uidLength.writeUInt16BE(uid.length, 0);
+  return item(
+    0x54,
+    Buffer.concat([uidLength, uid, Buffer.from([role.scuRole ? 1 : 0, role.scpRole ? 1 : 0])]),
+  );
+}
+
+export function decodeRoleSelection(body: Buffer): RoleSelection {
+  if (body.length < 2) throw new PduFormatError('role selection sub-item too short');
+  const uidLength = body.readUInt16BE(0);
+  if (body.length !== 2 + uidLength + 2) {
+    throw new PduFormatError(`role selection sub-item of ${body.length} bytes for a UID of ${uidLength}`);
+  }
+  return {
+    sopClassUid: uidText(body.subarray(2, 2 + uidLength)),
+    scuRole: body.readUInt8(2 + uidLength) === 1,
+    scpRole: body.readUInt8(3 + uidLength) === 1,
+  };
 }
 
 export function encodeAssociateRq(request: AssociateRequest): Buffer {
@@ -98,6 +136,8 @@ export function encodeAssociateRq(request: AssociateRequest): Buffer {
       item(0x51, maxLength),
       item(0x52, Buffer.from(IMPLEMENTATION_CLASS_UID, 'latin1')),
       item(0x55, Buffer.from(IMPLEMENTATION_VERSION_NAME, 'latin1')),
+      // after the version name, where DCMTK writes them
+      ...(request.roles ?? []).map(encodeRoleSelection),
     ]),
   );
   return pdu(
@@ -140,6 +180,7 @@ export function readItems(bytes: Buffer, what: string): RawItem[] {
 export function decodeAssociateAc(body: Buffer): AssociateAccept {
   if (body.length < 68) throw new PduFormatError(`A-ASSOCIATE-AC of ${body.length} bytes is too short`);
   const contexts: AcceptedPresentationContext[] = [];
+  const roles: RoleSelection[] = [];
   let maxPduLength = 0;
   for (const variable of readItems(body.subarray(68), 'A-ASSOCIATE-AC')) {
     if (variable.type === 0x21) {
@@ -153,12 +194,13 @@ export function decodeAssociateAc(body: Buffer): AssociateAccept {
         ...(transferSyntax === undefined ? {} : { transferSyntaxUid: uidText(transferSyntax.body) }),
       });
     } else if (variable.type === 0x50) {
-      const maxLength = readItems(variable.body, 'user information').find((sub) => sub.type === 0x51);
-      if (maxLength !== undefined && maxLength.body.length === 4)
-        maxPduLength = maxLength.body.readUInt32BE(0);
+      for (const sub of readItems(variable.body, 'user information')) {
+        if (sub.type === 0x51 && sub.body.length === 4) maxPduLength = sub.body.readUInt32BE(0);
+        else if (sub.type === 0x54) roles.push(decodeRoleSelection(sub.body));
+      }
     }
   }
-  return { contexts, maxPduLength };
+  return { contexts, maxPduLength, ...(roles.length === 0 ? {} : { roles }) };
 }
 
 export function decodeAssociateRj(body: Buffer): AssociateReject {
