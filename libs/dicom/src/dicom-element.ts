@@ -89,6 +89,20 @@ export const LONG_LENGTH_VRS: ReadonlySet<string> = new Set<ValueRepresentation>
   'UV',
 ]);
 
+/**
+ * PS3.5 6.1.2.3: the VRs whose text is in the data set's Specific Character Set; every other text VR
+ * holds the default repertoire (ASCII) only.
+ */
+export const CHARSET_TEXT_VRS: ReadonlySet<string> = new Set<ValueRepresentation>([
+  'SH',
+  'LO',
+  'ST',
+  'LT',
+  'UT',
+  'PN',
+  'UC',
+]);
+
 /** One element as read from a data set: the value's bytes undecoded, a sequence's items parsed. */
 export interface DicomElement {
   /** 8 upper-case hex digits, group then element (the DICOM JSON key) */

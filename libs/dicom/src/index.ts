@@ -10,3 +10,8 @@ export * from './part10-meta';
 export * from './character-sets';
 export * from './peer-text';
 export * from './patient-mask';
+export * from './element-header';
+export * from './dataset-parser';
+export * from './dataset-encoder';
+export * from './dictionary';
+export * from './part10-header';

@@ -1,4 +1,10 @@
-import { LONG_LENGTH_VRS } from './dicom-element';
+import {
+  hexTag,
+  InvalidVrError,
+  readElementHeader,
+  UNDEFINED_LENGTH,
+  type ElementHeader,
+} from './element-header';
 
 /** PS3.10 7.1: the preamble before "DICM". */
 export const PART10_PREAMBLE_BYTES = 128;
@@ -10,7 +16,6 @@ export const PART10_META_MAX_BYTES = 64 * 1024;
 
 const META_START = PART10_PREAMBLE_BYTES + 4;
 const META_GROUP = 0x0002;
-const UNDEFINED_LENGTH = 0xffffffff;
 
 /** What a Part 10 file says about itself in its File Meta Information (PS3.10 7.1). */
 export interface Part10Meta {
@@ -35,12 +40,6 @@ export type Part10MetaRead =
 /** A UI value without its NUL or space padding (PS3.5 6.2). */
 export function uidText(value: Buffer): string {
   return value.toString('latin1').replace(/[\0 ]+$/, '');
-}
-
-/** `(0002,0010)` for 0x00020010. */
-export function hexTag(tag: number): string {
-  const hex = tag.toString(16).toUpperCase().padStart(8, '0');
-  return `(${hex.slice(0, 4)},${hex.slice(4)})`;
 }
 
 /** PS3.10 Table 7.1-1: Type 1 elements the data set cannot be sent or stored without. */
@@ -91,25 +90,19 @@ export function readPart10Meta(head: Buffer, atEnd: boolean): Part10MetaRead {
       return more(head, atEnd, 'an element header');
     }
     if (head.readUInt16LE(offset) !== META_GROUP) break;
-    if (head.length - offset < 8) return more(head, atEnd, 'an element header');
-    const tag = ((META_GROUP << 16) | head.readUInt16LE(offset + 2)) >>> 0;
-    const vr = head.toString('latin1', offset + 4, offset + 6);
-    if (!/^[A-Z]{2}$/.test(vr)) {
-      const found = head
-        .subarray(offset + 4, offset + 6)
-        .toString('hex')
-        .toUpperCase();
-      return invalid(
-        `malformed file meta information: element ${hexTag(tag)} has no valid VR (found bytes ${found})`,
-      );
+    let header: ElementHeader | undefined;
+    try {
+      header = readElementHeader(head, offset, true);
+    } catch (error) {
+      if (!(error instanceof InvalidVrError)) throw error;
+      return invalid(`malformed file meta information: ${error.message}`);
     }
-    const long = LONG_LENGTH_VRS.has(vr);
-    if (long && head.length - offset < 12) return more(head, atEnd, 'an element header');
-    const length = long ? head.readUInt32LE(offset + 8) : head.readUInt16LE(offset + 6);
+    if (header === undefined) return more(head, atEnd, 'an element header');
+    const { tag, length } = header;
     if (length === UNDEFINED_LENGTH) {
       return invalid(`file meta information element ${hexTag(tag)} has an undefined length`);
     }
-    const start = offset + (long ? 12 : 8);
+    const start = offset + header.headerBytes;
     if (start + length > head.length) return more(head, atEnd, `element ${hexTag(tag)}`);
     elements.set(tag, head.subarray(start, start + length));
     offset = start + length;

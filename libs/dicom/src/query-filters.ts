@@ -6,6 +6,7 @@
  * A key of a level may be used at that level and below (PS3.4 C.4.1.2.2.1).
  */
 
+import { ATTRIBUTES_BY_KEYWORD, keyAllowedAtLevel, type QueryLevel } from './dictionary';
 import { uidProblem } from './uid';
 
 export type QueryFilterLevel = 'study' | 'series' | 'instance';
@@ -20,74 +21,107 @@ export interface QueryFilterKey {
   level: QueryFilterLevel;
 }
 
-type Row = readonly [keyword: string, tag: string, vr: QueryFilterVr, level: QueryFilterLevel];
+const FILTER_VRS: ReadonlySet<string> = new Set<QueryFilterVr>([
+  'AE',
+  'AS',
+  'CS',
+  'DA',
+  'IS',
+  'LO',
+  'LT',
+  'PN',
+  'SH',
+  'TM',
+  'UI',
+]);
 
-const ROWS: readonly Row[] = [
+const LEVEL_OF: Readonly<Record<QueryFilterLevel, QueryLevel>> = {
+  study: 'STUDY',
+  series: 'SERIES',
+  instance: 'IMAGE',
+};
+const FILTER_LEVEL_OF: Readonly<Record<QueryLevel, QueryFilterLevel>> = {
+  STUDY: 'study',
+  SERIES: 'series',
+  IMAGE: 'instance',
+};
+
+/** The keys of the dictionary (tag, VR, level) that a query may filter on. */
+const FILTER_KEYWORDS: readonly string[] = [
   // Patient and study (Table C.6-5)
-  ['PatientName', '00100010', 'PN', 'study'],
-  ['PatientID', '00100020', 'LO', 'study'],
-  ['IssuerOfPatientID', '00100021', 'LO', 'study'],
-  ['PatientBirthDate', '00100030', 'DA', 'study'],
-  ['PatientBirthTime', '00100032', 'TM', 'study'],
-  ['PatientSex', '00100040', 'CS', 'study'],
-  ['OtherPatientIDs', '00101000', 'LO', 'study'],
-  ['OtherPatientNames', '00101001', 'PN', 'study'],
-  ['PatientAge', '00101010', 'AS', 'study'],
-  ['StudyDate', '00080020', 'DA', 'study'],
-  ['StudyTime', '00080030', 'TM', 'study'],
-  ['AccessionNumber', '00080050', 'SH', 'study'],
-  ['ModalitiesInStudy', '00080061', 'CS', 'study'],
-  ['InstitutionName', '00080080', 'LO', 'study'],
-  ['ReferringPhysicianName', '00080090', 'PN', 'study'],
-  ['StudyDescription', '00081030', 'LO', 'study'],
-  ['NameOfPhysiciansReadingStudy', '00081060', 'PN', 'study'],
-  ['StudyInstanceUID', '0020000D', 'UI', 'study'],
-  ['StudyID', '00200010', 'SH', 'study'],
+  'PatientName',
+  'PatientID',
+  'IssuerOfPatientID',
+  'PatientBirthDate',
+  'PatientBirthTime',
+  'PatientSex',
+  'OtherPatientIDs',
+  'OtherPatientNames',
+  'PatientAge',
+  'StudyDate',
+  'StudyTime',
+  'AccessionNumber',
+  'ModalitiesInStudy',
+  'InstitutionName',
+  'ReferringPhysicianName',
+  'StudyDescription',
+  'NameOfPhysiciansReadingStudy',
+  'StudyInstanceUID',
+  'StudyID',
   // Series (Table C.6-3)
-  ['SeriesDate', '00080021', 'DA', 'series'],
-  ['SeriesTime', '00080031', 'TM', 'series'],
-  ['Modality', '00080060', 'CS', 'series'],
-  ['Manufacturer', '00080070', 'LO', 'series'],
-  ['StationName', '00081010', 'SH', 'series'],
-  ['SeriesDescription', '0008103E', 'LO', 'series'],
-  ['InstitutionalDepartmentName', '00081040', 'LO', 'series'],
-  ['PerformingPhysicianName', '00081050', 'PN', 'series'],
-  ['OperatorsName', '00081070', 'PN', 'series'],
-  ['BodyPartExamined', '00180015', 'CS', 'series'],
-  ['ProtocolName', '00181030', 'LO', 'series'],
-  ['SeriesInstanceUID', '0020000E', 'UI', 'series'],
-  ['SeriesNumber', '00200011', 'IS', 'series'],
-  ['Laterality', '00200060', 'CS', 'series'],
-  ['PerformedProcedureStepStartDate', '00400244', 'DA', 'series'],
-  ['PerformedProcedureStepStartTime', '00400245', 'TM', 'series'],
+  'SeriesDate',
+  'SeriesTime',
+  'Modality',
+  'Manufacturer',
+  'StationName',
+  'SeriesDescription',
+  'InstitutionalDepartmentName',
+  'PerformingPhysicianName',
+  'OperatorsName',
+  'BodyPartExamined',
+  'ProtocolName',
+  'SeriesInstanceUID',
+  'SeriesNumber',
+  'Laterality',
+  'PerformedProcedureStepStartDate',
+  'PerformedProcedureStepStartTime',
   // Composite object instance (Table C.6-4)
-  ['SOPClassUID', '00080016', 'UI', 'instance'],
-  ['SOPInstanceUID', '00080018', 'UI', 'instance'],
-  ['AcquisitionDate', '00080022', 'DA', 'instance'],
-  ['ContentDate', '00080023', 'DA', 'instance'],
-  ['AcquisitionTime', '00080032', 'TM', 'instance'],
-  ['ContentTime', '00080033', 'TM', 'instance'],
-  ['AcquisitionNumber', '00200012', 'IS', 'instance'],
-  ['InstanceNumber', '00200013', 'IS', 'instance'],
+  'SOPClassUID',
+  'SOPInstanceUID',
+  'AcquisitionDate',
+  'ContentDate',
+  'AcquisitionTime',
+  'ContentTime',
+  'AcquisitionNumber',
+  'InstanceNumber',
 ];
 
+function filterKey(keyword: string): QueryFilterKey {
+  const definition = ATTRIBUTES_BY_KEYWORD.get(keyword);
+  if (definition === undefined || definition.level === 'ANY' || !FILTER_VRS.has(definition.vr)) {
+    throw new Error(`${keyword} is not a level's key of a filterable VR in the dictionary`);
+  }
+  return Object.freeze({
+    keyword,
+    tag: definition.tag,
+    vr: definition.vr as QueryFilterVr,
+    level: FILTER_LEVEL_OF[definition.level],
+  });
+}
+
 export const QUERY_FILTER_KEYS: ReadonlyMap<string, QueryFilterKey> = new Map(
-  ROWS.map(([keyword, tag, vr, level]) => [keyword, Object.freeze({ keyword, tag, vr, level })]),
+  FILTER_KEYWORDS.map((keyword) => [keyword, filterKey(keyword)]),
 );
 
-const DEPTH: Readonly<Record<QueryFilterLevel, number>> = { study: 1, series: 2, instance: 3 };
-
-/** PS3.4 C.6.2.1: the unique key of each level of the Study Root model. */
-export const QUERY_UNIQUE_KEY: Readonly<Record<QueryFilterLevel, string>> = Object.freeze({
-  study: 'StudyInstanceUID',
-  series: 'SeriesInstanceUID',
-  instance: 'SOPInstanceUID',
-});
+/** Whether a key of `keyLevel` may filter a query at `level` (that level and below). */
+function allowedAt(keyLevel: QueryFilterLevel, level: QueryFilterLevel): boolean {
+  return keyAllowedAtLevel(LEVEL_OF[keyLevel], LEVEL_OF[level]);
+}
 
 /** The keywords a query at `level` may filter on (the allowlist), sorted. */
 export function queryFilterKeywords(level: QueryFilterLevel): string[] {
   return [...QUERY_FILTER_KEYS.values()]
-    .filter((key) => DEPTH[key.level] <= DEPTH[level])
+    .filter((key) => allowedAt(key.level, level))
     .map((key) => key.keyword)
     .sort();
 }
@@ -187,7 +221,7 @@ export function queryFilterProblem(
   if (key === undefined) {
     return `is not a query key; the keys a ${level}-level query may use are ${queryFilterKeywords(level).join(', ')}`;
   }
-  if (DEPTH[key.level] > DEPTH[level]) {
+  if (!allowedAt(key.level, level)) {
     return `is a ${key.level}-level key; a ${level}-level query cannot use it`;
   }
   if (typeof value !== 'string') return 'must be a string';

@@ -1,5 +1,6 @@
 import { characterSetDecoder, type CharacterSetDecoder } from './character-sets';
-import type { DicomElement, ValueRepresentation } from './dicom-element';
+import { CHARSET_TEXT_VRS, type DicomElement, type ValueRepresentation } from './dicom-element';
+import { tagKey } from './element-header';
 import type { DicomJson, DicomJsonPersonName, DicomJsonValue } from './dicom-json';
 
 export interface DicomJsonOptions {
@@ -11,8 +12,6 @@ export interface DicomJsonOptions {
 
 const SPECIFIC_CHARACTER_SET = '00080005';
 
-/** Text in the data set's Specific Character Set (PS3.5 6.1.2.3); all other string VRs are ASCII. */
-const CHARSET_TEXT = new Set<ValueRepresentation>(['SH', 'LO', 'ST', 'LT', 'UT', 'PN', 'UC']);
 const ASCII_TEXT = new Set<ValueRepresentation>(['AE', 'AS', 'CS', 'DA', 'DT', 'TM', 'UI', 'UR', 'DS', 'IS']);
 /** PS3.5 6.4: these hold one value; a backslash in them is text, not a delimiter. */
 const SINGLE_VALUED = new Set<ValueRepresentation>(['ST', 'LT', 'UT', 'UR']);
@@ -96,15 +95,9 @@ function numericValues(vr: NumericVr, value: Buffer): DicomJsonValue[] {
         values.push(Number.isSafeInteger(small) ? small : big.toString());
         break;
       }
-      case 'AT': {
-        const group = value.readUInt16LE(offset).toString(16).padStart(4, '0');
-        const element = value
-          .readUInt16LE(offset + 2)
-          .toString(16)
-          .padStart(4, '0');
-        values.push(`${group}${element}`.toUpperCase());
+      case 'AT':
+        values.push(tagKey(((value.readUInt16LE(offset) << 16) | value.readUInt16LE(offset + 2)) >>> 0));
         break;
-      }
     }
   }
   return values;
@@ -156,7 +149,7 @@ export function toDicomJson(
     if (vr === 'SQ') {
       const items = (element.items ?? []).map((item) => toDicomJson(item, options, charset));
       values = items.length === 0 ? undefined : items;
-    } else if (CHARSET_TEXT.has(vr)) {
+    } else if (CHARSET_TEXT_VRS.has(vr)) {
       values = value.length === 0 ? undefined : textValues(vr, charset.decode(value));
     } else if (ASCII_TEXT.has(vr)) {
       values = value.length === 0 ? undefined : textValues(vr, value.toString('latin1'));

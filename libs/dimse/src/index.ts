@@ -12,7 +12,7 @@ export {
   type DimseErrorDetails,
 } from './dimse.errors';
 export type { DimsePriority } from './store/command-set';
-export type { QueryLevel } from './dicom/dictionary';
+export type { QueryLevel } from '@pacslink/dicom';
 export { ENCODABLE_CHARACTER_SETS, type EncodableCharacterSet } from '@pacslink/dicom';
 export { formatStatus, statusClass, statusMeaning, type StatusClass } from './protocol/status';
 export {

@@ -10,5 +10,4 @@ export {
   type WriteOptions,
 } from './study-store';
 export { currentOwner, temporaryFileName, type TemporaryFileOwner } from './temporary-files';
-export { encodePart10Header, part10Stream, type Part10MetaFacts } from './part10-header';
 export { STORABLE_TRANSFER_SYNTAXES } from './transfer-syntax';

@@ -7,6 +7,8 @@ import {
   type DicomDataset,
   type SpecificCharacterSet,
 } from '@pacslink/testing';
+import { Readable } from 'node:stream';
+import { part10Stream } from '@pacslink/dicom';
 import { instanceAttributes, type InstanceAttributes } from './instance-attributes';
 import { InvalidDicomError } from './invalid-dicom.error';
 import { Part10Scanner } from './part10-scanner';
@@ -239,5 +241,35 @@ describe('Part10Scanner', () => {
     const datasetStart = bytes.indexOf(Buffer.from([0x08, 0x00, 0x16, 0x00]), 132);
     bytes.write('\u0001\u0002', datasetStart + 4, 'latin1');
     expect(refusal(bytes)).toBe('malformed dataset: element (0008,0016) has no valid VR (found bytes 0102)');
+  });
+
+  it("indexes a data set received without a meta header once libs/dicom's part10Stream gives it one", async () => {
+    const sopInstanceUid = newUid();
+    const dataSet = Buffer.concat(
+      encodeDataset([
+        [Tag.SOPClassUID, 'UI', SopClass.CTImageStorage],
+        [Tag.SOPInstanceUID, 'UI', sopInstanceUid],
+        [Tag.StudyInstanceUID, 'UI', '1.2.3'],
+        [Tag.SeriesInstanceUID, 'UI', '1.2.3.4'],
+      ]),
+    );
+    const file = part10Stream(
+      {
+        sopClassUid: SopClass.CTImageStorage,
+        sopInstanceUid,
+        transferSyntaxUid: TransferSyntax.ExplicitVRLittleEndian,
+        implementationClassUid: '1.2.3.99',
+        sourceAeTitle: 'MOD1',
+      },
+      Readable.from([dataSet]),
+    );
+    const scanner = new Part10Scanner();
+    for await (const chunk of file as AsyncIterable<Buffer>) scanner.push(chunk);
+    expect(instanceAttributes(scanner.finish())).toMatchObject({
+      sopClassUid: SopClass.CTImageStorage,
+      sopInstanceUid,
+      transferSyntaxUid: TransferSyntax.ExplicitVRLittleEndian,
+      studyInstanceUid: '1.2.3',
+    });
   });
 });

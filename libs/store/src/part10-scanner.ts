@@ -1,4 +1,16 @@
-import { hexTag, isValidUid, LONG_LENGTH_VRS, readPart10Meta, uidText } from '@pacslink/dicom';
+import {
+  hexTag,
+  InvalidVrError,
+  isValidUid,
+  ITEM_DELIMITATION_TAG,
+  ITEM_TAG,
+  readElementHeader,
+  readPart10Meta,
+  SEQUENCE_DELIMITATION_TAG,
+  uidText,
+  UNDEFINED_LENGTH,
+  type ElementHeader,
+} from '@pacslink/dicom';
 import { datasetHasExplicitVr } from './transfer-syntax';
 import { InvalidDicomError } from './invalid-dicom.error';
 
@@ -23,21 +35,10 @@ export const IndexedTag = Object.freeze({
 const WANTED = new Set<number>(Object.values(IndexedTag));
 /** Top-level elements come in ascending tag order (PS3.5 7.1): past this one nothing is wanted. */
 const LAST_WANTED = IndexedTag.SeriesInstanceUID;
-const ITEM = 0xfffee000;
-const ITEM_DELIMITATION = 0xfffee00d;
-const SEQUENCE_DELIMITATION = 0xfffee0dd;
-const UNDEFINED_LENGTH = 0xffffffff;
 /** No indexed value is anywhere near this long; a longer one is a broken file, not a patient name. */
 const MAX_WANTED_VALUE_BYTES = 64 * 1024;
 
 type Phase = 'meta' | 'dataset';
-
-interface ElementHeader {
-  tag: number;
-  vr: string | undefined;
-  length: number;
-  headerBytes: number;
-}
 
 /**
  * Scans a DICOM Part 10 file (PS3.10 7.1) chunk by chunk, as it streams past, keeping only the
@@ -133,7 +134,7 @@ export class Part10Scanner {
     const header = this.readHeader(data, offset, this.explicitVr);
     if (header === undefined) return 0;
     const { tag, length, headerBytes } = header;
-    if (tag === ITEM_DELIMITATION || tag === SEQUENCE_DELIMITATION) {
+    if (tag === ITEM_DELIMITATION_TAG || tag === SEQUENCE_DELIMITATION_TAG) {
       if (this.depth === 0) throw this.malformed(`a delimitation item (${hexTag(tag)}) outside any sequence`);
       this.depth--;
       return headerBytes;
@@ -150,7 +151,8 @@ export class Part10Scanner {
       this.depth++;
       return headerBytes;
     }
-    if (tag === ITEM && this.depth === 0) throw this.malformed('an item (FFFE,E000) outside any sequence');
+    if (tag === ITEM_TAG && this.depth === 0)
+      throw this.malformed('an item (FFFE,E000) outside any sequence');
     return this.consume(data, offset, header);
   }
 
@@ -171,33 +173,17 @@ export class Part10Scanner {
     return headerBytes + length;
   }
 
+  /** The header at `offset`, or undefined until it has arrived whole. */
   private readHeader(data: Buffer, offset: number, explicitVr: boolean): ElementHeader | undefined {
-    const available = data.length - offset;
-    if (available < 8) return undefined;
-    const tag = ((data.readUInt16LE(offset) << 16) | data.readUInt16LE(offset + 2)) >>> 0;
-    // Items and delimiters carry no VR in either encoding (PS3.5 7.5).
-    if (!explicitVr || tag >>> 16 === 0xfffe) {
-      return { tag, vr: undefined, length: data.readUInt32LE(offset + 4), headerBytes: 8 };
+    try {
+      return readElementHeader(data, offset, explicitVr);
+    } catch (error) {
+      if (error instanceof InvalidVrError) throw this.malformed(error.message);
+      throw error;
     }
-    const vr = data.toString('latin1', offset + 4, offset + 6);
-    if (!/^[A-Z]{2}$/.test(vr)) {
-      throw this.malformed(
-        `element ${hexTag(tag)} has no valid VR (found bytes ${hexBytes(data, offset + 4)})`,
-      );
-    }
-    if (!LONG_LENGTH_VRS.has(vr)) return { tag, vr, length: data.readUInt16LE(offset + 6), headerBytes: 8 };
-    if (available < 12) return undefined;
-    return { tag, vr, length: data.readUInt32LE(offset + 8), headerBytes: 12 };
   }
 
   private malformed(what: string): InvalidDicomError {
     return new InvalidDicomError(`malformed dataset: ${what}`);
   }
-}
-
-function hexBytes(data: Buffer, offset: number): string {
-  return data
-    .subarray(offset, offset + 2)
-    .toString('hex')
-    .toUpperCase();
 }

@@ -6,6 +6,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { MAX_INSTANCES_PER_ASSOCIATION, StorageScpReports } from '@pacslink/contracts';
+import { part10Stream } from '@pacslink/dicom';
 import {
   IMPLEMENTATION_CLASS_UID,
   IMPLEMENTATION_VERSION_NAME,
@@ -16,7 +17,7 @@ import {
   type StoreResult,
 } from '@pacslink/dimse';
 import { ConfirmedPublisher, createEnvelope } from '@pacslink/messaging';
-import { InvalidDicomError, part10Stream, STORABLE_TRANSFER_SYNTAXES, StudyStore } from '@pacslink/store';
+import { InvalidDicomError, STORABLE_TRANSFER_SYNTAXES, StudyStore } from '@pacslink/store';
 import type { Readable } from 'node:stream';
 import { DimseCallersCache } from './dimse-callers.cache';
 import { RefusalReporter } from './refusal-reporter';

@@ -1,5 +1,5 @@
 import { DimseError, DimseErrorCode } from '../dimse.errors';
-import { encodeDataset } from '../dicom/dataset-encoder';
+import { encodeDataset } from '@pacslink/dicom';
 import { buildFindIdentifier, queryKeywords, type FindIdentifierQuery } from './find-identifier';
 
 /** tag → [VR, value as latin1 text] */

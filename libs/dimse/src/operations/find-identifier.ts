@@ -1,18 +1,17 @@
 import { DimseError, DimseErrorCode } from '../dimse.errors';
 import {
+  ATTRIBUTES_BY_KEYWORD,
+  CHARSET_TEXT_VRS,
   encodeText,
   ENCODABLE_CHARACTER_SETS,
   isValidUid,
-  type EncodableCharacterSet,
-} from '@pacslink/dicom';
-import type { EncodableElement } from '../dicom/dataset-encoder';
-import {
-  ATTRIBUTES_BY_KEYWORD,
   keyAllowedAtLevel,
   UNIQUE_KEY,
   type AttributeDefinition,
+  type EncodableCharacterSet,
+  type EncodableElement,
   type QueryLevel,
-} from '../dicom/dictionary';
+} from '@pacslink/dicom';
 
 export interface FindIdentifierQuery {
   level: QueryLevel;
@@ -24,8 +23,6 @@ export interface FindIdentifierQuery {
   queryCharset?: EncodableCharacterSet;
 }
 
-/** Text in the declared character set (PS3.5 6.1.2.3); every other VR must be ASCII. */
-const CHARSET_TEXT = new Set(['SH', 'LO', 'ST', 'LT', 'UT', 'PN', 'UC']);
 const SET_BY_THIS_LIBRARY = new Set(['QueryRetrieveLevel', 'SpecificCharacterSet']);
 const LEVELS: readonly QueryLevel[] = ['STUDY', 'SERIES', 'IMAGE'];
 
@@ -65,7 +62,7 @@ function checkValue(definition: AttributeDefinition, value: unknown): string {
   if (vr === 'UI' && value !== '' && !value.split('\\').every(isValidUid)) {
     throw invalid(`the value of ${keyword} is not a UID or a backslash-separated list of UIDs`);
   }
-  if (!CHARSET_TEXT.has(vr) && /[^\u0020-\u007e]/.test(value)) {
+  if (!CHARSET_TEXT_VRS.has(vr) && /[^\u0020-\u007e]/.test(value)) {
     throw invalid(`the value of ${keyword} (VR ${vr}) must be ASCII`);
   }
   return value;
@@ -103,7 +100,7 @@ export function buildFindIdentifier(query: FindIdentifierQuery): EncodableElemen
   if (declared !== undefined)
     elements.push({ tag: '00080005', vr: 'CS', value: Buffer.from(declared, 'latin1') });
   for (const { definition, text } of values.values()) {
-    const encoded = encodeText(text, CHARSET_TEXT.has(definition.vr) ? declared : undefined);
+    const encoded = encodeText(text, CHARSET_TEXT_VRS.has(definition.vr) ? declared : undefined);
     if ('unencodable' in encoded) {
       throw invalid(
         `the value of ${definition.keyword} has "${encoded.unencodable}", which ${charset} cannot encode`,

@@ -1,4 +1,12 @@
-import { isKnownCharacterSet, toDicomJson, type DicomJson } from '@pacslink/dicom';
+import {
+  DatasetParseError,
+  encodeDataset,
+  isKnownCharacterSet,
+  parseDataset,
+  toDicomJson,
+  type DicomJson,
+  type EncodableElement,
+} from '@pacslink/dicom';
 import {
   exchangeOnOwnAssociation,
   ExchangeFailure,
@@ -7,8 +15,6 @@ import {
 } from '../association/request-exchange';
 import { DimseError, DimseErrorCode } from '../dimse.errors';
 import type { DimseConnectionOptions, DimseLogger } from '../dimse.options';
-import { encodeDataset, type EncodableElement } from '../dicom/dataset-encoder';
-import { DatasetParseError, parseDataset } from '../dicom/dataset-parser';
 import { formatStatus, Status, statusClass } from '../protocol/status';
 import { SopClassUid, TransferSyntaxUid } from '../protocol/uids';
 import {

@@ -1,21 +1,20 @@
-import {
-  LONG_LENGTH_VRS,
-  VALUE_REPRESENTATIONS,
-  type DicomElement,
-  type ValueRepresentation,
-} from '@pacslink/dicom';
+import { VALUE_REPRESENTATIONS, type DicomElement, type ValueRepresentation } from './dicom-element';
 import { implicitVr } from './dictionary';
+import {
+  hexTag,
+  InvalidVrError,
+  ITEM_DELIMITATION_TAG,
+  ITEM_TAG,
+  readElementHeader,
+  SEQUENCE_DELIMITATION_TAG,
+  tagKey,
+  UNDEFINED_LENGTH,
+  type ElementHeader,
+} from './element-header';
 
 export class DatasetParseError extends Error {
   override readonly name = 'DatasetParseError';
 }
-
-const UNDEFINED_LENGTH = 0xffffffff;
-const ITEM = 'FFFEE000';
-const ITEM_DELIMITATION = 'FFFEE00D';
-const SEQUENCE_DELIMITATION = 'FFFEE0DD';
-
-const hex4 = (value: number): string => value.toString(16).padStart(4, '0');
 
 class Reader {
   offset = 0;
@@ -30,37 +29,23 @@ class Reader {
     }
   }
 
-  tag(end: number): string {
-    this.need(4, end, 'tag');
-    const group = this.bytes.readUInt16LE(this.offset);
-    const element = this.bytes.readUInt16LE(this.offset + 2);
-    this.offset += 4;
-    return (hex4(group) + hex4(element)).toUpperCase();
-  }
-
-  uint16(end: number): number {
-    this.need(2, end, 'length');
-    const value = this.bytes.readUInt16LE(this.offset);
-    this.offset += 2;
-    return value;
-  }
-
-  uint32(end: number): number {
-    this.need(4, end, 'length');
-    const value = this.bytes.readUInt32LE(this.offset);
-    this.offset += 4;
-    return value;
-  }
-
-  vr(end: number): string {
-    this.need(2, end, 'VR');
-    const vr = this.bytes.toString('latin1', this.offset, this.offset + 2);
-    this.offset += 2;
-    return vr;
+  /** The next element header (libs/dicom's one reader), the offset moved past it. */
+  header(end: number, explicitVr: boolean): ElementHeader {
+    let header: ElementHeader | undefined;
+    try {
+      header = readElementHeader(this.bytes, this.offset, explicitVr, end);
+    } catch (error) {
+      throw error instanceof InvalidVrError ? new DatasetParseError(error.message) : error;
+    }
+    if (header === undefined) {
+      throw new DatasetParseError(
+        `truncated element header at byte ${this.offset} (has ${end - this.offset})`,
+      );
+    }
+    this.offset += header.headerBytes;
+    return header;
   }
 }
-
-const where = (tag: string): string => `(${tag.slice(0, 4)},${tag.slice(4)})`;
 
 /**
  * Parses a data set in Implicit or Explicit VR Little Endian (the only transfer syntaxes this
@@ -76,36 +61,26 @@ export function parseDataset(bytes: Buffer, explicitVr: boolean): DicomElement[]
 function readElements(reader: Reader, end: number, explicitVr: boolean, delimited: boolean): DicomElement[] {
   const elements: DicomElement[] = [];
   while (reader.offset < end) {
-    const tag = reader.tag(end);
-    if (tag === ITEM_DELIMITATION) {
-      reader.uint32(end);
+    const header = reader.header(end, explicitVr);
+    if (header.tag === ITEM_DELIMITATION_TAG) {
       if (delimited) return elements;
       throw new DatasetParseError('item delimitation outside an item of undefined length');
     }
-    if (tag === ITEM || tag === SEQUENCE_DELIMITATION) {
+    if (header.tag === ITEM_TAG || header.tag === SEQUENCE_DELIMITATION_TAG) {
       throw new DatasetParseError(
-        `unexpected ${tag === ITEM ? 'item' : 'sequence delimitation'} tag at byte ${reader.offset - 4}`,
+        `unexpected ${header.tag === ITEM_TAG ? 'item' : 'sequence delimitation'} tag at byte ${reader.offset - header.headerBytes}`,
       );
     }
+    const tag = tagKey(header.tag);
     let vr: ValueRepresentation;
-    let length: number;
-    if (explicitVr) {
-      const written = reader.vr(end);
-      if (!VALUE_REPRESENTATIONS.has(written))
-        throw new DatasetParseError(`unknown VR "${written}" for ${where(tag)}`);
-      vr = written as ValueRepresentation;
-      if (LONG_LENGTH_VRS.has(vr)) {
-        reader.need(2, end, 'reserved bytes');
-        reader.offset += 2;
-        length = reader.uint32(end);
-      } else {
-        length = reader.uint16(end);
-      }
-    } else {
+    if (header.vr === undefined) {
       vr = implicitVr(tag);
-      length = reader.uint32(end);
+    } else if (VALUE_REPRESENTATIONS.has(header.vr)) {
+      vr = header.vr as ValueRepresentation;
+    } else {
+      throw new DatasetParseError(`unknown VR "${header.vr}" for ${hexTag(tag)}`);
     }
-    const element = readValue(reader, end, tag, vr, length, explicitVr);
+    const element = readValue(reader, end, tag, vr, header.length, explicitVr);
     // Group lengths (gggg,0000) are retired and carry nothing an identifier needs.
     if (!tag.endsWith('0000')) elements.push(element);
   }
@@ -126,8 +101,8 @@ function readValue(
     const items = readItems(reader, end, length, vr === 'SQ' ? explicitVr : false);
     return { tag, vr: 'SQ', value: Buffer.alloc(0), items };
   }
-  if (length === UNDEFINED_LENGTH) throw new DatasetParseError(`undefined length for ${where(tag)} ${vr}`);
-  reader.need(length, end, `value of ${where(tag)}`);
+  if (length === UNDEFINED_LENGTH) throw new DatasetParseError(`undefined length for ${hexTag(tag)} ${vr}`);
+  reader.need(length, end, `value of ${hexTag(tag)}`);
   const value = reader.bytes.subarray(reader.offset, reader.offset + length);
   reader.offset += length;
   return { tag, vr, value };
@@ -139,13 +114,12 @@ function readItems(reader: Reader, outerEnd: number, length: number, explicitVr:
   const end = undefinedLength ? outerEnd : reader.offset + length;
   if (end > outerEnd) throw new DatasetParseError('sequence longer than its data set');
   while (reader.offset < end) {
-    const tag = reader.tag(end);
-    const itemLength = reader.uint32(end);
-    if (tag === SEQUENCE_DELIMITATION) {
+    const { tag, length: itemLength } = reader.header(end, false);
+    if (tag === SEQUENCE_DELIMITATION_TAG) {
       if (undefinedLength) return items;
       throw new DatasetParseError('sequence delimitation in a sequence of defined length');
     }
-    if (tag !== ITEM) throw new DatasetParseError(`expected an item in a sequence, found ${where(tag)}`);
+    if (tag !== ITEM_TAG) throw new DatasetParseError(`expected an item in a sequence, found ${hexTag(tag)}`);
     if (itemLength === UNDEFINED_LENGTH) {
       items.push(readElements(reader, end, explicitVr, true));
       continue;

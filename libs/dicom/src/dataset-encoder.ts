@@ -1,4 +1,4 @@
-import { LONG_LENGTH_VRS, type ValueRepresentation } from '@pacslink/dicom';
+import { LONG_LENGTH_VRS, type ValueRepresentation } from './dicom-element';
 
 /** One element to write: its value already encoded (text in its character set), not yet padded. */
 export interface EncodableElement {

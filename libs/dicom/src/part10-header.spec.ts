@@ -1,44 +1,38 @@
 import { Readable } from 'node:stream';
-import { encodeDataset, newUid } from '@pacslink/testing';
 import { encodePart10Header, part10Stream } from './part10-header';
-import { Part10Scanner } from './part10-scanner';
-import { instanceAttributes } from './instance-attributes';
+import { readPart10Meta, uidText } from './part10-meta';
 
 const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
 
-function dataSetOf(sopInstanceUid: string): Buffer {
-  return Buffer.concat(
-    encodeDataset([
-      [0x00080016, 'UI', CT_IMAGE_STORAGE],
-      [0x00080018, 'UI', sopInstanceUid],
-      [0x0020000d, 'UI', '1.2.3'],
-      [0x0020000e, 'UI', '1.2.3.4'],
-    ]),
-  );
-}
-
 describe('Part 10 header for a data set received without one (PS3.10 7.1)', () => {
-  it('makes, with the data set after it, a file the store indexes (meta cross-checked with the data set)', async () => {
-    const sopInstanceUid = newUid();
+  it('is read back by the meta reader, with the data set following it unchanged', async () => {
+    const dataSet = Buffer.from('the data set bytes, never parsed');
     const file = part10Stream(
       {
         sopClassUid: CT_IMAGE_STORAGE,
-        sopInstanceUid,
+        sopInstanceUid: '1.2.3.4.5',
         transferSyntaxUid: '1.2.840.10008.1.2.1',
         implementationClassUid: '1.2.3.99',
         implementationVersionName: 'PACSLINK_1',
         sourceAeTitle: 'MOD1',
       },
-      Readable.from([dataSetOf(sopInstanceUid)]),
+      Readable.from([dataSet]),
     );
-    const scanner = new Part10Scanner();
-    for await (const chunk of file as AsyncIterable<Buffer>) scanner.push(chunk);
-    expect(instanceAttributes(scanner.finish())).toMatchObject({
+    const chunks: Buffer[] = [];
+    for await (const chunk of file as AsyncIterable<Buffer>) chunks.push(chunk);
+    const bytes = Buffer.concat(chunks);
+    const read = readPart10Meta(bytes, true);
+    if (read.status !== 'complete') throw new Error(`meta not read: ${JSON.stringify(read)}`);
+    expect(read.meta).toEqual({
       sopClassUid: CT_IMAGE_STORAGE,
-      sopInstanceUid,
+      sopInstanceUid: '1.2.3.4.5',
       transferSyntaxUid: '1.2.840.10008.1.2.1',
-      studyInstanceUid: '1.2.3',
     });
+    expect(read.elements.get(0x00020001)).toEqual(Buffer.from([0x00, 0x01]));
+    expect(uidText(read.elements.get(0x00020012) ?? Buffer.alloc(0))).toBe('1.2.3.99');
+    expect(read.elements.get(0x00020013)?.toString('latin1')).toBe('PACSLINK_1');
+    expect(read.elements.get(0x00020016)?.toString('latin1')).toBe('MOD1');
+    expect(bytes.subarray(read.datasetOffset)).toEqual(dataSet);
   });
 
   it('pads odd values, and its group length counts every meta element after it', () => {

@@ -1,5 +1,6 @@
 import { DatasetParseError, parseDataset } from './dataset-parser';
-import { toDicomJson, type DicomJson, type DicomJsonOptions } from '@pacslink/dicom';
+import { toDicomJson, type DicomJsonOptions } from './to-dicom-json';
+import type { DicomJson } from './dicom-json';
 
 // Data sets written byte by byte here (not by the encoder under test), then parsed and converted.
 

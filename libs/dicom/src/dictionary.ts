@@ -1,12 +1,12 @@
 /**
- * The attributes this library puts in a Study Root C-FIND identifier, and reads back with their VR
+ * The attributes pacslink puts in a Study Root C-FIND identifier (libs/dimse), and reads back with their VR
  * when an answer comes in Implicit VR Little Endian. The keys are those of PS3.4 C.6.2.1 (Study Root
  * Query/Retrieve Information Model: Table C.6-5 for the study level, patient attributes included;
  * Tables C.6-3 and C.6-4 for the series and composite object instance levels) plus the response-only attributes of C.4.1.2.3. It is an allowlist: an unknown
  * keyword is refused before anything is sent.
  */
 
-import type { ValueRepresentation } from '@pacslink/dicom';
+import type { ValueRepresentation } from './dicom-element';
 
 export type QueryLevel = 'STUDY' | 'SERIES' | 'IMAGE';
 
