@@ -1,16 +1,20 @@
-import { connect, type Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
-import { StorageScp, type StoreResult } from '../src/scp/storage-scp';
+import {
+  StorageScp,
+  type AssociationSummary,
+  type StorageScpOptions,
+  type StoreResult,
+} from '../src/scp/storage-scp';
 import { encodeCStoreRq } from '../src/store/command-set';
 import {
   decodeAssociateAc,
   encodeAbort,
-  encodeAssociateRq,
   encodeReleaseRq,
   pDataHeader,
   PdvControl,
   type ProposedPresentationContext,
 } from '../src/upper-layer/pdu';
+import { RawPeer, responsesIn } from './support/raw-requestor';
 
 // The acceptor's own behaviour on the wire, driven by a requestor of raw PDUs: what DCMTK's tools
 // cannot be made to do on demand (stop half-way through a data set, stay silent, outpace the disk).
@@ -29,76 +33,43 @@ interface StoreCall {
   queuedWhileIdle: number;
 }
 
-class RawPeer {
-  readonly socket: Socket;
-  readonly received: Buffer[] = [];
-  readonly closed: Promise<void>;
+/** Sends an A-ASSOCIATE-RQ from MODALITY1 to PACSLINK and answers the whole answer PDU (AC or RJ). */
+function request(
+  peer: RawPeer,
+  contexts: ProposedPresentationContext[] = [
+    { id: 1, abstractSyntaxUid: CT, transferSyntaxUids: [EXPLICIT] },
+  ],
+): Promise<Buffer> {
+  return peer.request({
+    callingAeTitle: 'MODALITY1',
+    calledAeTitle: 'PACSLINK',
+    maxPduLength: PDU_DATA,
+    contexts,
+  });
+}
 
-  private constructor(port: number) {
-    this.socket = connect({ host: '127.0.0.1', port, noDelay: true });
-    this.socket.on('data', (chunk: Buffer) => this.received.push(chunk));
-    this.closed = new Promise((resolve) => this.socket.once('close', () => resolve()));
-    this.socket.on('error', () => undefined);
-  }
+async function associate(peer: RawPeer): Promise<void> {
+  expect((await request(peer))[0]).toBe(0x02);
+}
 
-  static async open(port: number): Promise<RawPeer> {
-    const peer = new RawPeer(port);
-    await new Promise<void>((resolve) => peer.socket.once('connect', () => resolve()));
-    return peer;
-  }
-
-  /** Sends an A-ASSOCIATE-RQ and answers the whole answer PDU (AC or RJ). */
-  async request(
-    contexts: ProposedPresentationContext[] = [
-      { id: 1, abstractSyntaxUid: CT, transferSyntaxUids: [EXPLICIT] },
-    ],
-  ): Promise<Buffer> {
-    this.socket.write(
-      encodeAssociateRq({
-        callingAeTitle: 'MODALITY1',
-        calledAeTitle: 'PACSLINK',
-        maxPduLength: PDU_DATA,
-        contexts,
-      }),
+/**
+ * A C-STORE-RQ on context `contextId` and `dataBytes` of its data set in PDUs of at most PDU_DATA,
+ * the last one marked last when `complete`.
+ */
+function sendStore(peer: RawPeer, dataBytes: number, complete: boolean, contextId = 1): boolean {
+  const command = encodeCStoreRq({ sopClassUid: CT, sopInstanceUid: '1.2.3.4', messageId: 1, priority: 0 });
+  peer.socket.write(
+    Buffer.concat([pDataHeader(contextId, PdvControl.Command | PdvControl.Last, command.length), command]),
+  );
+  let flowing = true;
+  for (let sent = 0; sent < dataBytes; sent += PDV_DATA) {
+    const piece = Buffer.alloc(Math.min(PDV_DATA, dataBytes - sent), 0x41);
+    const last = complete && sent + piece.length >= dataBytes;
+    flowing = peer.socket.write(
+      Buffer.concat([pDataHeader(contextId, last ? PdvControl.Last : 0, piece.length), piece]),
     );
-    await this.waitFor((bytes) => bytes.length >= 6 && bytes.length >= 6 + bytes.readUInt32BE(2));
-    const answer = this.bytes();
-    this.received.length = 0;
-    return answer;
   }
-
-  async associate(): Promise<void> {
-    expect((await this.request())[0]).toBe(0x02);
-  }
-
-  /** A C-STORE-RQ and `dataBytes` of its data set in PDUs of at most PDU_DATA, the last one marked last when `complete`. */
-  sendStore(dataBytes: number, complete: boolean): boolean {
-    const command = encodeCStoreRq({ sopClassUid: CT, sopInstanceUid: '1.2.3.4', messageId: 1, priority: 0 });
-    this.socket.write(
-      Buffer.concat([pDataHeader(1, PdvControl.Command | PdvControl.Last, command.length), command]),
-    );
-    let flowing = true;
-    for (let sent = 0; sent < dataBytes; sent += PDV_DATA) {
-      const piece = Buffer.alloc(Math.min(PDV_DATA, dataBytes - sent), 0x41);
-      const last = complete && sent + piece.length >= dataBytes;
-      flowing = this.socket.write(
-        Buffer.concat([pDataHeader(1, last ? PdvControl.Last : 0, piece.length), piece]),
-      );
-    }
-    return flowing;
-  }
-
-  bytes(): Buffer {
-    return Buffer.concat(this.received);
-  }
-
-  async waitFor(done: (bytes: Buffer) => boolean, timeoutMs = 5_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (!done(this.bytes())) {
-      if (Date.now() > until) throw new Error(`no answer; received ${this.bytes().toString('hex')}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
+  return flowing;
 }
 
 describe('Storage SCP acceptor (PS3.8) against a raw requestor', () => {
@@ -120,9 +91,10 @@ describe('Storage SCP acceptor (PS3.8) against a raw requestor', () => {
     }
   }
 
-  beforeEach(async () => {
-    calls = [];
-    holdMs = 0;
+  let ends: AssociationSummary[];
+  let identifyDelayMs: number;
+
+  async function startScp(overrides: Partial<StorageScpOptions> = {}): Promise<void> {
     scp = new StorageScp({
       aeTitle: 'PACSLINK',
       port: 0,
@@ -134,14 +106,29 @@ describe('Storage SCP acceptor (PS3.8) against a raw requestor', () => {
       maxPduLength: PDU_DATA,
       storageTransferSyntaxes: [EXPLICIT],
       identifyCaller: (aeTitle) =>
-        Promise.resolve(aeTitle === 'MODALITY1' ? { id: 'p1', aeTitle } : undefined),
+        new Promise((resolve) =>
+          setTimeout(
+            () => resolve(aeTitle === 'MODALITY1' ? { id: 'p1', aeTitle } : undefined),
+            identifyDelayMs,
+          ),
+        ),
       store: (_association, _instance, dataSet) => {
         const call: StoreCall = { received: 0, queuedWhileIdle: 0 };
         calls.push(call);
         return readAll(dataSet, call);
       },
+      associationEnded: (summary) => ends.push(summary),
+      ...overrides,
     });
     port = (await scp.listen()).port;
+  }
+
+  beforeEach(async () => {
+    calls = [];
+    ends = [];
+    holdMs = 0;
+    identifyDelayMs = 0;
+    await startScp();
   });
 
   afterEach(async () => {
@@ -156,7 +143,7 @@ describe('Storage SCP acceptor (PS3.8) against a raw requestor', () => {
 
   it('negotiates each context: storage and Verification accepted, others refused with their reason (PS3.8 Table 9-18)', async () => {
     const peer = await RawPeer.open(port);
-    const answer = await peer.request([
+    const answer = await request(peer, [
       { id: 1, abstractSyntaxUid: CT, transferSyntaxUids: ['1.2.840.10008.1.2.2', EXPLICIT] },
       { id: 3, abstractSyntaxUid: CT, transferSyntaxUids: ['1.2.840.10008.1.2.2'] },
       { id: 5, abstractSyntaxUid: '1.2.840.10008.5.1.4.1.2.2.1', transferSyntaxUids: [EXPLICIT] },
@@ -178,21 +165,21 @@ describe('Storage SCP acceptor (PS3.8) against a raw requestor', () => {
     const peers = [];
     for (let index = 0; index < 4; index += 1) {
       const peer = await RawPeer.open(port);
-      await peer.associate();
+      await associate(peer);
       peers.push(peer);
     }
     const fifth = await RawPeer.open(port);
-    expect([...(await fifth.request())]).toEqual([0x03, 0, 0, 0, 0, 4, 0, 2, 3, 2]);
+    expect([...(await request(fifth))]).toEqual([0x03, 0, 0, 0, 0, 4, 0, 2, 3, 2]);
     // One ends: a new association is accepted again.
     peers[0].socket.write(encodeReleaseRq());
     await peers[0].closed;
     const sixth = await RawPeer.open(port);
-    await sixth.associate();
+    await associate(sixth);
   });
 
   it('aborts on a P-DATA-TF past the PDU length it announced', async () => {
     const peer = await RawPeer.open(port);
-    await peer.associate();
+    await associate(peer);
     const data = Buffer.alloc(PDV_DATA + 1);
     peer.socket.write(
       Buffer.concat([pDataHeader(1, PdvControl.Command | PdvControl.Last, data.length), data]),
@@ -204,7 +191,7 @@ describe('Storage SCP acceptor (PS3.8) against a raw requestor', () => {
 
   it('answers A-RELEASE-RQ with A-RELEASE-RP and closes', async () => {
     const peer = await RawPeer.open(port);
-    await peer.associate();
+    await associate(peer);
     peer.socket.write(encodeReleaseRq());
     await peer.waitFor((bytes) => bytes.length >= 10);
     expect([...peer.bytes()]).toEqual([0x06, 0, 0, 0, 0, 4, 0, 0, 0, 0]);
@@ -213,8 +200,8 @@ describe('Storage SCP acceptor (PS3.8) against a raw requestor', () => {
 
   it('an A-ABORT inside a data set: the store sees its data set end with an error, not a short file', async () => {
     const peer = await RawPeer.open(port);
-    await peer.associate();
-    peer.sendStore(100_000, false);
+    await associate(peer);
+    sendStore(peer, 100_000, false);
     await new Promise((resolve) => setTimeout(resolve, 200));
     peer.socket.write(encodeAbort());
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -225,12 +212,114 @@ describe('Storage SCP acceptor (PS3.8) against a raw requestor', () => {
   it('holds the peer back (TCP) while the store does not read: memory stays at a few PDUs, not the data set', async () => {
     holdMs = 1_000;
     const peer = await RawPeer.open(port);
-    await peer.associate();
+    await associate(peer);
     const dataBytes = 32 * 1024 * 1024;
-    peer.sendStore(dataBytes, true);
+    sendStore(peer, dataBytes, true);
     // C-STORE-RSP: status 0x0000 once the store read everything.
     await peer.waitFor((bytes) => bytes.length > 12, 20_000);
     expect(calls[0].received).toBe(dataBytes);
     expect(calls[0].queuedWhileIdle).toBeLessThanOrEqual(1024 * 1024);
+  });
+
+  it('a peer that hangs up while its AE title is looked up holds none of its associations', async () => {
+    identifyDelayMs = 50;
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      const peer = await RawPeer.open(port);
+      void request(peer).catch(() => undefined);
+      peer.socket.end();
+      await peer.closed;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // All four of the per-peer limit are free: none was counted for a connection already gone.
+    const peers = await Promise.all([0, 1, 2, 3].map(() => RawPeer.open(port)));
+    const answers = await Promise.all(peers.map((peer) => request(peer)));
+    expect(answers.map((answer) => answer[0])).toEqual([0x02, 0x02, 0x02, 0x02]);
+  });
+
+  it('a peer silent inside an association is aborted once the idle limit passes', async () => {
+    await scp.close(0);
+    await startScp({ idleTimeoutMs: 400 });
+    const peer = await RawPeer.open(port);
+    await associate(peer);
+    const started = Date.now();
+    await peer.closed;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+    expect([...peer.bytes()]).toEqual([0x07, 0, 0, 0, 0, 4, 0, 0, 2, 0]);
+    expect(ends.map((summary) => summary.end)).toEqual([
+      { kind: 'aborted', reason: 'the peer was silent for 400 ms' },
+    ]);
+  });
+
+  it('a peer silent inside a data set is aborted too: the store sees its data set end with an error', async () => {
+    await scp.close(0);
+    await startScp({ idleTimeoutMs: 400 });
+    const peer = await RawPeer.open(port);
+    await associate(peer);
+    sendStore(peer, 50_000, false);
+    await peer.closed;
+    expect(peer.pdus().map((pdu) => pdu.type)).toEqual([0x07]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(calls.map((call) => call.error)).toEqual([
+      'the association ended inside the data set: the peer was silent for 400 ms',
+    ]);
+  });
+
+  it('A-RELEASE-RQ while a data set is incomplete: A-ABORT, not A-RELEASE-RP, and the data set is not kept', async () => {
+    const peer = await RawPeer.open(port);
+    await associate(peer);
+    sendStore(peer, 50_000, false);
+    peer.socket.write(encodeReleaseRq());
+    await peer.closed;
+    // PS3.8 9.2: no release answer inside a DIMSE message; the provider aborts (invalid PDU parameter).
+    expect([...peer.bytes()]).toEqual([0x07, 0, 0, 0, 0, 4, 0, 0, 2, 6]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(calls).toHaveLength(1);
+    expect(calls[0].error).toMatch(/^the association ended inside the data set: A-RELEASE-RQ in the middle/);
+  });
+
+  it('a second A-RELEASE-RQ and P-DATA-TF after the first are not answered: one A-RELEASE-RP, then closed', async () => {
+    // An acceptor never requests a release, so the PS3.8 9.2.3 collision cannot happen here; what a
+    // requestor that repeats itself or keeps sending after its own release gets is the one answer.
+    const peer = await RawPeer.open(port);
+    await associate(peer);
+    peer.socket.write(encodeReleaseRq());
+    peer.socket.write(encodeReleaseRq());
+    sendStore(peer, 1_000, true);
+    await peer.closed;
+    expect([...peer.bytes()]).toEqual([0x06, 0, 0, 0, 0, 4, 0, 0, 0, 0]);
+    expect(calls).toEqual([]);
+    expect(ends.map((summary) => summary.end)).toEqual([{ kind: 'released' }]);
+  });
+
+  it('a peer that sends A-ABORT right after the A-ASSOCIATE-AC: closed, reported, its slot freed', async () => {
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const peer = await RawPeer.open(port);
+      await associate(peer);
+      peer.socket.write(encodeAbort());
+      await peer.closed;
+      expect(peer.bytes()).toHaveLength(0);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(ends.map((summary) => summary.end.kind)).toEqual(Array(5).fill('aborted-by-peer'));
+    // Five aborts from a peer allowed four at once: each one freed its association.
+    const peer = await RawPeer.open(port);
+    await associate(peer);
+  });
+
+  it('a C-STORE on a presentation context it rejected: A-ABORT, and the store is never called', async () => {
+    const peer = await RawPeer.open(port);
+    const answer = await request(peer, [
+      { id: 1, abstractSyntaxUid: CT, transferSyntaxUids: ['1.2.840.10008.1.2.2'] },
+      { id: 3, abstractSyntaxUid: '1.2.840.10008.5.1.4.1.2.2.1', transferSyntaxUids: [EXPLICIT] },
+    ]);
+    expect(decodeAssociateAc(answer.subarray(6)).contexts.map((context) => context.result)).toEqual([4, 3]);
+    sendStore(peer, 1_000, true, 1);
+    await peer.closed;
+    expect(responsesIn(peer.pdus())).toEqual([]);
+    expect([...peer.bytes()]).toEqual([0x07, 0, 0, 0, 0, 4, 0, 0, 2, 0]);
+    expect(calls).toEqual([]);
+    expect(ends.map((summary) => summary.end)).toEqual([
+      { kind: 'aborted', reason: 'a message on presentation context 1, which was not accepted' },
+    ]);
   });
 });

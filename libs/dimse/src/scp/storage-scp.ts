@@ -95,6 +95,8 @@ const TRANSFER_SYNTAXES_NOT_SUPPORTED = 4;
 interface Active {
   acceptor: UlAcceptor;
   callerId?: string;
+  /** the connection is gone (set by the acceptor's `ended`) */
+  ended: boolean;
 }
 
 /**
@@ -133,7 +135,7 @@ export class StorageScp {
 
   private connection(socket: Socket): void {
     const remoteAddress = socket.remoteAddress ?? 'unknown';
-    const entry: Active = {} as Active;
+    const entry = { ended: false } as Active;
     let association: ScpAssociationInfo | undefined;
     const contexts = new Map<number, { abstractSyntaxUid: string; transferSyntaxUid: string }>();
     entry.acceptor = new UlAcceptor(
@@ -178,6 +180,7 @@ export class StorageScp {
           return this.message(association, context, command);
         },
         ended: (end) => {
+          entry.ended = true;
           this.active.delete(entry);
           if (entry.callerId !== undefined) {
             const count = (this.perCaller.get(entry.callerId) ?? 1) - 1;
@@ -239,6 +242,9 @@ export class StorageScp {
         AssociateRejects.callingAeTitleNotRecognized,
       );
     }
+    // The peer hung up while its AE title was looked up: `ended` has run already, so counting it
+    // now would hold one of its associations forever. The decision goes nowhere.
+    if (entry.ended) return { decision: { reject: AssociateRejects.localLimitExceeded } };
     const fromCaller = this.perCaller.get(caller.id) ?? 0;
     const associated = [...this.active].filter((active) => active.callerId !== undefined).length;
     if (associated >= this.options.maxAssociations) {
