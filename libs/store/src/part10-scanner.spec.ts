@@ -243,6 +243,32 @@ describe('Part10Scanner', () => {
     expect(refusal(bytes)).toBe('malformed dataset: element (0008,0016) has no valid VR (found bytes 0102)');
   });
 
+  it('copies no large chunk to finish an element begun in the chunk before, at any split', () => {
+    const { uids, dataset } = instance();
+    const pixels: DicomDataset = [[Tag.PixelData, 'OW', new Uint8Array(512 * 1024)]];
+    const bytes = file([...dataset.slice(0, -1), ...pixels], {
+      sopClassUid: SopClass.CTImageStorage,
+      sopInstanceUid: uids.sopInstanceUid,
+      transferSyntaxUid: TransferSyntax.ExplicitVRLittleEndian,
+    });
+    const pixelDataAt = bytes.indexOf(Buffer.from([0xe0, 0x7f, 0x10, 0x00]), 132);
+    const concat = jest.spyOn(Buffer, 'concat');
+    try {
+      // Every split from inside the meta header to past the Pixel Data header: two chunks each.
+      for (let split = 100; split < pixelDataAt + 16; split++) {
+        concat.mockClear();
+        const scanner = new Part10Scanner();
+        scanner.push(bytes.subarray(0, split));
+        scanner.push(bytes.subarray(split));
+        expect(instanceAttributes(scanner.finish())).toMatchObject(uids);
+        const copied = concat.mock.results.reduce((sum, result) => sum + (result.value as Buffer).length, 0);
+        expect(copied).toBeLessThan(256 * 1024);
+      }
+    } finally {
+      concat.mockRestore();
+    }
+  });
+
   it("indexes a data set received without a meta header once libs/dicom's part10Stream gives it one", async () => {
     const sopInstanceUid = newUid();
     const dataSet = Buffer.concat(

@@ -10,6 +10,7 @@ import {
   uidText,
   UNDEFINED_LENGTH,
   type ElementHeader,
+  PART10_META_MAX_BYTES,
 } from '@pacslink/dicom';
 import { datasetHasExplicitVr } from './transfer-syntax';
 import { InvalidDicomError } from './invalid-dicom.error';
@@ -37,6 +38,8 @@ const WANTED = new Set<number>(Object.values(IndexedTag));
 const LAST_WANTED = IndexedTag.SeriesInstanceUID;
 /** No indexed value is anywhere near this long; a longer one is a broken file, not a patient name. */
 const MAX_WANTED_VALUE_BYTES = 64 * 1024;
+/** More than a pending element can need to complete: a meta header, or a wanted value and its header. */
+const JOIN_BYTES = PART10_META_MAX_BYTES + MAX_WANTED_VALUE_BYTES;
 
 type Phase = 'meta' | 'dataset';
 
@@ -58,21 +61,38 @@ export class Part10Scanner {
 
   push(chunk: Buffer): void {
     this.bytesSeen += chunk.length;
-    const data = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    let data = chunk;
+    if (this.pending.length > 0) {
+      // Join the few pending bytes with only as much of the chunk as one element can still need,
+      // not with the whole chunk, which may be a whole data set (the Storage SCP's receiving path
+      // copied every file once more this way: its meta header comes as a chunk of its own).
+      const joined = Buffer.concat([this.pending, chunk.subarray(0, JOIN_BYTES)]);
+      const inChunk = this.scan(joined) - this.pending.length;
+      // Still inside the pending element only when the chunk was too short to complete it.
+      data =
+        inChunk >= 0
+          ? chunk.subarray(inChunk)
+          : Buffer.concat([joined.subarray(inChunk + this.pending.length), chunk.subarray(JOIN_BYTES)]);
+    }
+    const offset = this.scan(data);
+    // A copy, so that the pending few bytes do not keep a whole chunk alive.
+    this.pending = Buffer.from(data.subarray(offset));
+  }
+
+  /** Steps through `data` while whole elements are there; answers the offset reached. */
+  private scan(data: Buffer): number {
     let offset = 0;
     for (;;) {
       if (this.skipBytes > 0) {
         const skipped = Math.min(this.skipBytes, data.length - offset);
         this.skipBytes -= skipped;
         offset += skipped;
-        if (this.skipBytes > 0) break;
+        if (this.skipBytes > 0) return offset;
       }
       const consumed = this.step(data, offset);
-      if (consumed === 0) break;
+      if (consumed === 0) return offset;
       offset += consumed;
     }
-    // A copy, so that the pending few bytes do not keep a whole chunk alive.
-    this.pending = Buffer.from(data.subarray(offset));
   }
 
   /** The raw values found, once the whole file went through push(); throws when it ended early. */
