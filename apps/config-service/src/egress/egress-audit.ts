@@ -4,26 +4,11 @@ import { EGRESS_REFUSED } from '@pacslink/egress';
 import { AuditLog } from '../audit/audit-log';
 import type { Actor } from '../auth/actor';
 import { PacsConfig } from '../pacs-configs/pacs-config.entity';
-
-/** A URL as an audit entry or a log may name it: no credentials, no query (it may carry state). */
-function withoutCredentials(url: string | null): string | null {
-  if (url === null) return null;
-  try {
-    const parsed = new URL(url);
-    return `${parsed.origin}${parsed.pathname}`;
-  } catch {
-    return null;
-  }
-}
+import { protocolOf } from '../pacs-configs/protocols/pacs-protocols';
 
 /** Where a configuration's connections go (host and port, or URLs), never with a secret. */
-export function destinationOf(row: PacsConfig): Record<string, unknown> {
-  return row.type === 'dimse'
-    ? { host: row.host, port: row.port }
-    : {
-        url: withoutCredentials(row.url),
-        ...(row.authTokenUrl === null ? {} : { tokenUrl: withoutCredentials(row.authTokenUrl) }),
-      };
+function destinationOf(row: PacsConfig): Record<string, unknown> {
+  return protocolOf(row.type).destination(row);
 }
 
 /** Whether a worker's error code says the egress policy refused the destination. */

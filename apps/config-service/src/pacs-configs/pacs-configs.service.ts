@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource, QueryFailedError, type EntityManager, type FindOptionsWhere } from 'typeorm';
+import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { PacsConfigEvents } from '@pacslink/contracts';
 import { Outbox, OutboxRelay } from '@pacslink/messaging';
 import { AuditLog } from '../audit/audit-log';
@@ -8,7 +8,7 @@ import type { Actor } from '../auth/actor';
 import type { Page } from '../http/dto/page.dto';
 import { SecretCipher } from '@pacslink/secrets';
 import type { CreatePacsConfigDto } from './dto/create-pacs-config.dto';
-import type { Capability, ListPacsConfigsQuery } from './dto/list-pacs-configs.query';
+import type { ListPacsConfigsQuery } from './dto/list-pacs-configs.query';
 import type { PacsConfigResponse } from './dto/pacs-config.response';
 import type { PatchPacsConfigDto } from './dto/patch-pacs-config.dto';
 import { PacsConfig } from './pacs-config.entity';
@@ -22,6 +22,7 @@ import {
   toPacsConfigResponse,
 } from './pacs-config.mapper';
 import { PacsConfigError, PacsConfigErrorCode } from './pacs-configs.errors';
+import { offeringFilter } from './protocols/pacs-protocols';
 import { SettingsService } from '../settings/settings.service';
 import { CLOSED_VIEW, PacsCircuitsRepository } from '../transfers/pacs-circuits.repository';
 
@@ -34,18 +35,6 @@ export interface TaggedPacsConfig {
   config: PacsConfigResponse;
   etag: string;
 }
-
-const CAPABILITIES: Record<Capability, FindOptionsWhere<PacsConfig>[]> = {
-  import: [
-    { type: 'dicomweb', qidoRs: true },
-    { type: 'dimse', queryRetrieve: true },
-  ],
-  export: [
-    { type: 'dicomweb', stowRs: true },
-    { type: 'dimse', cStore: true },
-  ],
-  worklist: [{ type: 'dimse', mwl: true }],
-};
 
 /**
  * PACS configurations. Every change commits in one transaction with its audit entry and its
@@ -73,7 +62,7 @@ export class PacsConfigsService {
       return { items: [], total: 0, ...page };
     }
     const [rows, total] = await this.dataSource.getRepository(PacsConfig).findAndCount({
-      where: query.capability ? CAPABILITIES[query.capability] : {},
+      where: query.capability ? offeringFilter(query.capability) : {},
       order: { name: 'ASC', createdAt: 'ASC', id: 'ASC' },
       take: query.limit,
       skip: query.offset,

@@ -16,6 +16,7 @@ import { EgressAudit, isEgressRefusal } from '../egress/egress-audit';
 import type { PacsConfig } from '../pacs-configs/pacs-config.entity';
 import { PacsConfigsService } from '../pacs-configs/pacs-configs.service';
 import { WORKER_OF, dicomwebTarget, dimseTarget } from '../pacs-configs/worker-targets';
+import { capabilitySwitchOf, offers } from '../pacs-configs/protocols/pacs-protocols';
 import { SettingsService } from '../settings/settings.service';
 import { DEFAULT_QUERY_LIMIT, type QueryRequest } from './dto/query.request';
 import { QueryError, QueryErrorCode } from './query.errors';
@@ -70,11 +71,10 @@ export class QueryService {
     const limit = request.limit ?? DEFAULT_QUERY_LIMIT;
     const offset = request.offset ?? 0;
     const row = await this.pacsConfigs.stored(id);
-    const offersImport = row.type === 'dimse' ? row.queryRetrieve === true : row.qidoRs === true;
-    if (!offersImport) {
+    if (!offers(row, 'import')) {
       throw new QueryError(
         QueryErrorCode.NotImportable,
-        `PACS configuration ${id} ("${row.aeTitle}") does not offer import, so it cannot be queried: switch on ${row.type === 'dimse' ? 'queryRetrieve' : 'qidoRs'} with PATCH /api/v1/pacs-configs/${id}`,
+        `PACS configuration ${id} ("${row.aeTitle}") does not offer import, so it cannot be queried: switch on ${capabilitySwitchOf(row, 'import')} with PATCH /api/v1/pacs-configs/${id}`,
       );
     }
     const settings = await this.settings.current();

@@ -1,14 +1,6 @@
 /** Bounds of one batch: a worker holds one unacknowledged delivery for as long as a batch takes. */
 export const BATCH_LIMITS = { maxInstances: 500, maxBytes: 256 * 1024 * 1024 } as const;
 
-/**
- * How many batches of one DICOMweb transfer run at once. STOW-RS has no association limit to
- * respect; with requests in flight side by side the server parses one while the next arrives
- * (measured against Orthanc: 1 → 0.67×, 2 → 0.78×, 4 → 0.88× curl on 200 × 0.5 MB;
- * docs/performance/export-benchmark.md).
- */
-export const DICOMWEB_PARALLEL_BATCHES = 4;
-
 export interface BatchLimits {
   maxInstances: number;
   maxBytes: number;

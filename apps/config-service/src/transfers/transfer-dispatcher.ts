@@ -6,19 +6,13 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import {
-  ExportBatchCommands,
-  type DicomwebExportBatchData,
-  type DimseExportBatchData,
-  type ExportInstanceData,
-} from '@pacslink/contracts';
+import type { ExportInstanceData } from '@pacslink/contracts';
 import { BrokerConnection, Outbox, OutboxRelay } from '@pacslink/messaging';
 import { SecretCipher } from '@pacslink/secrets';
 import { PacsConfig } from '../pacs-configs/pacs-config.entity';
-import { dicomwebTarget, dimseTarget } from '../pacs-configs/worker-targets';
+import { capabilitySwitchOf, offers, protocolOf } from '../pacs-configs/protocols/pacs-protocols';
 import { SettingsService } from '../settings/settings.service';
 import { StudiesRepository, type InstanceFileRow } from '../studies/studies.repository';
-import { DICOMWEB_PARALLEL_BATCHES } from './batch-plan';
 import { PacsCircuitBreaker } from './pacs-circuit-breaker';
 import { PacsCircuitsRepository } from './pacs-circuits.repository';
 import { TransferBatch } from './transfer-batch.entity';
@@ -32,8 +26,8 @@ const PACS_LOCK_NAMESPACE = 'pacslink.transfer-dispatch:';
 /** Whether the configuration still offers export: it may have changed since the transfer was made. */
 export function exportProblem(row: PacsConfig | null): string | undefined {
   if (!row) return 'the PACS configuration was deleted';
-  if (row.type === 'dimse' ? row.cStore !== true : row.stowRs !== true) {
-    return `the PACS configuration no longer offers export (${row.type === 'dimse' ? 'cStore' : 'stowRs'} is off)`;
+  if (!offers(row, 'export')) {
+    return `the PACS configuration no longer offers export (${capabilitySwitchOf(row, 'export')} is off)`;
   }
   return undefined;
 }
@@ -98,14 +92,15 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
    * (which must hold the PACS lock). Transfers wait while settings.allowTransfer is off.
    */
   async dispatch(manager: EntityManager, pacsConfigId: string): Promise<void> {
-    if (!(await this.settings.current(manager)).allowTransfer) return;
+    const settings = await this.settings.current(manager);
+    if (!settings.allowTransfer) return;
     const config = await manager.findOneBy(PacsConfig, { id: pacsConfigId });
     const problem = exportProblem(config);
     if (problem !== undefined || !config) {
       await this.ledger.failActiveTransfersOf(manager, pacsConfigId, problem ?? 'no configuration');
       return;
     }
-    const slots = config.type === 'dimse' ? (config.maxAssociations ?? 1) : DICOMWEB_PARALLEL_BATCHES;
+    const slots = protocolOf(config.type).batchSlots(config);
     const [{ busy }] = await manager.query<{ busy: number }[]>(
       `SELECT count(*)::int AS busy FROM transfer_batch
         WHERE pacs_config_id = $1 AND state IN ('dispatched', 'running')`,
@@ -123,13 +118,18 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
       [pacsConfigId, gate.kind === 'probe' ? 1 : slots - busy],
     );
     for (const { id } of batches) {
-      const sent = await this.dispatchBatch(manager, id, config);
+      const sent = await this.dispatchBatch(manager, id, config, settings.defaultCallingAeTitle);
       if (sent && gate.kind === 'probe') await this.circuit.probing(manager, pacsConfigId, id);
     }
   }
 
   /** Whether the batch went out (it may instead be done, or its transfer failed). */
-  private async dispatchBatch(manager: EntityManager, batchId: string, config: PacsConfig): Promise<boolean> {
+  private async dispatchBatch(
+    manager: EntityManager,
+    batchId: string,
+    config: PacsConfig,
+    defaultCallingAeTitle: string,
+  ): Promise<boolean> {
     const batch = await manager.findOneByOrFail(TransferBatch, { id: batchId });
     const transfer = await this.ledger.row(manager, batch.transferId);
     const instances = await this.instancesToSend(manager, batchId, transfer);
@@ -147,23 +147,12 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
         WHERE id = $1`,
       [batchId, attempt, this.options.dispatchLeaseMs],
     );
-    const common = { transferId: batch.transferId, batchId, attempt, instances };
-    if (config.type === 'dimse') {
-      const { defaultCallingAeTitle } = await this.settings.current(manager);
-      const command: DimseExportBatchData = {
-        ...common,
-        target: { ...dimseTarget(config), callingAeTitle: defaultCallingAeTitle },
-      };
-      await this.outbox.enqueue(manager, ExportBatchCommands.Dimse, command);
-    } else {
-      const command: DicomwebExportBatchData = {
-        ...common,
-        target: dicomwebTarget(config, this.cipher),
-        multipart: config.stowMultipartRelated ?? true,
-        studyInstanceUid: transfer.studyInstanceUid,
-      };
-      await this.outbox.enqueue(manager, ExportBatchCommands.Dicomweb, command);
-    }
+    const { contract, data } = protocolOf(config.type).exportBatchCommand(
+      config,
+      { transferId: batch.transferId, batchId, attempt, instances },
+      { cipher: this.cipher, defaultCallingAeTitle, studyInstanceUid: transfer.studyInstanceUid },
+    );
+    await this.outbox.enqueue(manager, contract, data);
     return true;
   }
 

@@ -1,15 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
-import { TransferEvents, type TransferMethod } from '@pacslink/contracts';
+import { TransferEvents } from '@pacslink/contracts';
 import { OutboxRelay } from '@pacslink/messaging';
 import { AuditLog } from '../audit/audit-log';
 import type { Actor } from '../auth/actor';
 import type { Page } from '../http/dto/page.dto';
 import { PacsConfig } from '../pacs-configs/pacs-config.entity';
+import { capabilitySwitchOf, protocolOf } from '../pacs-configs/protocols/pacs-protocols';
 import { SettingsService } from '../settings/settings.service';
 import { StudiesRepository } from '../studies/studies.repository';
-import { DICOMWEB_PARALLEL_BATCHES, planBatches } from './batch-plan';
+import { planBatches } from './batch-plan';
 import type { CreateTransferRequest } from './dto/create-transfer.request';
 import type { ListTransferInstancesQuery, ListTransfersQuery } from './dto/list-transfers.query';
 import type { TransferInstanceResponse, TransferResponse } from './dto/transfer.response';
@@ -21,7 +22,6 @@ import { Transfer } from './transfer.entity';
 import { TransferError, TransferErrorCode } from './transfers.errors';
 
 const UNIQUE_VIOLATION = '23505';
-const METHOD_OF = { dimse: 'C-STORE', dicomweb: 'STOW-RS' } as const satisfies Record<string, TransferMethod>;
 
 /** An instance to plan batches for. */
 interface InstanceToSend {
@@ -117,7 +117,7 @@ export class TransfersService {
       studyInstanceUid: request.studyInstanceUid,
       seriesInstanceUid: request.seriesInstanceUid ?? null,
       status: 'queued',
-      method: METHOD_OF[config.type],
+      method: protocolOf(config.type).exportMethod,
       attempts: 0,
       retries: 0,
       error: null,
@@ -135,7 +135,13 @@ export class TransfersService {
       progressPublishedAt: null,
     });
     await manager.insert(Transfer, transfer);
-    const batchIds = await this.insertBatches(manager, transfer, instances, parallelismOf(config), 0);
+    const batchIds = await this.insertBatches(
+      manager,
+      transfer,
+      instances,
+      protocolOf(config.type).batchSlots(config),
+      0,
+    );
     await manager.query(
       `INSERT INTO transfer_instance (transfer_id, sop_instance_uid, batch_id, series_instance_uid,
                                       sop_class_uid, transfer_syntax_uid, size_bytes)
@@ -202,7 +208,7 @@ export class TransfersService {
     if (problem !== undefined) {
       throw new TransferError(
         TransferErrorCode.DirectionNotOffered,
-        `PACS ${config.aeTitle} does not offer export: enable ${config.type === 'dimse' ? 'cStore' : 'stowRs'} on it`,
+        `PACS ${config.aeTitle} does not offer export: enable ${capabilitySwitchOf(config, 'export')} on it`,
         'pacsConfigId',
       );
     }
@@ -315,7 +321,13 @@ export class TransfersService {
         `SELECT coalesce(max(seq) + 1, 0)::int AS next FROM transfer_batch WHERE transfer_id = $1`,
         [id],
       );
-      const batchIds = await this.insertBatches(manager, transfer, resend, parallelismOf(config), next);
+      const batchIds = await this.insertBatches(
+        manager,
+        transfer,
+        resend,
+        protocolOf(config.type).batchSlots(config),
+        next,
+      );
       await manager.query(
         `UPDATE transfer_instance i SET batch_id = p.batch_id, status = 'pending', status_code = NULL, reason = NULL
            FROM unnest($2::text[], $3::uuid[]) AS p(sop_instance_uid, batch_id)
@@ -363,10 +375,6 @@ export class TransfersService {
     this.relay.wake();
     return result;
   }
-}
-
-function parallelismOf(config: PacsConfig): number {
-  return config.type === 'dimse' ? (config.maxAssociations ?? 1) : DICOMWEB_PARALLEL_BATCHES;
 }
 
 function fingerprintOf(request: CreateTransferRequest): string {

@@ -1,0 +1,56 @@
+import type { MessageContract, PacsConfigType, TransferMethod } from '@pacslink/contracts';
+import type { ExportBatchData } from '@pacslink/contracts';
+import type { SecretCipher } from '@pacslink/secrets';
+import type { Capability } from '../dto/list-pacs-configs.query';
+import type { PacsConfig } from '../pacs-config.entity';
+
+/** A configuration's boolean column that switches one of its capabilities on. */
+export type CapabilitySwitch = 'cStore' | 'queryRetrieve' | 'mwl' | 'stowRs' | 'qidoRs';
+
+/** The capabilities that move studies, which every protocol can offer. */
+export type TransferCapability = Extract<Capability, 'import' | 'export'>;
+
+/** A command ready for the outbox: its contract and its data, checked together (see commandOf). */
+export interface OutboundCommand {
+  contract: MessageContract<object>;
+  data: object;
+}
+
+export function commandOf<T extends object>(contract: MessageContract<T>, data: T): OutboundCommand {
+  return { contract, data };
+}
+
+/** What building an export batch command may need besides the configuration. */
+export interface ExportCommandContext {
+  cipher: Pick<SecretCipher, 'reencrypt'>;
+  /** settings.defaultCallingAeTitle: the AE title a C-STORE association calls from. */
+  defaultCallingAeTitle: string;
+  studyInstanceUid: string;
+}
+
+/**
+ * What differs between the configuration types (DIMSE, DICOMweb), in one place per protocol:
+ * which capabilities a configuration may offer and which of its switches turns each on, how many
+ * batches of one PACS may be out at once, which worker speaks it and the commands it is sent.
+ * Features look the profile up (protocolOf) instead of branching on `type`.
+ */
+export interface PacsProtocol {
+  readonly type: PacsConfigType;
+  /** The worker that speaks the protocol, as named in answers to the user. */
+  readonly worker: 'dimse-worker' | 'dicomweb-worker';
+  /**
+   * For each capability the protocol can offer, the configuration's switch that turns it on (every
+   * protocol can move studies both ways; only some have a worklist).
+   */
+  readonly capabilitySwitches: Readonly<
+    Record<TransferCapability, CapabilitySwitch> & Partial<Record<Capability, CapabilitySwitch>>
+  >;
+  /** The transfer method of an export to such a PACS. */
+  readonly exportMethod: TransferMethod;
+  /** How many batches of one PACS may be out at once, across every replica. */
+  batchSlots(row: PacsConfig): number;
+  /** The worker command that sends one export batch to the PACS. */
+  exportBatchCommand(row: PacsConfig, batch: ExportBatchData, context: ExportCommandContext): OutboundCommand;
+  /** Where the configuration's connections go (for the audit and logs), never with a secret. */
+  destination(row: PacsConfig): Record<string, unknown>;
+}

@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto';
+import { ExportBatchCommands } from '@pacslink/contracts';
+import { SecretCipher } from '@pacslink/secrets';
+import { PacsConfig } from '../pacs-config.entity';
+import { DICOMWEB_PARALLEL_BATCHES } from './dicomweb.protocol';
+import { capabilitySwitchOf, offeringFilter, offers, protocolOf } from './pacs-protocols';
+
+const dimse = (columns: Partial<PacsConfig> = {}): PacsConfig =>
+  Object.assign(new PacsConfig(), {
+    id: '0b4b7a52-8b53-4f0e-9d6e-3b7f0b1c2d3e',
+    type: 'dimse',
+    aeTitle: 'ORTHANC',
+    timeoutMs: 30_000,
+    host: 'pacs.example.org',
+    port: 4242,
+    cStore: true,
+    queryRetrieve: false,
+    mwl: false,
+    maxAssociations: 3,
+    ...columns,
+  });
+
+const dicomweb = (columns: Partial<PacsConfig> = {}): PacsConfig =>
+  Object.assign(new PacsConfig(), {
+    id: '7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f',
+    type: 'dicomweb',
+    aeTitle: 'WEBPACS',
+    timeoutMs: 30_000,
+    url: 'https://user:pw@pacs.example.org/dicom-web?token=abc',
+    qidoRs: true,
+    stowRs: false,
+    stowMultipartRelated: null,
+    sourceAeTitle: null,
+    authMethod: 'none',
+    authUsername: null,
+    authTokenUrl: null,
+    authClientId: null,
+    authScope: null,
+    authSecret: null,
+    ...columns,
+  });
+
+const batch = {
+  transferId: '11111111-2222-4333-8444-555555555555',
+  batchId: '66666666-7777-4888-9999-aaaaaaaaaaaa',
+  attempt: 2,
+  instances: [
+    {
+      sopInstanceUid: '1.2.3.4',
+      sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
+      transferSyntaxUid: '1.2.840.10008.1.2.1',
+      path: 'a/b.dcm',
+      sizeBytes: 10,
+    },
+  ],
+};
+const context = {
+  cipher: new SecretCipher(randomBytes(32)),
+  defaultCallingAeTitle: 'PACSLINK',
+  studyInstanceUid: '1.2.3',
+};
+
+describe('PACS protocols: what differs between DIMSE and DICOMweb configurations', () => {
+  it('offers a capability only while the protocol has it and its switch is on', () => {
+    expect(offers(dimse(), 'export')).toBe(true);
+    expect(offers(dimse(), 'import')).toBe(false);
+    expect(offers(dimse({ queryRetrieve: true }), 'import')).toBe(true);
+    expect(offers(dimse({ mwl: true }), 'worklist')).toBe(true);
+    expect(offers(dimse({ cStore: null }), 'export')).toBe(false);
+    expect(offers(dicomweb(), 'import')).toBe(true);
+    expect(offers(dicomweb(), 'export')).toBe(false);
+    expect(offers(dicomweb({ stowRs: true }), 'export')).toBe(true);
+    // DICOMweb has no worklist, whatever its columns say.
+    expect(offers(dicomweb({ mwl: true }), 'worklist')).toBe(false);
+  });
+
+  it('names the switch that turns a capability on', () => {
+    expect(capabilitySwitchOf(dimse(), 'export')).toBe('cStore');
+    expect(capabilitySwitchOf(dimse(), 'import')).toBe('queryRetrieve');
+    expect(capabilitySwitchOf(dicomweb(), 'export')).toBe('stowRs');
+    expect(capabilitySwitchOf(dicomweb(), 'import')).toBe('qidoRs');
+  });
+
+  it('filters the configurations offering a capability, per protocol', () => {
+    expect(offeringFilter('import')).toEqual(
+      expect.arrayContaining([
+        { type: 'dimse', queryRetrieve: true },
+        { type: 'dicomweb', qidoRs: true },
+      ]),
+    );
+    expect(offeringFilter('import')).toHaveLength(2);
+    expect(offeringFilter('export')).toEqual(
+      expect.arrayContaining([
+        { type: 'dimse', cStore: true },
+        { type: 'dicomweb', stowRs: true },
+      ]),
+    );
+    expect(offeringFilter('export')).toHaveLength(2);
+    expect(offeringFilter('worklist')).toEqual([{ type: 'dimse', mwl: true }]);
+  });
+
+  it('runs one batch per association of a DIMSE PACS (one when unset), four at once for DICOMweb', () => {
+    expect(protocolOf('dimse').batchSlots(dimse())).toBe(3);
+    expect(protocolOf('dimse').batchSlots(dimse({ maxAssociations: null }))).toBe(1);
+    expect(protocolOf('dicomweb').batchSlots(dicomweb())).toBe(DICOMWEB_PARALLEL_BATCHES);
+    expect(DICOMWEB_PARALLEL_BATCHES).toBe(4);
+  });
+
+  it('exports by C-STORE to dimse-worker and by STOW-RS to dicomweb-worker', () => {
+    expect(protocolOf('dimse')).toMatchObject({ exportMethod: 'C-STORE', worker: 'dimse-worker' });
+    expect(protocolOf('dicomweb')).toMatchObject({ exportMethod: 'STOW-RS', worker: 'dicomweb-worker' });
+  });
+
+  it('sends a DIMSE batch as dimse.export-batch, calling from the default calling AE title', () => {
+    const { contract, data } = protocolOf('dimse').exportBatchCommand(dimse(), batch, context);
+    expect(contract).toBe(ExportBatchCommands.Dimse);
+    expect(data).toEqual({
+      ...batch,
+      target: {
+        host: 'pacs.example.org',
+        port: 4242,
+        calledAeTitle: 'ORTHANC',
+        timeoutMs: 30_000,
+        callingAeTitle: 'PACSLINK',
+      },
+    });
+  });
+
+  it('sends a DICOMweb batch as dicomweb.export-batch with its study and multipart/related unless switched off', () => {
+    const row = dicomweb({ url: 'https://pacs.example.org/dicom-web' });
+    const { contract, data } = protocolOf('dicomweb').exportBatchCommand(row, batch, context);
+    expect(contract).toBe(ExportBatchCommands.Dicomweb);
+    expect(data).toEqual({
+      ...batch,
+      target: {
+        url: 'https://pacs.example.org/dicom-web',
+        pacsAeTitle: 'WEBPACS',
+        auth: { method: 'none', secretContextId: row.id },
+        timeoutMs: 30_000,
+      },
+      multipart: true,
+      studyInstanceUid: '1.2.3',
+    });
+    const single = protocolOf('dicomweb').exportBatchCommand(
+      dicomweb({ stowMultipartRelated: false }),
+      batch,
+      context,
+    );
+    expect(single.data).toMatchObject({ multipart: false });
+  });
+
+  it('names where connections go without credentials or query', () => {
+    expect(protocolOf('dimse').destination(dimse())).toEqual({ host: 'pacs.example.org', port: 4242 });
+    expect(protocolOf('dicomweb').destination(dicomweb())).toEqual({
+      url: 'https://pacs.example.org/dicom-web',
+    });
+    expect(
+      protocolOf('dicomweb').destination(
+        dicomweb({ authTokenUrl: 'https://id:secret@sso.example.org/token?x=1' }),
+      ),
+    ).toEqual({ url: 'https://pacs.example.org/dicom-web', tokenUrl: 'https://sso.example.org/token' });
+    expect(protocolOf('dicomweb').destination(dicomweb({ url: 'not a url' }))).toEqual({ url: null });
+  });
+});
