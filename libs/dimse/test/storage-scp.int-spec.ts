@@ -80,7 +80,7 @@ describe('Storage SCP acceptor (PS3.8) against a raw requestor', () => {
 
   async function readAll(dataSet: Readable, call: StoreCall): Promise<StoreResult> {
     await new Promise((resolve) => setTimeout(resolve, holdMs));
-    // The SCP hands a PassThrough: what waits in it, on either side.
+    // The SCP hands a Transform (DataSetStream): what waits in it, on either side.
     call.queuedWhileIdle = dataSet.readableLength + (dataSet as Duplex).writableLength;
     try {
       for await (const chunk of dataSet as AsyncIterable<Buffer>) call.received += chunk.length;

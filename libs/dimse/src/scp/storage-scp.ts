@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { DimseLogger } from '../dimse.options';
 import type { AssociateReject } from '../protocol/association-reject';
 import { SopClassUid } from '../protocol/uids';
@@ -14,6 +14,7 @@ import {
   type AssociationEnd,
   type MessageHandling,
 } from '../upper-layer/ul-acceptor';
+import { DataSetRefusedError, DataSetStream } from './data-set-stream';
 import { CommandSetError, decodeRequestCommand, encodeResponseCommand } from './scp-commands';
 import { CommandField } from '../store/command-set';
 
@@ -86,6 +87,10 @@ const VERIFICATION_SYNTAXES: readonly string[] = ['1.2.840.10008.1.2.1', '1.2.84
 /** PS3.4 Table B.2-1 / C.4 general statuses */
 const STATUS_PROCESSING_FAILURE = 0x0110;
 const STATUS_SOP_CLASS_NOT_SUPPORTED = 0x0122;
+/** PS3.4 Table B.2-1: Error, cannot understand */
+const STATUS_CANNOT_UNDERSTAND = 0xc000;
+/** What one association's data set may hold in memory on each side of its stream. */
+const DATA_SET_BUFFER_BYTES = 256 * 1024;
 
 /** PS3.8 Table 9-18 results. */
 const CONTEXT_ACCEPTED = 0;
@@ -303,10 +308,16 @@ export class StorageScp {
         return { response: Promise.resolve(respond(CommandField.CEchoRsp, { status: 0x0000 })) };
       case CommandField.CStoreRq: {
         if (!command.hasDataSet) throw new CommandSetError('a C-STORE-RQ without a data set');
-        const dataSet = new PassThrough({ highWaterMark: 256 * 1024 });
-        // Destroyed with an error when the association ends inside it; `store` sees that through
-        // its reading, and nobody else may turn it into an uncaught 'error' event.
-        dataSet.on('error', () => undefined);
+        const dataSet = new DataSetStream(context.transferSyntaxUid, DATA_SET_BUFFER_BYTES);
+        // Destroyed with an error when the association ends inside it, or failed when it is not a
+        // data set; `store` sees that through its reading, and nobody else may turn it into an
+        // uncaught 'error' event. A refused data set is answered as such, whatever `store` says.
+        let refused: StoreResult | undefined;
+        dataSet.on('error', (error) => {
+          if (error instanceof DataSetRefusedError) {
+            refused = { status: STATUS_CANNOT_UNDERSTAND, errorComment: error.message };
+          }
+        });
         const { affectedSopClassUid, affectedSopInstanceUid } = command;
         let result: Promise<StoreResult>;
         if (affectedSopClassUid === undefined || affectedSopInstanceUid === undefined) {
@@ -334,7 +345,8 @@ export class StorageScp {
             .catch((error: unknown) => ({
               status: STATUS_PROCESSING_FAILURE,
               errorComment: error instanceof Error ? error.message : String(error),
-            }));
+            }))
+            .then((stored) => refused ?? stored);
         }
         return { dataSet, response: result.then((stored) => respond(CommandField.CStoreRsp, stored)) };
       }
