@@ -14,7 +14,7 @@ import {
   PdvControl,
   type ProposedPresentationContext,
 } from '../src/upper-layer/pdu';
-import { RawPeer, responsesIn } from './support/raw-requestor';
+import { associateRq, RawPeer, responsesIn } from './support/raw-requestor';
 
 // The acceptor's own behaviour on the wire, driven by a requestor of raw PDUs: what DCMTK's tools
 // cannot be made to do on demand (stop half-way through a data set, stay silent, outpace the disk).
@@ -225,7 +225,9 @@ describe('Storage SCP acceptor (PS3.8) against a raw requestor', () => {
     identifyDelayMs = 50;
     for (let attempt = 0; attempt < 4; attempt += 1) {
       const peer = await RawPeer.open(port);
-      void request(peer).catch(() => undefined);
+      peer.socket.write(
+        associateRq({ callingAeTitle: 'MODALITY1', calledAeTitle: 'PACSLINK', maxPduLength: PDU_DATA }),
+      );
       peer.socket.end();
       await peer.closed;
     }
