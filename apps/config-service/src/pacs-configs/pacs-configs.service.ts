@@ -89,6 +89,14 @@ export class PacsConfigsService {
   }
 
   /**
+   * The stored row read in the caller's transaction (for features that act on it, e.g. transfers
+   * under their PACS lock), secrets still sealed; null when there is none.
+   */
+  findIn(manager: EntityManager, id: string): Promise<PacsConfig | null> {
+    return manager.findOneBy(PacsConfig, { id });
+  }
+
+  /**
    * A configuration that is not saved and never will be (a connection test of unsaved input): its
    * secret is sealed to a fresh random id and to its destination, which travel with it so the
    * worker can unseal it for that destination only.

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AuditLog } from '../audit/audit-log';
-import { PacsConfig } from '../pacs-configs/pacs-config.entity';
+import { PacsConfigsService } from '../pacs-configs/pacs-configs.service';
 import {
   circuitOpenReason,
   decideAttempt,
@@ -30,6 +30,7 @@ export class PacsCircuitBreaker {
     private readonly circuits: PacsCircuitsRepository,
     private readonly ledger: TransferLedger,
     private readonly audit: AuditLog,
+    private readonly pacsConfigs: PacsConfigsService,
     @Inject(TRANSFER_OPTIONS) private readonly options: TransferOptions,
   ) {}
 
@@ -102,7 +103,7 @@ export class PacsCircuitBreaker {
   async failWaiting(manager: EntityManager, pacsConfigId: string): Promise<void> {
     const circuit = await this.circuits.lock(manager, pacsConfigId);
     if (!waitedTooLong(circuit, this.options.circuit)) return;
-    const config = await manager.findOneBy(PacsConfig, { id: pacsConfigId });
+    const config = await this.pacsConfigs.findIn(manager, pacsConfigId);
     if (!config) return;
     const waiting = await manager.query<{ id: string }[]>(
       `SELECT t.id FROM transfer t

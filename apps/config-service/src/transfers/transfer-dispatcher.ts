@@ -9,10 +9,11 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { ExportInstanceData } from '@pacslink/contracts';
 import { BrokerConnection, Outbox, OutboxRelay } from '@pacslink/messaging';
 import { SecretCipher } from '@pacslink/secrets';
-import { PacsConfig } from '../pacs-configs/pacs-config.entity';
+import type { PacsConfig } from '../pacs-configs/pacs-config.entity';
+import { PacsConfigsService } from '../pacs-configs/pacs-configs.service';
 import { capabilitySwitchOf, offers, protocolOf } from '../pacs-configs/protocols/pacs-protocols';
 import { SettingsService } from '../settings/settings.service';
-import { StudiesRepository, type InstanceFileRow } from '../studies/studies.repository';
+import { StudyIndexService, type InstanceFileRow } from '../studies/study-index.service';
 import { PacsCircuitBreaker } from './pacs-circuit-breaker';
 import { PacsCircuitsRepository } from './pacs-circuits.repository';
 import { TransferBatch } from './transfer-batch.entity';
@@ -58,7 +59,8 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
     private readonly ledger: TransferLedger,
     private readonly cipher: SecretCipher,
     private readonly broker: BrokerConnection,
-    private readonly studies: StudiesRepository,
+    private readonly studies: StudyIndexService,
+    private readonly pacsConfigs: PacsConfigsService,
     private readonly circuit: PacsCircuitBreaker,
     private readonly circuits: PacsCircuitsRepository,
     @Inject(TRANSFER_OPTIONS) private readonly options: TransferOptions,
@@ -94,7 +96,7 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
   async dispatch(manager: EntityManager, pacsConfigId: string): Promise<void> {
     const settings = await this.settings.current(manager);
     if (!settings.allowTransfer) return;
-    const config = await manager.findOneBy(PacsConfig, { id: pacsConfigId });
+    const config = await this.pacsConfigs.findIn(manager, pacsConfigId);
     const problem = exportProblem(config);
     if (problem !== undefined || !config) {
       await this.ledger.failActiveTransfersOf(manager, pacsConfigId, problem ?? 'no configuration');

@@ -11,7 +11,7 @@ import {
 import { maskPatientData, type PatientIdentity } from '@pacslink/dicom';
 import { OutboxRelay, type DeadLetterInfo } from '@pacslink/messaging';
 import { EgressAudit, isEgressRefusal } from '../egress/egress-audit';
-import { StudiesRepository } from '../studies/studies.repository';
+import { StudyIndexService } from '../studies/study-index.service';
 import {
   attemptsAfterClaim,
   decideClaim,
@@ -39,7 +39,7 @@ export class TransferReportsService {
     private readonly dispatcher: TransferDispatcher,
     private readonly ledger: TransferLedger,
     private readonly relay: OutboxRelay,
-    private readonly studies: StudiesRepository,
+    private readonly studies: StudyIndexService,
     private readonly egressAudit: EgressAudit,
     private readonly circuit: PacsCircuitBreaker,
   ) {}

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { EgressAuditModule } from '../egress/egress-audit.module';
+import { PacsConfigsModule } from '../pacs-configs/pacs-configs.module';
 import { SettingsModule } from '../settings/settings.module';
 import { StudyIndexModule } from '../studies/study-index.module';
 import { PacsCircuitBreaker } from './pacs-circuit-breaker';
@@ -25,6 +26,7 @@ export class TransfersModule {
         TypeOrmModule.forFeature([Transfer, TransferBatch, TransferInstance]),
         SettingsModule,
         StudyIndexModule,
+        PacsConfigsModule,
         EgressAuditModule,
         PacsCircuitsModule,
       ],

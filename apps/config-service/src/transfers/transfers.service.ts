@@ -6,10 +6,11 @@ import { OutboxRelay } from '@pacslink/messaging';
 import { AuditLog } from '../audit/audit-log';
 import type { Actor } from '../auth/actor';
 import type { Page } from '../http/dto/page.dto';
-import { PacsConfig } from '../pacs-configs/pacs-config.entity';
+import type { PacsConfig } from '../pacs-configs/pacs-config.entity';
+import { PacsConfigsService } from '../pacs-configs/pacs-configs.service';
 import { capabilitySwitchOf, protocolOf } from '../pacs-configs/protocols/pacs-protocols';
 import { SettingsService } from '../settings/settings.service';
-import { StudiesRepository } from '../studies/studies.repository';
+import { StudyIndexService } from '../studies/study-index.service';
 import { planBatches } from './batch-plan';
 import type { CreateTransferRequest } from './dto/create-transfer.request';
 import type { ListTransferInstancesQuery, ListTransfersQuery } from './dto/list-transfers.query';
@@ -39,7 +40,8 @@ export class TransfersService {
     private readonly ledger: TransferLedger,
     private readonly audit: AuditLog,
     private readonly relay: OutboxRelay,
-    private readonly studies: StudiesRepository,
+    private readonly studies: StudyIndexService,
+    private readonly pacsConfigs: PacsConfigsService,
   ) {}
 
   /**
@@ -196,7 +198,7 @@ export class TransfersService {
         'transfers are switched off (settings.allowTransfer is false)',
       );
     }
-    const config = await manager.findOneBy(PacsConfig, { id: pacsConfigId });
+    const config = await this.pacsConfigs.findIn(manager, pacsConfigId);
     if (!config) {
       throw new TransferError(
         TransferErrorCode.PacsConfigNotFound,
