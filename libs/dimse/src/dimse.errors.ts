@@ -1,4 +1,4 @@
-import { quotePeerText } from '@pacslink/dicom';
+import { hexTag, quotePeerText } from '@pacslink/dicom';
 import {
   describeAbort,
   describeAssociateReject,
@@ -8,6 +8,8 @@ import {
   type AssociateReject,
 } from './protocol/association-reject';
 import { formatStatus } from './protocol/status';
+import { serviceName } from './protocol/uids';
+import type { SubOperationCounts } from './store/command-set';
 
 export enum DimseErrorCode {
   /** the call itself is unusable (options, query keys); nothing was sent */
@@ -27,6 +29,11 @@ export enum DimseErrorCode {
   /** the caller's AbortSignal stopped the exchange (after the request in flight, then released) */
   CANCELLED = 'CANCELLED',
   /**
+   * a C-GET ended with sub-operations reported completed that never arrived on the association: a
+   * PACS that does not really do C-GET (its instances went elsewhere, or nowhere)
+   */
+  INSTANCES_NOT_RECEIVED = 'INSTANCES_NOT_RECEIVED',
+  /**
    * the egress policy refused the peer's address (outside EGRESS_ALLOW_CIDRS, link-local or
    * metadata, pacslink's own broker or database): no connection was opened. @pacslink/egress's code.
    */
@@ -44,8 +51,16 @@ export interface DimseErrorDetails {
   reject?: AssociateReject;
   abort?: AbortInfo;
   presentationContextResult?: number;
+  /** PRESENTATION_CONTEXT_REJECTED: the SOP class refused, e.g. Study Root GET for a PACS without C-GET */
+  abstractSyntaxUid?: string;
   status?: number;
   errorComment?: string;
+  /** C-GET / C-MOVE: the sub-operation counts of the last response */
+  subOperations?: SubOperationCounts;
+  /** C-GET / C-MOVE: (0008,0058) of a final response with failures */
+  failedSopInstanceUids?: readonly string[];
+  /** N-CREATE / N-SET: the attributes a failure names ((0000,0901), (0000,1005)), as `00100010` */
+  attributes?: readonly string[];
   /** from the start of the call to the failure */
   elapsedMs?: number;
 }
@@ -71,11 +86,25 @@ export type DimseFailure =
   | { kind: 'closed-by-peer'; phase: AssociationPhase }
   | { kind: 'association-rejected'; reject: AssociateReject }
   | { kind: 'association-aborted'; phase: AssociationPhase; abort: AbortInfo }
-  | { kind: 'context-rejected'; result: number | undefined }
+  | { kind: 'context-rejected'; result: number | undefined; abstractSyntaxUid?: string }
   | { kind: 'no-final-response' }
-  | { kind: 'status'; status: number; errorComment?: string }
+  | {
+      kind: 'status';
+      status: number;
+      errorComment?: string;
+      subOperations?: SubOperationCounts;
+      failedSopInstanceUids?: readonly string[];
+      attributes?: readonly string[];
+    }
   | { kind: 'protocol'; phase: AssociationPhase; detail: string; firstBytes?: Buffer }
-  | { kind: 'cancelled'; detail: string }
+  | { kind: 'cancelled'; detail: string; subOperations?: SubOperationCounts }
+  | {
+      kind: 'instances-not-received';
+      received: number;
+      subOperations: SubOperationCounts;
+      /** whether the peer granted us the SCP role of any storage SOP class (PS3.7 D.3.3.4) */
+      scpRoleGranted: boolean;
+    }
   | { kind: 'egress-refused'; detail: string };
 
 /** Who was called, and for what; the words of every message come from here. */
@@ -84,7 +113,7 @@ export interface FailureContext {
   port: number;
   callingAeTitle: string;
   calledAeTitle: string;
-  /** 'C-ECHO', 'C-FIND' */
+  /** 'C-ECHO', 'C-FIND', 'C-GET', … */
   command: string;
   /** 'Verification', 'Study Root Query/Retrieve (C-FIND)' */
   service: string;
@@ -201,8 +230,15 @@ export function toDimseError(failure: DimseFailure, c: FailureContext): DimseErr
     case 'context-rejected':
       return new DimseError(
         DimseErrorCode.PRESENTATION_CONTEXT_REJECTED,
-        `the PACS does not accept ${c.service} (presentation context rejected: ${describePresentationContextResult(failure.result)})`,
-        { phase: 'association', presentationContextResult: failure.result, ...elapsed },
+        `the PACS does not accept ${failure.abstractSyntaxUid === undefined ? c.service : serviceName(failure.abstractSyntaxUid)} (presentation context rejected: ${describePresentationContextResult(failure.result)})`,
+        {
+          phase: 'association',
+          presentationContextResult: failure.result,
+          ...(failure.abstractSyntaxUid === undefined
+            ? {}
+            : { abstractSyntaxUid: failure.abstractSyntaxUid }),
+          ...elapsed,
+        },
       );
     case 'no-final-response':
       return new DimseError(
@@ -215,8 +251,19 @@ export function toDimseError(failure: DimseFailure, c: FailureContext): DimseErr
         DimseErrorCode.STATUS_FAILURE,
         // The ErrorComment is the PACS's own words: quoted, bounded (it may name the patient).
         `${c.command} answered status ${formatStatus(failure.status)}` +
+          (failure.attributes === undefined ? '' : ` for ${failure.attributes.map(hexTag).join(', ')}`) +
           (failure.errorComment ? `: ${quotePeerText(failure.errorComment)}` : ''),
-        { phase: 'response', status: failure.status, errorComment: failure.errorComment, ...elapsed },
+        {
+          phase: 'response',
+          status: failure.status,
+          errorComment: failure.errorComment,
+          ...(failure.subOperations === undefined ? {} : { subOperations: failure.subOperations }),
+          ...(failure.failedSopInstanceUids === undefined
+            ? {}
+            : { failedSopInstanceUids: failure.failedSopInstanceUids }),
+          ...(failure.attributes === undefined ? {} : { attributes: failure.attributes }),
+          ...elapsed,
+        },
       );
     case 'protocol':
       return new DimseError(
@@ -227,7 +274,21 @@ export function toDimseError(failure: DimseFailure, c: FailureContext): DimseErr
         { phase: failure.phase, ...elapsed },
       );
     case 'cancelled':
-      return new DimseError(DimseErrorCode.CANCELLED, `${c.command} cancelled: ${failure.detail}`, elapsed);
+      return new DimseError(DimseErrorCode.CANCELLED, `${c.command} cancelled: ${failure.detail}`, {
+        ...(failure.subOperations === undefined ? {} : { subOperations: failure.subOperations }),
+        ...elapsed,
+      });
+    case 'instances-not-received': {
+      const { completed = 0, warning = 0 } = failure.subOperations;
+      return new DimseError(
+        DimseErrorCode.INSTANCES_NOT_RECEIVED,
+        `the PACS reported ${completed + warning} ${c.command} sub-operations completed but sent ${failure.received} instances on this association` +
+          (failure.scpRoleGranted
+            ? ''
+            : ' (it granted us the SCP role of no storage SOP class: it may not send C-GET sub-operations at all)'),
+        { phase: 'response', subOperations: failure.subOperations, ...elapsed },
+      );
+    }
     case 'egress-refused':
       // The guard's sentence names host:port, the address and the rule.
       return new DimseError(DimseErrorCode.EGRESS_REFUSED, failure.detail, { phase: 'connect', ...elapsed });
@@ -259,6 +320,7 @@ export function isTransientDimseError(error: DimseError): boolean {
     case DimseErrorCode.PROTOCOL_ERROR:
     case DimseErrorCode.CANCELLED:
     case DimseErrorCode.EGRESS_REFUSED:
+    case DimseErrorCode.INSTANCES_NOT_RECEIVED:
       return false;
   }
 }
@@ -287,6 +349,7 @@ export function isUnreachableDimseError(error: DimseError): boolean | undefined 
     case DimseErrorCode.NO_RESPONSE:
     case DimseErrorCode.STATUS_FAILURE:
     case DimseErrorCode.PROTOCOL_ERROR:
+    case DimseErrorCode.INSTANCES_NOT_RECEIVED:
       return false;
     case DimseErrorCode.INVALID_REQUEST:
     case DimseErrorCode.CANCELLED:

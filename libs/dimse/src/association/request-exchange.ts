@@ -6,9 +6,10 @@ import {
 } from '../dimse.options';
 import { decodeCommand, type DecodedCommand } from '../store/command-set';
 import { serviceName, TransferSyntaxUid, transferSyntaxName } from '../protocol/uids';
-import { UlAssociation, UlFailure } from '../upper-layer/ul-association';
+import type { ProposedPresentationContext } from '../upper-layer/pdu';
+import { UlAssociation, UlFailure, type UlNegotiation } from '../upper-layer/ul-association';
 
-/** The one presentation context of a C-ECHO or C-FIND association, as the peer accepted it. */
+/** The exchange's own presentation context (the first one proposed), as the peer accepted it. */
 export interface AcceptedContext {
   id: number;
   transferSyntaxUid: string;
@@ -35,15 +36,25 @@ export interface ExchangeResult<T> {
   aborted?: boolean;
 }
 
-/** One DIMSE service on one presentation context: what it is, and how it talks once accepted. */
+/** One DIMSE service on its presentation context: what it is, and how it talks once accepted. */
 export interface RequestExchange<T> {
-  command: 'C-ECHO' | 'C-FIND';
+  command: 'C-ECHO' | 'C-FIND' | 'C-GET' | 'C-MOVE' | 'N-CREATE' | 'N-SET';
   abstractSyntaxUid: string;
-  /** sends the request and reads the responses; throws ExchangeFailure or UlFailure */
-  run(association: UlAssociation, context: AcceptedContext): Promise<ExchangeResult<T>>;
+  /** proposed after the exchange's own (C-GET: the storage SOP classes of its sub-operations); odd ids from 3 */
+  moreContexts?: readonly ProposedPresentationContext[];
+  negotiation?: UlNegotiation;
+  /**
+   * sends the request and reads the responses; throws ExchangeFailure or UlFailure. `describe`
+   * maps a failure to the DimseError the call will reject with (for streams ended by it).
+   */
+  run(
+    association: UlAssociation,
+    context: AcceptedContext,
+    describe: (failure: DimseFailure) => DimseError,
+  ): Promise<ExchangeResult<T>>;
 }
 
-const CONTEXT_ID = 1;
+export const CONTEXT_ID = 1;
 /**
  * Implicit VR Little Endian first: the default every peer must accept (PS3.5 10.1). A peer that
  * picks Explicit (Orthanc, PixelMed) works as well: this library encodes and parses identifiers in
@@ -63,7 +74,15 @@ export async function nextResponse(
   responseField: number,
   messageId: number,
 ): Promise<DecodedCommand & { status: number }> {
-  const { bytes } = await association.nextCommand();
+  return readResponse((await association.nextCommand()).bytes, responseField, messageId);
+}
+
+/** A command set from the peer that must be the response `responseField` to `messageId` (see nextResponse). */
+export function readResponse(
+  bytes: Buffer,
+  responseField: number,
+  messageId: number,
+): DecodedCommand & { status: number } {
   let response: DecodedCommand;
   try {
     response = decodeCommand(bytes);
@@ -128,13 +147,18 @@ export async function exchangeOnOwnAssociation<T>(
 
   let association: UlAssociation;
   try {
-    association = await UlAssociation.open(settings, [
-      {
-        id: CONTEXT_ID,
-        abstractSyntaxUid: exchange.abstractSyntaxUid,
-        transferSyntaxUids: PROPOSED_TRANSFER_SYNTAXES,
-      },
-    ]);
+    association = await UlAssociation.open(
+      settings,
+      [
+        {
+          id: CONTEXT_ID,
+          abstractSyntaxUid: exchange.abstractSyntaxUid,
+          transferSyntaxUids: PROPOSED_TRANSFER_SYNTAXES,
+        },
+        ...(exchange.moreContexts ?? []),
+      ],
+      exchange.negotiation,
+    );
   } catch (error) {
     throw error instanceof UlFailure ? failed(error.failure) : error;
   }
@@ -152,7 +176,10 @@ export async function exchangeOnOwnAssociation<T>(
 
   let outcome: ExchangeResult<T> | ExchangeFailure;
   if (answer?.result !== 0) {
-    outcome = new ExchangeFailure({ kind: 'context-rejected', result: answer?.result }, true);
+    outcome = new ExchangeFailure(
+      { kind: 'context-rejected', result: answer?.result, abstractSyntaxUid: exchange.abstractSyntaxUid },
+      true,
+    );
   } else if (
     answer.transferSyntaxUid === undefined ||
     !PROPOSED_TRANSFER_SYNTAXES.includes(answer.transferSyntaxUid)
@@ -161,10 +188,12 @@ export async function exchangeOnOwnAssociation<T>(
     outcome = new ExchangeFailure({ kind: 'protocol', phase: 'association', detail }, false);
   } else {
     try {
-      outcome = await exchange.run(association, {
-        id: CONTEXT_ID,
-        transferSyntaxUid: answer.transferSyntaxUid,
-      });
+      outcome = await exchange.run(
+        association,
+        { id: CONTEXT_ID, transferSyntaxUid: answer.transferSyntaxUid },
+        (failure) =>
+          toDimseError(failure, { ...context, elapsedMs: Math.round(performance.now() - started) }),
+      );
     } catch (error) {
       if (!(error instanceof ExchangeFailure)) {
         association.abort();

@@ -2,6 +2,10 @@
 export const SopClassUid = Object.freeze({
   Verification: '1.2.840.10008.1.1',
   StudyRootQueryRetrieveInformationModelFind: '1.2.840.10008.5.1.4.1.2.2.1',
+  StudyRootQueryRetrieveInformationModelMove: '1.2.840.10008.5.1.4.1.2.2.2',
+  StudyRootQueryRetrieveInformationModelGet: '1.2.840.10008.5.1.4.1.2.2.3',
+  /** PS3.4 F.7: N-CREATE and N-SET of a performed procedure step */
+  ModalityPerformedProcedureStep: '1.2.840.10008.3.1.2.3.3',
 } as const);
 
 export const TransferSyntaxUid = Object.freeze({
@@ -16,8 +20,14 @@ export function serviceName(abstractSyntaxUid: string): string {
       return 'Verification';
     case SopClassUid.StudyRootQueryRetrieveInformationModelFind:
       return 'Study Root Query/Retrieve (C-FIND)';
+    case SopClassUid.StudyRootQueryRetrieveInformationModelMove:
+      return 'Study Root Query/Retrieve (C-MOVE)';
+    case SopClassUid.StudyRootQueryRetrieveInformationModelGet:
+      return 'Study Root Query/Retrieve (C-GET)';
+    case SopClassUid.ModalityPerformedProcedureStep:
+      return 'Modality Performed Procedure Step';
     default:
-      return abstractSyntaxUid;
+      return sopClassName(abstractSyntaxUid);
   }
 }
 

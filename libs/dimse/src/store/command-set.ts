@@ -1,3 +1,5 @@
+import { tagKey, uidText } from '@pacslink/dicom';
+
 /**
  * DIMSE command sets (PS3.7 9.3.1 and E.1): always Implicit VR Little Endian, group 0000 only,
  * led by (0000,0000) CommandGroupLength.
@@ -5,11 +7,19 @@
 export const CommandField = Object.freeze({
   CStoreRq: 0x0001,
   CStoreRsp: 0x8001,
+  CGetRq: 0x0010,
+  CGetRsp: 0x8010,
   CFindRq: 0x0020,
   CFindRsp: 0x8020,
+  CMoveRq: 0x0021,
+  CMoveRsp: 0x8021,
   CEchoRq: 0x0030,
   CEchoRsp: 0x8030,
   CCancelRq: 0x0fff,
+  NSetRq: 0x0120,
+  NSetRsp: 0x8120,
+  NCreateRq: 0x0140,
+  NCreateRsp: 0x8140,
 } as const);
 
 /** PS3.7 E.1: (0000,0800) 0x0101 means no data set follows; anything else means one does. */
@@ -88,6 +98,39 @@ export function encodeCFindRq(command: { sopClassUid: string; messageId: number;
   ]);
 }
 
+/** PS3.7 9.3.3.1, Table 9.3-6: the identifier (the UIDs to retrieve) follows as the data set */
+export function encodeCGetRq(command: { sopClassUid: string; messageId: number; priority: number }): Buffer {
+  return commandSet([
+    element(0x0002, uidValue(command.sopClassUid)),
+    element(0x0100, usValue(CommandField.CGetRq)),
+    element(0x0110, usValue(command.messageId)),
+    element(0x0700, usValue(command.priority)),
+    element(0x0800, usValue(DATA_SET_PRESENT)),
+  ]);
+}
+
+/** AE values are padded to even length with a space (PS3.5 6.2). */
+function aeValue(aeTitle: string): Buffer {
+  return Buffer.from(aeTitle.length % 2 === 0 ? aeTitle : `${aeTitle} `, 'latin1');
+}
+
+/** PS3.7 9.3.4.1, Table 9.3-8: (0000,0600) MoveDestination, then the identifier as the data set */
+export function encodeCMoveRq(command: {
+  sopClassUid: string;
+  messageId: number;
+  priority: number;
+  moveDestination: string;
+}): Buffer {
+  return commandSet([
+    element(0x0002, uidValue(command.sopClassUid)),
+    element(0x0100, usValue(CommandField.CMoveRq)),
+    element(0x0110, usValue(command.messageId)),
+    element(0x0600, aeValue(command.moveDestination)),
+    element(0x0700, usValue(command.priority)),
+    element(0x0800, usValue(DATA_SET_PRESENT)),
+  ]);
+}
+
 /** PS3.7 9.3.2.3, Table 9.3-5: cancels the operation `messageIdBeingRespondedTo`; no data set */
 export function encodeCCancelRq(command: { messageIdBeingRespondedTo: number }): Buffer {
   return commandSet([
@@ -97,14 +140,87 @@ export function encodeCCancelRq(command: { messageIdBeingRespondedTo: number }):
   ]);
 }
 
+/**
+ * C-GET / C-MOVE sub-operation counts (PS3.7 9.3.3.2, (0000,1020)-(0000,1023)): each present only
+ * when the response carries it (PS3.4 C.4.2.1.6: a final response may leave `remaining` out).
+ */
+export interface SubOperationCounts {
+  remaining?: number;
+  completed?: number;
+  failed?: number;
+  warning?: number;
+}
+
+const SUB_OPERATION_ELEMENTS: Readonly<Record<number, keyof SubOperationCounts>> = Object.freeze({
+  0x1020: 'remaining',
+  0x1021: 'completed',
+  0x1022: 'failed',
+  0x1023: 'warning',
+});
+
+/** PS3.7 10.3.5.1, Table 10.3-9: N-CREATE-RQ; the Attribute List follows as the data set */
+export function encodeNCreateRq(command: {
+  sopClassUid: string;
+  sopInstanceUid: string;
+  messageId: number;
+}): Buffer {
+  return commandSet([
+    element(0x0002, uidValue(command.sopClassUid)),
+    element(0x0100, usValue(CommandField.NCreateRq)),
+    element(0x0110, usValue(command.messageId)),
+    element(0x0800, usValue(DATA_SET_PRESENT)),
+    element(0x1000, uidValue(command.sopInstanceUid)),
+  ]);
+}
+
+/** PS3.7 10.3.3.1, Table 10.3-5: N-SET-RQ (Requested SOP Class/Instance); the Modification List follows */
+export function encodeNSetRq(command: {
+  sopClassUid: string;
+  sopInstanceUid: string;
+  messageId: number;
+}): Buffer {
+  return commandSet([
+    element(0x0003, uidValue(command.sopClassUid)),
+    element(0x0100, usValue(CommandField.NSetRq)),
+    element(0x0110, usValue(command.messageId)),
+    element(0x0800, usValue(DATA_SET_PRESENT)),
+    element(0x1001, uidValue(command.sopInstanceUid)),
+  ]);
+}
+
+/** An AT value (PS3.5 6.2): tags as DICOM JSON keys, `00100010`. */
+function tagList(value: Buffer): string[] {
+  const tags: string[] = [];
+  for (let offset = 0; offset + 4 <= value.length; offset += 4) {
+    tags.push(tagKey(((value.readUInt16LE(offset) << 16) | value.readUInt16LE(offset + 2)) >>> 0));
+  }
+  return tags;
+}
+
 export interface DecodedCommand {
   commandField: number;
   messageIdBeingRespondedTo?: number;
   status?: number;
   errorComment?: string;
   affectedSopInstanceUid?: string;
+  /** (0000,0901) Offending Element: the attributes a failure status is about (PS3.7 C.4) */
+  offendingElements?: string[];
+  /** (0000,1005) Attribute Identifier List: e.g. the attributes of a 0x0107 or 0x0116 warning */
+  attributeIdentifiers?: string[];
+  subOperations?: SubOperationCounts;
+  /** (0008,0058) Failed SOP Instance UID List, where DCMTK puts it: in the command set */
+  failedSopInstanceUids?: string[];
   /** (0000,0800) is not 0x0101: a data set follows this command (PS3.7 E.1) */
   dataSetPresent: boolean;
+}
+
+/** A UI value with several UIDs (VM 1-n), padding dropped. */
+export function uidList(value: Buffer): string[] {
+  return value
+    .toString('latin1')
+    .split('\\')
+    .map((uid) => uid.replace(/[\0 ]+$/, '').trim())
+    .filter((uid) => uid !== '');
 }
 
 /** Reads the few command elements a response needs; others are skipped. */
@@ -119,12 +235,20 @@ export function decodeCommand(bytes: Buffer): DecodedCommand {
     const length = bytes.readUInt32LE(offset + 4);
     const start = offset + 8;
     const end = start + length;
-    if (group !== 0x0000 || end > bytes.length) {
+    if (end > bytes.length) {
       throw new Error(
         `malformed command set: element (${group.toString(16)},${elementNumber.toString(16)}) at byte ${offset}`,
       );
     }
     const value = bytes.subarray(start, end);
+    // PS3.7 E.1 allows group 0000 only, but DCMTK's C-GET SCP (Orthanc's) puts (0008,0058), the
+    // failures so far, into its C-GET-RSP command sets instead of an identifier: it is read, other
+    // groups are skipped.
+    if (group !== 0x0000) {
+      if (group === 0x0008 && elementNumber === 0x0058) decoded.failedSopInstanceUids = uidList(value);
+      offset = end;
+      continue;
+    }
     switch (elementNumber) {
       case 0x0100:
         commandField = value.readUInt16LE(0);
@@ -138,11 +262,30 @@ export function decodeCommand(bytes: Buffer): DecodedCommand {
       case 0x0900:
         decoded.status = value.readUInt16LE(0);
         break;
+      case 0x0901:
+        decoded.offendingElements = tagList(value);
+        break;
       case 0x0902:
         decoded.errorComment = value.toString('latin1').replace(/[\0 ]+$/, '');
         break;
       case 0x1000:
-        decoded.affectedSopInstanceUid = value.toString('latin1').replace(/[\0 ]+$/, '');
+        decoded.affectedSopInstanceUid = uidText(value);
+        break;
+      case 0x1005:
+        decoded.attributeIdentifiers = tagList(value);
+        break;
+      case 0x1020:
+      case 0x1021:
+      case 0x1022:
+      case 0x1023:
+        if (value.length !== 2)
+          throw new Error(
+            `malformed command set: (0000,${elementNumber.toString(16)}) is ${value.length} bytes, not 2`,
+          );
+        decoded.subOperations = {
+          ...decoded.subOperations,
+          [SUB_OPERATION_ELEMENTS[elementNumber]]: value.readUInt16LE(0),
+        };
         break;
     }
     offset = end;

@@ -1,8 +1,10 @@
 import { connect, type Socket } from 'node:net';
+import { PassThrough, type Readable } from 'node:stream';
 import { pinnedLookup } from '@pacslink/egress';
 import { resolvePeer, type ResolvedPeer } from '../association/resolve-peer';
 import type { AssociationPhase, DimseFailure } from '../dimse.errors';
 import type { DimseConnectionOptions } from '../dimse.options';
+import { decodeCommand } from '../store/command-set';
 import {
   decodeAbort,
   decodeAssociateAc,
@@ -19,6 +21,7 @@ import {
   PdvControl,
   type AssociateAccept,
   type ProposedPresentationContext,
+  type RoleSelection,
 } from './pdu';
 import { encodeReleaseRp } from './pdu-acceptor';
 import { PduReader, type RawPdu } from './pdu-reader';
@@ -39,6 +42,33 @@ export class UlFailure extends Error {
 export interface IncomingCommand {
   contextId: number;
   bytes: Buffer;
+  /** on a context given to `streamDatasets`, the data set this command announces, as it arrives */
+  dataSet?: IncomingDatasetStream;
+}
+
+/** A data set streamed from the peer (a C-GET's C-STORE sub-operation), never whole in memory. */
+export interface IncomingDatasetStream {
+  /** its bytes, fragment by fragment; destroyed with the mapped failure if the association fails inside it */
+  readable: Readable;
+  /**
+   * Resolves once its last fragment has arrived, read or dropped (a reader that stops destroys
+   * `readable`: the rest is dropped); rejects with a UlFailure when the association fails first.
+   */
+  received: Promise<void>;
+}
+
+/** What the A-ASSOCIATE-RQ proposes besides the presentation contexts. */
+export interface UlNegotiation {
+  roles?: readonly RoleSelection[];
+  /** the largest P-DATA-TF PDU we accept (default 64 KB: responses are small); larger ones abort */
+  maxPduLength?: number;
+}
+
+interface InboundDataset {
+  contextId: number;
+  stream: PassThrough;
+  arrived: () => void;
+  failed: (error: UlFailure) => void;
 }
 
 /** A complete data set from the peer (a C-FIND match), kept only after `keepDatasets()`. */
@@ -47,8 +77,10 @@ export interface IncomingDataset {
   bytes: Buffer;
 }
 
-/** What we announce as the largest PDU we accept: responses are small. */
-const OUR_MAX_PDU_LENGTH = 64 * 1024;
+/** What we announce as the largest PDU we accept unless told otherwise: responses are small. */
+const DEFAULT_MAX_PDU_LENGTH = 64 * 1024;
+/** What a streamed data set may hold in memory on each side of its stream (as the Storage SCP's). */
+const STREAM_HIGH_WATER_MARK = 256 * 1024;
 /** Used when the peer announces no limit (0); large PDUs buy nothing over this. */
 const SEND_PDU_LENGTH_CAP = 1024 * 1024;
 /** An A-ASSOCIATE-AC may be longer than what we announced for P-DATA (PS3.8 9.3.1 applies it to P-DATA-TF). */
@@ -79,6 +111,13 @@ export class UlAssociation {
   private failure: DimseFailure | undefined;
   private releaseAnswered = false;
   private closing = false;
+  /** PDUs read but not handled yet: handling stops while a streamed data set's reader is full */
+  private readonly pending: RawPdu[] = [];
+  private holding = false;
+  private streamed:
+    { contextIds: ReadonlySet<number>; toError: (failure: DimseFailure) => Error } | undefined;
+  private inbound: InboundDataset | undefined;
+  private silenceTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly socket: Socket,
@@ -86,6 +125,7 @@ export class UlAssociation {
     readonly accept: AssociateAccept,
     private readonly reader: PduReader,
     private readonly firstBytes: Buffer | undefined,
+    private readonly ourMaxPduLength: number,
   ) {
     const peerMax =
       accept.maxPduLength === 0 ? SEND_PDU_LENGTH_CAP : Math.min(accept.maxPduLength, SEND_PDU_LENGTH_CAP);
@@ -99,17 +139,20 @@ export class UlAssociation {
   static async open(
     params: UlAssociationParams,
     contexts: readonly ProposedPresentationContext[],
+    negotiation: UlNegotiation = {},
   ): Promise<UlAssociation> {
     const peer = await resolvePeer(params);
     if ('failure' in peer) throw new UlFailure(peer.failure);
-    return UlAssociation.connect(params, contexts, peer);
+    return UlAssociation.connect(params, contexts, negotiation, peer);
   }
 
   private static connect(
     params: UlAssociationParams,
     contexts: readonly ProposedPresentationContext[],
+    negotiation: UlNegotiation,
     peer: ResolvedPeer,
   ): Promise<UlAssociation> {
+    const maxPduLength = negotiation.maxPduLength ?? DEFAULT_MAX_PDU_LENGTH;
     return new Promise<UlAssociation>((resolve, reject) => {
       const socket = connect({
         host: params.host,
@@ -157,7 +200,7 @@ export class UlAssociation {
           switch (first.type) {
             case PduType.AssociateAc: {
               const accept = decodeAssociateAc(first.body);
-              const association = new UlAssociation(socket, params, accept, reader, firstBytes);
+              const association = new UlAssociation(socket, params, accept, reader, firstBytes, maxPduLength);
               finish(undefined, association);
               association.listen(pdus.slice(1));
               return;
@@ -195,7 +238,8 @@ export class UlAssociation {
             callingAeTitle: params.callingAeTitle,
             calledAeTitle: params.calledAeTitle,
             contexts,
-            maxPduLength: OUR_MAX_PDU_LENGTH,
+            maxPduLength,
+            roles: negotiation.roles,
           }),
         );
       });
@@ -211,9 +255,11 @@ export class UlAssociation {
     );
     this.socket.on('close', () => {
       if (!this.closing) this.fail({ kind: 'closed-by-peer', phase: this.phase });
+      this.endInbound();
       this.wake();
     });
-    for (const pdu of pending) this.onPdu(pdu);
+    this.pending.push(...pending);
+    this.pump();
   }
 
   /** Writes the buffers as one batch (one writev); call `drained()` before writing more. */
@@ -268,6 +314,17 @@ export class UlAssociation {
     this.datasets ??= [];
   }
 
+  /**
+   * From now on, a command on one of `contextIds` that announces a data set (a C-STORE-RQ of a
+   * C-GET) comes with that data set as a stream (`IncomingCommand.dataSet`): its fragments are
+   * written to it as they arrive, and while its reader is full no more PDUs are read, which holds
+   * the peer back through TCP. A peer silent for the PDU timeout inside it is aborted. `toError`
+   * makes the error the stream is destroyed with when the association fails inside it.
+   */
+  streamDatasets(contextIds: ReadonlySet<number>, toError: (failure: DimseFailure) => Error): void {
+    this.streamed = { contextIds, toError };
+  }
+
   /** The next complete data set from the peer, within the PDU timeout of asking (see nextCommand). */
   async nextDataset(): Promise<IncomingDataset> {
     this.keepDatasets();
@@ -316,6 +373,7 @@ export class UlAssociation {
     if (this.closing) return;
     this.closing = true;
     clearTimeout(this.timer);
+    this.endInbound();
     if (this.socket.destroyed) return;
     const linger = setTimeout(() => this.socket.destroy(), ABORT_LINGER_MS);
     linger.unref();
@@ -336,6 +394,7 @@ export class UlAssociation {
   close(): void {
     this.closing = true;
     clearTimeout(this.timer);
+    this.endInbound();
     this.socket.destroy();
   }
 
@@ -369,18 +428,96 @@ export class UlAssociation {
 
   private fail(failure: DimseFailure): void {
     this.failure ??= failure;
+    this.endInbound();
     this.wake();
   }
 
   private onData(chunk: Buffer): void {
-    let pdus: RawPdu[];
     try {
-      pdus = this.reader.push(chunk);
+      this.pending.push(...this.reader.push(chunk));
     } catch (error) {
       this.protocolFailure(error);
       return;
     }
-    for (const pdu of pdus) this.onPdu(pdu);
+    if (!this.holding) this.pump();
+  }
+
+  /** Handles the PDUs read, one at a time, until a streamed data set's reader is full. */
+  private pump(): void {
+    clearTimeout(this.silenceTimer);
+    for (let pdu = this.pending.shift(); pdu !== undefined; pdu = this.pending.shift()) {
+      this.onPdu(pdu);
+      if (this.holdForReader()) return;
+    }
+    if (this.inbound === undefined || this.closing) return;
+    // Inside a data set nobody waits on a timer of ours: its reader waits for the next fragment.
+    this.silenceTimer = setTimeout(() => {
+      this.fail({ kind: 'timeout', phase: this.phase, timeoutMs: this.params.pduTimeoutMs });
+      this.abort();
+    }, this.params.pduTimeoutMs);
+  }
+
+  /** Stops reading the socket while the data set's reader has not taken what it was given. */
+  private holdForReader(): boolean {
+    const stream = this.inbound?.stream;
+    if (stream === undefined || stream.destroyed || !stream.writableNeedDrain || this.closing) return false;
+    this.holding = true;
+    this.socket.pause();
+    const go = (): void => {
+      stream.removeListener('drain', go);
+      stream.removeListener('close', go);
+      if (!this.holding) return;
+      this.holding = false;
+      if (this.closing) return;
+      this.socket.resume();
+      this.pump();
+    };
+    stream.once('drain', go);
+    stream.once('close', go);
+    return true;
+  }
+
+  /** A command on a streamed context that announces a data set opens its stream. */
+  private openInbound(contextId: number, bytes: Buffer): IncomingDatasetStream | undefined {
+    if (this.streamed?.contextIds.has(contextId) !== true || !decodeCommand(bytes).dataSetPresent) {
+      return undefined;
+    }
+    const stream = new PassThrough({ highWaterMark: STREAM_HIGH_WATER_MARK });
+    let arrived = (): void => undefined;
+    let failed = (_error: UlFailure): void => undefined;
+    const received = new Promise<void>((resolve, reject) => {
+      arrived = resolve;
+      failed = reject;
+    });
+    // Nobody may be waiting for it when the association fails.
+    received.catch(() => undefined);
+    this.inbound = { contextId, stream, arrived, failed };
+    return { readable: stream, received };
+  }
+
+  private onStreamedPdv(inbound: InboundDataset, contextId: number, data: Buffer, control: number): void {
+    if (contextId !== inbound.contextId) {
+      throw new PduFormatError(
+        `a data set fragment on context ${contextId}, its command on ${inbound.contextId}`,
+      );
+    }
+    // A destroyed stream: its reader stopped; the rest is dropped.
+    if (!inbound.stream.destroyed) inbound.stream.write(data);
+    if ((control & PdvControl.Last) === 0) return;
+    this.inbound = undefined;
+    if (!inbound.stream.destroyed) inbound.stream.end();
+    inbound.arrived();
+  }
+
+  /** The association ends inside a streamed data set: its reader must not take it for whole. */
+  private endInbound(): void {
+    const inbound = this.inbound;
+    if (inbound === undefined) return;
+    this.inbound = undefined;
+    clearTimeout(this.silenceTimer);
+    const failure = this.failure ?? { kind: 'closed-by-peer', phase: this.phase };
+    inbound.stream.destroy(this.streamed?.toError(failure));
+    inbound.failed(new UlFailure(failure));
   }
 
   private protocolFailure(error: unknown): void {
@@ -405,16 +542,33 @@ export class UlAssociation {
     try {
       switch (pdu.type) {
         case PduType.PDataTf:
+          // PS3.8 9.3.1: what we announced bounds what is read before a data set's reader takes it.
+          if (pdu.body.length > this.ourMaxPduLength) {
+            throw new PduFormatError(
+              `a P-DATA-TF of ${pdu.body.length} bytes, past the ${this.ourMaxPduLength} bytes announced`,
+            );
+          }
           for (const pdv of decodePDataTf(pdu.body)) {
             if ((pdv.control & PdvControl.Command) === 0) {
-              // Dropped unread unless kept (C-FIND matches): a Storage SCP's responses carry none.
-              if (this.datasets !== undefined) this.onDatasetPdv(pdv.contextId, pdv.data, pdv.control);
+              if (this.inbound !== undefined) {
+                this.onStreamedPdv(this.inbound, pdv.contextId, pdv.data, pdv.control);
+              } else if (this.datasets !== undefined) {
+                this.onDatasetPdv(pdv.contextId, pdv.data, pdv.control);
+              }
+              // else dropped unread: a Storage SCP's responses carry none.
               continue;
             }
+            if (this.inbound !== undefined) throw new PduFormatError('a command fragment inside a data set');
             this.commandFragments.push(pdv.data);
             if ((pdv.control & PdvControl.Last) !== 0) {
-              this.commands.push({ contextId: pdv.contextId, bytes: Buffer.concat(this.commandFragments) });
+              const bytes = Buffer.concat(this.commandFragments);
               this.commandFragments = [];
+              const dataSet = this.openInbound(pdv.contextId, bytes);
+              this.commands.push({
+                contextId: pdv.contextId,
+                bytes,
+                ...(dataSet === undefined ? {} : { dataSet }),
+              });
             }
           }
           this.wake();
