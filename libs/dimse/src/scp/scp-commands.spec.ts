@@ -32,6 +32,24 @@ describe('request command sets (PS3.7 9.3.1.1, 9.3.5.1)', () => {
     });
   });
 
+  it('reads the Move Originator AE Title and Message ID of a C-MOVE sub-operation (PS3.7 9.3.1.1)', () => {
+    const rq = Buffer.concat([
+      element(0x0002, Buffer.from('1.2.840.10008.5.1.4.1.1.2\0', 'latin1')),
+      element(0x0100, us(CommandField.CStoreRq)),
+      element(0x0110, us(3)),
+      element(0x0700, us(0)),
+      element(0x0800, us(0)),
+      element(0x1000, Buffer.from('1.2.3.4', 'latin1')),
+      element(0x1030, Buffer.from('MOVESCU ', 'latin1')),
+      element(0x1031, us(41)),
+    ]);
+    expect(decodeRequestCommand(rq)).toMatchObject({
+      affectedSopInstanceUid: '1.2.3.4',
+      moveOriginatorAeTitle: 'MOVESCU',
+      moveOriginatorMessageId: 41,
+    });
+  });
+
   it('reads a C-ECHO-RQ (no data set: 0x0101)', () => {
     const rq = Buffer.concat([
       element(0x0002, Buffer.from('1.2.840.10008.1.1\0', 'latin1')),

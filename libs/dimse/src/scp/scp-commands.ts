@@ -17,6 +17,10 @@ export interface ReceivedCommand {
   messageId: number;
   affectedSopClassUid?: string;
   affectedSopInstanceUid?: string;
+  /** (0000,1030): on a C-STORE that is a C-MOVE sub-operation, the AE title that asked for the move */
+  moveOriginatorAeTitle?: string;
+  /** (0000,1031): and the Message ID of its C-MOVE-RQ */
+  moveOriginatorMessageId?: number;
   hasDataSet: boolean;
 }
 
@@ -29,7 +33,10 @@ export function decodeRequestCommand(bytes: Buffer): ReceivedCommand {
   let commandField: number | undefined;
   let messageId: number | undefined;
   let dataSetType: number | undefined;
-  const uids: { affectedSopClassUid?: string; affectedSopInstanceUid?: string } = {};
+  const optional: Pick<
+    ReceivedCommand,
+    'affectedSopClassUid' | 'affectedSopInstanceUid' | 'moveOriginatorAeTitle' | 'moveOriginatorMessageId'
+  > = {};
   let offset = 0;
   while (offset < bytes.length) {
     if (offset + 8 > bytes.length) throw new CommandSetError(`command set truncated at byte ${offset}`);
@@ -44,7 +51,7 @@ export function decodeRequestCommand(bytes: Buffer): ReceivedCommand {
     const value = bytes.subarray(offset + 8, end);
     switch (elementNumber) {
       case 0x0002:
-        uids.affectedSopClassUid = uidText(value);
+        optional.affectedSopClassUid = uidText(value);
         break;
       case 0x0100:
         commandField = us(value, '(0000,0100) CommandField');
@@ -56,7 +63,16 @@ export function decodeRequestCommand(bytes: Buffer): ReceivedCommand {
         dataSetType = us(value, '(0000,0800) CommandDataSetType');
         break;
       case 0x1000:
-        uids.affectedSopInstanceUid = uidText(value);
+        optional.affectedSopInstanceUid = uidText(value);
+        break;
+      case 0x1030: {
+        // AE: space padded (PS3.5 6.2); some senders pad with NUL.
+        const aeTitle = value.toString('latin1').replace(/^ +|[ \0]+$/g, '');
+        if (aeTitle !== '') optional.moveOriginatorAeTitle = aeTitle;
+        break;
+      }
+      case 0x1031:
+        optional.moveOriginatorMessageId = us(value, '(0000,1031) MoveOriginatorMessageID');
         break;
     }
     offset = end;
@@ -66,7 +82,7 @@ export function decodeRequestCommand(bytes: Buffer): ReceivedCommand {
   if (dataSetType === undefined) {
     throw new CommandSetError('command set without (0000,0800) CommandDataSetType');
   }
-  return { commandField, messageId, ...uids, hasDataSet: dataSetType !== NO_DATA_SET };
+  return { commandField, messageId, ...optional, hasDataSet: dataSetType !== NO_DATA_SET };
 }
 
 /** LO values are padded to even length with a space (PS3.5 6.2). */

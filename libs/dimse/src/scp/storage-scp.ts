@@ -15,7 +15,12 @@ import {
   type MessageHandling,
 } from '../upper-layer/ul-acceptor';
 import { DataSetRefusedError, DataSetStream } from './data-set-stream';
-import { CommandSetError, decodeRequestCommand, encodeResponseCommand } from './scp-commands';
+import {
+  CommandSetError,
+  decodeRequestCommand,
+  encodeResponseCommand,
+  type ReceivedCommand,
+} from './scp-commands';
 import { CommandField } from '../store/command-set';
 
 /** A configured peer allowed to call us, as the caller's lookup names it. */
@@ -36,6 +41,11 @@ export interface IncomingInstance {
   sopClassUid: string;
   sopInstanceUid: string;
   transferSyntaxUid: string;
+  /**
+   * Present when the C-STORE is a sub-operation of a C-MOVE (PS3.7 9.3.1.1): the AE title that
+   * asked the sender for the move, (0000,1030), and that C-MOVE-RQ's Message ID, (0000,1031).
+   */
+  moveOriginator?: { aeTitle?: string; messageId?: number };
 }
 
 /** The C-STORE-RSP to send: 0x0000, or a warning or failure status with a reason (PS3.4 B.2.3). */
@@ -102,6 +112,17 @@ interface Active {
   callerId?: string;
   /** the connection is gone (set by the acceptor's `ended`) */
   ended: boolean;
+}
+
+function moveOriginatorOf(command: ReceivedCommand): Pick<IncomingInstance, 'moveOriginator'> {
+  const { moveOriginatorAeTitle: aeTitle, moveOriginatorMessageId: messageId } = command;
+  if (aeTitle === undefined && messageId === undefined) return {};
+  return {
+    moveOriginator: {
+      ...(aeTitle === undefined ? {} : { aeTitle }),
+      ...(messageId === undefined ? {} : { messageId }),
+    },
+  };
 }
 
 /**
@@ -339,6 +360,7 @@ export class StorageScp {
                 sopClassUid: affectedSopClassUid,
                 sopInstanceUid: affectedSopInstanceUid,
                 transferSyntaxUid: context.transferSyntaxUid,
+                ...moveOriginatorOf(command),
               },
               dataSet,
             )
