@@ -15,3 +15,4 @@ export * from './dataset-parser';
 export * from './dataset-encoder';
 export * from './dictionary';
 export * from './part10-header';
+export * from './encode-dicom-json';
