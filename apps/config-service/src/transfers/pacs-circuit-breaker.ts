@@ -14,12 +14,13 @@ import {
 import { PacsCircuitsRepository } from './pacs-circuits.repository';
 import { TransferLedger } from './transfer-ledger';
 import { TRANSFER_OPTIONS, type TransferOptions } from './transfer-options';
+import { TransfersRepository } from './transfers.repository';
 
 const SYSTEM = { id: 'system' };
 
 /**
  * The circuit of each PACS (circuit-transitions.ts), in the caller's transaction, which holds the
- * PACS's lock (TransferDispatcher.lockPacs): its state lives in Postgres, so every config-service
+ * PACS's lock (TransfersRepository.lockPacs): its state lives in Postgres, so every config-service
  * replica dispatching to the PACS sees and changes the same circuit.
  */
 @Injectable()
@@ -31,6 +32,7 @@ export class PacsCircuitBreaker {
     private readonly ledger: TransferLedger,
     private readonly audit: AuditLog,
     private readonly pacsConfigs: PacsConfigsService,
+    private readonly transfers: TransfersRepository,
     @Inject(TRANSFER_OPTIONS) private readonly options: TransferOptions,
   ) {}
 
@@ -105,16 +107,9 @@ export class PacsCircuitBreaker {
     if (!waitedTooLong(circuit, this.options.circuit)) return;
     const config = await this.pacsConfigs.findIn(manager, pacsConfigId);
     if (!config) return;
-    const waiting = await manager.query<{ id: string }[]>(
-      `SELECT t.id FROM transfer t
-        WHERE t.pacs_config_id = $1 AND t.status IN ('queued', 'running')
-          AND NOT EXISTS (SELECT 1 FROM transfer_batch b
-                           WHERE b.transfer_id = t.id AND b.state IN ('dispatched', 'running'))
-        ORDER BY t.created_at`,
-      [pacsConfigId],
-    );
+    const waiting = await this.transfers.transfersWaitingFor(manager, pacsConfigId);
     if (waiting.length === 0) return;
     const reason = circuitOpenReason(config, circuit, this.options.circuit);
-    for (const { id } of waiting) await this.ledger.fail(manager, id, reason);
+    for (const id of waiting) await this.ledger.fail(manager, id, reason);
   }
 }

@@ -30,7 +30,7 @@ const CLOSE = `state = 'closed', failures = 0, opened_at = NULL, probe_at = NULL
 
 /**
  * pacs_circuit: one row per PACS configuration whose circuit ever counted a failure (none: closed).
- * Written under the PACS's transaction-scoped advisory lock (TransferDispatcher.lockPacs), like
+ * Written under the PACS's transaction-scoped advisory lock (TransfersRepository.lockPacs), like
  * everything that changes its batches; every time in it is the database's clock.
  */
 @Injectable()

@@ -16,13 +16,13 @@ import { SettingsService } from '../settings/settings.service';
 import { StudyIndexService, type InstanceFileRow } from '../studies/study-index.service';
 import { PacsCircuitBreaker } from './pacs-circuit-breaker';
 import { PacsCircuitsRepository } from './pacs-circuits.repository';
-import { TransferBatch } from './transfer-batch.entity';
 import { TransferLedger } from './transfer-ledger';
 import { TRANSFER_OPTIONS, type TransferOptions } from './transfer-options';
 import type { Transfer } from './transfer.entity';
+import { TransfersRepository } from './transfers.repository';
 
-/** Serialises everything that changes the transfers of one PACS (see lockPacs). */
-const PACS_LOCK_NAMESPACE = 'pacslink.transfer-dispatch:';
+/** How many expired leases one sweep takes back; the next sweep takes the rest. */
+const EXPIRED_LEASES_PER_SWEEP = 100;
 
 /** Whether the configuration still offers export: it may have changed since the transfer was made. */
 export function exportProblem(row: PacsConfig | null): string | undefined {
@@ -37,6 +37,7 @@ export function exportProblem(row: PacsConfig | null): string | undefined {
  * Hands batches to the workers: at most `maxAssociations` batches of one DIMSE PACS are out at a
  * time across every transfer, every worker replica and every config-service replica, because
  * every change to the batches of a PACS holds that PACS's transaction-scoped advisory lock first
+ * (TransfersRepository.lockPacs)
  * (always first: no deadlock between dispatch, reports, cancel and retry). A periodic sweep
  * dispatches what became available (retry delays) and takes back batches whose lease expired.
  */
@@ -57,6 +58,7 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
     private readonly relay: OutboxRelay,
     private readonly settings: SettingsService,
     private readonly ledger: TransferLedger,
+    private readonly transfers: TransfersRepository,
     private readonly cipher: SecretCipher,
     private readonly broker: BrokerConnection,
     private readonly studies: StudyIndexService,
@@ -82,13 +84,6 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
     await this.sweeping;
   }
 
-  /** Takes the PACS's lock for the rest of the transaction. */
-  async lockPacs(manager: EntityManager, pacsConfigId: string): Promise<void> {
-    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
-      PACS_LOCK_NAMESPACE + pacsConfigId,
-    ]);
-  }
-
   /**
    * Dispatches the PACS's available batches into its free slots, inside the caller's transaction
    * (which must hold the PACS lock). Transfers wait while settings.allowTransfer is off.
@@ -103,23 +98,17 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
       return;
     }
     const slots = protocolOf(config.type).batchSlots(config);
-    const [{ busy }] = await manager.query<{ busy: number }[]>(
-      `SELECT count(*)::int AS busy FROM transfer_batch
-        WHERE pacs_config_id = $1 AND state IN ('dispatched', 'running')`,
-      [pacsConfigId],
-    );
+    const busy = await this.transfers.countBatchesOut(manager, pacsConfigId);
     if (busy >= slots) return;
     // An open circuit sends nothing (waiting costs no attempt), then one probe once nothing is out.
     const gate = await this.circuit.gate(manager, pacsConfigId);
     if (gate.kind === 'hold' || (gate.kind === 'probe' && busy > 0)) return;
-    const batches = await manager.query<{ id: string }[]>(
-      `SELECT b.id FROM transfer_batch b JOIN transfer t ON t.id = b.transfer_id
-        WHERE b.pacs_config_id = $1 AND b.state = 'pending' AND b.available_at <= now()
-          AND t.status IN ('queued', 'running')
-        ORDER BY t.created_at, b.seq LIMIT $2`,
-      [pacsConfigId, gate.kind === 'probe' ? 1 : slots - busy],
+    const batches = await this.transfers.nextDispatchableBatches(
+      manager,
+      pacsConfigId,
+      gate.kind === 'probe' ? 1 : slots - busy,
     );
-    for (const { id } of batches) {
+    for (const id of batches) {
       const sent = await this.dispatchBatch(manager, id, config, settings.defaultCallingAeTitle);
       if (sent && gate.kind === 'probe') await this.circuit.probing(manager, pacsConfigId, id);
     }
@@ -132,23 +121,17 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
     config: PacsConfig,
     defaultCallingAeTitle: string,
   ): Promise<boolean> {
-    const batch = await manager.findOneByOrFail(TransferBatch, { id: batchId });
-    const transfer = await this.ledger.row(manager, batch.transferId);
+    const batch = await this.transfers.findBatch(manager, batchId);
+    const transfer = await this.transfers.lockTransfer(manager, batch.transferId);
     const instances = await this.instancesToSend(manager, batchId, transfer);
     if (instances === undefined) return false;
     if (instances.length === 0) {
-      await manager.update(TransferBatch, { id: batchId }, { state: 'done', leaseUntil: null });
+      await this.transfers.markBatchDone(manager, batchId);
       await this.ledger.settle(manager, batch.transferId);
       return false;
     }
     const attempt = batch.attempt + 1;
-    // The database's clock, as for every lease (TransferLedger.lockBatch judges them by it).
-    await manager.query(
-      `UPDATE transfer_batch SET state = 'dispatched', attempt = $2, claimant = NULL,
-              lease_until = now() + $3 * interval '1 millisecond'
-        WHERE id = $1`,
-      [batchId, attempt, this.options.dispatchLeaseMs],
-    );
+    await this.transfers.markBatchDispatched(manager, batchId, attempt, this.options.dispatchLeaseMs);
     const { contract, data } = protocolOf(config.type).exportBatchCommand(
       config,
       { transferId: batch.transferId, batchId, attempt, instances },
@@ -169,13 +152,7 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
     batchId: string,
     transfer: Pick<Transfer, 'id' | 'studyInstanceUid'>,
   ): Promise<ExportInstanceData[] | undefined> {
-    const pending = await manager.query<{ sopInstanceUid: string }[]>(
-      `SELECT sop_instance_uid AS "sopInstanceUid" FROM transfer_instance
-        WHERE batch_id = $1 AND status = 'pending'
-        ORDER BY series_instance_uid COLLATE "C", sop_instance_uid COLLATE "C"`,
-      [batchId],
-    );
-    const uids = pending.map(({ sopInstanceUid }) => sopInstanceUid);
+    const uids = await this.transfers.unansweredInstancesOf(manager, batchId);
     const files = await this.studies.filesOf(manager, transfer.studyInstanceUid, uids);
     const instances: ExportInstanceData[] = [];
     const gone: string[] = [];
@@ -197,7 +174,7 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
   /** One transaction per PACS, then the relay is woken for the commands it enqueued. */
   async dispatchInOwnTransaction(pacsConfigId: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      await this.lockPacs(manager, pacsConfigId);
+      await this.transfers.lockPacs(manager, pacsConfigId);
       await this.dispatch(manager, pacsConfigId);
     });
     this.relay.wake();
@@ -213,15 +190,10 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
       await this.extendRunningLeases();
       this.missedReports = false;
     }
-    const expired = this.missedReports
-      ? []
-      : await this.dataSource.query<{ id: string; pacsConfigId: string }[]>(
-          `SELECT id, pacs_config_id AS "pacsConfigId" FROM transfer_batch
-            WHERE state IN ('dispatched', 'running') AND lease_until < now() LIMIT 100`,
-        );
+    const expired = this.missedReports ? [] : await this.transfers.expiredLeases(EXPIRED_LEASES_PER_SWEEP);
     for (const batch of expired) {
       await this.dataSource.transaction(async (manager) => {
-        await this.lockPacs(manager, batch.pacsConfigId);
+        await this.transfers.lockPacs(manager, batch.pacsConfigId);
         await this.ledger.takeBackExpired(manager, batch.id);
         await this.dispatch(manager, batch.pacsConfigId);
       });
@@ -229,28 +201,22 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
     // Transfers that waited out the bound for a PACS found unreachable again fail, naming it.
     for (const pacsConfigId of await this.circuits.openLongerThan(this.options.circuit.waitMs)) {
       await this.dataSource.transaction(async (manager) => {
-        await this.lockPacs(manager, pacsConfigId);
+        await this.transfers.lockPacs(manager, pacsConfigId);
         await this.circuit.failWaiting(manager, pacsConfigId);
       });
       this.relay.wake();
     }
-    const ready = await this.dataSource.query<{ pacsConfigId: string }[]>(
-      `SELECT DISTINCT b.pacs_config_id AS "pacsConfigId" FROM transfer_batch b
-         JOIN transfer t ON t.id = b.transfer_id
-        WHERE b.state = 'pending' AND b.available_at <= now() AND t.status IN ('queued', 'running')`,
-    );
-    for (const { pacsConfigId } of ready) await this.dispatchInOwnTransaction(pacsConfigId);
+    for (const pacsConfigId of await this.transfers.pacsWithDispatchableBatches()) {
+      await this.dispatchInOwnTransaction(pacsConfigId);
+    }
     if (expired.length > 0) this.relay.wake();
   }
 
   /** TransferLedger.extendRunningLeases for every PACS with a running batch, each under its lock. */
   private async extendRunningLeases(): Promise<void> {
-    const running = await this.dataSource.query<{ pacsConfigId: string }[]>(
-      `SELECT DISTINCT pacs_config_id AS "pacsConfigId" FROM transfer_batch WHERE state = 'running'`,
-    );
-    for (const { pacsConfigId } of running) {
+    for (const pacsConfigId of await this.transfers.pacsWithRunningBatches()) {
       await this.dataSource.transaction(async (manager) => {
-        await this.lockPacs(manager, pacsConfigId);
+        await this.transfers.lockPacs(manager, pacsConfigId);
         await this.ledger.extendRunningLeases(manager, pacsConfigId);
       });
     }

@@ -22,10 +22,10 @@ import {
 import { attemptVerdict } from './circuit-transitions';
 import { PacsCircuitBreaker } from './pacs-circuit-breaker';
 import { hasReportText, maskReport } from './report-text';
-import { TransferBatch } from './transfer-batch.entity';
 import { TransferDispatcher } from './transfer-dispatcher';
-import { TransferLedger, type LockedBatch } from './transfer-ledger';
-import { Transfer } from './transfer.entity';
+import { TransferLedger } from './transfer-ledger';
+import type { Transfer } from './transfer.entity';
+import { TransfersRepository, type LockedBatch } from './transfers.repository';
 
 /**
  * What workers tell config-service about the batches it dispatched: claims, progress, the end.
@@ -36,6 +36,7 @@ import { Transfer } from './transfer.entity';
 export class TransferReportsService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly transfers: TransfersRepository,
     private readonly dispatcher: TransferDispatcher,
     private readonly ledger: TransferLedger,
     private readonly relay: OutboxRelay,
@@ -51,14 +52,14 @@ export class TransferReportsService {
   async claim(run: ExportBatchRunRef): Promise<ExportBatchClaim> {
     const answer = await this.inPacsTransaction(run, async (manager, locked) => {
       let batch: LockedBatch | undefined = locked;
-      let transfer = await this.ledger.row(manager, locked.transferId);
+      let transfer = await this.transfers.lockTransfer(manager, locked.transferId);
       let decision = decideClaim(batch, transfer.status, run);
       if (decision.kind === 'take-over') {
         // The holder went silent for a whole lease: its attempt failed, as the sweep would count it.
         await this.ledger.expireLease(manager, locked);
         await this.dispatcher.dispatch(manager, locked.pacsConfigId);
-        batch = await this.ledger.lockBatch(manager, locked.id);
-        transfer = await this.ledger.row(manager, locked.transferId);
+        batch = await this.transfers.lockBatch(manager, locked.id);
+        transfer = await this.transfers.lockTransfer(manager, locked.transferId);
         decision = decideClaim(batch, transfer.status, run);
       }
       switch (decision.kind) {
@@ -88,14 +89,10 @@ export class TransferReportsService {
     if (transfer.status === 'queued') {
       const now = new Date();
       Object.assign(transfer, { status: 'running', attempts, startedAt: now, updatedAt: now });
-      await manager.update(
-        Transfer,
-        { id: transfer.id },
-        { status: 'running', attempts, startedAt: now, updatedAt: now },
-      );
+      await this.transfers.markTransferStarted(manager, transfer.id, { attempts, at: now });
       await this.ledger.emit(manager, TransferEvents.Started, transfer);
     } else if (attempts !== transfer.attempts) {
-      await manager.update(Transfer, { id: transfer.id }, { attempts });
+      await this.transfers.saveAttempts(manager, transfer.id, attempts);
     }
   }
 
@@ -124,7 +121,7 @@ export class TransferReportsService {
     await this.inPacsTransaction(report, async (manager, batch) => {
       if (batch.attempt !== report.attempt) return;
       await this.ledger.applyOutcomes(manager, batch.transferId, batch.id, report.outcomes);
-      const decision = decideFinished(batch, report, await this.unanswered(manager, batch.id));
+      const decision = decideFinished(batch, report, await this.transfers.countUnanswered(manager, batch.id));
       switch (decision.kind) {
         case 'ignore':
           return;
@@ -133,14 +130,10 @@ export class TransferReportsService {
           return;
         case 'fail-transfer':
           if (isEgressRefusal(report.failure?.code)) {
-            const transfer = await this.ledger.row(manager, batch.transferId);
+            const transfer = await this.transfers.lockTransfer(manager, batch.transferId);
             await this.egressAudit.transferRefused(manager, transfer, batch.pacsConfigId, decision.reason);
           }
-          await manager.update(
-            TransferBatch,
-            { id: batch.id },
-            { state: 'done', leaseUntil: null, lastError: decision.reason },
-          );
+          await this.transfers.markBatchDone(manager, batch.id, { lastError: decision.reason });
           await this.ledger.fail(manager, batch.transferId, decision.reason);
           break;
         case 'retry-later':
@@ -148,7 +141,7 @@ export class TransferReportsService {
           await this.ledger.progress(manager, await this.ledger.recount(manager, batch.transferId));
           break;
         case 'done':
-          await manager.update(TransferBatch, { id: batch.id }, { state: 'done', leaseUntil: null });
+          await this.transfers.markBatchDone(manager, batch.id);
           await this.ledger.progress(manager, await this.ledger.settle(manager, batch.transferId));
           break;
       }
@@ -175,11 +168,7 @@ export class TransferReportsService {
         case 'ignore':
           return;
         case 'fail-transfer':
-          await manager.update(
-            TransferBatch,
-            { id: batch.id },
-            { state: 'done', leaseUntil: null, lastError: decision.reason },
-          );
+          await this.transfers.markBatchDone(manager, batch.id, { lastError: decision.reason });
           await this.ledger.fail(manager, batch.transferId, decision.reason);
           break;
         case 'retry-later':
@@ -201,18 +190,8 @@ export class TransferReportsService {
   }
 
   private async patientOf(transferId: string): Promise<PatientIdentity> {
-    const transfer = await this.dataSource
-      .getRepository(Transfer)
-      .findOne({ where: { id: transferId }, select: { id: true, studyInstanceUid: true } });
-    return transfer === null ? {} : this.studies.patientOf(transfer.studyInstanceUid);
-  }
-
-  private async unanswered(manager: EntityManager, batchId: string): Promise<number> {
-    const [{ n }] = await manager.query<{ n: number }[]>(
-      `SELECT count(*)::int AS n FROM transfer_instance WHERE batch_id = $1 AND status = 'pending'`,
-      [batchId],
-    );
-    return n;
+    const studyInstanceUid = await this.transfers.studyOf(transferId);
+    return studyInstanceUid === undefined ? {} : this.studies.patientOf(studyInstanceUid);
   }
 
   /** Runs `work` with the batch's PACS locked and the batch row locked; undefined if there is no such batch. */
@@ -220,14 +199,11 @@ export class TransferReportsService {
     ref: ExportBatchRef,
     work: (manager: EntityManager, batch: LockedBatch) => Promise<R>,
   ): Promise<R | undefined> {
-    const found = await this.dataSource.getRepository(TransferBatch).findOne({
-      where: { id: ref.batchId, transferId: ref.transferId },
-      select: { id: true, pacsConfigId: true },
-    });
+    const found = await this.transfers.findBatchRef(ref);
     if (!found) return undefined;
     const result = await this.dataSource.transaction(async (manager) => {
-      await this.dispatcher.lockPacs(manager, found.pacsConfigId);
-      const batch = await this.ledger.lockBatch(manager, ref.batchId);
+      await this.transfers.lockPacs(manager, found.pacsConfigId);
+      const batch = await this.transfers.lockBatch(manager, ref.batchId);
       return batch ? work(manager, batch) : undefined;
     });
     this.relay.wake();

@@ -15,6 +15,7 @@ import { TransferReportsConsumer } from './transfer-reports.consumer';
 import { TransferReportsService } from './transfer-reports.service';
 import { Transfer } from './transfer.entity';
 import { TransfersController } from './transfers.controller';
+import { TransfersRepository } from './transfers.repository';
 import { TransfersService } from './transfers.service';
 
 @Module({})
@@ -33,6 +34,7 @@ export class TransfersModule {
       controllers: [TransfersController],
       providers: [
         { provide: TRANSFER_OPTIONS, useValue: options },
+        TransfersRepository,
         TransferLedger,
         PacsCircuitBreaker,
         TransferDispatcher,

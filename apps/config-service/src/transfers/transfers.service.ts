@@ -16,19 +16,13 @@ import type { CreateTransferRequest } from './dto/create-transfer.request';
 import type { ListTransferInstancesQuery, ListTransfersQuery } from './dto/list-transfers.query';
 import type { TransferInstanceResponse, TransferResponse } from './dto/transfer.response';
 import { TransferDispatcher, exportProblem } from './transfer-dispatcher';
-import { TransferInstance } from './transfer-instance.entity';
 import { TransferLedger } from './transfer-ledger';
 import { toTransferInstanceResponse, toTransferResponse } from './transfer.mapper';
 import { Transfer } from './transfer.entity';
 import { TransferError, TransferErrorCode } from './transfers.errors';
+import { TransfersRepository, type InstanceToSend } from './transfers.repository';
 
 const UNIQUE_VIOLATION = '23505';
-
-/** An instance to plan batches for. */
-interface InstanceToSend {
-  sopInstanceUid: string;
-  sizeBytes: number;
-}
 
 /** The transfers use cases behind the REST API (contract "Transfers"). */
 @Injectable()
@@ -41,6 +35,7 @@ export class TransfersService {
     private readonly audit: AuditLog,
     private readonly relay: OutboxRelay,
     private readonly studies: StudyIndexService,
+    private readonly transfers: TransfersRepository,
     private readonly pacsConfigs: PacsConfigsService,
   ) {}
 
@@ -92,7 +87,7 @@ export class TransfersService {
     fingerprint: string,
     actor: Actor,
   ): Promise<Transfer> {
-    await this.dispatcher.lockPacs(manager, request.pacsConfigId);
+    await this.transfers.lockPacs(manager, request.pacsConfigId);
     const config = await this.exportTarget(manager, request.pacsConfigId);
     // Locked FOR SHARE: a concurrent delete or move of these instances waits, then sees the transfer.
     const instances = await this.studies.instancesOf(
@@ -136,7 +131,7 @@ export class TransfersService {
       finishedAt: null,
       progressPublishedAt: null,
     });
-    await manager.insert(Transfer, transfer);
+    await this.transfers.insertTransfer(manager, transfer);
     const batchIds = await this.insertBatches(
       manager,
       transfer,
@@ -144,21 +139,7 @@ export class TransfersService {
       protocolOf(config.type).batchSlots(config),
       0,
     );
-    await manager.query(
-      `INSERT INTO transfer_instance (transfer_id, sop_instance_uid, batch_id, series_instance_uid,
-                                      sop_class_uid, transfer_syntax_uid, size_bytes)
-       SELECT $1, p.* FROM unnest($2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::bigint[])
-           AS p(sop_instance_uid, batch_id, series_instance_uid, sop_class_uid, transfer_syntax_uid, size_bytes)`,
-      [
-        transfer.id,
-        instances.map((i) => i.sopInstanceUid),
-        batchIds,
-        instances.map((i) => i.seriesInstanceUid),
-        instances.map((i) => i.sopClassUid),
-        instances.map((i) => i.transferSyntaxUid),
-        instances.map((i) => i.sizeBytes),
-      ],
-    );
+    await this.transfers.insertInstances(manager, transfer.id, instances, batchIds);
     await this.ledger.emit(manager, TransferEvents.Queued, transfer);
     await this.audit.record(manager, actor, {
       action: 'transfer.created',
@@ -167,7 +148,7 @@ export class TransfersService {
       change: { request: { ...request }, total: transfer.total, method: transfer.method },
     });
     await this.dispatcher.dispatch(manager, config.id);
-    return this.ledger.row(manager, transfer.id);
+    return this.transfers.lockTransfer(manager, transfer.id);
   }
 
   /** Inserts the batches for `instances` (in order) and returns each instance's batch id. */
@@ -183,11 +164,7 @@ export class TransfersService {
       parallelism,
     );
     const ids = [...new Set(plan)].map(() => randomUUID());
-    await manager.query(
-      `INSERT INTO transfer_batch (id, transfer_id, pacs_config_id, seq, state)
-       SELECT id, $2, $3, $4 + ordinality - 1, 'pending' FROM unnest($1::uuid[]) WITH ORDINALITY AS b(id)`,
-      [ids, transfer.id, transfer.pacsConfigId, firstSeq],
-    );
+    await this.transfers.insertBatches(manager, transfer, ids, firstSeq);
     return plan.map((batch) => ids[batch]);
   }
 
@@ -222,9 +199,7 @@ export class TransfersService {
     key: string,
     fingerprint: string,
   ): Promise<TransferResponse | undefined> {
-    const earlier = await this.dataSource
-      .getRepository(Transfer)
-      .findOneBy({ createdBy: actor.id, idempotencyKey: key });
+    const earlier = await this.transfers.findByIdempotencyKey(actor.id, key);
     if (!earlier) return undefined;
     if (earlier.requestFingerprint !== fingerprint) {
       throw new TransferError(
@@ -240,27 +215,13 @@ export class TransfersService {
   }
 
   async list(query: ListTransfersQuery): Promise<Page<TransferResponse>> {
-    const [rows, total] = await this.dataSource.getRepository(Transfer).findAndCount({
-      where: {
-        ...(query.status ? { status: query.status } : {}),
-        ...(query.pacsConfigId ? { pacsConfigId: query.pacsConfigId } : {}),
-        ...(query.direction ? { direction: query.direction } : {}),
-      },
-      order: { createdAt: 'DESC', id: 'ASC' },
-      take: query.limit,
-      skip: query.offset,
-    });
+    const [rows, total] = await this.transfers.listTransfers(query);
     return { items: rows.map(toTransferResponse), total, limit: query.limit, offset: query.offset };
   }
 
   async instances(id: string, query: ListTransferInstancesQuery): Promise<Page<TransferInstanceResponse>> {
     await this.found(id);
-    const [rows, total] = await this.dataSource.getRepository(TransferInstance).findAndCount({
-      where: { transferId: id, ...(query.status ? { status: query.status } : {}) },
-      order: { seriesInstanceUid: 'ASC', sopInstanceUid: 'ASC' },
-      take: query.limit,
-      skip: query.offset,
-    });
+    const [rows, total] = await this.transfers.listInstances(id, query);
     return { items: rows.map(toTransferInstanceResponse), total, limit: query.limit, offset: query.offset };
   }
 
@@ -299,12 +260,7 @@ export class TransfersService {
         );
       }
       const config = await this.exportTarget(manager, transfer.pacsConfigId);
-      const resend = await manager.query<InstanceToSend[]>(
-        `SELECT sop_instance_uid AS "sopInstanceUid", size_bytes::float8 AS "sizeBytes"
-           FROM transfer_instance WHERE transfer_id = $1 AND status IN ('pending', 'failure')
-          ORDER BY series_instance_uid COLLATE "C", sop_instance_uid COLLATE "C"`,
-        [id],
-      );
+      const resend = await this.transfers.instancesToResend(manager, id);
       // Still in the transfer's study (locked like a new transfer's); each batch's files are read
       // from the index again when it is dispatched.
       const files = await this.studies.filesOf(
@@ -319,10 +275,7 @@ export class TransfersService {
           `${gone} of the ${resend.length} instances to resend are no longer in study ${transfer.studyInstanceUid} of the study store; upload the study again and make a new transfer`,
         );
       }
-      const [{ next }] = await manager.query<{ next: number }[]>(
-        `SELECT coalesce(max(seq) + 1, 0)::int AS next FROM transfer_batch WHERE transfer_id = $1`,
-        [id],
-      );
+      const next = await this.transfers.nextBatchSeq(manager, id);
       const batchIds = await this.insertBatches(
         manager,
         transfer,
@@ -330,21 +283,13 @@ export class TransfersService {
         protocolOf(config.type).batchSlots(config),
         next,
       );
-      await manager.query(
-        `UPDATE transfer_instance i SET batch_id = p.batch_id, status = 'pending', status_code = NULL, reason = NULL
-           FROM unnest($2::text[], $3::uuid[]) AS p(sop_instance_uid, batch_id)
-          WHERE i.transfer_id = $1 AND i.sop_instance_uid = p.sop_instance_uid`,
-        [id, resend.map((i) => i.sopInstanceUid), batchIds],
+      await this.transfers.reassignInstances(
+        manager,
+        id,
+        resend.map((i) => i.sopInstanceUid),
+        batchIds,
       );
-      const now = new Date();
-      const changes = {
-        status: 'queued' as const,
-        retries: transfer.retries + 1,
-        error: null,
-        finishedAt: null,
-        updatedAt: now,
-      };
-      await manager.update(Transfer, { id }, changes);
+      await this.transfers.markQueuedAgain(manager, id, transfer.retries + 1);
       const queued = await this.ledger.recount(manager, id);
       await this.ledger.emit(manager, TransferEvents.Queued, queued);
       await this.audit.record(manager, actor, {
@@ -354,13 +299,13 @@ export class TransfersService {
         change: { resend: resend.length },
       });
       await this.dispatcher.dispatch(manager, transfer.pacsConfigId);
-      return this.ledger.row(manager, id);
+      return this.transfers.lockTransfer(manager, id);
     });
     return toTransferResponse(row);
   }
 
   private async found(id: string): Promise<Transfer> {
-    const row = await this.dataSource.getRepository(Transfer).findOneBy({ id });
+    const row = await this.transfers.findTransfer(id);
     if (!row) throw new TransferError(TransferErrorCode.NotFound, `no transfer has id ${id}`);
     return row;
   }
@@ -371,8 +316,8 @@ export class TransfersService {
   ): Promise<R> {
     const { pacsConfigId } = await this.found(id);
     const result = await this.dataSource.transaction(async (manager) => {
-      await this.dispatcher.lockPacs(manager, pacsConfigId);
-      return work(manager, await this.ledger.row(manager, id));
+      await this.transfers.lockPacs(manager, pacsConfigId);
+      return work(manager, await this.transfers.lockTransfer(manager, id));
     });
     this.relay.wake();
     return result;
