@@ -141,6 +141,8 @@ install_packages() {
   done
   command -v curl >/dev/null 2>&1 || missing+=(curl)
   command -v ss >/dev/null 2>&1 || missing+=(iproute2)
+  # the MPPS tests' SCP (libs/dimse/test/support/odil-mpps-scp.py), independent of our engine
+  /usr/bin/python3 -c 'import odil' >/dev/null 2>&1 || missing+=(python3-odil)
   [ ${#missing[@]} -eq 0 ] && return 0
 
   local hint="apt-get install -y --no-install-recommends ${missing[*]}"

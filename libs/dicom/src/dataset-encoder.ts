@@ -70,7 +70,7 @@ function encodeInto(chunks: Buffer[], elements: readonly EncodableElement[], exp
 /**
  * Encodes a data set in Implicit or Explicit VR Little Endian (as the presentation context says),
  * elements in ascending tag order as PS3.5 7.1 requires, sequences and items with defined lengths.
- * Text values arrive already encoded in the data set's character set (encodeDicomJson does that).
+ * Text values arrive already encoded in the data set's character set (dicomJsonElements does that).
  */
 export function encodeDataset(elements: readonly EncodableElement[], explicitVr: boolean): Buffer {
   const chunks: Buffer[] = [];

@@ -1,6 +1,7 @@
 import { parseDataset } from './dataset-parser';
 import type { DicomJson } from './dicom-json';
-import { DicomJsonEncodeError, dicomJsonElements, encodeDicomJson } from './encode-dicom-json';
+import { encodeDataset } from './dataset-encoder';
+import { DicomJsonEncodeError, dicomJsonElements } from './encode-dicom-json';
 import { toDicomJson } from './to-dicom-json';
 
 // Expected bytes are written out here by hand (PS3.5 7.1, 7.5), not by the encoder under test.
@@ -31,7 +32,10 @@ function mppsLike(charset: string, patientName: string, codeMeaning: string): Di
   };
 }
 
-describe('encodeDicomJson: sequences and character sets (trap 6)', () => {
+const encodeDicomJson = (dataset: DicomJson, explicitVr: boolean): Buffer =>
+  encodeDataset(dicomJsonElements(dataset), explicitVr);
+
+describe('dicomJsonElements and encodeDataset: sequences and character sets (trap 6)', () => {
   it.each([
     ['Explicit VR', true],
     ['Implicit VR', false],
@@ -153,7 +157,7 @@ describe('encodeDicomJson: sequences and character sets (trap 6)', () => {
   });
 });
 
-describe('encodeDicomJson: what it refuses, naming the attribute', () => {
+describe('dicomJsonElements: what it refuses, naming the attribute', () => {
   const refusal = (dataset: DicomJson): string => {
     try {
       encodeDicomJson(dataset, true);

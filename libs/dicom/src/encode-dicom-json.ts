@@ -1,7 +1,7 @@
 import { encodeText, ENCODABLE_CHARACTER_SETS, type EncodableCharacterSet } from './character-sets';
 import { CHARSET_TEXT_VRS, VALUE_REPRESENTATIONS, type ValueRepresentation } from './dicom-element';
 import type { DicomJson, DicomJsonAttribute, DicomJsonPersonName, DicomJsonValue } from './dicom-json';
-import { encodeDataset, type EncodableElement } from './dataset-encoder';
+import type { EncodableElement } from './dataset-encoder';
 import { ATTRIBUTES_BY_TAG } from './dictionary';
 import { hexTag } from './element-header';
 
@@ -188,9 +188,4 @@ function elementsOf(
  */
 export function dicomJsonElements(dataset: DicomJson): EncodableElement[] {
   return elementsOf(dataset, undefined, '');
-}
-
-/** dicomJsonElements, then encodeDataset in the negotiated VR encoding (Little Endian). */
-export function encodeDicomJson(dataset: DicomJson, explicitVr: boolean): Buffer {
-  return encodeDataset(dicomJsonElements(dataset), explicitVr);
 }

@@ -131,6 +131,12 @@ describe('toDimseError: one code and one plain message per observed failure', ()
       'C-ECHO answered status 0xC000 (failed: unable to process): “database offline”',
     ],
     [
+      'status naming attributes (N-CREATE, N-SET)',
+      { kind: 'status', status: 0x0120, attributes: ['00400270'], errorComment: 'step missing' },
+      DimseErrorCode.STATUS_FAILURE,
+      'C-ECHO answered status 0x0120 (missing attribute) for (0040,0270): “step missing”',
+    ],
+    [
       'garbage',
       { kind: 'protocol', phase: 'association', detail: 'Unknown PDU type: 99' },
       DimseErrorCode.PROTOCOL_ERROR,

@@ -1,6 +1,24 @@
 // @pacslink/dimse: the project's own interface over DIMSE, on its own PS3.8 upper layer.
 export { echo, type EchoResult } from './operations/echo.operation';
 export { find, type FindQuery } from './operations/find.operation';
+export {
+  nCreate,
+  nSet,
+  type NCreateRequest,
+  type NormalizedResult,
+  type NSetRequest,
+} from './operations/normalized.operation';
+export {
+  get,
+  type GetOptions,
+  type GetResult,
+  type GetSink,
+  type RetrievedInstance,
+  type SinkResult,
+} from './operations/get.operation';
+export { move, type MoveOptions } from './operations/move.operation';
+export type { RetrieveOptions, RetrieveQuery, RetrieveResult } from './operations/retrieve';
+export type { SubOperationCounts } from './store/command-set';
 export { queryKeywords } from './operations/find-identifier';
 export type { DimseConnectionOptions, DimseLogger } from './dimse.options';
 export {

@@ -25,6 +25,8 @@ const MEANINGS: Readonly<Record<number, string>> = Object.freeze({
   0xb000: 'warning: sub-operations complete, one or more failures or warnings',
   0xb006: 'warning: elements discarded',
   0xb007: 'warning: data set does not match SOP class',
+  0x0105: 'no such attribute',
+  0x0106: 'invalid attribute value',
   0x0110: 'processing failure',
   0x0111: 'duplicate SOP instance',
   0x0112: 'no such SOP instance',

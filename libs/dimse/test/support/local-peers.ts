@@ -30,7 +30,7 @@ export async function startSilentListener(): Promise<{ port: number; close(): Pr
   };
 }
 
-async function waitForPort(port: number, child: ChildProcess, output: () => string): Promise<void> {
+export async function waitForPort(port: number, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${String(child.spawnfile)} exited: ${output()}`);

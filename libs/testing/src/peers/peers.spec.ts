@@ -44,7 +44,7 @@ describe('peersFromEnv', () => {
     delete env.WLM_DIR;
 
     expect(() => peersFromEnv(env)).toThrow(
-      'WLM_DIR is not set: run `npm run peers:start` (scripts/test-peers.sh) — needs Debian packages orthanc orthanc-dicomweb dcmtk',
+      'WLM_DIR is not set: run `npm run peers:start` (scripts/test-peers.sh) — needs Debian packages orthanc orthanc-dicomweb dcmtk python3-odil',
     );
     expect(() => peersFromEnv({ ...ENV, STORESCP_PORT: '11212x' })).toThrow(
       'STORESCP_PORT=11212x is not a TCP port',

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const PEERS_HINT =
-  'run `npm run peers:start` (scripts/test-peers.sh) — needs Debian packages orthanc orthanc-dicomweb dcmtk';
+  'run `npm run peers:start` (scripts/test-peers.sh) — needs Debian packages orthanc orthanc-dicomweb dcmtk python3-odil';
 
 export interface DicomPeer {
   aet: string;
