@@ -3,6 +3,7 @@ import { StudyEvents, type StorageScpReceivedData } from '@pacslink/contracts';
 import { Inbox, Outbox, OutboxRelay } from '@pacslink/messaging';
 import { StudyStore, type StoredInstance as StoredInstanceFile } from '@pacslink/store';
 import { rm } from 'node:fs/promises';
+import { LocalAeTitlesService } from '../local-ae-titles/local-ae-titles.service';
 import { StudiesRepository } from './studies.repository';
 
 const INBOX_CONSUMER = 'storage-scp.received';
@@ -13,11 +14,15 @@ export interface ReceivedOutcome {
   unreadable: number;
   /** studies announced (study.received); none when the report was handled before */
   studies: number;
+  /** instances a C-MOVE of ours retrieved: indexed, not announced as received */
+  retrieved: number;
 }
 
 /**
  * Indexes what dimse-worker's Storage SCP stored in one association and announces each study
- * once (study.received). The attributes come from the files, read here: a worker's report names
+ * once (study.received) — unless its instances came as the sub-operations of a C-MOVE that one of
+ * our own AE titles asked for: that is a retrieve of ours, not a study a PACS pushed.
+ * A C-MOVE another application asked for, with us as its destination, is announced like a push. The attributes come from the files, read here: a worker's report names
  * paths only (no patient data on the broker), and the index holds what the files hold.
  */
 @Injectable()
@@ -30,6 +35,7 @@ export class ReceivedStudiesService {
     private readonly inbox: Inbox,
     private readonly outbox: Outbox,
     private readonly relay: OutboxRelay,
+    private readonly localAeTitles: LocalAeTitlesService,
   ) {}
 
   async received(report: StorageScpReceivedData): Promise<ReceivedOutcome> {
@@ -65,7 +71,8 @@ export class ReceivedStudiesService {
     }
     const refusedFiles = new Set(refused.map((move) => move.file));
     const indexed = files.filter((file) => !refusedFiles.has(file));
-    const studies = byStudy(indexed);
+    const retrievedPaths = await this.retrievedByUs(report);
+    const studies = byStudy(indexed.filter((file) => !retrievedPaths.has(file.path)));
     const announced = await this.inbox.once(INBOX_CONSUMER, report.associationId, async (manager) => {
       for (const [studyInstanceUid, instances] of studies) {
         await this.outbox.enqueue(manager, StudyEvents.Received, {
@@ -83,6 +90,7 @@ export class ReceivedStudiesService {
       indexed: indexed.length,
       unreadable: report.paths.length - files.length,
       studies: announced ? studies.size : 0,
+      retrieved: indexed.filter((file) => retrievedPaths.has(file.path)).length,
     };
     this.logger.log({
       msg: 'studies received by the Storage SCP indexed',
@@ -91,6 +99,17 @@ export class ReceivedStudiesService {
       ...outcome,
     });
     return outcome;
+  }
+
+  /** The paths that C-MOVEs asked for by one of our local AE titles delivered. */
+  private async retrievedByUs(report: StorageScpReceivedData): Promise<Set<string>> {
+    const paths = new Set<string>();
+    for (const move of report.moves ?? []) {
+      if (await this.localAeTitles.exists(move.moveOriginatorAeTitle)) {
+        for (const path of move.paths) paths.add(path);
+      }
+    }
+    return paths;
   }
 }
 

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { StudyStore } from '@pacslink/store';
+import { LocalAeTitlesModule } from '../local-ae-titles/local-ae-titles.module';
 import { ReceivedStudiesConsumer } from './received-studies.consumer';
 import { ReceivedStudiesService } from './received-studies.service';
 import { StoredInstance } from './stored-instance.entity';
@@ -27,7 +28,7 @@ export class StudiesModule {
     const entities = TypeOrmModule.forFeature([StoredStudy, StoredInstance]);
     return {
       module: StudiesModule,
-      imports: [entities, StudyIndexModule],
+      imports: [entities, StudyIndexModule, LocalAeTitlesModule],
       controllers: [StudiesController],
       providers: [
         { provide: StudyStore, useValue: new StudyStore(storeDir) },

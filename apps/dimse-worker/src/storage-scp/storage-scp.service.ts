@@ -5,7 +5,11 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { MAX_INSTANCES_PER_ASSOCIATION, StorageScpReports } from '@pacslink/contracts';
+import {
+  MAX_INSTANCES_PER_ASSOCIATION,
+  StorageScpReports,
+  type StorageScpMoveSubOperations,
+} from '@pacslink/contracts';
 import { part10Stream } from '@pacslink/dicom';
 import {
   IMPLEMENTATION_CLASS_UID,
@@ -46,6 +50,31 @@ const STATUS_SUCCESS = 0x0000;
 const STATUS_OUT_OF_RESOURCES = 0xa700;
 const STATUS_CANNOT_UNDERSTAND = 0xc000;
 
+interface Received {
+  paths: string[];
+  /** C-MOVE sub-operations among `paths`, by move (originator AE title and message ID) */
+  moves: Map<string, StorageScpMoveSubOperations>;
+  writing: Set<Promise<StoreResult>>;
+}
+
+/** Files a C-MOVE's sub-operations stored are grouped by the move that sent them (PS3.7 9.1.1.1). */
+function recordMoveSubOperation(received: Received, instance: IncomingInstance, path: string): void {
+  const aeTitle = instance.moveOriginator?.aeTitle;
+  if (aeTitle === undefined) return;
+  const messageId = instance.moveOriginator?.messageId;
+  const key = `${aeTitle}\u0000${messageId ?? ''}`;
+  let move = received.moves.get(key);
+  if (move === undefined) {
+    move = {
+      moveOriginatorAeTitle: aeTitle,
+      ...(messageId === undefined ? {} : { moveOriginatorMessageId: messageId }),
+      paths: [],
+    };
+    received.moves.set(key, move);
+  }
+  move.paths.push(path);
+}
+
 /**
  * The Storage SCP on SCP_AE_TITLE/SCP_PORT: configured DIMSE PACS (and modalities configured as
  * such) push studies here; each data set streams into the study store as it arrives.
@@ -54,8 +83,8 @@ const STATUS_CANNOT_UNDERSTAND = 0xc000;
 export class StorageScpService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('StorageScp');
   private readonly scp: StorageScp;
-  /** Per association (our id): the paths stored, reported when it ends, and the writes still going. */
-  private readonly received = new Map<string, { paths: string[]; writing: Set<Promise<StoreResult>> }>();
+  /** Per association (our id): what it stored, reported when it ends, and the writes still going. */
+  private readonly received = new Map<string, Received>();
 
   constructor(
     @Inject(STORAGE_SCP_SETTINGS) private readonly settings: StorageScpSettings,
@@ -76,7 +105,7 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
       identifyCaller: (callingAeTitle) => this.callers.identify(callingAeTitle),
       store: (association, instance, dataSet) => {
         const received = this.receivedBy(association.id);
-        const writing = this.store(association, received.paths, instance, dataSet);
+        const writing = this.store(association, received, instance, dataSet);
         received.writing.add(writing);
         return writing.finally(() => received.writing.delete(writing));
       },
@@ -98,10 +127,10 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
     await this.scp.close(SHUTDOWN_GRACE_MS);
   }
 
-  private receivedBy(associationId: string): { paths: string[]; writing: Set<Promise<StoreResult>> } {
+  private receivedBy(associationId: string): Received {
     let received = this.received.get(associationId);
     if (received === undefined) {
-      received = { paths: [], writing: new Set() };
+      received = { paths: [], moves: new Map(), writing: new Set() };
       this.received.set(associationId, received);
     }
     return received;
@@ -109,11 +138,11 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
 
   private async store(
     association: ScpAssociationInfo,
-    paths: string[],
+    received: Received,
     instance: IncomingInstance,
     dataSet: Readable,
   ): Promise<StoreResult> {
-    if (paths.length >= MAX_INSTANCES_PER_ASSOCIATION) {
+    if (received.paths.length >= MAX_INSTANCES_PER_ASSOCIATION) {
       return {
         status: STATUS_OUT_OF_RESOURCES,
         errorComment: `${MAX_INSTANCES_PER_ASSOCIATION} instances per association: send the rest on another`,
@@ -131,7 +160,8 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
           dataSet,
         ),
       );
-      paths.push(written.path);
+      received.paths.push(written.path);
+      recordMoveSubOperation(received, instance, written.path);
       return { status: STATUS_SUCCESS };
     } catch (error) {
       dataSet.resume();
@@ -162,6 +192,7 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
     await Promise.allSettled(received.writing);
     const { paths } = received;
     if (paths.length === 0) return;
+    const moves = [...received.moves.values()];
     try {
       await this.publisher.publish(
         StorageScpReports.Received.exchange,
@@ -171,6 +202,7 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
           pacsAeTitle: association.caller.aeTitle,
           callingAeTitle: association.callingAeTitle,
           paths,
+          ...(moves.length > 0 ? { moves } : {}),
         }),
       );
       this.logger.log({

@@ -1,4 +1,17 @@
-import { ArrayMaxSize, IsArray, IsInt, IsString, IsUUID, Matches, MaxLength, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { Exchanges } from '../topology';
 import type { MessageContract } from '../message-contract';
 
@@ -7,6 +20,24 @@ import type { MessageContract } from '../message-contract';
  * report, sent when it ends, names them all and stays a few MB at most.
  */
 export const MAX_INSTANCES_PER_ASSOCIATION = 10_000;
+
+const STORED_PATH = /^studies\/[0-9.]+\/[0-9.]+\/[0-9.]+\.dcm$/;
+
+/**
+ * Instances of one association that arrived as the C-STORE sub-operations of a C-MOVE (their
+ * C-STORE-RQ named a Move Originator, PS3.7 9.1.1.1): which AE asked for the move, and its
+ * C-MOVE-RQ's Message ID, so that config-service can tell a retrieve of ours from a push.
+ */
+export class StorageScpMoveSubOperations {
+  @IsString() @MaxLength(16) moveOriginatorAeTitle!: string;
+  @IsOptional() @IsInt() @Min(0) @Max(0xffff) moveOriginatorMessageId?: number;
+  @IsArray()
+  @ArrayMaxSize(MAX_INSTANCES_PER_ASSOCIATION)
+  @IsString({ each: true })
+  @MaxLength(256, { each: true })
+  @Matches(STORED_PATH, { each: true })
+  paths!: string[];
+}
 
 /**
  * What dimse-worker's Storage SCP stored in one association, sent once it ended: files in the study store, named by
@@ -25,8 +56,15 @@ export class StorageScpReceivedData {
   @ArrayMaxSize(MAX_INSTANCES_PER_ASSOCIATION)
   @IsString({ each: true })
   @MaxLength(256, { each: true })
-  @Matches(/^studies\/[0-9.]+\/[0-9.]+\/[0-9.]+\.dcm$/, { each: true })
+  @Matches(STORED_PATH, { each: true })
   paths!: string[];
+  /** Which of `paths` were C-MOVE sub-operations, by move; absent or empty: all were pushed. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_INSTANCES_PER_ASSOCIATION)
+  @ValidateNested({ each: true })
+  @Type(() => StorageScpMoveSubOperations)
+  moves?: StorageScpMoveSubOperations[];
 }
 
 /**
