@@ -1,5 +1,6 @@
 import type { TransferStatus } from '@pacslink/contracts';
 import type { TransferBatchState } from './transfer-batch.entity';
+import { isActive } from './transfer-transitions';
 
 /**
  * What a batch's claims, reports, dead letters and leases do to it, as pure decisions
@@ -32,7 +33,6 @@ const MAX_CLAIM_WAIT_MS = 5_000;
 const MIN_CLAIM_WAIT_MS = 500;
 
 const isOpen = (state: TransferBatchState) => state === 'dispatched' || state === 'running';
-const isActive = (status: TransferStatus) => status === 'queued' || status === 'running';
 
 export type ClaimDecision =
   /** Drop the command: stale, closed or unknown. */

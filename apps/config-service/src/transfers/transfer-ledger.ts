@@ -12,10 +12,17 @@ import { decideExpiry, failedAttempt } from './batch-transitions';
 import { toTransferEventData } from './transfer.mapper';
 import { TRANSFER_OPTIONS, retryDelayMs, type TransferOptions } from './transfer-options';
 import type { Transfer } from './transfer.entity';
+import {
+  countsOf,
+  decideSettle,
+  describeRefusals,
+  finishedEvent,
+  isActive,
+  progressDue,
+  type TerminalStatus,
+} from './transfer-transitions';
 import { TransfersRepository, type LockedBatch } from './transfers.repository';
 
-/** At most about two progress events a second per transfer (issue 5). */
-const PROGRESS_EVENT_INTERVAL_MS = 500;
 /** How many refused instances a failed transfer's `error` names; the instances list has them all. */
 const NAMED_FAILURES = 3;
 const SYSTEM = { id: 'system' };
@@ -77,19 +84,14 @@ export class TransferLedger {
   async recount(manager: EntityManager, transferId: string): Promise<Transfer> {
     const row = await this.transfers.lockTransfer(manager, transferId);
     const counts = await this.transfers.countInstancesByStatus(manager, transferId);
-    row.completed = (counts.success ?? 0) + (counts.warning ?? 0);
-    row.warning = counts.warning ?? 0;
-    row.failed = counts.failure ?? 0;
-    row.updatedAt = new Date();
+    Object.assign(row, countsOf(counts), { updatedAt: new Date() });
     await this.transfers.saveCounts(manager, row);
     return row;
   }
 
   /** A throttled transfer.progress while the transfer runs. */
   async progress(manager: EntityManager, row: Transfer): Promise<void> {
-    if (row.status !== 'running') return;
-    const last = row.progressPublishedAt?.getTime() ?? 0;
-    if (Date.now() - last < PROGRESS_EVENT_INTERVAL_MS) return;
+    if (!progressDue(row, Date.now())) return;
     row.progressPublishedAt = new Date();
     await this.transfers.markProgressPublished(manager, row.id, row.progressPublishedAt);
     await this.emit(manager, TransferEvents.Progress, row);
@@ -101,17 +103,27 @@ export class TransferLedger {
    */
   async settle(manager: EntityManager, transferId: string): Promise<Transfer> {
     const row = await this.recount(manager, transferId);
-    if (row.status !== 'queued' && row.status !== 'running') return row;
-    if ((await this.transfers.countOpenBatches(manager, transferId)) > 0) return row;
-    if (row.completed === row.total) await this.finish(manager, row, 'completed', null);
-    else await this.finish(manager, row, 'failed', await this.describeRefusals(manager, row));
+    if (!isActive(row.status)) return row;
+    const decision = decideSettle(row, await this.transfers.countOpenBatches(manager, transferId));
+    switch (decision.kind) {
+      case 'none':
+        break;
+      case 'complete':
+        await this.finish(manager, row, 'completed', null);
+        break;
+      case 'fail-naming-refusals': {
+        const refused = await this.transfers.refusedInstances(manager, row.id, NAMED_FAILURES);
+        await this.finish(manager, row, 'failed', describeRefusals(row, refused));
+        break;
+      }
+    }
     return row;
   }
 
   /** Fails the transfer at once (a permanent failure); its open batches are cancelled. */
   async fail(manager: EntityManager, transferId: string, reason: string): Promise<void> {
     const row = await this.recount(manager, transferId);
-    if (row.status !== 'queued' && row.status !== 'running') return;
+    if (!isActive(row.status)) return;
     await this.transfers.cancelOpenBatches(manager, transferId);
     await this.finish(manager, row, 'failed', reason);
   }
@@ -194,19 +206,13 @@ export class TransferLedger {
   private async finish(
     manager: EntityManager,
     row: Transfer,
-    status: 'completed' | 'failed' | 'cancelled',
+    status: TerminalStatus,
     error: string | null,
   ): Promise<void> {
     const now = new Date();
     Object.assign(row, { status, error, finishedAt: now, updatedAt: now });
     await this.transfers.markTransferFinished(manager, row.id, { status, error, at: now });
-    const contract =
-      status === 'completed'
-        ? TransferEvents.Completed
-        : status === 'failed'
-          ? TransferEvents.Failed
-          : TransferEvents.Cancelled;
-    await this.emit(manager, contract, row);
+    await this.emit(manager, finishedEvent(status), row);
     // The error quotes PACSs with the patient already masked (TransferReportsService).
     if (status === 'failed') this.logger.warn({ msg: 'transfer failed', transferId: row.id, error });
     if (status !== 'cancelled') {
@@ -223,18 +229,5 @@ export class TransferLedger {
   async cancel(manager: EntityManager, row: Transfer): Promise<void> {
     await this.transfers.cancelOpenBatches(manager, row.id);
     await this.finish(manager, row, 'cancelled', null);
-  }
-
-  private async describeRefusals(manager: EntityManager, row: Transfer): Promise<string> {
-    const refused = await this.transfers.refusedInstances(manager, row.id, NAMED_FAILURES);
-    const unsent = row.total - row.completed - row.failed;
-    const parts: string[] = [];
-    if (row.failed > 0) {
-      const named = refused.map((r) => `${r.uid} (${r.reason ?? 'no reason given'})`).join('; ');
-      const more = row.failed > refused.length ? `; and ${row.failed - refused.length} more` : '';
-      parts.push(`the PACS refused ${row.failed} of ${row.total} instances: ${named}${more}`);
-    }
-    if (unsent > 0) parts.push(`${unsent} of ${row.total} instances got no answer from the PACS`);
-    return `${parts.join('; ')} — GET /api/v1/transfers/${row.id}/instances?status=failure lists them`;
   }
 }

@@ -19,6 +19,7 @@ import { TransferDispatcher, exportProblem } from './transfer-dispatcher';
 import { TransferLedger } from './transfer-ledger';
 import { toTransferInstanceResponse, toTransferResponse } from './transfer.mapper';
 import { Transfer } from './transfer.entity';
+import { isActive } from './transfer-transitions';
 import { TransferError, TransferErrorCode } from './transfers.errors';
 import { TransfersRepository, type InstanceToSend } from './transfers.repository';
 
@@ -228,7 +229,7 @@ export class TransfersService {
   /** Stops a queued or running transfer; a batch a worker is sending finishes that batch. */
   async cancel(id: string, actor: Actor): Promise<TransferResponse> {
     const row = await this.inPacsTransaction(id, async (manager, transfer) => {
-      if (transfer.status !== 'queued' && transfer.status !== 'running') {
+      if (!isActive(transfer.status)) {
         throw new TransferError(
           TransferErrorCode.NotCancellable,
           `transfer ${id} is already ${transfer.status}; only a queued or running transfer can be cancelled`,
