@@ -19,8 +19,18 @@ export interface DimseCommand {
   messageId: number;
   affectedSopClassUid: string;
   presentationContextId: number;
-  /** C-CANCEL: the message it cancels */
+  /** C-CANCEL, and responses (a C-GET's C-STORE-RSP): the message it answers */
   messageIdBeingRespondedTo?: number;
+  /** responses: (0000,0900) */
+  status?: number;
+}
+
+/** C-GET / C-MOVE sub-operation counts, (0000,1020)-(0000,1023). */
+export interface Counts {
+  remaining?: number;
+  completed: number;
+  failed: number;
+  warning: number;
 }
 
 export interface Conversation {
@@ -39,9 +49,26 @@ export interface Conversation {
    * its own, the command's PDU and the first data PDU written together (as one TCP segment may)
    */
   respondInPieces(command: DimseCommand, status: number, identifier: Buffer, pieceBytes: number): void;
+  /** a C-GET or C-MOVE response with its sub-operation counts */
+  respondWithCounts(command: DimseCommand, status: number, counts: Counts): void;
+  /**
+   * a C-STORE-RQ sub-operation on the accepted context of `sopClassUid`, and `dataBytes` of data
+   * set in PDUs of 16 KB, written at once (the kernel and the socket buffer what the reader does
+   * not take); the last fragment marked last only when `complete`. Returns how many bytes of it the
+   * socket had to keep waiting in memory (not taken by the kernel) right after writing.
+   */
+  sendStore(
+    sopClassUid: string,
+    sopInstanceUid: string,
+    messageId: number,
+    dataBytes: number,
+    complete?: boolean,
+  ): number;
   abort(source: number, reason: number): void;
   close(): void;
   readonly socket: Socket;
+  /** the presentation contexts the A-ASSOCIATE-RQ proposed */
+  readonly contexts: ProposedContext[];
 }
 
 export interface ScriptedScpScript {
@@ -111,10 +138,16 @@ function us(value: number): Buffer {
   return buffer;
 }
 
-function parseAssociateRq(body: Buffer): { called: string; calling: string; contexts: ProposedContext[] } {
+function parseAssociateRq(body: Buffer): {
+  called: string;
+  calling: string;
+  contexts: ProposedContext[];
+  roleItems: Buffer[];
+} {
   const called = body.toString('latin1', 4, 20);
   const calling = body.toString('latin1', 20, 36);
   const contexts: ProposedContext[] = [];
+  const roleItems: Buffer[] = [];
   let offset = 68;
   while (offset + 4 <= body.length) {
     const type = body.readUInt8(offset);
@@ -137,15 +170,23 @@ function parseAssociateRq(body: Buffer): { called: string; calling: string; cont
       }
       contexts.push(context);
     }
+    if (type === 0x50) {
+      for (let sub = 0; sub + 4 <= content.length; sub += 4 + content.readUInt16BE(sub + 2)) {
+        if (content.readUInt8(sub) === 0x54)
+          roleItems.push(content.subarray(sub, sub + 4 + content.readUInt16BE(sub + 2)));
+      }
+    }
     offset += 4 + length;
   }
-  return { called, calling, contexts };
+  return { called, calling, contexts, roleItems };
 }
 
+/** The proposed role selection items are echoed: every role asked for is granted (PS3.7 D.3.3.4). */
 function associateAc(
   rq: Buffer,
   contexts: ProposedContext[],
   resultOf: (context: ProposedContext) => number,
+  roleItems: Buffer[],
 ): Buffer {
   const fixed = Buffer.alloc(68);
   fixed.writeUInt16BE(1, 0);
@@ -164,7 +205,10 @@ function associateAc(
   const maxLength = Buffer.alloc(4);
   maxLength.writeUInt32BE(16384, 0);
   items.push(
-    item(0x50, Buffer.concat([item(0x51, maxLength), item(0x52, uid('1.2.826.0.1.3680043.10.854.99'))])),
+    item(
+      0x50,
+      Buffer.concat([item(0x51, maxLength), item(0x52, uid('1.2.826.0.1.3680043.10.854.99')), ...roleItems]),
+    ),
   );
   return pdu(0x02, Buffer.concat([fixed, ...items]));
 }
@@ -186,6 +230,7 @@ function parseCommand(bytes: Buffer, presentationContextId: number): DimseComman
     if (element === 0x0100) command.commandField = value.readUInt16LE(0);
     if (element === 0x0110) command.messageId = value.readUInt16LE(0);
     if (element === 0x0120) command.messageIdBeingRespondedTo = value.readUInt16LE(0);
+    if (element === 0x0900) command.status = value.readUInt16LE(0);
     offset += 8 + length;
   }
   return command;
@@ -199,13 +244,34 @@ function pdataTf(presentationContextId: number, isCommand: boolean, data: Buffer
   return pdu(0x04, Buffer.concat([pdv, data]));
 }
 
+function commandSet(elements: Buffer[]): Buffer {
+  const body = Buffer.concat(elements);
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(body.length, 0);
+  return Buffer.concat([implicitElement(0x0000, 0x0000, length), body]);
+}
+
 function responseCommand(
   command: DimseCommand,
   status: number,
   hasDataset: boolean,
   errorComment?: string,
+  counts?: Counts,
 ): Buffer {
-  const body = Buffer.concat([
+  const countElements =
+    counts === undefined
+      ? []
+      : (
+          [
+            [0x1020, counts.remaining],
+            [0x1021, counts.completed],
+            [0x1022, counts.failed],
+            [0x1023, counts.warning],
+          ] as const
+        )
+          .filter(([, value]) => value !== undefined)
+          .map(([element, value]) => implicitElement(0x0000, element, us(value ?? 0)));
+  return commandSet([
     implicitElement(0x0000, 0x0002, uid(command.affectedSopClassUid), 0x00),
     implicitElement(0x0000, 0x0100, us(command.commandField | 0x8000)),
     implicitElement(0x0000, 0x0120, us(command.messageId)),
@@ -214,11 +280,23 @@ function responseCommand(
     ...(errorComment === undefined
       ? []
       : [implicitElement(0x0000, 0x0902, Buffer.from(errorComment, 'latin1'))]),
+    ...countElements,
   ]);
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(body.length, 0);
-  return Buffer.concat([implicitElement(0x0000, 0x0000, length), body]);
 }
+
+/** PS3.7 9.3.1.1: a C-STORE-RQ command set (a C-GET's sub-operation) */
+function storeRequest(sopClassUid: string, sopInstanceUid: string, messageId: number): Buffer {
+  return commandSet([
+    implicitElement(0x0000, 0x0002, uid(sopClassUid), 0x00),
+    implicitElement(0x0000, 0x0100, us(0x0001)),
+    implicitElement(0x0000, 0x0110, us(messageId)),
+    implicitElement(0x0000, 0x0700, us(0)),
+    implicitElement(0x0000, 0x0800, us(0x0000)),
+    implicitElement(0x0000, 0x1000, uid(sopInstanceUid), 0x00),
+  ]);
+}
+
+const STORE_PDV_BYTES = 16 * 1024 - 6;
 
 export interface ScriptedScp {
   port: number;
@@ -247,8 +325,10 @@ export async function startScriptedScp(
     });
     let buffer = Buffer.alloc(0);
     let commandBytes: Buffer[] = [];
+    const proposed: ProposedContext[] = [];
     const conversation: Conversation = {
       socket,
+      contexts: proposed,
       respond(command, status, identifier, errorComment) {
         socket.write(
           pdataTf(
@@ -283,6 +363,28 @@ export async function startScriptedScp(
         }
         socket.write(Buffer.concat(pdus));
       },
+      respondWithCounts(command, status, counts) {
+        socket.write(
+          pdataTf(
+            command.presentationContextId,
+            true,
+            responseCommand(command, status, false, undefined, counts),
+          ),
+        );
+      },
+      sendStore(sopClassUid, sopInstanceUid, messageId, dataBytes, complete = true) {
+        const context = proposed.find((candidate) => candidate.abstractSyntaxUid === sopClassUid);
+        if (context === undefined) throw new Error(`no context proposed for ${sopClassUid}`);
+        socket.write(pdataTf(context.id, true, storeRequest(sopClassUid, sopInstanceUid, messageId)));
+        const piece = Buffer.alloc(STORE_PDV_BYTES, 0x41);
+        for (let sent = 0; sent < dataBytes; sent += STORE_PDV_BYTES) {
+          const length = Math.min(STORE_PDV_BYTES, dataBytes - sent);
+          socket.write(
+            pdataTf(context.id, false, piece.subarray(0, length), complete && sent + length >= dataBytes),
+          );
+        }
+        return socket.writableLength;
+      },
       abort(source, reason) {
         socket.write(pdu(0x07, Buffer.from([0, 0, source, reason])));
       },
@@ -307,8 +409,9 @@ export async function startScriptedScp(
               socket.end(pdu(0x03, Buffer.from([0, ...associate.reject])));
             } else if (typeof associate === 'object') conversation.abort(...associate.abort);
             else {
-              const { contexts } = parseAssociateRq(body);
-              socket.write(associateAc(body, contexts, script.contextResult ?? (() => 0)));
+              const { contexts, roleItems } = parseAssociateRq(body);
+              proposed.push(...contexts);
+              socket.write(associateAc(body, contexts, script.contextResult ?? (() => 0), roleItems));
             }
             break;
           }
