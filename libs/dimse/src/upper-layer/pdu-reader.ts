@@ -37,19 +37,30 @@ export class PduReader {
     return pdus;
   }
 
+  /** The first `length` bytes to read from; only ever a PDU header here, so a copy is tiny. */
   private peek(length: number): Buffer {
     const first = this.pending[0];
     if (first !== undefined && first.length >= length) return first;
-    const joined = Buffer.concat(this.pending);
-    this.pending = [joined];
-    return joined;
+    return Buffer.concat(this.pending, length);
   }
 
+  /**
+   * The first `length` bytes: a view when they lie in one chunk, else a copy of just them. The
+   * bytes after them stay views of the chunks they came in, so the start of the next PDU is not
+   * copied again with this one (a 256 KB P-DATA-TF arrives in four or five socket chunks).
+   */
   private take(length: number): Buffer {
-    const joined = this.peek(length);
-    const taken = joined.subarray(0, length);
-    const rest = joined.subarray(length);
-    this.pending = rest.length > 0 ? [rest] : [];
+    const first = this.pending[0];
+    const taken = first.length >= length ? first.subarray(0, length) : Buffer.concat(this.pending, length);
+    for (let left = length; left > 0;) {
+      const chunk = this.pending[0];
+      if (chunk.length > left) {
+        this.pending[0] = chunk.subarray(left);
+        break;
+      }
+      this.pending.shift();
+      left -= chunk.length;
+    }
     this.pendingLength -= length;
     return taken;
   }

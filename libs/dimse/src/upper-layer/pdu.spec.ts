@@ -174,6 +174,26 @@ describe('PduReader', () => {
     }
   });
 
+  it('copies a PDU that spans chunks once, and none of the next PDU with it', () => {
+    const body = Buffer.alloc(256 * 1024, 7);
+    const pDataTf = Buffer.concat([Buffer.from([0x04, 0, 0, 4, 0, 0]), body]);
+    // The next PDU's first 60 KB arrive in the same socket chunk as this one's end.
+    const stream = Buffer.concat([pDataTf, Buffer.from([0x04, 0, 0, 4, 0, 0]), body.subarray(0, 60_000)]);
+    const concat = jest.spyOn(Buffer, 'concat');
+    try {
+      const reader = new PduReader(512 * 1024);
+      const pdus = [];
+      for (let offset = 0; offset < stream.length; offset += 64 * 1024) {
+        pdus.push(...reader.push(stream.subarray(offset, offset + 64 * 1024)));
+      }
+      expect(pdus.map((pdu) => pdu.body.equals(body))).toEqual([true]);
+      const copied = concat.mock.results.reduce((sum, result) => sum + (result.value as Buffer).length, 0);
+      expect(copied).toBe(pDataTf.length);
+    } finally {
+      concat.mockRestore();
+    }
+  });
+
   it('refuses an unknown PDU type (an HTTP answer, say) and a PDU over the limit', () => {
     expect(() => new PduReader(1024).push(Buffer.from('HTTP/1.1 400 Bad Request'))).toThrow(
       'unknown PDU type 0x48',
