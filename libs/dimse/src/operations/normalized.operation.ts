@@ -92,13 +92,22 @@ async function normalizedRequest(
     run: async (association, context) => {
       const explicitVr = context.transferSyntaxUid !== TransferSyntaxUid.ImplicitVRLittleEndian;
       association.keepDatasets();
+      // N-SET always has modifications (checked above); an N-CREATE may have no attributes at all.
+      const withDataSet = elements.length > 0;
       const header =
         command === 'N-CREATE'
-          ? encodeNCreateRq({ sopClassUid, sopInstanceUid, messageId: MESSAGE_ID })
+          ? encodeNCreateRq({
+              sopClassUid,
+              sopInstanceUid,
+              messageId: MESSAGE_ID,
+              withAttributeList: withDataSet,
+            })
           : encodeNSetRq({ sopClassUid, sopInstanceUid, messageId: MESSAGE_ID });
       const buffers: Buffer[] = [];
       association.pDataBuffers(context.id, true, header, true, buffers);
-      association.pDataBuffers(context.id, false, encodeDataset(elements, explicitVr), true, buffers);
+      if (withDataSet) {
+        association.pDataBuffers(context.id, false, encodeDataset(elements, explicitVr), true, buffers);
+      }
       association.write(buffers);
 
       const responseField = command === 'N-CREATE' ? CommandField.NCreateRsp : CommandField.NSetRsp;

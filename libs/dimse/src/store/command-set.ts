@@ -158,17 +158,21 @@ const SUB_OPERATION_ELEMENTS: Readonly<Record<number, keyof SubOperationCounts>>
   0x1023: 'warning',
 });
 
-/** PS3.7 10.3.5.1, Table 10.3-9: N-CREATE-RQ; the Attribute List follows as the data set */
+/**
+ * PS3.7 10.3.5.1, Table 10.3-9: N-CREATE-RQ; the Attribute List follows as the data set, unless
+ * there is none (it is optional: the SCP then gives the attributes their initial values)
+ */
 export function encodeNCreateRq(command: {
   sopClassUid: string;
   sopInstanceUid: string;
   messageId: number;
+  withAttributeList: boolean;
 }): Buffer {
   return commandSet([
     element(0x0002, uidValue(command.sopClassUid)),
     element(0x0100, usValue(CommandField.NCreateRq)),
     element(0x0110, usValue(command.messageId)),
-    element(0x0800, usValue(DATA_SET_PRESENT)),
+    element(0x0800, usValue(command.withAttributeList ? DATA_SET_PRESENT : NO_DATA_SET)),
     element(0x1000, uidValue(command.sopInstanceUid)),
   ]);
 }

@@ -21,7 +21,9 @@ const MPPS = '1.2.840.10008.3.1.2.3.3';
 
 describe('N-CREATE and N-SET command sets (PS3.7 10.3)', () => {
   it('N-CREATE-RQ: Affected SOP Class and Instance UID, a data set following (Table 10.3-9)', () => {
-    expect(encodeNCreateRq({ sopClassUid: MPPS, sopInstanceUid: '1.2.3', messageId: 5 })).toEqual(
+    expect(
+      encodeNCreateRq({ sopClassUid: MPPS, sopInstanceUid: '1.2.3', messageId: 5, withAttributeList: true }),
+    ).toEqual(
       withGroupLength(
         el(0x0002, text('1.2.840.10008.3.1.2.3.3\0')),
         el(0x0100, us(0x0140)),
@@ -30,6 +32,16 @@ describe('N-CREATE and N-SET command sets (PS3.7 10.3)', () => {
         el(0x1000, text('1.2.3\0')),
       ),
     );
+  });
+
+  it('N-CREATE-RQ without an Attribute List says no data set follows (PS3.7 E.1)', () => {
+    const bytes = encodeNCreateRq({
+      sopClassUid: MPPS,
+      sopInstanceUid: '1.2.3',
+      messageId: 5,
+      withAttributeList: false,
+    });
+    expect(decodeCommand(bytes)).toMatchObject({ commandField: 0x0140, dataSetPresent: false });
   });
 
   it('N-SET-RQ: Requested SOP Class and Instance UID, a data set following (Table 10.3-5)', () => {

@@ -132,6 +132,11 @@ def serve(port):
                 dispatcher.dispatch()
         except (odil.AssociationReleased, odil.AssociationAborted):
             pass
+        except odil.Exception as error:
+            # odil refuses a message it cannot read (e.g. an N-CREATE without a data set, which
+            # PS3.7 allows): abort that association, keep serving the next ones
+            sys.stderr.write("odil refused a message: %s\n" % error)
+            association.abort(0, 0)
 
 
 if __name__ == "__main__":
