@@ -1,11 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import {
-  ConnectionTestRequests,
-  type ConnectionTestResult,
-  type DicomwebConnectionTestData,
-  type DimseConnectionTestData,
-  type MessageContract,
-} from '@pacslink/contracts';
+import type { ConnectionTestResult, MessageContract } from '@pacslink/contracts';
 import { RpcClient, RpcRemoteError, RpcTimeoutError } from '@pacslink/messaging';
 import { SecretCipher } from '@pacslink/secrets';
 import type { Actor } from '../auth/actor';
@@ -14,7 +8,7 @@ import { LocalAeTitlesService } from '../local-ae-titles/local-ae-titles.service
 import type { CreatePacsConfigDto } from '../pacs-configs/dto/create-pacs-config.dto';
 import type { PacsConfig } from '../pacs-configs/pacs-config.entity';
 import { PacsConfigsService } from '../pacs-configs/pacs-configs.service';
-import { WORKER_OF, dicomwebTarget, dimseTarget } from '../pacs-configs/worker-targets';
+import { protocolOf } from '../pacs-configs/protocols/pacs-protocols';
 import { SettingsService } from '../settings/settings.service';
 import { ConnectionTestError, ConnectionTestErrorCode } from './connection-test.errors';
 
@@ -97,19 +91,12 @@ export class ConnectionTestService {
   }
 
   private async test(row: PacsConfig, callingAeTitle: string | undefined): Promise<ConnectionTestResult> {
-    switch (row.type) {
-      case 'dimse': {
-        const data: DimseConnectionTestData = {
-          ...dimseTarget(row),
-          callingAeTitle: await this.callingAeTitle(callingAeTitle),
-        };
-        return this.ask(WORKER_OF.dimse, ConnectionTestRequests.Dimse, data, row.timeoutMs);
-      }
-      case 'dicomweb': {
-        const data: DicomwebConnectionTestData = dicomwebTarget(row, this.cipher);
-        return this.ask(WORKER_OF.dicomweb, ConnectionTestRequests.Dicomweb, data, row.timeoutMs);
-      }
-    }
+    const protocol = protocolOf(row.type);
+    const { contract, data } = await protocol.connectionTestCommand(row, {
+      cipher: this.cipher,
+      callingAeTitle: () => this.callingAeTitle(callingAeTitle),
+    });
+    return this.ask(protocol.worker, contract, data, row.timeoutMs);
   }
 
   /** The given calling AE title as the local AE titles spell it, or the default one. */

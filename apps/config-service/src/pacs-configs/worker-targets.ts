@@ -3,9 +3,6 @@ import type { SecretCipher } from '@pacslink/secrets';
 import type { PacsConfig } from './pacs-config.entity';
 import { sealedForWorker } from './pacs-config-secrets';
 
-/** The worker that speaks a configuration's protocol, as named in answers to the user. */
-export const WORKER_OF = { dimse: 'dimse-worker', dicomweb: 'dicomweb-worker' } as const;
-
 function present<T>(value: T | null, column: string): T {
   // The table's CHECK constraints guarantee these for the row's type.
   if (value === null) throw new Error(`pacs_config.${column} is NULL on a row whose type requires it`);

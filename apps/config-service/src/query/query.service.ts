@@ -1,11 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import {
-  QueryRequests,
-  type DicomwebQueryData,
-  type DimseQueryData,
-  type MessageContract,
-  type QueryResult,
-} from '@pacslink/contracts';
+import type { MessageContract, QueryResult } from '@pacslink/contracts';
 import { QUERY_RETURN_KEYS, queryFilterProblem, type QueryFilterLevel } from '@pacslink/dicom';
 import { connectionFailed } from '@pacslink/egress';
 import { RpcClient, RpcRemoteError, RpcTimeoutError } from '@pacslink/messaging';
@@ -15,17 +9,13 @@ import type { Actor } from '../auth/actor';
 import { EgressAudit, isEgressRefusal } from '../egress/egress-audit';
 import type { PacsConfig } from '../pacs-configs/pacs-config.entity';
 import { PacsConfigsService } from '../pacs-configs/pacs-configs.service';
-import { WORKER_OF, dicomwebTarget, dimseTarget } from '../pacs-configs/worker-targets';
-import { capabilitySwitchOf, offers } from '../pacs-configs/protocols/pacs-protocols';
+import { capabilitySwitchOf, offers, protocolOf } from '../pacs-configs/protocols/pacs-protocols';
 import { SettingsService } from '../settings/settings.service';
 import { DEFAULT_QUERY_LIMIT, type QueryRequest } from './dto/query.request';
 import { QueryError, QueryErrorCode } from './query.errors';
 
 /** How much longer than the configuration's own timeout we wait for the worker's answer. */
 export const QUERY_RPC_MARGIN_MS = 5_000;
-
-const DIMSE_LEVEL = { study: 'STUDY', series: 'SERIES', instance: 'IMAGE' } as const;
-const QIDO_LEVEL = { study: 'studies', series: 'series', instance: 'instances' } as const;
 
 /** The filters as matching keys, or a QueryError naming every bad `filters.<Keyword>`. */
 export function checkFilters(
@@ -85,31 +75,13 @@ export class QueryService {
       );
     }
     const returnKeys = [...QUERY_RETURN_KEYS[request.level]];
-    switch (row.type) {
-      case 'dimse': {
-        const data: DimseQueryData = {
-          ...dimseTarget(row),
-          callingAeTitle: row.queryAeTitle ?? settings.defaultCallingAeTitle,
-          level: DIMSE_LEVEL[request.level],
-          keys,
-          returnKeys,
-          limit,
-          offset,
-        };
-        return this.ask(WORKER_OF.dimse, QueryRequests.Dimse, data, row, actor);
-      }
-      case 'dicomweb': {
-        const data: DicomwebQueryData = {
-          ...dicomwebTarget(row, this.cipher),
-          level: QIDO_LEVEL[request.level],
-          filters: keys,
-          includefield: returnKeys,
-          limit,
-          offset,
-        };
-        return this.ask(WORKER_OF.dicomweb, QueryRequests.Dicomweb, data, row, actor);
-      }
-    }
+    const protocol = protocolOf(row.type);
+    const { contract, data } = protocol.queryCommand(
+      row,
+      { level: request.level, keys, returnKeys, limit, offset },
+      { cipher: this.cipher, defaultCallingAeTitle: settings.defaultCallingAeTitle },
+    );
+    return this.ask(protocol.worker, contract, data, row, actor);
   }
 
   private async ask<T extends object>(

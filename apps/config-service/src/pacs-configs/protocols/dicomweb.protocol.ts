@@ -1,4 +1,11 @@
-import { ExportBatchCommands, type DicomwebExportBatchData } from '@pacslink/contracts';
+import {
+  ConnectionTestRequests,
+  ExportBatchCommands,
+  QueryRequests,
+  type DicomwebConnectionTestData,
+  type DicomwebExportBatchData,
+  type DicomwebQueryData,
+} from '@pacslink/contracts';
 import { dicomwebTarget } from '../worker-targets';
 import { commandOf, type PacsProtocol } from './pacs-protocol';
 
@@ -9,6 +16,9 @@ import { commandOf, type PacsProtocol } from './pacs-protocol';
  * docs/performance/export-benchmark.md).
  */
 export const DICOMWEB_PARALLEL_BATCHES = 4;
+
+/** PS3.18 10.6: the QIDO-RS resource of each query level. */
+const QIDO_RESOURCE = { study: 'studies', series: 'series', instance: 'instances' } as const;
 
 /** A URL as an audit entry or a log may name it: no credentials, no query (it may carry state). */
 function withoutCredentials(url: string | null): string | null {
@@ -36,6 +46,22 @@ export const DicomwebProtocol: PacsProtocol = {
       studyInstanceUid,
     };
     return commandOf(ExportBatchCommands.Dicomweb, data);
+  },
+  queryCommand(row, { level, keys, returnKeys, limit, offset }, { cipher }) {
+    const data: DicomwebQueryData = {
+      ...dicomwebTarget(row, cipher),
+      level: QIDO_RESOURCE[level],
+      filters: keys,
+      includefield: returnKeys,
+      limit,
+      offset,
+    };
+    return commandOf(QueryRequests.Dicomweb, data);
+  },
+  // The calling AE title is DIMSE's: a DICOMweb test neither asks nor checks it.
+  connectionTestCommand: (row, { cipher }) => {
+    const data: DicomwebConnectionTestData = dicomwebTarget(row, cipher);
+    return Promise.resolve(commandOf(ConnectionTestRequests.Dicomweb, data));
   },
   destination: (row) => ({
     url: withoutCredentials(row.url),

@@ -1,5 +1,6 @@
 import type { MessageContract, PacsConfigType, TransferMethod } from '@pacslink/contracts';
 import type { ExportBatchData } from '@pacslink/contracts';
+import type { QueryFilterLevel } from '@pacslink/dicom';
 import type { SecretCipher } from '@pacslink/secrets';
 import type { Capability } from '../dto/list-pacs-configs.query';
 import type { PacsConfig } from '../pacs-config.entity';
@@ -28,6 +29,31 @@ export interface ExportCommandContext {
   studyInstanceUid: string;
 }
 
+/** A query as the API asked it, checked, before it becomes the protocol's request. */
+export interface PacsQuery {
+  level: QueryFilterLevel;
+  /** Matching keys by DICOM keyword. */
+  keys: Record<string, string>;
+  /** The DICOM keywords to return. */
+  returnKeys: string[];
+  limit: number;
+  offset: number;
+}
+
+/** What building a query request may need besides the configuration. */
+export interface QueryCommandContext {
+  cipher: Pick<SecretCipher, 'reencrypt'>;
+  /** settings.defaultCallingAeTitle: a C-FIND calls from it unless the configuration names its own. */
+  defaultCallingAeTitle: string;
+}
+
+/** What building a connection test request may need besides the configuration. */
+export interface ConnectionTestContext {
+  cipher: Pick<SecretCipher, 'reencrypt'>;
+  /** The calling AE title the user chose, checked, or the default; asked only by a protocol that calls. */
+  callingAeTitle: () => Promise<string>;
+}
+
 /**
  * What differs between the configuration types (DIMSE, DICOMweb), in one place per protocol:
  * which capabilities a configuration may offer and which of its switches turns each on, how many
@@ -51,6 +77,10 @@ export interface PacsProtocol {
   batchSlots(row: PacsConfig): number;
   /** The worker command that sends one export batch to the PACS. */
   exportBatchCommand(row: PacsConfig, batch: ExportBatchData, context: ExportCommandContext): OutboundCommand;
+  /** The worker request that queries the PACS. */
+  queryCommand(row: PacsConfig, query: PacsQuery, context: QueryCommandContext): OutboundCommand;
+  /** The worker request that tests the connection to the PACS. */
+  connectionTestCommand(row: PacsConfig, context: ConnectionTestContext): Promise<OutboundCommand>;
   /** Where the configuration's connections go (for the audit and logs), never with a secret. */
   destination(row: PacsConfig): Record<string, unknown>;
 }

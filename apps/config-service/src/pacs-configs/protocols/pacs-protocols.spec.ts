@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ExportBatchCommands } from '@pacslink/contracts';
+import { ConnectionTestRequests, ExportBatchCommands, QueryRequests } from '@pacslink/contracts';
 import { SecretCipher } from '@pacslink/secrets';
 import { PacsConfig } from '../pacs-config.entity';
 import { DICOMWEB_PARALLEL_BATCHES } from './dicomweb.protocol';
@@ -147,6 +147,108 @@ describe('PACS protocols: what differs between DIMSE and DICOMweb configurations
       context,
     );
     expect(single.data).toMatchObject({ multipart: false });
+  });
+
+  describe('queries', () => {
+    const query = {
+      level: 'series' as const,
+      keys: { Modality: 'CT' },
+      returnKeys: ['SeriesInstanceUID'],
+      limit: 10,
+      offset: 20,
+    };
+    const queryContext = { cipher: context.cipher, defaultCallingAeTitle: 'PACSLINK' };
+
+    it('asks dimse-worker for a C-FIND at the Query/Retrieve Level, from the query AE title or else the default', () => {
+      const { contract, data } = protocolOf('dimse').queryCommand(dimse(), query, queryContext);
+      expect(contract).toBe(QueryRequests.Dimse);
+      expect(data).toEqual({
+        host: 'pacs.example.org',
+        port: 4242,
+        calledAeTitle: 'ORTHANC',
+        timeoutMs: 30_000,
+        callingAeTitle: 'PACSLINK',
+        level: 'SERIES',
+        keys: { Modality: 'CT' },
+        returnKeys: ['SeriesInstanceUID'],
+        limit: 10,
+        offset: 20,
+      });
+      const own = protocolOf('dimse').queryCommand(dimse({ queryAeTitle: 'QUERIER' }), query, queryContext);
+      expect(own.data).toMatchObject({ callingAeTitle: 'QUERIER' });
+      for (const [level, expected] of [
+        ['study', 'STUDY'],
+        ['instance', 'IMAGE'],
+      ] as const) {
+        expect(
+          protocolOf('dimse').queryCommand(dimse(), { ...query, level }, queryContext).data,
+        ).toMatchObject({
+          level: expected,
+        });
+      }
+    });
+
+    it("asks dicomweb-worker for a QIDO-RS search of the level's resource", () => {
+      const row = dicomweb({ url: 'https://pacs.example.org/dicom-web' });
+      const { contract, data } = protocolOf('dicomweb').queryCommand(row, query, queryContext);
+      expect(contract).toBe(QueryRequests.Dicomweb);
+      expect(data).toEqual({
+        url: 'https://pacs.example.org/dicom-web',
+        pacsAeTitle: 'WEBPACS',
+        auth: { method: 'none', secretContextId: row.id },
+        timeoutMs: 30_000,
+        level: 'series',
+        filters: { Modality: 'CT' },
+        includefield: ['SeriesInstanceUID'],
+        limit: 10,
+        offset: 20,
+      });
+      for (const [level, expected] of [
+        ['study', 'studies'],
+        ['instance', 'instances'],
+      ] as const) {
+        expect(
+          protocolOf('dicomweb').queryCommand(row, { ...query, level }, queryContext).data,
+        ).toMatchObject({
+          level: expected,
+        });
+      }
+    });
+  });
+
+  describe('connection tests', () => {
+    it('calls a DIMSE PACS from the calling AE title it is given', async () => {
+      const callingAeTitle = jest.fn(() => Promise.resolve('LOCAL1'));
+      const { contract, data } = await protocolOf('dimse').connectionTestCommand(dimse(), {
+        cipher: context.cipher,
+        callingAeTitle,
+      });
+      expect(contract).toBe(ConnectionTestRequests.Dimse);
+      expect(data).toEqual({
+        host: 'pacs.example.org',
+        port: 4242,
+        calledAeTitle: 'ORTHANC',
+        timeoutMs: 30_000,
+        callingAeTitle: 'LOCAL1',
+      });
+    });
+
+    it('tests a DICOMweb PACS without asking for a calling AE title (a wrong one is not refused)', async () => {
+      const callingAeTitle = jest.fn(() => Promise.reject(new Error('not a local AE title')));
+      const row = dicomweb({ url: 'https://pacs.example.org/dicom-web' });
+      const { contract, data } = await protocolOf('dicomweb').connectionTestCommand(row, {
+        cipher: context.cipher,
+        callingAeTitle,
+      });
+      expect(contract).toBe(ConnectionTestRequests.Dicomweb);
+      expect(data).toEqual({
+        url: 'https://pacs.example.org/dicom-web',
+        pacsAeTitle: 'WEBPACS',
+        auth: { method: 'none', secretContextId: row.id },
+        timeoutMs: 30_000,
+      });
+      expect(callingAeTitle).not.toHaveBeenCalled();
+    });
   });
 
   it('names where connections go without credentials or query', () => {
