@@ -20,6 +20,8 @@ export interface ProcessExit {
 
 export interface ServiceProcess {
   app: AppName;
+  /** the process id, e.g. to read its memory figures in /proc/<pid>/status */
+  pid: number;
   baseUrl: string;
   /** Every log line so far. */
   logs: LogLine[];
@@ -87,6 +89,7 @@ export async function startServiceProcess(
   void exited.then(() => (gone = true));
   const running: ServiceProcess = {
     app,
+    pid: child.pid ?? 0,
     baseUrl: `http://127.0.0.1:${port}`,
     logs,
     exited,

@@ -44,6 +44,7 @@ export const Tag = {
   SliceLocation: 0x00201041,
   SamplesPerPixel: 0x00280002,
   PhotometricInterpretation: 0x00280004,
+  NumberOfFrames: 0x00280008,
   Rows: 0x00280010,
   Columns: 0x00280011,
   PixelSpacing: 0x00280030,

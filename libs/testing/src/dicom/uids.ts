@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 export const SopClass = {
   CTImageStorage: '1.2.840.10008.5.1.4.1.1.2',
+  MultiFrameGrayscaleWordSecondaryCaptureImageStorage: '1.2.840.10008.5.1.4.1.1.7.3',
   ModalityWorklistInformationModelFind: '1.2.840.10008.5.1.4.31',
 } as const;
 
