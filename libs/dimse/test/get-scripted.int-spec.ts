@@ -113,6 +113,19 @@ describe('get against the scripted peer', () => {
     expect(peer.log.pdus).toEqual([0x01, 0x05]);
   });
 
+  it('an association rejected: ASSOCIATION_REJECTED, with the reject triple', async () => {
+    const peer = await start({ associate: { reject: [1, 1, 3] } });
+    const error = await getError(
+      get(
+        target(peer),
+        STUDY,
+        options(() => Promise.resolve({ status: 0 })),
+      ),
+    );
+    expect(error.code).toBe(DimseErrorCode.ASSOCIATION_REJECTED);
+    expect(error.details.reject).toEqual({ result: 1, source: 1, reason: 3 });
+  });
+
   it('counts that say instances completed while none came: INSTANCES_NOT_RECEIVED', async () => {
     const peer = await start({
       onCommand: (command, conversation) => {
