@@ -1,7 +1,7 @@
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { part10Stream } from '@pacslink/dicom';
 import { StudyStore } from '@pacslink/store';
 import {
@@ -250,6 +250,45 @@ describe('get from Orthanc', () => {
     );
     expect(first).toEqual(expect.arrayContaining([...(error.details.failedSopInstanceUids ?? [])]));
     expect(error.details.failedSopInstanceUids).toHaveLength(1);
+  });
+
+  it('a data set of many PDUs read by a slow sink arrives whole (held back, not buffered)', async () => {
+    const big = await generateStudy(workDir, {
+      series: 1,
+      instancesPerSeries: 1,
+      instanceBytes: 6 * 1024 * 1024,
+    });
+    cleanups.push(() => deleteStudyFromOrthanc(peers.orthanc, big.studyInstanceUid));
+    const { orthanc: peer } = peers;
+    await runDcmtk('storescu', [
+      '-aet',
+      'STORESCU',
+      '-aec',
+      peer.aet,
+      peer.host,
+      String(peer.port),
+      ...big.files,
+    ]);
+    const chunks: Buffer[] = [];
+    let mostQueued = 0;
+    const result = await get(
+      orthanc(),
+      { level: 'STUDY', studyInstanceUid: big.studyInstanceUid },
+      getOptions(async (_instance, dataSet) => {
+        for await (const chunk of dataSet as AsyncIterable<Buffer>) {
+          chunks.push(chunk);
+          // What waits with us, on either side of the stream.
+          mostQueued = Math.max(mostQueued, dataSet.readableLength + (dataSet as Duplex).writableLength);
+          // A disk slower than the network: 1 ms per chunk.
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+        return { status: 0 };
+      }),
+    );
+    expect(result).toMatchObject({ status: 'success', completed: 1, received: 1 });
+    const [instance] = big.series[0].instances;
+    expect(Buffer.concat(chunks).equals(await datasetBytesOf(instance.file))).toBe(true);
+    expect(mostQueued).toBeLessThanOrEqual(1024 * 1024);
   });
 
   it('a calling AE title Orthanc does not know: a clear error, no hang', async () => {
