@@ -236,6 +236,20 @@ describe('Part10Scanner', () => {
     );
   });
 
+  it('refuses a File Meta element inside the dataset (PS3.10 7.1): it would be indexed as the meta header says', () => {
+    const { bytes } = validFile();
+    const first = bytes.indexOf(Buffer.from([0x08, 0x00, 0x16, 0x00]), 132);
+    const end = first + 8 + bytes.readUInt16LE(first + 6);
+    const jpegBaseline = Buffer.from('1.2.840.10008.1.2.4.50', 'latin1');
+    const stray = Buffer.concat([
+      Buffer.from([0x02, 0x00, 0x10, 0x00, 0x55, 0x49, jpegBaseline.length, 0]),
+      jpegBaseline,
+    ]);
+    expect(refusal(Buffer.concat([bytes.subarray(0, end), stray, bytes.subarray(end)]))).toBe(
+      'malformed dataset: (0002,0010), a File Meta element, inside the dataset (PS3.10 7.1)',
+    );
+  });
+
   it('refuses an Explicit VR dataset whose VR bytes are not letters', () => {
     const { bytes } = validFile();
     const datasetStart = bytes.indexOf(Buffer.from([0x08, 0x00, 0x16, 0x00]), 132);

@@ -38,6 +38,8 @@ const WANTED = new Set<number>(Object.values(IndexedTag));
 const LAST_WANTED = IndexedTag.SeriesInstanceUID;
 /** No indexed value is anywhere near this long; a longer one is a broken file, not a patient name. */
 const MAX_WANTED_VALUE_BYTES = 64 * 1024;
+/** PS3.10 7.1: File Meta Information, group 0002 */
+const META_GROUP = 0x0002;
 /** More than a pending element can need to complete: a meta header, or a wanted value and its header. */
 const JOIN_BYTES = PART10_META_MAX_BYTES + MAX_WANTED_VALUE_BYTES;
 
@@ -154,6 +156,11 @@ export class Part10Scanner {
     const header = this.readHeader(data, offset, this.explicitVr);
     if (header === undefined) return 0;
     const { tag, length, headerBytes } = header;
+    // The meta group ends where the dataset begins; a (0002,xxxx) after that would be indexed as
+    // the file's own (its transfer syntax, its SOP instance) while readers take the meta header's.
+    if (this.depth === 0 && tag >>> 16 === META_GROUP) {
+      throw this.malformed(`${hexTag(tag)}, a File Meta element, inside the dataset (PS3.10 7.1)`);
+    }
     if (tag === ITEM_DELIMITATION_TAG || tag === SEQUENCE_DELIMITATION_TAG) {
       if (this.depth === 0) throw this.malformed(`a delimitation item (${hexTag(tag)}) outside any sequence`);
       this.depth--;

@@ -690,8 +690,21 @@ const FAMILIES: ReadonlyArray<(dice: Dice) => CaseDraft> = [
         text(dice.pick(['1.2.840.10008.1.2.4.50', IMPLICIT_VR_LE, '1.2.840.10008.1.2.2']), '\0'),
       ),
     ]);
-    const dataSet = Buffer.concat([meta, validDataSet(dice, id)]);
-    return storeCase(dice, 'a File Meta group inside the data set', dataSet, id.sopInstanceUid, 'refused');
+    const whole = validDataSet(dice, id);
+    // Leading, or after the first element (0008,0016): the scanner, not the meta reader, meets it.
+    const where = dice.pick(['leading', 'after the first element'] as const);
+    const firstEnd = 8 + whole.readUInt16LE(6);
+    const dataSet =
+      where === 'leading'
+        ? Buffer.concat([meta, whole])
+        : Buffer.concat([whole.subarray(0, firstEnd), meta, whole.subarray(firstEnd)]);
+    return storeCase(
+      dice,
+      `a File Meta group inside the data set, ${where}`,
+      dataSet,
+      id.sopInstanceUid,
+      'refused',
+    );
   },
   (dice) => {
     // Odd value lengths (PS3.5 7.1.1 asks for even ones): what a tolerant reader still frames.
