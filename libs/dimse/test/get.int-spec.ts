@@ -303,6 +303,44 @@ describe('get from Orthanc', () => {
   });
 });
 
+describe('get from DCMTK dcmqrscp', () => {
+  it('retrieves the study it was sent: the same bytes, from a second C-GET implementation', async () => {
+    const dcmqrscp = await startDcmqrscp(join(workDir, 'dcmqrscp-get'), 'QRSCP');
+    cleanups.push(() => dcmqrscp.stop());
+    await runDcmtk('storescu', [
+      '-aet',
+      'STORESCU',
+      '-aec',
+      'QRSCP',
+      '127.0.0.1',
+      String(dcmqrscp.port),
+      ...study.files,
+    ]);
+    const chunks = new Map<string, Buffer[]>();
+    const result = await get(
+      {
+        host: '127.0.0.1',
+        port: dcmqrscp.port,
+        callingAeTitle: 'PACSLINK',
+        calledAeTitle: 'QRSCP',
+        ...TIMEOUTS,
+      },
+      { level: 'STUDY', studyInstanceUid: study.studyInstanceUid },
+      getOptions(async (instance, dataSet) => {
+        const received: Buffer[] = [];
+        chunks.set(instance.sopInstanceUid, received);
+        for await (const chunk of dataSet as AsyncIterable<Buffer>) received.push(chunk);
+        return { status: 0 };
+      }),
+    );
+    expect(result).toMatchObject({ status: 'success', completed: 6, failed: 0, received: 6 });
+    for (const instance of study.series.flatMap((series) => series.instances)) {
+      const received = Buffer.concat(chunks.get(instance.sopInstanceUid) ?? []);
+      expect(received.equals(await datasetBytesOf(instance.file))).toBe(true);
+    }
+  });
+});
+
 describe('get from a PACS without C-GET (dcmqrscp --disable-get)', () => {
   it('fails PRESENTATION_CONTEXT_REJECTED naming the C-GET SOP class before sending anything', async () => {
     const dcmqrscp = await startDcmqrscp(join(workDir, 'dcmqrscp'), 'NOGET', ['--disable-get']);
