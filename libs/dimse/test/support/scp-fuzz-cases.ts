@@ -153,6 +153,33 @@ export function validDataSet(dice: Dice, identity: Identity): Buffer {
   ]);
 }
 
+/** One element in Implicit VR Little Endian (PS3.5 7.1.3): tag, 32-bit length, value. */
+function implicitEl(tag: number, value: Buffer, length = value.length): Buffer {
+  const header = Buffer.alloc(8);
+  tagBytes(tag).copy(header, 0);
+  header.writeUInt32LE(length >>> 0, 4);
+  return Buffer.concat([header, value]);
+}
+
+/** A whole, valid data set in Implicit VR Little Endian, with an undefined-length sequence. */
+export function validImplicitDataSet(dice: Dice, identity: Identity): Buffer {
+  return Buffer.concat([
+    implicitEl(0x00080016, text(CT_IMAGE_STORAGE, '\0')),
+    implicitEl(0x00080018, text(identity.sopInstanceUid, '\0')),
+    implicitEl(0x00080060, text('CT')),
+    implicitEl(0x00082218, Buffer.alloc(0), UNDEFINED),
+    delimiter(ITEM, UNDEFINED),
+    implicitEl(0x00080100, text('T-D1100')),
+    delimiter(ITEM_DELIMITATION),
+    delimiter(SEQUENCE_DELIMITATION),
+    implicitEl(0x00100010, text('FUZZ^CASE')),
+    implicitEl(0x00100020, text('FUZZ-1')),
+    implicitEl(0x0020000d, text(identity.studyInstanceUid, '\0')),
+    implicitEl(0x0020000e, text(identity.seriesInstanceUid, '\0')),
+    implicitEl(0x7fe00010, dice.bytes(2 * dice.int(0, 20_000))),
+  ]);
+}
+
 // ---------------------------------------------------------------------------------- the cases
 
 type Expect = 'stored' | 'refused' | 'any';
@@ -222,13 +249,14 @@ function storeCase(
   dataSet: Buffer,
   sopInstanceUid: string,
   expect: Expect,
+  transferSyntaxUid = EXPLICIT_VR_LE,
 ): CaseDraft {
   const room = dice.pick([16, 1000, MAX_PDU - 6]);
   const command = cStoreCommand(storeElements(sopInstanceUid));
   return {
     family,
     bytes: [
-      associate(),
+      associate([{ id: 1, abstractSyntaxUid: CT_IMAGE_STORAGE, transferSyntaxUids: [transferSyntaxUid] }]),
       pData(1, PdvControl.Command | PdvControl.Last, command),
       ...dataPdus(dataSet, room),
       encodeReleaseRq(),
@@ -773,6 +801,58 @@ const FAMILIES: ReadonlyArray<(dice: Dice) => CaseDraft> = [
     for (let flips = dice.int(1, 8); flips > 0; flips -= 1)
       dataSet[dice.int(0, dataSet.length - 1)] ^= 1 << dice.int(0, 7);
     return storeCase(dice, 'data set bit flips', dataSet, id.sopInstanceUid, 'any');
+  },
+
+  // --- data sets in Implicit VR Little Endian (the context's only syntax)
+  (dice) => {
+    const id = identity(dice);
+    const dataSet = validImplicitDataSet(dice, id);
+    return storeCase(
+      dice,
+      'valid, Implicit VR (control)',
+      dataSet,
+      id.sopInstanceUid,
+      'stored',
+      IMPLICIT_VR_LE,
+    );
+  },
+  (dice) => {
+    const id = identity(dice);
+    const whole = validImplicitDataSet(dice, id);
+    const dataSet = Buffer.from(whole);
+    // The Pixel Data's length (the last element's) made to run past the end.
+    const pixelLength = dataSet.readUInt32LE(dataSet.lastIndexOf(Buffer.from([0xe0, 0x7f, 0x10, 0x00])) + 4);
+    dataSet.writeUInt32LE(
+      pixelLength + 2 * dice.int(1, 100_000),
+      dataSet.lastIndexOf(Buffer.from([0xe0, 0x7f, 0x10, 0x00])) + 4,
+    );
+    return storeCase(
+      dice,
+      'Implicit VR, element length past the end',
+      dataSet,
+      id.sopInstanceUid,
+      'refused',
+      IMPLICIT_VR_LE,
+    );
+  },
+  (dice) => {
+    const id = identity(dice);
+    const dataSet = Buffer.from(validImplicitDataSet(dice, id));
+    for (let flips = dice.int(1, 8); flips > 0; flips -= 1)
+      dataSet[dice.int(0, dataSet.length - 1)] ^= 1 << dice.int(0, 7);
+    return storeCase(dice, 'Implicit VR, bit flips', dataSet, id.sopInstanceUid, 'any', IMPLICIT_VR_LE);
+  },
+  (dice) => {
+    // Explicit VR bytes on an Implicit VR context: the VR and length read as one 32-bit length.
+    const id = identity(dice);
+    return storeCase(
+      dice,
+      'Explicit VR bytes on an Implicit VR context',
+      validDataSet(dice, id),
+      id.sopInstanceUid,
+      'refused',
+      IMPLICIT_VR_LE,
+    );
   },
 
   // --- the association ends inside a data set
