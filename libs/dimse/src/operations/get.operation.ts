@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { isValidUid } from '@pacslink/dicom';
+import { isValidUid, type EncodableElement } from '@pacslink/dicom';
 import {
   CONTEXT_ID,
   exchangeOnOwnAssociation,
@@ -215,7 +215,7 @@ async function runGet(
   context: AcceptedContext,
   describe: (failure: DimseFailure) => DimseError,
   options: DimseConnectionOptions,
-  query: RetrieveQuery,
+  identifier: readonly EncodableElement[],
   get: GetOptions,
   proposed: readonly ProposedPresentationContext[],
 ): Promise<{ value: Omit<GetResult, 'elapsedMs'>; aborted?: boolean }> {
@@ -242,7 +242,7 @@ async function runGet(
       messageId: RETRIEVE_MESSAGE_ID,
       priority: PRIORITY_CODES[get.priority ?? 'MEDIUM'],
     }),
-    identifier: buildRetrieveIdentifier(query),
+    identifier,
     responseField: CommandField.CGetRsp,
     pduTimeoutMs: options.pduTimeoutMs,
     logger: options.logger,
@@ -278,7 +278,7 @@ export async function get(
 ): Promise<GetResult> {
   const problem = getOptionsProblem(getOptions);
   if (problem !== undefined) throw new DimseError(DimseErrorCode.INVALID_REQUEST, problem);
-  buildRetrieveIdentifier(query);
+  const identifier = buildRetrieveIdentifier(query);
   if (getOptions.signal?.aborted === true) {
     throw new DimseError(DimseErrorCode.CANCELLED, 'C-GET cancelled before it started; nothing was sent');
   }
@@ -294,7 +294,7 @@ export async function get(
     moreContexts: proposed,
     negotiation: { roles, maxPduLength: GET_MAX_PDU_LENGTH },
     run: (association, context, describe) =>
-      runGet(association, context, describe, options, query, getOptions, proposed),
+      runGet(association, context, describe, options, identifier, getOptions, proposed),
   });
   options.logger?.debug({
     msg: 'C-GET complete',
