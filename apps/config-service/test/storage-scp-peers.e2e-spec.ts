@@ -256,4 +256,48 @@ describe('Storage SCP (dimse-worker process) receiving from storescu and Orthanc
       instanceFiles(study),
     );
   });
+
+  it('indexes, and does not announce as received, the sub-operations of a C-MOVE one of our local AE titles asked for (a retrieve of ours)', async () => {
+    const study = await generateStudy(join(workDir, 'retrieved'), { series: 1, instancesPerSeries: 3 });
+    await intoOrthanc(study);
+    const { orthanc } = peers;
+    // Ours: a local AE title of pacslink, which Orthanc also knows (it answers C-MOVE to those only).
+    const ours = `PL${uniqueSuffix().slice(-8).toUpperCase()}`;
+    const created = await service.call('POST', '/local-ae-titles', { aeTitle: ours });
+    expect(created.status).toBe(201);
+    await orthancRest(orthanc, 'PUT', `/modalities/${modality}-ours`, {
+      AET: ours,
+      Host: '127.0.0.1',
+      Port: 104,
+    });
+    try {
+      const { stdout, stderr } = await runDcmtk('movescu', [
+        '-v',
+        '-S',
+        '-aet',
+        ours,
+        '-aec',
+        orthanc.aet,
+        '-aem',
+        SCP_AE_TITLE,
+        '-k',
+        'QueryRetrieveLevel=STUDY',
+        '-k',
+        `StudyInstanceUID=${study.studyInstanceUid}`,
+        orthanc.host,
+        String(orthanc.port),
+      ]);
+      expect(`${stdout}${stderr}`).toMatch(/Received Final Move Response \(Success\)/);
+    } finally {
+      await orthancRest(orthanc, 'DELETE', `/modalities/${modality}-ours`).catch(() => undefined);
+    }
+    const listed = await eventually(`study ${study.studyInstanceUid} indexed`, async () => {
+      const answer = await service.call('GET', `/studies/${study.studyInstanceUid}`);
+      return answer.status === 200 ? ((await answer.json()) as { instanceCount: number }) : undefined;
+    });
+    expect(listed.instanceCount).toBe(3);
+    // Indexed first, announced (were it a push) in the transaction right after: give it time.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(received.filter((event) => event.data.studyInstanceUid === study.studyInstanceUid)).toEqual([]);
+  });
 });
