@@ -24,17 +24,7 @@ import {
   runDcmtk,
   testEgressGuard,
 } from '@pacslink/testing';
-
-function argument(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at < 0 ? fallback : (process.argv[at + 1] ?? fallback);
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
+import { argument, loadAverage, median, type Comparison } from './common';
 
 async function timed(action: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
@@ -71,8 +61,15 @@ interface Case {
   check?: () => Promise<void>;
 }
 
-async function main(): Promise<void> {
-  const runs = Number(argument('runs', '20'));
+/**
+ * Each exchange interleaved, median of --runs. The target row compares DCMTK's whole process (as
+ * the tools are used, one process per exchange) with our call; its network part is for reference.
+ */
+export async function benchEchoFind(argv: readonly string[] = process.argv): Promise<Comparison[]> {
+  const load = loadAverage();
+  console.log(`load average at start: ${load}`);
+  const comparisons: Comparison[] = [];
+  const runs = Number(argument('runs', '20', argv));
   const { orthanc, storescp, wlm } = peersFromEnv();
   const connection = (peer: { host: string; port: number; aet: string }): DimseConnectionOptions => ({
     host: peer.host,
@@ -215,6 +212,24 @@ async function main(): Promise<void> {
         (network / ours).toFixed(2),
       ];
       rows.push(line);
+      const note = `median of ${runs}, interleaved`;
+      comparisons.push(
+        {
+          scenario: `${testCase.name}: ${testCase.tool} process vs our call`,
+          ours,
+          dcmtk: whole,
+          unit: 'ms',
+          target: 1.0,
+          note,
+        },
+        {
+          scenario: `${testCase.name}: ${testCase.tool} network part vs our call`,
+          ours,
+          dcmtk: network,
+          unit: 'ms',
+          note,
+        },
+      );
       console.log(
         `${line.join(' | ')}   (ours min ${Math.min(...times.ours).toFixed(1)} max ${Math.max(...times.ours).toFixed(1)} ms)`,
       );
@@ -229,9 +244,14 @@ async function main(): Promise<void> {
   );
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+  console.log(`load average at start: ${load}, at end: ${loadAverage()}`);
+  for (const comparison of comparisons) comparison.note += `; load ${load} → ${loadAverage()}`;
+  return comparisons;
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  benchEchoFind().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

@@ -1,6 +1,7 @@
 /**
  * C-STORE throughput of @pacslink/dimse `store` against DCMTK `storescu`, same files, same Orthanc
- * (the running test peers), alternating, the study deleted from Orthanc before every run.
+ * (the running test peers), alternating (who goes first too), the study deleted from Orthanc
+ * before every run.
  *
  *   node -r ts-node/register/transpile-only -r tsconfig-paths/register bench/dimse/store-vs-storescu.ts \
  *     [--runs 3] [--shape large|small|both] [--only ours|storescu] [--keep DIR] [--peer orthanc|storescp]
@@ -24,23 +25,19 @@ import {
   TransferSyntax,
   type GeneratedStudy,
 } from '@pacslink/testing';
+import { argument as argumentOf, loadAverage, median, type Comparison } from './common';
 
 const SHAPES = {
   large: { series: 2, instancesPerSeries: 100, instanceBytes: 524_288 },
   small: { series: 4, instancesPerSeries: 500, instanceBytes: 9_400 },
 } as const;
 
-function argument(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at < 0 ? fallback : (process.argv[at + 1] ?? fallback);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
-async function main(): Promise<void> {
+/** Sends each study with `storescu` and with `store()`, alternating; the medians per shape. */
+export async function benchStore(argv: readonly string[] = process.argv): Promise<Comparison[]> {
+  const argument = (name: string, fallback: string) => argumentOf(name, fallback, argv);
+  const comparisons: Comparison[] = [];
+  const load = loadAverage();
+  console.log(`load average at start: ${load}`);
   const runs = Number(argument('runs', '3'));
   const shapes =
     argument('shape', 'both') === 'both'
@@ -69,7 +66,8 @@ async function main(): Promise<void> {
       );
       const times: Record<'ours' | 'storescu', number[]> = { ours: [], storescu: [] };
       for (let run = 1; run <= runs; run++) {
-        for (const who of ['storescu', 'ours'] as const) {
+        // Alternate who goes first, so that a load that rises or falls weighs on both alike.
+        for (const who of run % 2 === 1 ? (['storescu', 'ours'] as const) : (['ours', 'storescu'] as const)) {
           if (only !== 'all' && only !== who) continue;
           await clear(study);
           const started = performance.now();
@@ -132,6 +130,15 @@ async function main(): Promise<void> {
       if (times.ours.length > 0 && times.storescu.length > 0) {
         const ours = median(times.ours);
         const theirs = median(times.storescu);
+        const label = `${instances.length} x ${Math.round(study.totalBytes / instances.length / 1024)} KB`;
+        comparisons.push({
+          scenario: `send ${label}: store() vs storescu → ${toStorescp ? 'storescp' : 'Orthanc'}`,
+          ours,
+          dcmtk: theirs,
+          unit: 's',
+          target: toStorescp ? undefined : 1.0,
+          note: `median of ${runs}, alternating; load ${load} → ${loadAverage()}`,
+        });
         console.log(
           `${shape}: ${instances.length} x ${Math.round(study.totalBytes / instances.length / 1024)} KB  storescu ${theirs.toFixed(2)} s  ours ${ours.toFixed(2)} s  ratio ${(theirs / ours).toFixed(2)}x`,
         );
@@ -139,7 +146,9 @@ async function main(): Promise<void> {
     }
   } finally {
     if (keep === '') await rm(workDir, { recursive: true, force: true });
+    console.log(`load average at end: ${loadAverage()}`);
   }
+  return comparisons;
 }
 
 async function studyOf(shape: keyof typeof SHAPES, workDir: string, reuse: boolean): Promise<GeneratedStudy> {
@@ -154,7 +163,9 @@ async function studyOf(shape: keyof typeof SHAPES, workDir: string, reuse: boole
   return study;
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  benchStore().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

@@ -1,6 +1,4 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import type { RunningService } from './pacslink-services';
-
 const SAMPLE_EVERY_MS = 100;
 
 export interface PeakMemory {
@@ -22,7 +20,7 @@ async function vmHwmKb(pid: number): Promise<number> {
  * every 100 ms as well, so that a process that dies mid-run still reports what it reached.
  */
 export async function peakMemoryDuring(
-  services: readonly RunningService[],
+  services: readonly { app: string; pid: number }[],
   work: () => Promise<unknown>,
 ): Promise<PeakMemory[]> {
   for (const { pid } of services) await writeFile(`/proc/${pid}/clear_refs`, '5');

@@ -19,15 +19,26 @@ export interface RunningService {
   pid: number;
   baseUrl: string;
   logFile: string;
+  /** dimse-worker only: its Storage SCP's port (SCP_PORT). */
+  scpPort?: number;
 }
 
-export interface PacslinkStack {
+export interface PacslinkStack<A extends AppName = AppName> {
   /** config-service's REST API, e.g. http://127.0.0.1:PORT/api/v1 */
   apiUrl: string;
   /** AMQP_URL of the stack's own vhost. */
   amqpUrl: string;
   storeDir: string;
-  services: Record<AppName, RunningService>;
+  services: Record<A, RunningService>;
+}
+
+export interface StartOptions<A extends AppName> {
+  /** The services to start (config-service among them: the others ask it); default all four. */
+  apps?: readonly A[];
+  /** Environment added per service, e.g. the NODE_OPTIONS its k8s manifest sets. */
+  env?: Partial<Record<AppName, NodeJS.ProcessEnv>>;
+  /** Node options per service that NODE_OPTIONS refuses, e.g. --cpu-prof. */
+  nodeArgs?: Partial<Record<AppName, readonly string[]>>;
 }
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -89,12 +100,19 @@ async function waitReady(service: RunningService, child: ChildProcess): Promise<
 }
 
 /**
- * The four built services (dist/apps/<app>/main.js), each alone as a container runs it, on a
- * database and RabbitMQ vhost of the benchmark's own, with the study store under `workDir`, API
- * authentication off and a fresh SECRETS_KEY. Everything is undone through `cleanup`.
+ * The built services (dist/apps/<app>/main.js; all four unless `options.apps` says), each alone as
+ * a container runs it, on a database and RabbitMQ vhost of the benchmark's own, with the study
+ * store under `workDir`, API authentication off and a fresh SECRETS_KEY. Everything is undone
+ * through `cleanup`.
  */
-export async function startPacslink(workDir: string, cleanup: Cleanup): Promise<PacslinkStack> {
-  const missing = APPS.filter((app) => !existsSync(mainOf(app)));
+export async function startPacslink<A extends AppName = AppName>(
+  workDir: string,
+  cleanup: Cleanup,
+  options: StartOptions<A> = {},
+): Promise<PacslinkStack<A>> {
+  const apps = options.apps ?? (APPS as readonly AppName[] as readonly A[]);
+  if (!apps.includes('config-service' as A)) throw new Error('the services need config-service');
+  const missing = apps.filter((app) => !existsSync(mainOf(app)));
   if (missing.length > 0) {
     throw new Error(
       `${missing.map((app) => `dist/apps/${app}/main.js`).join(', ')} missing: run \`npm run build\` first`,
@@ -130,15 +148,16 @@ export async function startPacslink(workDir: string, cleanup: Cleanup): Promise<
   };
   delete shared.API_KEYS;
 
-  const services = {} as Record<AppName, RunningService>;
+  const services = {} as Record<A, RunningService>;
   const children: [RunningService, ChildProcess][] = [];
-  for (const app of APPS) {
+  for (const app of apps) {
     const port = await freePort();
     const logFile = join(logsDir, `${app}.log`);
-    const env: NodeJS.ProcessEnv = { ...shared, HTTP_PORT: String(port) };
-    if (app === 'dimse-worker') env.SCP_PORT = String(await freePort());
+    const env: NodeJS.ProcessEnv = { ...shared, ...options.env?.[app], HTTP_PORT: String(port) };
+    const scpPort = app === 'dimse-worker' ? await freePort() : undefined;
+    if (scpPort !== undefined) env.SCP_PORT = String(scpPort);
     const output = openSync(logFile, 'a');
-    const child = spawn(process.execPath, [mainOf(app)], {
+    const child = spawn(process.execPath, [...(options.nodeArgs?.[app] ?? []), mainOf(app)], {
       cwd: REPO_ROOT,
       env,
       stdio: ['ignore', output, output],
@@ -152,12 +171,13 @@ export async function startPacslink(workDir: string, cleanup: Cleanup): Promise<
       await stopProcess(child);
       removeHook();
     });
-    const service = { app, pid, baseUrl: `http://127.0.0.1:${port}`, logFile };
+    const service: RunningService = { app, pid, baseUrl: `http://127.0.0.1:${port}`, logFile, scpPort };
     services[app] = service;
     children.push([service, child]);
     log(`started ${app} (pid ${pid}, http ${port}, log ${logFile})`);
   }
   await Promise.all(children.map(([service, child]) => waitReady(service, child)));
-  log('all four services are ready');
-  return { apiUrl: `${services['config-service'].baseUrl}/api/v1`, amqpUrl, storeDir, services };
+  log(`${apps.join(', ')} ready`);
+  const configService = (services as Partial<Record<AppName, RunningService>>)['config-service'];
+  return { apiUrl: `${configService?.baseUrl}/api/v1`, amqpUrl, storeDir, services };
 }
