@@ -189,6 +189,16 @@ describe('Storage SCP acceptor (PS3.8) against a raw requestor', () => {
     expect([...peer.bytes()]).toEqual([0x07, 0, 0, 0, 0, 4, 0, 0, 2, 6]);
   });
 
+  it.each([
+    ['a P-DATA-TF before the A-ASSOCIATE-RQ', () => pDataHeader(1, PdvControl.Command | PdvControl.Last, 0)],
+    ['an A-RELEASE-RQ before the A-ASSOCIATE-RQ', () => encodeReleaseRq()],
+  ])('%s: A-ABORT, unexpected PDU (PS3.8 Table 9-26)', async (_what, bytes) => {
+    const peer = await RawPeer.open(port);
+    peer.socket.write(bytes());
+    await peer.closed;
+    expect([...peer.bytes()]).toEqual([0x07, 0, 0, 0, 0, 4, 0, 0, 2, 2]);
+  });
+
   it('answers A-RELEASE-RQ with A-RELEASE-RP and closes', async () => {
     const peer = await RawPeer.open(port);
     await associate(peer);

@@ -68,6 +68,9 @@ const SEND_PDU_LENGTH_CAP = 1024 * 1024;
 
 type State = 'awaiting-request' | 'negotiating' | 'established' | 'ended';
 
+/** A well-formed PDU that the state of the association does not allow (PS3.8 9.2, Table 9-10). */
+class UnexpectedPduError extends PduFormatError {}
+
 interface Incoming {
   contextId: number;
   handling: MessageHandling;
@@ -131,7 +134,13 @@ export class UlAcceptor {
       }
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      this.abort(reason, error instanceof PduFormatError ? ABORT_INVALID_PDU_PARAMETER : 0);
+      const abortReason =
+        error instanceof UnexpectedPduError
+          ? ABORT_UNEXPECTED_PDU
+          : error instanceof PduFormatError
+            ? ABORT_INVALID_PDU_PARAMETER
+            : 0;
+      this.abort(reason, abortReason);
       return;
     } finally {
       this.pumping = false;
@@ -147,11 +156,11 @@ export class UlAcceptor {
   private async onPdu(pdu: RawPdu): Promise<void> {
     switch (pdu.type) {
       case PduType.AssociateRq:
-        if (this.state !== 'awaiting-request') throw new PduFormatError('a second A-ASSOCIATE-RQ');
+        if (this.state !== 'awaiting-request') throw new UnexpectedPduError('a second A-ASSOCIATE-RQ');
         await this.negotiate(decodeAssociateRq(pdu.body));
         return;
       case PduType.PDataTf:
-        if (this.state !== 'established') throw new PduFormatError('P-DATA-TF before the association');
+        if (this.state !== 'established') throw new UnexpectedPduError('P-DATA-TF before the association');
         // PS3.8 9.3.1: the limit we announced; the reader's own bound is larger, for the A-ASSOCIATE-RQ.
         if (pdu.body.length > this.options.maxPduLength) {
           throw new PduFormatError(
@@ -161,7 +170,7 @@ export class UlAcceptor {
         for (const pdv of decodePDataTf(pdu.body)) await this.onPdv(pdv.contextId, pdv.control, pdv.data);
         return;
       case PduType.ReleaseRq:
-        if (this.state !== 'established') throw new PduFormatError('A-RELEASE-RQ outside an association');
+        if (this.state !== 'established') throw new UnexpectedPduError('A-RELEASE-RQ outside an association');
         if (this.incoming !== undefined || this.commandFragments.length > 0) {
           throw new PduFormatError('A-RELEASE-RQ in the middle of a DIMSE message');
         }
