@@ -5,7 +5,7 @@ import {
   type StorageScpOptions,
   type StoreResult,
 } from '../src/scp/storage-scp';
-import { encodeCStoreRq } from '../src/store/command-set';
+import { encodeCEchoRq, encodeCStoreRq } from '../src/store/command-set';
 import {
   decodeAssociateAc,
   encodeAbort,
@@ -333,5 +333,36 @@ describe('Storage SCP acceptor (PS3.8) against a raw requestor', () => {
     expect(ends.map((summary) => summary.end)).toEqual([
       { kind: 'aborted', reason: 'a message on presentation context 1, which was not accepted' },
     ]);
+  });
+
+  it('a peer that sends requests and never reads the responses is held back (TCP), then aborted; nothing piles up', async () => {
+    await scp.close(0);
+    await startScp({ idleTimeoutMs: 2_000 });
+    const peer = await RawPeer.open(port);
+    const answer = await request(peer, [
+      { id: 1, abstractSyntaxUid: '1.2.840.10008.1.1', transferSyntaxUids: ['1.2.840.10008.1.2'] },
+    ]);
+    expect(answer[0]).toBe(0x02);
+    peer.socket.pause();
+    const echo = encodeCEchoRq({ sopClassUid: '1.2.840.10008.1.1', messageId: 1 });
+    const pdu = Buffer.concat([pDataHeader(1, PdvControl.Command | PdvControl.Last, echo.length), echo]);
+    // 32 MB of C-ECHO-RQs, all handed to our socket before the measure starts.
+    for (let sent = 0; sent < 400; sent += 1) peer.socket.write(Buffer.concat(Array(1000).fill(pdu)));
+    const before = process.memoryUsage().arrayBuffers;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().arrayBuffers)), 20);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    clearInterval(sampler);
+    // Answering into its own socket buffer, the SCP grew by ~10 MB a second; held back, by what
+    // the kernel buffers take before our socket reports them full.
+    expect(peak - before).toBeLessThan(8 * 1024 * 1024);
+    // Still not reading: the association ends once the idle limit passes without a drain.
+    for (let waited = 0; ends.length === 0 && waited < 5_000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(ends.map((summary) => summary.end)).toEqual([
+      { kind: 'aborted', reason: 'the peer read no response for 2000 ms' },
+    ]);
+    peer.socket.destroy();
   });
 });

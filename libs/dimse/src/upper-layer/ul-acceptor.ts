@@ -282,6 +282,28 @@ export class UlAcceptor {
     this.socket.cork();
     for (const buffer of buffers) this.socket.write(buffer);
     this.socket.uncork();
+    // A peer that does not read its responses is not read either (TCP holds it back, as it holds
+    // back our data-set sink); else its requests, answered into our socket's buffer, grow memory
+    // without bound. Not reading for the idle limit ends the association.
+    if (this.socket.writableNeedDrain) await this.drained();
+  }
+
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.socket.removeListener('drain', done);
+        this.socket.removeListener('close', done);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.abort(`the peer read no response for ${this.options.idleTimeoutMs} ms`);
+        done();
+      }, this.options.idleTimeoutMs);
+      timer.unref();
+      this.socket.once('drain', done);
+      this.socket.once('close', done);
+    });
   }
 
   /** A-ABORT from the service provider, then close once it is written (also at shutdown). */
