@@ -176,15 +176,17 @@ it('poison messages are dead-lettered with a reason, and nothing else is harmed'
       waitMs: 120_000,
       expectedInQueues: { [dimseDeadLetters]: 2, [dicomwebDeadLetters]: 1 },
     });
-    const reasons = [
-      ...(await broker.drain(dimseDeadLetters)),
-      ...(await broker.drain(dicomwebDeadLetters)),
-    ].map((message) => String((message.properties.headers ?? {})[DEAD_LETTER_REASON_HEADER]));
-    expect(reasons).toEqual([
-      expect.stringMatching(/not JSON/),
-      expect.stringMatching(/instances/),
-      expect.stringMatching(/instances/),
-    ]);
+    const reasonsIn = async (queue: string) =>
+      (await broker.drain(queue)).map((message) =>
+        String((message.properties.headers ?? {})[DEAD_LETTER_REASON_HEADER]),
+      );
+    // Two dimse-worker replicas take the two poison commands in either order.
+    const dimseReasons = await reasonsIn(dimseDeadLetters);
+    expect(dimseReasons).toHaveLength(2);
+    expect(dimseReasons).toEqual(
+      expect.arrayContaining([expect.stringMatching(/not JSON/), expect.stringMatching(/instances/)]),
+    );
+    expect(await reasonsIn(dicomwebDeadLetters)).toEqual([expect.stringMatching(/instances/)]);
   } finally {
     // Whatever the case found, the next one starts with empty dead-letter queues.
     for (const queue of [
