@@ -126,6 +126,41 @@ describe('get against the scripted peer', () => {
     expect(error.details.reject).toEqual({ result: 1, source: 1, reason: 3 });
   });
 
+  it('a storage context accepted in a transfer syntax we did not propose: PROTOCOL_ERROR, the sink never called', async () => {
+    const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
+    let getCommand: DimseCommand | undefined;
+    const peer = await start({
+      contextTransferSyntax: (context) =>
+        context.abstractSyntaxUid === CT ? JPEG_BASELINE : context.transferSyntaxUids[0],
+      onCommand: (command, conversation) => {
+        if (command.commandField === C_GET_RQ) {
+          getCommand = command;
+          conversation.sendStore(CT, '1.2.3.4.5', 7, 1_000);
+        }
+        if (command.commandField === C_STORE_RSP && getCommand !== undefined) {
+          conversation.respondWithCounts(getCommand, 0x0000, { completed: 1, failed: 0, warning: 0 });
+        }
+      },
+    });
+    const sunk: string[] = [];
+    const error = await getError(
+      get(
+        target(peer),
+        STUDY,
+        options(async (instance, dataSet) => {
+          sunk.push(instance.transferSyntaxUid);
+          await readAll(dataSet);
+          return { status: 0 };
+        }),
+      ),
+    );
+    expect(error.code).toBe(DimseErrorCode.PROTOCOL_ERROR);
+    expect(error.message).toContain(
+      `the CT Image Storage context was accepted with JPEG Baseline, which was not proposed`,
+    );
+    expect(sunk).toEqual([]);
+  });
+
   it('counts that say instances completed while none came: INSTANCES_NOT_RECEIVED', async () => {
     const peer = await start({
       onCommand: (command, conversation) => {

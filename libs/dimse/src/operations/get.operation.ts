@@ -8,7 +8,7 @@ import {
 } from '../association/request-exchange';
 import { DimseError, DimseErrorCode, type DimseFailure } from '../dimse.errors';
 import type { DimseConnectionOptions } from '../dimse.options';
-import { SopClassUid, TransferSyntaxUid } from '../protocol/uids';
+import { serviceName, SopClassUid, TransferSyntaxUid, transferSyntaxName } from '../protocol/uids';
 import { CommandSetError, decodeRequestCommand, encodeResponseCommand } from '../scp/scp-commands';
 import { CommandField, encodeCGetRq, PRIORITY_CODES, type SubOperationCounts } from '../store/command-set';
 import type { ProposedPresentationContext, RoleSelection } from '../upper-layer/pdu';
@@ -114,6 +114,12 @@ function acceptedStorageContexts(
   for (const context of proposed) {
     const answer = answers.get(context.id);
     if (answer?.result !== 0 || answer.transferSyntaxUid === undefined) continue;
+    // The sink is told the context's syntax and stores the bytes under it: a peer may only pick
+    // one we proposed (the caller's list), never one of its own.
+    if (!context.transferSyntaxUids.includes(answer.transferSyntaxUid)) {
+      const detail = `the ${serviceName(context.abstractSyntaxUid)} context was accepted with ${transferSyntaxName(answer.transferSyntaxUid)}, which was not proposed`;
+      throw new ExchangeFailure({ kind: 'protocol', phase: 'association', detail }, false);
+    }
     accepted.set(context.id, {
       sopClassUid: context.abstractSyntaxUid,
       transferSyntaxUid: answer.transferSyntaxUid,

@@ -84,6 +84,8 @@ export interface ScriptedScpScript {
     | { reject: [result: number, source: number, reason: number] };
   /** result per presentation context (PS3.8 Table 9-18); default 0 (accept) */
   contextResult?: (context: ProposedContext) => number;
+  /** the transfer syntax an accepted context is answered with; default the first proposed */
+  contextTransferSyntax?: (context: ProposedContext) => string;
   onCommand?(command: DimseCommand, conversation: Conversation): void;
   /** default true; false keeps the connection open after A-RELEASE-RP (a peer like PixelMed's) */
   closeAfterRelease?: boolean;
@@ -187,6 +189,7 @@ function associateAc(
   contexts: ProposedContext[],
   resultOf: (context: ProposedContext) => number,
   roleItems: Buffer[],
+  syntaxOf: (context: ProposedContext) => string,
 ): Buffer {
   const fixed = Buffer.alloc(68);
   fixed.writeUInt16BE(1, 0);
@@ -195,12 +198,7 @@ function associateAc(
   for (const context of contexts) {
     const result = resultOf(context);
     const head = Buffer.from([context.id, 0, result, 0]);
-    items.push(
-      item(
-        0x21,
-        Buffer.concat([head, item(0x40, uid(context.transferSyntaxUids[0] ?? '1.2.840.10008.1.2'))]),
-      ),
-    );
+    items.push(item(0x21, Buffer.concat([head, item(0x40, uid(syntaxOf(context)))])));
   }
   const maxLength = Buffer.alloc(4);
   maxLength.writeUInt32BE(16384, 0);
@@ -411,7 +409,16 @@ export async function startScriptedScp(
             else {
               const { contexts, roleItems } = parseAssociateRq(body);
               proposed.push(...contexts);
-              socket.write(associateAc(body, contexts, script.contextResult ?? (() => 0), roleItems));
+              socket.write(
+                associateAc(
+                  body,
+                  contexts,
+                  script.contextResult ?? (() => 0),
+                  roleItems,
+                  script.contextTransferSyntax ??
+                    ((context) => context.transferSyntaxUids[0] ?? '1.2.840.10008.1.2'),
+                ),
+              );
             }
             break;
           }
