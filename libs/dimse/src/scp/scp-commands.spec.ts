@@ -50,6 +50,30 @@ describe('request command sets (PS3.7 9.3.1.1, 9.3.5.1)', () => {
     });
   });
 
+  it.each([
+    ['17 characters', 'ABCDEFGHIJKLMNOPQ'],
+    ['a control character', 'MOVE\nSCU'],
+    ['a backslash', 'MOVE\\SCU'],
+    ['non-ASCII', 'MOVÉSCU'],
+  ])(
+    'drops a Move Originator AE Title that is not an AE title (%s): the report naming it would be refused',
+    (_case, aeTitle) => {
+      const rq = Buffer.concat([
+        element(0x0002, Buffer.from('1.2.840.10008.5.1.4.1.1.2\0', 'latin1')),
+        element(0x0100, us(CommandField.CStoreRq)),
+        element(0x0110, us(3)),
+        element(0x0700, us(0)),
+        element(0x0800, us(0)),
+        element(0x1000, Buffer.from('1.2.3.4', 'latin1')),
+        element(0x1030, Buffer.from(aeTitle, 'latin1')),
+        element(0x1031, us(41)),
+      ]);
+      const decoded = decodeRequestCommand(rq);
+      expect(decoded.moveOriginatorAeTitle).toBeUndefined();
+      expect(decoded).toMatchObject({ affectedSopInstanceUid: '1.2.3.4', moveOriginatorMessageId: 41 });
+    },
+  );
+
   it('reads a C-ECHO-RQ (no data set: 0x0101)', () => {
     const rq = Buffer.concat([
       element(0x0002, Buffer.from('1.2.840.10008.1.1\0', 'latin1')),

@@ -2,7 +2,7 @@
  * The command sets a Storage SCP reads and writes (PS3.7 9.3.1, 9.3.5, E.1): Implicit VR Little
  * Endian, group 0000 only, led by (0000,0000) CommandGroupLength.
  */
-import { uidText } from '@pacslink/dicom';
+import { aeTitleProblem, uidText } from '@pacslink/dicom';
 import { NO_DATA_SET, commandSet, element, uidValue, usValue } from '../store/command-set';
 
 /** ErrorComment is LO: at most 64 characters (PS3.5 6.2). */
@@ -66,9 +66,11 @@ export function decodeRequestCommand(bytes: Buffer): ReceivedCommand {
         optional.affectedSopInstanceUid = uidText(value);
         break;
       case 0x1030: {
-        // AE: space padded (PS3.5 6.2); some senders pad with NUL.
+        // AE: space padded (PS3.5 6.2); some senders pad with NUL. A value that is no AE title
+        // (too long, control characters) is dropped: the store's report naming it would be refused
+        // as a whole, and with it the indexing of everything the association stored.
         const aeTitle = value.toString('latin1').replace(/^ +|[ \0]+$/g, '');
-        if (aeTitle !== '') optional.moveOriginatorAeTitle = aeTitle;
+        if (aeTitleProblem(aeTitle) === undefined) optional.moveOriginatorAeTitle = aeTitle;
         break;
       }
       case 0x1031:
