@@ -16,6 +16,13 @@ async function through(transferSyntaxUid: string, bytes: Buffer): Promise<Buffer
   return done;
 }
 
+/** The fragments `stream` passes on, as it passes them. */
+async function passed(stream: DataSetStream): Promise<Buffer[]> {
+  const fragments: Buffer[] = [];
+  for await (const fragment of stream as AsyncIterable<Buffer>) fragments.push(fragment);
+  return fragments;
+}
+
 describe('DataSetStream', () => {
   const sopClass = Buffer.from('0800160055491a00312e322e3834302e31303030382e352e312e342e312e312e3200', 'hex');
 
@@ -36,6 +43,30 @@ describe('DataSetStream', () => {
   it('leaves a deflated data set (PS3.5 A.5) alone: its first bytes are not a tag', async () => {
     const deflated = Buffer.from('0200aabbccdd', 'hex');
     expect(await through('1.2.840.10008.1.2.1.99', deflated)).toEqual(deflated);
+  });
+
+  it('copies no fragment to check the first tag: only the bytes of a tag split across fragments', async () => {
+    const concat = jest.spyOn(Buffer, 'concat');
+    const copied = (): number =>
+      concat.mock.results.reduce((sum, result) => sum + (result.value as Buffer).length, 0);
+    try {
+      const fragment = Buffer.concat([sopClass, Buffer.alloc(256 * 1024)]);
+      concat.mockClear();
+      const whole = new DataSetStream(EXPLICIT, 1024 * 1024);
+      whole.end(fragment);
+      expect(await passed(whole)).toEqual([fragment]);
+      expect(copied()).toBe(0);
+
+      concat.mockClear();
+      const split = new DataSetStream(EXPLICIT, 1024 * 1024);
+      split.write(fragment.subarray(0, 1));
+      split.end(fragment.subarray(1));
+      expect(Buffer.concat(await passed(split))).toEqual(fragment);
+      // The first byte joined with the three the tag still needs, not with the 256 KB fragment.
+      expect(copied() - fragment.length).toBe(4);
+    } finally {
+      concat.mockRestore();
+    }
   });
 
   it('passes on a data set shorter than a tag, for the store to refuse', async () => {

@@ -39,18 +39,26 @@ export class DataSetStream extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     if (this.head === undefined) return callback(null, chunk);
-    const head = Buffer.concat([this.head, chunk]);
-    if (head.length < TAG_BYTES) {
-      this.head = head;
+    // The tag is read in place; only when a fragment was shorter than a tag are its bytes joined,
+    // and then with no more of this one than the tag still needs, not with the whole fragment
+    // (every received data set's first fragment was copied once more that way).
+    const tag =
+      this.head.length === 0
+        ? chunk
+        : Buffer.concat([this.head, chunk.subarray(0, TAG_BYTES - this.head.length)]);
+    if (tag.length < TAG_BYTES) {
+      this.head = tag;
       return callback();
     }
-    this.head = undefined;
-    const group = head.readUInt16LE(0);
+    const group = tag.readUInt16LE(0);
     if (group < FIRST_DATA_SET_GROUP) {
-      const tag = `(${hex4(group)},${hex4(head.readUInt16LE(2))})`;
-      return callback(new DataSetRefusedError(`the data set starts with ${tag}, not a data set element`));
+      this.head = undefined;
+      const tagText = `(${hex4(group)},${hex4(tag.readUInt16LE(2))})`;
+      return callback(new DataSetRefusedError(`the data set starts with ${tagText}, not a data set element`));
     }
-    callback(null, head);
+    if (this.head.length > 0) this.push(this.head);
+    this.head = undefined;
+    callback(null, chunk);
   }
 
   override _flush(callback: TransformCallback): void {
