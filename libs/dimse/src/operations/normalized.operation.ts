@@ -5,6 +5,7 @@ import {
   encodeDataset,
   isValidUid,
   parseDataset,
+  quotePeerText,
   toDicomJson,
   type DicomJson,
   type EncodableElement,
@@ -113,6 +114,13 @@ async function normalizedRequest(
       const responseField = command === 'N-CREATE' ? CommandField.NCreateRsp : CommandField.NSetRsp;
       const response = await nextResponse(association, responseField, MESSAGE_ID);
       const dataSet = response.dataSetPresent ? await association.nextDataset() : undefined;
+      // PS3.7 10.1.5.1.4, 10.1.3.1.4: the response is about the instance requested; one about
+      // another would have the caller record (and later N-SET) an instance the peer did not touch.
+      const answered = response.affectedSopInstanceUid;
+      if (answered !== undefined && answered !== sopInstanceUid) {
+        const detail = `the ${command}-RSP is about SOP instance ${quotePeerText(answered, 64)}, not ${sopInstanceUid}, the one requested`;
+        throw new ExchangeFailure({ kind: 'protocol', phase: 'response', detail }, true);
+      }
       const attributes = [...(response.offendingElements ?? []), ...(response.attributeIdentifiers ?? [])];
       const { status, errorComment } = response;
       const outcome = statusClass(status);
@@ -136,7 +144,7 @@ async function normalizedRequest(
         status: outcome,
         statusCode: status,
         meaning: statusMeaning(status),
-        sopInstanceUid: response.affectedSopInstanceUid ?? sopInstanceUid,
+        sopInstanceUid,
         ...(errorComment === undefined ? {} : { errorComment }),
         ...(attributes.length === 0 ? {} : { attributes }),
         ...(attributeList === undefined ? {} : { attributeList }),

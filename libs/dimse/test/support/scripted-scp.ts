@@ -36,9 +36,15 @@ export interface Counts {
 export interface Conversation {
   /**
    * sends a DIMSE response to `command`; `identifier` in Implicit VR Little Endian; `errorComment`
-   * as (0000,0902), however long
+   * as (0000,0902), however long; `affectedSopInstanceUid` as (0000,1000)
    */
-  respond(command: DimseCommand, status: number, identifier?: Buffer, errorComment?: string): void;
+  respond(
+    command: DimseCommand,
+    status: number,
+    identifier?: Buffer,
+    errorComment?: string,
+    affectedSopInstanceUid?: string,
+  ): void;
   /**
    * sends the response command set two bytes at a time, each piece in a P-DATA-TF PDU of its own,
    * one every `gapMs`: a peer that trickles its answer without ever being silent for long
@@ -255,6 +261,7 @@ function responseCommand(
   hasDataset: boolean,
   errorComment?: string,
   counts?: Counts,
+  affectedSopInstanceUid?: string,
 ): Buffer {
   const countElements =
     counts === undefined
@@ -278,6 +285,9 @@ function responseCommand(
     ...(errorComment === undefined
       ? []
       : [implicitElement(0x0000, 0x0902, Buffer.from(errorComment, 'latin1'))]),
+    ...(affectedSopInstanceUid === undefined
+      ? []
+      : [implicitElement(0x0000, 0x1000, uid(affectedSopInstanceUid), 0x00)]),
     ...countElements,
   ]);
 }
@@ -327,12 +337,19 @@ export async function startScriptedScp(
     const conversation: Conversation = {
       socket,
       contexts: proposed,
-      respond(command, status, identifier, errorComment) {
+      respond(command, status, identifier, errorComment, affectedSopInstanceUid) {
         socket.write(
           pdataTf(
             command.presentationContextId,
             true,
-            responseCommand(command, status, identifier !== undefined, errorComment),
+            responseCommand(
+              command,
+              status,
+              identifier !== undefined,
+              errorComment,
+              undefined,
+              affectedSopInstanceUid,
+            ),
           ),
         );
         if (identifier !== undefined) socket.write(pdataTf(command.presentationContextId, false, identifier));
