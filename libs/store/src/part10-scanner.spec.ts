@@ -283,6 +283,45 @@ describe('Part10Scanner', () => {
     }
   });
 
+  it('joins a meta header that came as a chunk of its own with a few hundred bytes of the data set, not 128 KB', () => {
+    const { uids, dataset } = instance();
+    const pixels: DicomDataset = [[Tag.PixelData, 'OW', new Uint8Array(512 * 1024)]];
+    const bytes = file([...dataset.slice(0, -1), ...pixels], {
+      sopClassUid: SopClass.CTImageStorage,
+      sopInstanceUid: uids.sopInstanceUid,
+      transferSyntaxUid: TransferSyntax.ExplicitVRLittleEndian,
+    });
+    const metaBytes = meta({
+      sopClassUid: SopClass.CTImageStorage,
+      sopInstanceUid: uids.sopInstanceUid,
+      transferSyntaxUid: TransferSyntax.ExplicitVRLittleEndian,
+    }).length;
+    const concat = jest.spyOn(Buffer, 'concat');
+    try {
+      // As the Storage SCP hands it over: part10Stream's header, then the data set's fragments.
+      const scanner = new Part10Scanner();
+      scanner.push(bytes.subarray(0, metaBytes));
+      scanner.push(bytes.subarray(metaBytes));
+      expect(instanceAttributes(scanner.finish())).toMatchObject(uids);
+      const copied = concat.mock.results.reduce((sum, result) => sum + (result.value as Buffer).length, 0);
+      expect(copied).toBeLessThanOrEqual(metaBytes + 512);
+    } finally {
+      concat.mockRestore();
+    }
+  });
+
+  it('finishes a pending element longer than the first join from the rest of the chunk', () => {
+    const patientName = `Doe^${'J'.repeat(3000)}`;
+    const { uids, bytes } = validFile(undefined, patientName);
+    const nameAt = bytes.indexOf(Buffer.from('Doe^', 'latin1'));
+    for (const split of [nameAt - 8, nameAt - 2, nameAt, nameAt + 1500]) {
+      const scanner = new Part10Scanner();
+      scanner.push(bytes.subarray(0, split));
+      scanner.push(bytes.subarray(split));
+      expect(instanceAttributes(scanner.finish())).toMatchObject({ ...uids, patientName });
+    }
+  });
+
   it("indexes a data set received without a meta header once libs/dicom's part10Stream gives it one", async () => {
     const sopInstanceUid = newUid();
     const dataSet = Buffer.concat(

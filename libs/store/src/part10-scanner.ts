@@ -40,6 +40,11 @@ const LAST_WANTED = IndexedTag.SeriesInstanceUID;
 const MAX_WANTED_VALUE_BYTES = 64 * 1024;
 /** PS3.10 7.1: File Meta Information, group 0002 */
 const META_GROUP = 0x0002;
+/**
+ * What a pending element usually needs to complete: the data set's first tag after a meta header
+ * (whose end is known only then), the rest of an element header, of a UID or a name.
+ */
+const FIRST_JOIN_BYTES = 512;
 /** More than a pending element can need to complete: a meta header, or a wanted value and its header. */
 const JOIN_BYTES = PART10_META_MAX_BYTES + MAX_WANTED_VALUE_BYTES;
 
@@ -64,17 +69,27 @@ export class Part10Scanner {
   push(chunk: Buffer): void {
     this.bytesSeen += chunk.length;
     let data = chunk;
-    if (this.pending.length > 0) {
-      // Join the few pending bytes with only as much of the chunk as one element can still need,
-      // not with the whole chunk, which may be a whole data set (the Storage SCP's receiving path
-      // copied every file once more this way: its meta header comes as a chunk of its own).
-      const joined = Buffer.concat([this.pending, chunk.subarray(0, JOIN_BYTES)]);
-      const inChunk = this.scan(joined) - this.pending.length;
-      // Still inside the pending element only when the chunk was too short to complete it.
-      data =
-        inChunk >= 0
-          ? chunk.subarray(inChunk)
-          : Buffer.concat([joined.subarray(inChunk + this.pending.length), chunk.subarray(JOIN_BYTES)]);
+    // Join the few pending bytes with only as much of the chunk as the pending element needs, not
+    // with the whole chunk, which may be a whole data set: a few hundred bytes first, as much as
+    // one element can need only when that was not enough. The Storage SCP's path always has the
+    // meta header pending (it comes as a chunk of its own), so every file paid for the larger join.
+    let pending = this.pending;
+    let joinedUpTo = 0;
+    for (const joinBytes of [FIRST_JOIN_BYTES, JOIN_BYTES]) {
+      if (pending.length === 0 || joinedUpTo >= chunk.length) break;
+      const joined = Buffer.concat([pending, chunk.subarray(joinedUpTo, joinBytes)]);
+      const inChunk = this.scan(joined) - pending.length;
+      // Still inside the pending element only when the join was too short to complete it.
+      if (inChunk >= 0) {
+        data = chunk.subarray(joinedUpTo + inChunk);
+        pending = Buffer.alloc(0);
+      } else {
+        pending = joined.subarray(inChunk + pending.length);
+        joinedUpTo = Math.min(joinBytes, chunk.length);
+      }
+    }
+    if (pending.length > 0) {
+      data = joinedUpTo >= chunk.length ? pending : Buffer.concat([pending, chunk.subarray(joinedUpTo)]);
     }
     const offset = this.scan(data);
     // A copy, so that the pending few bytes do not keep a whole chunk alive.
