@@ -208,6 +208,41 @@ describe('dicomJsonElements: what it refuses, naming the attribute', () => {
       '(7FE0,0010): BulkDataURI values cannot be sent',
     ],
     [
+      'a LO value longer than 64 characters',
+      { '00100020': { vr: 'LO', Value: ['ID', 'X'.repeat(65)] } },
+      '(0010,0020) PatientID: a value of 65 characters is longer than VR LO allows (64)',
+    ],
+    [
+      'a PN component group longer than 64 characters',
+      { '00100010': { vr: 'PN', Value: [{ Alphabetic: 'Doe', Ideographic: 'D'.repeat(65) }] } },
+      '(0010,0010) PatientName: a value of 65 characters is longer than VR PN allows (64 per component group)',
+    ],
+    [
+      'a CS value longer than 16 characters',
+      { '00080060': { vr: 'CS', Value: ['CT_AND_MR_AND_PET'] } },
+      '(0008,0060) Modality: a value of 17 characters is longer than VR CS allows (16)',
+    ],
+    [
+      'a UI value longer than 64 characters',
+      { '00080018': { vr: 'UI', Value: [`1.${'2'.repeat(64)}`] } },
+      '(0008,0018) SOPInstanceUID: a value of 66 characters is longer than VR UI allows (64)',
+    ],
+    [
+      'an IS given as a string of 13 digits',
+      { '00201208': { vr: 'IS', Value: ['1234567890123'] } },
+      '(0020,1208) NumberOfStudyRelatedInstances: a value of 13 characters is longer than VR IS allows (12)',
+    ],
+    [
+      'values too many for the 16-bit length of a CS element',
+      { '00080008': { vr: 'CS', Value: Array.from({ length: 5000 }, () => 'ABCDEFGHIJKLMNOP') } },
+      '(0008,0008) ImageType: the value is 84999 bytes, more than an element of VR CS can hold (65534)',
+    ],
+    [
+      'values too many for the 16-bit length of a US element',
+      { '00280010': { vr: 'US', Value: Array.from({ length: 40000 }, () => 1) } },
+      '(0028,0010) Rows: the value is 80000 bytes, more than an element of VR US can hold (65534)',
+    ],
+    [
       'a US out of range',
       { '00280010': { vr: 'US', Value: [70000] } },
       '(0028,0010) Rows: 70000 is out of the range of VR US',

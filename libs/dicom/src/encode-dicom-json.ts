@@ -1,5 +1,10 @@
 import { encodeText, ENCODABLE_CHARACTER_SETS, type EncodableCharacterSet } from './character-sets';
-import { CHARSET_TEXT_VRS, VALUE_REPRESENTATIONS, type ValueRepresentation } from './dicom-element';
+import {
+  CHARSET_TEXT_VRS,
+  LONG_LENGTH_VRS,
+  VALUE_REPRESENTATIONS,
+  type ValueRepresentation,
+} from './dicom-element';
 import type { DicomJson, DicomJsonAttribute, DicomJsonPersonName, DicomJsonValue } from './dicom-json';
 import type { EncodableElement } from './dataset-encoder';
 import { ATTRIBUTES_BY_TAG } from './dictionary';
@@ -23,6 +28,28 @@ const ASCII_TEXT = new Set<ValueRepresentation>(['AE', 'AS', 'CS', 'DA', 'DT', '
 /** PS3.5 6.4: one value each; a backslash in them is text, not a delimiter. */
 const SINGLE_VALUED = new Set<ValueRepresentation>(['ST', 'LT', 'UT', 'UR']);
 const BINARY = new Set<ValueRepresentation>(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN']);
+/**
+ * PS3.5 Table 6.2-1: the longest value of each text VR, in characters (PN: per component group).
+ * UC, UR and UT are bounded by their 32-bit length only.
+ */
+const MAX_CHARACTERS: Readonly<Partial<Record<ValueRepresentation, number>>> = Object.freeze({
+  AE: 16,
+  AS: 4,
+  CS: 16,
+  DA: 8,
+  DS: 16,
+  DT: 26,
+  IS: 12,
+  LO: 64,
+  LT: 10240,
+  PN: 64,
+  SH: 16,
+  ST: 1024,
+  TM: 14,
+  UI: 64,
+});
+/** The longest value an element with a 16-bit length can hold, padded to even length (PS3.5 7.1.2). */
+const MAX_SHORT_VALUE_BYTES = 0xfffe;
 
 type NumericVr = 'US' | 'SS' | 'UL' | 'SL' | 'FL' | 'FD' | 'SV' | 'UV';
 
@@ -92,6 +119,18 @@ function textValue(
   fail: (problem: string) => never,
 ): Buffer {
   const texts = values.map((value) => textOf(vr, value, fail));
+  const max = MAX_CHARACTERS[vr];
+  if (max !== undefined) {
+    for (const text of texts) {
+      // By code point: a limit in characters, whatever bytes the character set gives them.
+      const longest = Math.max(...(vr === 'PN' ? text.split('=') : [text]).map((part) => [...part].length));
+      if (longest > max) {
+        fail(
+          `a value of ${longest} characters is longer than VR ${vr} allows (${max}${vr === 'PN' ? ' per component group' : ''})`,
+        );
+      }
+    }
+  }
   if (SINGLE_VALUED.has(vr) && texts.length > 1) fail(`VR ${vr} holds one value, not ${texts.length}`);
   if (!SINGLE_VALUED.has(vr) && texts.some((text) => text.includes('\\'))) {
     fail('a value contains a backslash, which separates values (give them as separate values)');
@@ -174,9 +213,20 @@ function elementsOf(
       if (values.length > 0) fail(`VR ${vr} takes InlineBinary (base64), not Value`);
       return { tag, vr, value: Buffer.from(attribute.InlineBinary ?? '', 'base64') };
     }
-    if (vr === 'AT') return { tag, vr, value: attributeTagValue(values, fail) };
-    if (isNumericVr(vr)) return { tag, vr, value: numericValue(vr, values, fail) };
-    return { tag, vr, value: textValue(vr, values, charset, fail) };
+    const value =
+      vr === 'AT'
+        ? attributeTagValue(values, fail)
+        : isNumericVr(vr)
+          ? numericValue(vr, values, fail)
+          : textValue(vr, values, charset, fail);
+    // Explicit VR gives these VRs a 16-bit length: refused here, naming the attribute, rather
+    // than by the encoder once an association is open.
+    if (!LONG_LENGTH_VRS.has(vr) && value.length + (value.length % 2) > MAX_SHORT_VALUE_BYTES) {
+      fail(
+        `the value is ${value.length} bytes, more than an element of VR ${vr} can hold (${MAX_SHORT_VALUE_BYTES})`,
+      );
+    }
+    return { tag, vr, value };
   });
 }
 
