@@ -80,8 +80,9 @@ describe('Storage SCP acceptor (PS3.8) against a raw requestor', () => {
 
   async function readAll(dataSet: Readable, call: StoreCall): Promise<StoreResult> {
     await new Promise((resolve) => setTimeout(resolve, holdMs));
-    // The SCP hands a Transform (DataSetStream): what waits in it, on either side.
-    call.queuedWhileIdle = dataSet.readableLength + (dataSet as Duplex).writableLength;
+    // The SCP hands a Transform (DataSetStream): what waits in it, on either side. Its readable
+    // side counts fragments (object mode), each at most one PDV.
+    call.queuedWhileIdle = dataSet.readableLength * PDV_DATA + (dataSet as Duplex).writableLength;
     try {
       for await (const chunk of dataSet as AsyncIterable<Buffer>) call.received += chunk.length;
       return { status: 0 };

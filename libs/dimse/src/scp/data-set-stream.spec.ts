@@ -69,6 +69,23 @@ describe('DataSetStream', () => {
     }
   });
 
+  it('hands over the fragments that waited for a late reader one by one, not joined', async () => {
+    const fragments = [
+      sopClass,
+      Buffer.alloc(16 * 1024, 1),
+      Buffer.alloc(16 * 1024, 2),
+      Buffer.alloc(100, 3),
+    ];
+    const stream = new DataSetStream(EXPLICIT, 1024 * 1024);
+    for (const fragment of fragments) stream.write(fragment);
+    stream.end();
+    // The store reads after they all arrived (it was busy): each comes out as it went in.
+    await new Promise((resolve) => setImmediate(resolve));
+    const out = await passed(stream);
+    expect(out).toHaveLength(fragments.length);
+    out.forEach((fragment, index) => expect(fragment).toBe(fragments[index]));
+  });
+
   it('passes on a data set shorter than a tag, for the store to refuse', async () => {
     expect(await through(EXPLICIT, Buffer.of(0x02))).toEqual(Buffer.of(0x02));
   });

@@ -16,24 +16,36 @@ const DEFLATED_TRANSFER_SYNTAXES: ReadonlySet<string> = new Set([
  */
 const FIRST_DATA_SET_GROUP = 0x0008;
 const TAG_BYTES = 4;
+/**
+ * Fragments passed on and not yet read. Counted in fragments, not bytes: a byte stream's reader
+ * gets every waiting fragment joined into one new Buffer, a copy of the data set for a reader that
+ * fell behind. Past this, fragments wait on the writable side, whose byte limit holds the peer back.
+ */
+const READ_AHEAD_FRAGMENTS = 1;
 
 function hex4(value: number): string {
   return value.toString(16).toUpperCase().padStart(4, '0');
 }
 
 /**
- * A C-STORE data set's bytes as the fragments arrive, passed on unchanged once its first element
- * is known to belong in a data set. One that starts with group 0000 or 0002 (Little Endian tags in
- * every syntax we accept) fails the stream: in front of the meta header the store writes, a File
- * Meta group inside the data set would be read as the file's own, letting the peer state another
- * transfer syntax or instance than the ones negotiated.
+ * A C-STORE data set's bytes as the fragments arrive, passed on unchanged (each fragment a chunk
+ * of its own, never joined with the next) once its first element is known to belong in a data
+ * set. One that starts with group 0000 or 0002 (Little Endian tags in every syntax we accept)
+ * fails the stream: in front of the meta header the store writes, a File Meta group inside the
+ * data set would be read as the file's own, letting the peer state another transfer syntax or
+ * instance than the ones negotiated.
  */
 export class DataSetStream extends Transform {
   /** the first bytes until the first tag is whole; undefined once it was checked */
   private head: Buffer | undefined;
 
-  constructor(transferSyntaxUid: string, highWaterMark: number) {
-    super({ highWaterMark });
+  /** `bufferBytes`: how many bytes may wait on the writable side before write() says stop */
+  constructor(transferSyntaxUid: string, bufferBytes: number) {
+    super({
+      writableHighWaterMark: bufferBytes,
+      readableObjectMode: true,
+      readableHighWaterMark: READ_AHEAD_FRAGMENTS,
+    });
     this.head = DEFLATED_TRANSFER_SYNTAXES.has(transferSyntaxUid) ? undefined : Buffer.alloc(0);
   }
 
