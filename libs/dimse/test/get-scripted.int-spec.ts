@@ -324,4 +324,76 @@ describe('get against the scripted peer', () => {
     expect(peer.log.commands.map((command) => command.commandField)).toEqual([C_GET_RQ, C_CANCEL_RQ]);
     expect(peer.log.pdus.at(-1)).toBe(0x05);
   });
+
+  it('a PACS that answers C-CANCEL by streaming one data set forever is aborted after pduTimeoutMs: CANCELLED', async () => {
+    const controller = new AbortController();
+    const peer = await start({
+      onCommand: (command, conversation) => {
+        if (command.commandField === C_GET_RQ) conversation.sendEndlessStore(CT, '1.2.3.4.5', 7, 20);
+      },
+    });
+    const read: Array<{ bytes: number; error?: unknown }> = [];
+    const started = Date.now();
+    const outcome = await Promise.race([
+      getError(
+        get(
+          target(peer, 500),
+          STUDY,
+          options(
+            async (_instance, dataSet) => {
+              controller.abort();
+              read.push(await readAll(dataSet));
+              return { status: 0 };
+            },
+            { signal: controller.signal },
+          ),
+        ),
+      ),
+      new Promise<string>((resolve) => setTimeout(() => resolve('still running after 5 s'), 5_000)),
+    ]);
+    expect(outcome).toBeInstanceOf(DimseError);
+    const error = outcome as DimseError;
+    expect(error.code).toBe(DimseErrorCode.CANCELLED);
+    expect(error.message).toContain('the PACS ignored C-CANCEL and was aborted');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect((read[0]?.error as DimseError).code).toBe(DimseErrorCode.CANCELLED);
+    expect(peer.log.commands.map((command) => command.commandField)).toEqual([C_GET_RQ, C_CANCEL_RQ]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(peer.log.abortsReceived).toBe(1);
+  });
+
+  it('a PACS that answers C-CANCEL with pendings forever is aborted after pduTimeoutMs: CANCELLED', async () => {
+    const controller = new AbortController();
+    const peer = await start({
+      onCommand: (command, conversation) => {
+        if (command.commandField !== C_GET_RQ) return;
+        const timer = setInterval(() => {
+          if (conversation.socket.destroyed) clearInterval(timer);
+          else
+            conversation.respondWithCounts(command, 0xff00, {
+              remaining: 5,
+              completed: 0,
+              failed: 0,
+              warning: 0,
+            });
+        }, 20);
+      },
+    });
+    const started = Date.now();
+    const error = await getError(
+      get(
+        target(peer, 500),
+        STUDY,
+        options(() => Promise.resolve({ status: 0 }), {
+          signal: controller.signal,
+          onProgress: () => controller.abort(),
+        }),
+      ),
+    );
+    expect(error.code).toBe(DimseErrorCode.CANCELLED);
+    expect(error.message).toContain('the PACS ignored C-CANCEL and was aborted');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(peer.log.abortsReceived).toBe(1);
+  });
 });

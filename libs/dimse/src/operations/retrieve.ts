@@ -180,10 +180,16 @@ export async function runRetrieve(
   association.write(buffers);
 
   let counts: SubOperationCounts = {};
-  let cancelDeadline: number | undefined;
+  let cancelTimer: NodeJS.Timeout | undefined;
   const cancel = (): void => {
-    if (cancelDeadline !== undefined) return;
-    cancelDeadline = performance.now() + exchange.pduTimeoutMs;
+    if (cancelTimer !== undefined) return;
+    // Timed, not checked at each response: a PACS may go on inside one data set that never ends.
+    cancelTimer = setTimeout(() => {
+      logger?.warn({
+        msg: `the PACS went on with the ${exchange.command} for ${exchange.pduTimeoutMs} ms after C-CANCEL; aborting the association`,
+      });
+      association.abortWith(cancelled(false).failure);
+    }, exchange.pduTimeoutMs);
     const request: Buffer[] = [];
     association.pDataBuffers(
       contextId,
@@ -207,7 +213,6 @@ export async function runRetrieve(
       },
       releasable,
     );
-  const ignoringCancel = (): boolean => cancelDeadline !== undefined && performance.now() >= cancelDeadline;
   signal?.addEventListener('abort', cancel, { once: true });
   try {
     if (signal?.aborted === true) cancel();
@@ -218,10 +223,6 @@ export async function runRetrieve(
           const detail = `a command on presentation context ${incoming.contextId}, which the ${exchange.command} does not use`;
           throw new ExchangeFailure({ kind: 'protocol', phase: 'response', detail }, false);
         }
-        if (ignoringCancel()) {
-          association.abort();
-          throw cancelled(false);
-        }
         await exchange.onSubOperation(incoming);
         continue;
       }
@@ -230,13 +231,6 @@ export async function runRetrieve(
       counts = { ...counts, ...response.subOperations };
       switch (statusClass(response.status)) {
         case 'pending':
-          if (ignoringCancel()) {
-            logger?.warn({
-              msg: `the PACS kept sending ${exchange.command} responses after C-CANCEL; aborting the association`,
-            });
-            association.abort();
-            throw cancelled(false);
-          }
           try {
             exchange.onProgress?.(response.subOperations ?? {});
           } catch {
@@ -294,6 +288,7 @@ export async function runRetrieve(
       }
     }
   } finally {
+    clearTimeout(cancelTimer);
     signal?.removeEventListener('abort', cancel);
   }
 }

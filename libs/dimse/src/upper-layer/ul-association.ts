@@ -368,6 +368,15 @@ export class UlAssociation {
     }
   }
 
+  /**
+   * Ends the association from our side for `failure` (e.g. a PACS that ignores C-CANCEL): every
+   * wait, and a data set streaming in, fails with it; then A-ABORT.
+   */
+  abortWith(failure: DimseFailure): void {
+    this.fail(failure);
+    this.abort();
+  }
+
   /** A-ABORT (service user), then close once it is written. */
   abort(): void {
     if (this.closing) return;

@@ -70,6 +70,11 @@ export interface Conversation {
     dataBytes: number,
     complete?: boolean,
   ): number;
+  /**
+   * a C-STORE-RQ sub-operation on the accepted context of `sopClassUid` whose data set never ends:
+   * a 16 KB fragment, never the last, every `gapMs` until the connection closes
+   */
+  sendEndlessStore(sopClassUid: string, sopInstanceUid: string, messageId: number, gapMs: number): void;
   abort(source: number, reason: number): void;
   close(): void;
   readonly socket: Socket;
@@ -399,6 +404,17 @@ export async function startScriptedScp(
           );
         }
         return socket.writableLength;
+      },
+      sendEndlessStore(sopClassUid, sopInstanceUid, messageId, gapMs) {
+        const context = proposed.find((candidate) => candidate.abstractSyntaxUid === sopClassUid);
+        if (context === undefined) throw new Error(`no context proposed for ${sopClassUid}`);
+        socket.write(pdataTf(context.id, true, storeRequest(sopClassUid, sopInstanceUid, messageId)));
+        const fragment = pdataTf(context.id, false, Buffer.alloc(STORE_PDV_BYTES, 0x41), false);
+        const timer = setInterval(() => {
+          if (socket.destroyed) clearInterval(timer);
+          else socket.write(fragment);
+        }, gapMs);
+        socket.once('close', () => clearInterval(timer));
       },
       abort(source, reason) {
         socket.write(pdu(0x07, Buffer.from([0, 0, source, reason])));
