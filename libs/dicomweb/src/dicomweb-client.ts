@@ -18,6 +18,7 @@ import {
   type QidoQuery,
 } from './qido';
 import { stowInstances, type StowInstance, type StowOptions, type StowOutcome } from './stow';
+import { retrieveStudy, type InstanceSink, type RetrieveOptions, type RetrieveResult } from './wado-retrieve';
 
 /** The contract's connection test answer ("Connection test"). */
 export type ConnectionTestResult =
@@ -42,7 +43,7 @@ export type DicomwebClientOptions = CommonOptions &
 export const CONNECTION_TEST_READ_BYTES = 64 * 1024;
 
 /**
- * The DICOMweb client: QIDO-RS, STOW-RS and the connection test; WADO-RS next. Holds
+ * The DICOMweb client: QIDO-RS, STOW-RS, WADO-RS retrieve and the connection test. Holds
  * pooled connections and the OAuth2 token cache; `close()` releases the connections.
  */
 export class DicomwebClient {
@@ -98,6 +99,32 @@ export class DicomwebClient {
       resolved,
       instances,
       options,
+    );
+  }
+
+  /**
+   * Import over DICOMweb: QIDO-RS for the study's series and instances, then WADO-RS retrieve series
+   * by series, each instance streamed into `sink` (e.g. StudyStore.write) as its part arrives.
+   * Resolves to the plan and one outcome per instance; rejects with a DicomwebError when a request
+   * fails as a whole (see wado-retrieve.ts and the README, "WADO-RS retrieve").
+   */
+  async retrieve(
+    endpoint: DicomwebEndpoint,
+    options: RetrieveOptions,
+    sink: InstanceSink,
+  ): Promise<RetrieveResult> {
+    const resolved = resolveEndpoint(endpoint);
+    const dispatcher = this.dispatcher(resolved.timeoutMs, resolved.tlsKey, resolved.ca);
+    return retrieveStudy(
+      {
+        transport: this.transport,
+        dispatcher,
+        logger: this.logger,
+        qido: (query, signal) => this.qido(endpoint, query, { signal }),
+      },
+      resolved,
+      options,
+      sink,
     );
   }
 

@@ -26,6 +26,10 @@ describe("isUnreachableDicomwebError: what counts toward a PACS's circuit", () =
     expect(unreachable(DicomwebErrorCode.AuthenticationRejected, 401)).toBe(false);
     expect(unreachable(DicomwebErrorCode.TlsUntrusted)).toBe(false);
     expect(unreachable(DicomwebErrorCode.NotDicomweb, 200)).toBe(false);
+    // WADO-RS: the PACS answered, then stopped, garbled it, or holds no such study
+    expect(unreachable(DicomwebErrorCode.ResponseTruncated)).toBe(false);
+    expect(unreachable(DicomwebErrorCode.MalformedMultipart)).toBe(false);
+    expect(unreachable(DicomwebErrorCode.StudyNotFound)).toBe(false);
   });
 
   it('says nothing when nothing was sent, or the network error has no name', () => {

@@ -29,6 +29,12 @@ export enum DicomwebErrorCode {
   ServerError = 'SERVER_ERROR',
   /** The answer is not DICOMweb: HTML, a redirect to a login page, JSON that is not DICOM JSON, not HTTP. */
   NotDicomweb = 'NOT_DICOMWEB',
+  /** A WADO-RS answer's multipart/related framing is broken, or a part is not application/dicom. */
+  MalformedMultipart = 'MALFORMED_MULTIPART',
+  /** The server stopped in the middle of an answer (connection closed, or the body ended early). */
+  ResponseTruncated = 'RESPONSE_TRUNCATED',
+  /** The study (or series) to retrieve is not on the server: QIDO-RS does not find it. */
+  StudyNotFound = 'STUDY_NOT_FOUND',
   /** The answer exceeded the size this call may hold in memory. */
   ResponseTooLarge = 'RESPONSE_TOO_LARGE',
   /** The OAuth2 token endpoint answered with an error status. */
@@ -108,7 +114,13 @@ export function dicomwebErrorDisposition(code: DicomwebErrorCode): DicomwebError
       return { area: 'server', retryable: true };
     case DicomwebErrorCode.NotDicomweb:
     case DicomwebErrorCode.ResponseTooLarge:
+    case DicomwebErrorCode.MalformedMultipart:
       return { area: 'content', retryable: false };
+    case DicomwebErrorCode.ResponseTruncated:
+      // A restart or a proxy cutting a long answer; a retry resumes after what was stored.
+      return { area: 'tcp', retryable: true };
+    case DicomwebErrorCode.StudyNotFound:
+      return { area: 'request', retryable: false };
     case DicomwebErrorCode.TokenEndpointRejected:
     case DicomwebErrorCode.TokenEndpointInvalidAnswer:
       return { area: 'token-endpoint', retryable: false };
@@ -164,7 +176,8 @@ const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
  * Whether the failure shows the PACS down or out of reach (true): no DNS answer, refused, no route,
  * no connection in time, the connection closed without an HTTP answer, its token endpoint out of
  * reach, or HTTP 502/503/504 (a gateway or server saying the PACS is not available). false: the
- * PACS answered — any other status (429 too: it is up and busy), TLS, a slow or malformed answer.
+ * PACS answered — any other status (429 too: it is up and busy), TLS, a slow, malformed or cut
+ * answer (it answered; RESPONSE_TRUNCATED is retried, not counted as the PACS down).
  * undefined: the failure says nothing about the PACS (nothing was sent: configuration, request,
  * cancel, our egress policy, or a network error none of the codes describes). config-service counts
  * the first kind toward the PACS's circuit (docs/decisions/0006-transfers.md, "A circuit per PACS").
@@ -193,6 +206,9 @@ export function isUnreachableDicomwebError(error: DicomwebError): boolean | unde
     case DicomwebErrorCode.RateLimited:
     case DicomwebErrorCode.NotDicomweb:
     case DicomwebErrorCode.ResponseTooLarge:
+    case DicomwebErrorCode.MalformedMultipart:
+    case DicomwebErrorCode.ResponseTruncated:
+    case DicomwebErrorCode.StudyNotFound:
     case DicomwebErrorCode.TokenEndpointRejected:
     case DicomwebErrorCode.TokenEndpointInvalidAnswer:
       return false;

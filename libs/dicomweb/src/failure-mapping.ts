@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { EGRESS_REFUSED } from '@pacslink/egress';
 import { hostPortOf, type DicomwebAuthMethod } from './dicomweb-endpoint';
 import { DicomwebError, DicomwebErrorCode } from './dicomweb.errors';
+import { MULTIPART_TRUNCATED, MultipartError } from './multipart-scanner';
 
 /*
  * The one place where what happened on the wire (an errno, an undici error, a TLS verify code, an
@@ -336,4 +337,91 @@ export function httpStatusFailure(facts: ResponseFacts, context: StatusContext):
     DicomwebErrorCode.NotDicomweb,
     `not a DICOMweb endpoint: unexpected ${line} to a QIDO-RS query, ${describeBody(facts)}`,
   );
+}
+
+/** Where a WADO-RS answer was when it failed, for messages. */
+export interface RetrieveProgress {
+  /** What was asked: `series 1.2.3` or `instance 1.2.3`. */
+  target: string;
+  /** Parts whose headers were read. */
+  parts: number;
+  inPart: boolean;
+}
+
+/**
+ * Maps a failure while a WADO-RS multipart body streams in: broken framing (multipart-scanner.ts),
+ * a body that ended or a connection that closed before the close delimiter (the server stopped
+ * half-way), or anything networkFailure knows (body timeout, cancel).
+ */
+export function retrieveBodyFailure(
+  error: unknown,
+  context: ConnectionContext,
+  progress: RetrieveProgress,
+  secrets: readonly string[] = [],
+): DicomwebError {
+  if (error instanceof DicomwebError) return error;
+  const where = `${progress.parts} part${progress.parts === 1 ? '' : 's'} into the answer for ${progress.target}${progress.inPart ? ', in the middle of a part' : ''}`;
+  if (error instanceof MultipartError) {
+    return error.code === MULTIPART_TRUNCATED
+      ? new DicomwebError(
+          DicomwebErrorCode.ResponseTruncated,
+          `${context.hostPort} stopped half-way: ${error.message} (${where})`,
+          { cause: error },
+        )
+      : new DicomwebError(
+          DicomwebErrorCode.MalformedMultipart,
+          `the WADO-RS answer of ${context.hostPort} is not valid multipart/related: ${error.message} (${where})`,
+          { cause: error },
+        );
+  }
+  const mapped = networkFailure(error, context, secrets);
+  if (mapped.code !== DicomwebErrorCode.ConnectionClosed) return mapped;
+  return new DicomwebError(
+    DicomwebErrorCode.ResponseTruncated,
+    `${context.hostPort} closed the connection half-way (${where})`,
+    { cause: error },
+  );
+}
+
+/** A part whose Content-Type is not application/dicom: the server answers something else. */
+export function unexpectedPartFailure(contentType: string, progress: RetrieveProgress): DicomwebError {
+  return new DicomwebError(
+    DicomwebErrorCode.MalformedMultipart,
+    `part ${progress.parts} of the WADO-RS answer for ${progress.target} is ${contentType}, not application/dicom`,
+  );
+}
+
+/**
+ * Maps a WADO-RS answer that is not 200/206 multipart/related. QIDO-RS found the study at the same
+ * base URL just before, so a 404 means the server no longer holds what was asked (or offers no
+ * WADO-RS); 406: none of the transfer syntaxes asked for.
+ */
+export function retrieveStatusFailure(
+  facts: ResponseFacts,
+  context: StatusContext,
+  target: string,
+): DicomwebError {
+  const { status } = facts;
+  if (status === 404 || status === 410) {
+    return new DicomwebError(
+      DicomwebErrorCode.StudyNotFound,
+      `WADO-RS: the server answers ${statusLine(status)} for ${target}, which QIDO-RS listed — deleted meanwhile, or the server offers no WADO-RS at ${context.serviceUrl}`,
+      { httpStatus: status },
+    );
+  }
+  if (status === 406) {
+    return new DicomwebError(
+      DicomwebErrorCode.RequestRejected,
+      `WADO-RS: the server cannot send ${target} in any of the transfer syntaxes asked for (${statusLine(status)})`,
+      { httpStatus: status },
+    );
+  }
+  if (status >= 200 && status <= 299) {
+    return new DicomwebError(
+      DicomwebErrorCode.NotDicomweb,
+      `not a DICOMweb endpoint: WADO-RS answered ${statusLine(status)} for ${target} with ${describeBody(facts)}, not multipart/related`,
+      { httpStatus: status },
+    );
+  }
+  return httpStatusFailure(facts, context);
 }

@@ -31,3 +31,15 @@ export {
   type StowOutcome,
   type StowOutcomeStatus,
 } from './stow';
+export { parseMediaType, type MediaType } from './media-type';
+export { forEachPart, type ForEachPartOptions, type MultipartPart } from './multipart-parts';
+export {
+  retrieveAcceptHeader,
+  type InstanceSink,
+  type RetrievedPart,
+  type RetrieveOptions,
+  type RetrieveOutcome,
+  type RetrieveOutcomeStatus,
+  type RetrievePlan,
+  type RetrieveResult,
+} from './wado-retrieve';
