@@ -396,4 +396,31 @@ describe('get against the scripted peer', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(peer.log.abortsReceived).toBe(1);
   });
+
+  it('a command set that never ends (no last fragment) is PROTOCOL_ERROR once past 16 MB, not kept until the timeout', async () => {
+    const peer = await start({
+      onCommand: (command, conversation) => {
+        if (command.commandField !== C_GET_RQ) return;
+        // 24 MB of one command set's fragments, none marked last
+        const fragment = Buffer.alloc(6 + 6 + 64 * 1024 - 12);
+        fragment.writeUInt8(0x04, 0);
+        fragment.writeUInt32BE(fragment.length - 6, 2);
+        fragment.writeUInt32BE(fragment.length - 10, 6);
+        fragment.writeUInt8(command.presentationContextId, 10);
+        fragment.writeUInt8(0x01, 11);
+        for (let sent = 0; sent < 24 * MiB; sent += fragment.length) conversation.socket.write(fragment);
+      },
+    });
+    const started = Date.now();
+    const error = await getError(
+      get(
+        target(peer, 10_000),
+        STUDY,
+        options(() => Promise.resolve({ status: 0 })),
+      ),
+    );
+    expect(error.code).toBe(DimseErrorCode.PROTOCOL_ERROR);
+    expect(error.message).toContain('a command set longer than 16777216 bytes');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
 });

@@ -89,6 +89,11 @@ const READER_LIMIT = 1024 * 1024;
 const ABORT_LINGER_MS = 1_000;
 /** Response data sets (identifiers) are small; a peer sending more is not answering a query. */
 const MAX_KEPT_DATASET_LENGTH = 16 * 1024 * 1024;
+/**
+ * Command sets are small, but DCMTK's C-GET SCP puts the Failed SOP Instance UID List into them
+ * (65 bytes per UID); past this a command set is a peer filling our memory.
+ */
+const MAX_COMMAND_SET_LENGTH = 16 * 1024 * 1024;
 
 /**
  * One association of a DICOM Upper Layer SCU written from PS3.8 on a plain socket: A-ASSOCIATE,
@@ -103,6 +108,7 @@ export class UlAssociation {
 
   private readonly commands: IncomingCommand[] = [];
   private commandFragments: Buffer[] = [];
+  private commandLength = 0;
   private datasets: IncomingDataset[] | undefined;
   private datasetFragments: Buffer[] = [];
   private datasetLength = 0;
@@ -568,10 +574,15 @@ export class UlAssociation {
               continue;
             }
             if (this.inbound !== undefined) throw new PduFormatError('a command fragment inside a data set');
+            this.commandLength += pdv.data.length;
+            if (this.commandLength > MAX_COMMAND_SET_LENGTH) {
+              throw new PduFormatError(`a command set longer than ${MAX_COMMAND_SET_LENGTH} bytes`);
+            }
             this.commandFragments.push(pdv.data);
             if ((pdv.control & PdvControl.Last) !== 0) {
               const bytes = Buffer.concat(this.commandFragments);
               this.commandFragments = [];
+              this.commandLength = 0;
               const dataSet = this.openInbound(pdv.contextId, bytes);
               this.commands.push({
                 contextId: pdv.contextId,
