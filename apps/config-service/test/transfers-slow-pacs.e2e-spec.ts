@@ -248,9 +248,10 @@ describe('a slow PACS beside a fast one', () => {
     expect(await running()).toBe(16);
 
     const beside = { dimse: await timed(fastDimse), stow: await timed(fastStow) };
-    // Unaffected: about as fast as alone, and well before any slow batch could have freed a slot.
+    // Unaffected: about as fast as alone, and well before any slow batch (about 10 s each) could
+    // have freed a slot; the margin allows for a loaded CI machine, not for waiting on a slot.
     for (const kind of ['dimse', 'stow'] as const) {
-      expect(beside[kind]).toBeLessThan(Math.max(2 * alone[kind], alone[kind] + 3_000));
+      expect(beside[kind]).toBeLessThan(Math.max(2 * alone[kind], alone[kind] + 6_000));
     }
     // The slow ones were slow, not failed.
     for (const id of slowTransfers) expect((await calls.ended(id, 120_000)).status).toBe('completed');

@@ -261,21 +261,28 @@ describe('Storage SCP under fuzzed PDUs, command sets and data sets', () => {
     // All PER_CALLER at once: an association counted for the peer and never released (a leak in the
     // per-peer bookkeeping) would refuse the last of them.
     const dice = new Dice(SEED + 1);
-    const peers = await Promise.all(Array.from({ length: PER_CALLER }, () => RawPeer.open(port)));
+    // Built before the associations open: on a loaded machine, building them between the AC and
+    // the C-STORE could outlast the SCP's short idle limit (IDLE_MS), which would abort a valid peer.
+    const instances = Array.from({ length: PER_CALLER }, () => {
+      const id = identity(dice);
+      return {
+        id,
+        pdus: cStorePdus({
+          sopInstanceUid: id.sopInstanceUid,
+          dataSet: validDataSet(dice, id),
+          maxPduLength: MAX_PDU,
+        }),
+      };
+    });
+    const peers = await Promise.all(instances.map(() => RawPeer.open(port)));
     const answers = await Promise.all(
       peers.map((peer) => peer.request({ callingAeTitle: CALLER, calledAeTitle: AE, maxPduLength: MAX_PDU })),
     );
     expect(answers.map((answer) => answer[0])).toEqual(peers.map(() => 0x02));
     await Promise.all(
-      peers.map(async (peer) => {
-        const id = identity(dice);
-        for (const pdu of cStorePdus({
-          sopInstanceUid: id.sopInstanceUid,
-          dataSet: validDataSet(dice, id),
-          maxPduLength: MAX_PDU,
-        })) {
-          peer.socket.write(pdu);
-        }
+      peers.map(async (peer, index) => {
+        const { id, pdus } = instances[index];
+        for (const pdu of pdus) peer.socket.write(pdu);
         await peer.waitFor((bytes) => bytes.length > 12);
         expect(responsesIn(peer.pdus()).map((response) => response.status)).toEqual([0x0000]);
         expect(storedPaths.has(id.sopInstanceUid)).toBe(true);
