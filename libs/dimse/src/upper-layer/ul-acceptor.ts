@@ -65,6 +65,8 @@ const ABORT_INVALID_PDU_PARAMETER = 6;
 const ASSOCIATE_RQ_LIMIT = 1024 * 1024;
 /** Used when the peer announces no limit (0). */
 const SEND_PDU_LENGTH_CAP = 1024 * 1024;
+/** A request's command set is a few hundred bytes; past this a peer is filling our memory. */
+const MAX_COMMAND_SET_LENGTH = 16 * 1024 * 1024;
 
 type State = 'awaiting-request' | 'negotiating' | 'established' | 'ended';
 
@@ -94,6 +96,7 @@ export class UlAcceptor {
   private timer: NodeJS.Timeout | undefined;
   private peerMaxPdvData = SEND_PDU_LENGTH_CAP - PDV_HEADER_LENGTH;
   private commandFragments: Buffer[] = [];
+  private commandLength = 0;
   private incoming: Incoming | undefined;
 
   constructor(
@@ -217,10 +220,15 @@ export class UlAcceptor {
   private async onPdv(contextId: number, control: number, data: Buffer): Promise<void> {
     if ((control & PdvControl.Command) !== 0) {
       if (this.incoming !== undefined) throw new PduFormatError('a command fragment inside a data set');
+      this.commandLength += data.length;
+      if (this.commandLength > MAX_COMMAND_SET_LENGTH) {
+        throw new PduFormatError(`a command set longer than ${MAX_COMMAND_SET_LENGTH} bytes`);
+      }
       this.commandFragments.push(data);
       if ((control & PdvControl.Last) === 0) return;
       const command = Buffer.concat(this.commandFragments);
       this.commandFragments = [];
+      this.commandLength = 0;
       const handling = this.handler.message(contextId, command);
       const incoming: Incoming = { contextId, handling, dropping: false, responded: handling.response };
       if (handling.dataSet === undefined) {
