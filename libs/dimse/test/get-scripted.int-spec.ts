@@ -423,4 +423,34 @@ describe('get against the scripted peer', () => {
     expect(error.message).toContain('a command set longer than 16777216 bytes');
     expect(Date.now() - started).toBeLessThan(5_000);
   });
+
+  it('data set fragments no command announced are PROTOCOL_ERROR at once, not kept until the timeout', async () => {
+    const peer = await start({
+      onCommand: (command, conversation) => {
+        if (command.commandField !== C_GET_RQ) return;
+        // 32 data sets of 1 MB each on the C-GET context, with no response announcing them
+        const data = Buffer.alloc(64 * 1024 - 12);
+        for (let piece = 0; piece < 32 * 16; piece++) {
+          const fragment = Buffer.alloc(12);
+          fragment.writeUInt8(0x04, 0);
+          fragment.writeUInt32BE(6 + data.length, 2);
+          fragment.writeUInt32BE(2 + data.length, 6);
+          fragment.writeUInt8(command.presentationContextId, 10);
+          fragment.writeUInt8(piece % 16 === 15 ? 0x02 : 0x00, 11);
+          conversation.socket.write(Buffer.concat([fragment, data]));
+        }
+      },
+    });
+    const started = Date.now();
+    const error = await getError(
+      get(
+        target(peer, 10_000),
+        STUDY,
+        options(() => Promise.resolve({ status: 0 })),
+      ),
+    );
+    expect(error.code).toBe(DimseErrorCode.PROTOCOL_ERROR);
+    expect(error.message).toContain('a data set fragment on context 1 that no command announced');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
 });

@@ -111,6 +111,8 @@ export class UlAssociation {
   private commandLength = 0;
   private datasets: IncomingDataset[] | undefined;
   private datasetFragments: Buffer[] = [];
+  /** the context of the data set the last command announced, until its last fragment */
+  private announcedDataset: number | undefined;
   private datasetLength = 0;
   private waiter: { resolve: () => void; reject: (error: UlFailure) => void; stop: () => void } | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -542,6 +544,10 @@ export class UlAssociation {
   }
 
   private onDatasetPdv(contextId: number, data: Buffer, control: number): void {
+    // Only a data set a command announced is kept: others would pile up unread.
+    if (contextId !== this.announcedDataset) {
+      throw new PduFormatError(`a data set fragment on context ${contextId} that no command announced`);
+    }
     this.datasetLength += data.length;
     if (this.datasetLength > MAX_KEPT_DATASET_LENGTH) {
       throw new PduFormatError(`a response data set longer than ${MAX_KEPT_DATASET_LENGTH} bytes`);
@@ -551,6 +557,7 @@ export class UlAssociation {
     this.datasets?.push({ contextId, bytes: Buffer.concat(this.datasetFragments) });
     this.datasetFragments = [];
     this.datasetLength = 0;
+    this.announcedDataset = undefined;
   }
 
   private onPdu(pdu: RawPdu): void {
@@ -584,6 +591,13 @@ export class UlAssociation {
               this.commandFragments = [];
               this.commandLength = 0;
               const dataSet = this.openInbound(pdv.contextId, bytes);
+              if (
+                dataSet === undefined &&
+                this.datasets !== undefined &&
+                decodeCommand(bytes).dataSetPresent
+              ) {
+                this.announcedDataset = pdv.contextId;
+              }
               this.commands.push({
                 contextId: pdv.contextId,
                 bytes,
