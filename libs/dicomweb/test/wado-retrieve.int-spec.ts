@@ -15,7 +15,7 @@ import {
   type GeneratedStudy,
   type PeerEndpoints,
 } from '@pacslink/testing';
-import { StudyStore, type StoredInstance } from '@pacslink/store';
+import { STORABLE_TRANSFER_SYNTAXES, StudyStore, type StoredInstance } from '@pacslink/store';
 import {
   DicomwebClient,
   DicomwebErrorCode,
@@ -163,6 +163,21 @@ describe('from Orthanc', () => {
         .map((series) => `/dicom-web/studies/${study.studyInstanceUid}/series/${series.seriesInstanceUid}`)
         .sort(),
     );
+  });
+
+  it('asks with every syntax the store keeps (the Accept of the worker) and gets the data sets unchanged', async () => {
+    const { store, stored, sink } = await storeAndSink();
+    const [first] = study.series;
+    await client.retrieve(
+      endpoint,
+      {
+        studyInstanceUid: study.studyInstanceUid,
+        seriesInstanceUid: first.seriesInstanceUid,
+        acceptTransferSyntaxes: STORABLE_TRANSFER_SYNTAXES,
+      },
+      sink,
+    );
+    await expectStoredAsGenerated(store, stored, first.instances);
   });
 
   it('retrieves one series only', async () => {
