@@ -316,7 +316,7 @@ describe('from Orthanc', () => {
 
 describe('from a server that misbehaves', () => {
   const BOUNDARY = 'wado-test-boundary';
-  type Mode = 'cut' | 'json-part';
+  type Mode = 'cut' | 'json-part' | 'silent';
   let mode: Mode;
   let port: number;
   let parts: Buffer[];
@@ -346,6 +346,12 @@ describe('from a server that misbehaves', () => {
           Buffer.from(`--${BOUNDARY}--`),
         ]),
       );
+      return;
+    }
+    if (mode === 'silent') {
+      // One part whole, a few bytes of the next, then nothing while the connection stays open.
+      response.write(Buffer.concat([partHead('application/dicom'), parts[0], Buffer.from('\r\n')]));
+      response.write(Buffer.concat([partHead('application/dicom'), parts[1].subarray(0, 1000)]));
       return;
     }
     // Two parts whole, then half of the third, then the connection goes.
@@ -389,6 +395,24 @@ describe('from a server that misbehaves', () => {
       second.sopInstanceUid,
     ]);
     await expectStoredAsGenerated(store, stored, [first, second]);
+    expect(await readdir(join(store.rootDir, 'tmp'))).toEqual([]);
+  });
+
+  it('gives up on a body that goes silent after timeoutMs, with nothing half-stored', async () => {
+    mode = 'silent';
+    const { store, stored, sink } = await storeAndSink();
+    const started = performance.now();
+    const error = await client
+      .retrieve(
+        { ...local(), timeoutMs: 1000 },
+        { studyInstanceUid: study.studyInstanceUid, acceptTransferSyntaxes: [] },
+        sink,
+      )
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: DicomwebErrorCode.ResponseTimeout });
+    expect((error as Error).message).toMatch(/stopped sending its answer for 1000 ms/);
+    expect(performance.now() - started).toBeLessThan(5000);
+    await expectStoredAsGenerated(store, stored, [study.series[0].instances[0]]);
     expect(await readdir(join(store.rootDir, 'tmp'))).toEqual([]);
   });
 
