@@ -277,6 +277,15 @@ describe('study store (POST/GET/DELETE /api/v1/studies)', () => {
     expect(empty.detail).toBe('the multipart body holds no part');
   });
 
+  it('refuses a part whose header is named __proto__ (400) and stays up: the multipart parser must not throw past the upload', async () => {
+    const body = Buffer.from(
+      `--${BOUNDARY}\r\ncontent-type: application/dicom\r\n__proto__: x\r\n\r\nDICM\r\n--${BOUNDARY}--\r\n`,
+    );
+    const problem = await expectProblem(await upload(body, MULTIPART), 400);
+    expect(problem.detail).toContain('part 1');
+    expect((await fetch(`${service.baseUrl}/health/live`)).status).toBe(200);
+  });
+
   it('stores a single application/dicom body, and the same SOP Instance UID again replaces it', async () => {
     const study = await generateStudy(join(workDir, 'generated'), { series: 1, instancesPerSeries: 1 });
     const file = study.files[0];

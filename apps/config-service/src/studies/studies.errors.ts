@@ -13,6 +13,7 @@ export enum StudyErrorCode {
   UnsupportedMediaType = 'unsupported-media-type',
   MalformedContentType = 'malformed-content-type',
   NoParts = 'no-parts',
+  MalformedMultipart = 'malformed-multipart',
   UploadAborted = 'upload-aborted',
   TransferActive = 'transfer-active',
 }
@@ -58,6 +59,12 @@ export function toHttpException(error: StudyError): HttpException {
       });
     case StudyErrorCode.NoParts:
       return new BadRequestException({ type: `${PROBLEMS}/empty-upload`, title: 'invalid request', detail });
+    case StudyErrorCode.MalformedMultipart:
+      return new BadRequestException({
+        type: `${PROBLEMS}/malformed-multipart`,
+        title: 'invalid request',
+        detail,
+      });
     case StudyErrorCode.UploadAborted:
       // Mostly unread: the client is gone. Answered (not logged as a server error) all the same.
       return new BadRequestException({

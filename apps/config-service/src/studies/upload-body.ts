@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { PassThrough, Transform, Writable, type Readable } from 'node:stream';
 import Dicer from 'dicer';
 import { InvalidDicomError } from '@pacslink/store';
 import { StudyError, StudyErrorCode } from './studies.errors';
@@ -236,7 +236,29 @@ export function forEachPart(
       });
     });
     const unwatch = watchClient(request, fail);
-    request.pipe(meter).pipe(parser);
+    // dicer throws out of write() on some part headers (one named __proto__: CVE-2022-24434, no
+    // fixed release): uncaught, that ended the process. Caught here, it ends this upload with a 400.
+    const feed = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        try {
+          parser.write(chunk, done);
+        } catch (error) {
+          const reason = error instanceof Error ? error.message : String(error);
+          fail(
+            new StudyError(
+              StudyErrorCode.MalformedMultipart,
+              `part ${Math.max(parts, 1)}: its headers could not be read (${reason})`,
+            ),
+          );
+          done();
+        }
+      },
+      final(done) {
+        if (!settled) parser.end();
+        done();
+      },
+    });
+    request.pipe(meter).pipe(feed);
   });
 }
 
