@@ -97,7 +97,12 @@ export class StudiesController {
       'not read (the connection is closed if the client goes on sending).',
     content: { 'application/problem+json': { schema: { $ref: getSchemaPath(UploadTooLargeProblem) } } },
   })
-  @ApiResponse({ status: 400, ...problem('multipart/related without a boundary, or without any part.') })
+  @ApiResponse({
+    status: 400,
+    ...problem(
+      'multipart/related without a boundary, without any part, or with part headers that cannot be read (malformed-multipart, naming the part).',
+    ),
+  })
   @ApiResponse({ status: 415, ...problem('Any other Content-Type; the answer names what is accepted.') })
   async upload(
     @Req() request: Request,
