@@ -7,15 +7,16 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import {
   eventually,
+  type GeneratedStudy,
   generateStudy,
   orthancRest,
+  type PeerEndpoints,
   runDcmtk,
   startPeers,
+  storescu,
   testEgressEnv,
   uniqueSuffix,
   writeMultiFrameInstance,
-  type GeneratedStudy,
-  type PeerEndpoints,
 } from '@pacslink/testing';
 import { startConfigService, type RunningConfigService } from './config-service.harness';
 import { startServiceProcess, type ServiceProcess } from './service-process.harness';
@@ -91,17 +92,7 @@ describe('Storage SCP (dimse-worker process) receiving from storescu and Orthanc
   /** Sends `study` to Orthanc with storescu; answers Orthanc's own id of the study. */
   async function intoOrthanc(study: GeneratedStudy): Promise<string> {
     const { orthanc } = peers;
-    await runDcmtk('storescu', [
-      '+sd',
-      '+r',
-      '-aet',
-      'STORESCU',
-      '-aec',
-      orthanc.aet,
-      orthanc.host,
-      String(orthanc.port),
-      study.directory,
-    ]);
+    await storescu(orthanc, [study.directory], ['+sd', '+r']);
     const [id] = (await orthancRest(orthanc, 'POST', '/tools/find', {
       Level: 'Study',
       Query: { StudyInstanceUID: study.studyInstanceUid },

@@ -2,13 +2,14 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  generateStudy,
   deleteStudyFromOrthanc,
+  type GeneratedStudy,
+  generateStudy,
+  type PeerEndpoints,
   randomId,
   runDcmtk,
   startPeers,
-  type GeneratedStudy,
-  type PeerEndpoints,
+  storescu,
   testEgressGuard,
 } from '@pacslink/testing';
 import type { DicomJson } from '@pacslink/dicom';
@@ -54,15 +55,7 @@ beforeAll(async () => {
   const files = [cyrillic, latin1, utf8].flatMap((study) => study.files);
   const { orthanc } = peers;
   cleanups.push(() => deleteFromOrthanc([cyrillic, latin1, utf8]));
-  await runDcmtk('storescu', [
-    '-aet',
-    'STORESCU',
-    '-aec',
-    orthanc.aet,
-    orthanc.host,
-    String(orthanc.port),
-    ...files,
-  ]);
+  await storescu(orthanc, files);
 });
 
 afterAll(async () => {
@@ -242,15 +235,7 @@ describe('DCMTK dcmqrscp answering in single-byte character sets, Implicit VR on
     scp = await startDcmqrscp(dir, 'QRSCP', ['+xi']);
     cleanups.push(() => scp.stop());
     const files = [cyrillic, latin1, utf8].flatMap((study) => study.files);
-    await runDcmtk('storescu', [
-      '-aet',
-      'STORESCU',
-      '-aec',
-      scp.aeTitle,
-      '127.0.0.1',
-      String(scp.port),
-      ...files,
-    ]);
+    await storescu({ aet: scp.aeTitle, host: '127.0.0.1', port: scp.port }, files);
   });
 
   const qrscp = (): DimseConnectionOptions => ({

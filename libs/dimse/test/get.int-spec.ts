@@ -6,12 +6,12 @@ import { part10Stream } from '@pacslink/dicom';
 import { StudyStore } from '@pacslink/store';
 import {
   deleteStudyFromOrthanc,
-  generateStudy,
-  runDcmtk,
-  startPeers,
-  testEgressGuard,
   type GeneratedStudy,
+  generateStudy,
   type PeerEndpoints,
+  startPeers,
+  storescu,
+  testEgressGuard,
 } from '@pacslink/testing';
 import {
   DimseError,
@@ -54,16 +54,7 @@ beforeAll(async () => {
     patient: { charset: 'ISO_IR 192' },
   });
   cleanups.push(() => deleteStudyFromOrthanc(peers.orthanc, study.studyInstanceUid));
-  const { orthanc } = peers;
-  await runDcmtk('storescu', [
-    '-aet',
-    'STORESCU',
-    '-aec',
-    orthanc.aet,
-    orthanc.host,
-    String(orthanc.port),
-    ...study.files,
-  ]);
+  await storescu(peers.orthanc, study.files);
 });
 
 afterAll(async () => {
@@ -259,16 +250,7 @@ describe('get from Orthanc', () => {
       instanceBytes: 6 * 1024 * 1024,
     });
     cleanups.push(() => deleteStudyFromOrthanc(peers.orthanc, big.studyInstanceUid));
-    const { orthanc: peer } = peers;
-    await runDcmtk('storescu', [
-      '-aet',
-      'STORESCU',
-      '-aec',
-      peer.aet,
-      peer.host,
-      String(peer.port),
-      ...big.files,
-    ]);
+    await storescu(peers.orthanc, big.files);
     const chunks: Buffer[] = [];
     let mostQueued = 0;
     const result = await get(
@@ -307,15 +289,7 @@ describe('get from DCMTK dcmqrscp', () => {
   it('retrieves the study it was sent: the same bytes, from a second C-GET implementation', async () => {
     const dcmqrscp = await startDcmqrscp(join(workDir, 'dcmqrscp-get'), 'QRSCP');
     cleanups.push(() => dcmqrscp.stop());
-    await runDcmtk('storescu', [
-      '-aet',
-      'STORESCU',
-      '-aec',
-      'QRSCP',
-      '127.0.0.1',
-      String(dcmqrscp.port),
-      ...study.files,
-    ]);
+    await storescu({ aet: 'QRSCP', host: '127.0.0.1', port: dcmqrscp.port }, study.files);
     const chunks = new Map<string, Buffer[]>();
     const result = await get(
       {

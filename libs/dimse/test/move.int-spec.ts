@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   deleteStudyFromOrthanc,
-  generateStudy,
-  runDcmtk,
-  startPeers,
-  testEgressGuard,
   type GeneratedStudy,
+  generateStudy,
   type PeerEndpoints,
+  startPeers,
+  storescu,
+  testEgressGuard,
 } from '@pacslink/testing';
 import {
   DimseError,
@@ -42,16 +42,7 @@ beforeAll(async () => {
   cleanups.push(() => rm(workDir, { recursive: true, force: true }));
   study = await generateStudy(workDir, { series: 2, instancesPerSeries: 2 });
   cleanups.push(() => deleteStudyFromOrthanc(peers.orthanc, study.studyInstanceUid));
-  const { orthanc } = peers;
-  await runDcmtk('storescu', [
-    '-aet',
-    'STORESCU',
-    '-aec',
-    orthanc.aet,
-    orthanc.host,
-    String(orthanc.port),
-    ...study.files,
-  ]);
+  await storescu(peers.orthanc, study.files);
 });
 
 afterAll(async () => {

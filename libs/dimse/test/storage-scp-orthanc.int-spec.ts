@@ -2,13 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  type GeneratedStudy,
   generateStudy,
   orthancRest,
+  type PeerEndpoints,
   runDcmtk,
   startPeers,
+  storescu,
   uniqueSuffix,
-  type GeneratedStudy,
-  type PeerEndpoints,
 } from '@pacslink/testing';
 import { StorageScp, type IncomingInstance, type StoreResult } from '../src/scp/storage-scp';
 import { EXPLICIT_VR_LE, IMPLICIT_VR_LE } from './support/raw-requestor';
@@ -41,17 +42,7 @@ async function drain(dataSet: AsyncIterable<Buffer>): Promise<number> {
 
 /** Sends `study` to Orthanc with storescu; answers Orthanc's own id of the study. */
 async function intoOrthanc(study: GeneratedStudy): Promise<string> {
-  await runDcmtk('storescu', [
-    '+sd',
-    '+r',
-    '-aet',
-    'STORESCU',
-    '-aec',
-    peers.orthanc.aet,
-    peers.orthanc.host,
-    String(peers.orthanc.port),
-    study.directory,
-  ]);
+  await storescu(peers.orthanc, [study.directory], ['+sd', '+r']);
   // Without Expand, /tools/find answers Orthanc's own ids.
   const [id] = (await orthancRest(peers.orthanc, 'POST', '/tools/find', {
     Level: 'Study',

@@ -50,3 +50,31 @@ export function runDcmtk(
     );
   });
 }
+
+/** Where storescu sends: a DICOM peer's AE title and address. */
+export interface StorescuTarget {
+  aet: string;
+  host: string;
+  port: number;
+}
+
+/**
+ * Sends files (or, with `+sd +r` in `extra`, directories) to `target` with DCMTK storescu as
+ * calling AE STORESCU, in one association: how the tests put studies into a PACS peer.
+ */
+export function storescu(
+  target: StorescuTarget,
+  files: readonly string[],
+  extra: readonly string[] = [],
+): Promise<DcmtkResult> {
+  return runDcmtk('storescu', [
+    ...extra,
+    '-aet',
+    'STORESCU',
+    '-aec',
+    target.aet,
+    target.host,
+    String(target.port),
+    ...files,
+  ]);
+}
