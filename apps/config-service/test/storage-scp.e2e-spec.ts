@@ -254,6 +254,45 @@ describe('Storage SCP (dimse-worker) with DCMTK peers', () => {
     await receivedEvents(largeStudy.studyInstanceUid);
   });
 
+  it('answers an instance larger than SCP_MAX_INSTANCE_BYTES with 0xA700 and keeps nothing of it, storing the rest of the association', async () => {
+    const limitedPort = await freePort();
+    const limitedDir = join(workDir, 'limited-store');
+    const limited = await startDimseWorker(service.vhost.url, secretsKey, {
+      STORE_DIR: limitedDir,
+      SCP_AE_TITLE,
+      SCP_PORT: String(limitedPort),
+      SCP_MAX_INSTANCE_BYTES: String(1_000_000),
+    });
+    try {
+      const small = await generateStudy(join(workDir, 'beside-large'), { series: 1, instancesPerSeries: 2 });
+      const args = ['-aet', PUSHING_PACS, '-aec', SCP_AE_TITLE, '127.0.0.1', String(limitedPort)];
+      // --no-halt: storescu goes on after a refused instance (and then exits non-zero).
+      const output = await runDcmtk('storescu', [
+        '-d',
+        '--no-halt',
+        ...args,
+        largeStudy.files[0],
+        ...small.files,
+      ]).then(
+        ({ stdout, stderr }) => `${stdout}${stderr}`,
+        (error: Error) => error.message,
+      );
+      expect(output).toContain('0xa700: Refused: Out of resources');
+      expect(output).toMatch(/\(0000,0902\).*larger than SCP_MAX_INSTANCE_BYTES \(1000000\)/);
+      const files = await filesUnder(join(limitedDir, 'studies'));
+      const expected = small.series.flatMap((series) =>
+        series.instances.map(
+          (instance) =>
+            `${small.studyInstanceUid}/${series.seriesInstanceUid}/${instance.sopInstanceUid}.dcm`,
+        ),
+      );
+      expect(files).toEqual(expected.sort());
+      expect(await filesUnder(join(limitedDir, 'tmp'))).toEqual([]);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('indexes and announces what an association stored before the peer aborted it (storescu --abort)', async () => {
     await runDcmtk('storescu', ['--abort', '+sd', '+r', ...scpArgs(PUSHING_PACS), abortedStudy.directory]);
     const [event] = await receivedEvents(abortedStudy.studyInstanceUid);

@@ -32,6 +32,7 @@ export class AppModule {
           port: env.SCP_PORT,
           maxAssociations: env.SCP_MAX_ASSOCIATIONS,
           maxAssociationsPerPeer: env.SCP_MAX_ASSOCIATIONS_PER_PEER,
+          maxInstanceBytes: env.SCP_MAX_INSTANCE_BYTES,
         }),
       ],
     };

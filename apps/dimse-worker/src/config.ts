@@ -22,6 +22,12 @@ export class DimseWorkerEnv extends ServiceEnv {
   /** Storage SCP associations at once from one configured PACS. */
   @IsInt() @Min(1) @Max(1024) SCP_MAX_ASSOCIATIONS_PER_PEER: number = 8;
 
+  /**
+   * The largest instance the Storage SCP writes to the store (bytes, meta header included); a larger
+   * one is answered 0xA700 and not kept. 4 GiB: the longest value a DICOM element can declare.
+   */
+  @IsInt() @Min(1024) @Max(68_719_476_736) SCP_MAX_INSTANCE_BYTES: number = 4_294_967_296;
+
   /** The CIDR ranges a PACS may be in, comma-separated; required in production (docs/security.md). */
   @IsOptional() @IsString() EGRESS_ALLOW_CIDRS?: string;
 

@@ -1,4 +1,4 @@
-export { InvalidDicomError } from './invalid-dicom.error';
+export { FileTooLargeError, InvalidDicomError } from './invalid-dicom.error';
 export type { InstanceAttributes } from './instance-attributes';
 export {
   StorePathError,

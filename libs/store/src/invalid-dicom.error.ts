@@ -10,3 +10,12 @@ export class InvalidDicomError extends Error {
     super(message);
   }
 }
+
+/** A file larger than the caller's `maxBytes`: refused for its size, not for its content. */
+export class FileTooLargeError extends Error {
+  override readonly name = 'FileTooLargeError';
+
+  constructor(readonly maxBytes: number) {
+    super(`the file is larger than the ${maxBytes}-byte limit`);
+  }
+}

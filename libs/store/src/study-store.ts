@@ -12,7 +12,7 @@ import { readdir, rm, stat, utimes } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { uidProblem } from '@pacslink/dicom';
-import { InvalidDicomError } from './invalid-dicom.error';
+import { FileTooLargeError, InvalidDicomError } from './invalid-dicom.error';
 import { instanceAttributes, type InstanceAttributes } from './instance-attributes';
 import { Part10Scanner } from './part10-scanner';
 import {
@@ -105,7 +105,7 @@ export class StudyStore {
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
         sizeBytes += bytes.length;
         if (options.maxBytes !== undefined && sizeBytes > options.maxBytes) {
-          throw new InvalidDicomError(`the file is larger than the ${options.maxBytes}-byte limit`);
+          throw new FileTooLargeError(options.maxBytes);
         }
         scanner.push(bytes);
         for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written);

@@ -21,7 +21,12 @@ import {
   type StoreResult,
 } from '@pacslink/dimse';
 import { ConfirmedPublisher, createEnvelope } from '@pacslink/messaging';
-import { InvalidDicomError, STORABLE_TRANSFER_SYNTAXES, StudyStore } from '@pacslink/store';
+import {
+  FileTooLargeError,
+  InvalidDicomError,
+  STORABLE_TRANSFER_SYNTAXES,
+  StudyStore,
+} from '@pacslink/store';
 import type { Readable } from 'node:stream';
 import { DimseCallersCache } from './dimse-callers.cache';
 import { RefusalReporter } from './refusal-reporter';
@@ -32,6 +37,8 @@ export interface StorageScpSettings {
   port: number;
   maxAssociations: number;
   maxAssociationsPerPeer: number;
+  /** SCP_MAX_INSTANCE_BYTES */
+  maxInstanceBytes: number;
 }
 
 export const STORAGE_SCP_SETTINGS = Symbol('STORAGE_SCP_SETTINGS');
@@ -159,6 +166,7 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
           },
           dataSet,
         ),
+        { maxBytes: this.settings.maxInstanceBytes },
       );
       received.paths.push(written.path);
       recordMoveSubOperation(received, instance, written.path);
@@ -173,7 +181,13 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
         sopInstanceUid: instance.sopInstanceUid,
         reason: message,
       });
-      // PS3.4 B.2.3: a data set we cannot read is 0xC000; anything else (disk) is ours, 0xA700.
+      // PS3.4 B.2.3: a data set we cannot read is 0xC000; anything else (size, disk) is ours, 0xA700.
+      if (error instanceof FileTooLargeError) {
+        return {
+          status: STATUS_OUT_OF_RESOURCES,
+          errorComment: `larger than SCP_MAX_INSTANCE_BYTES (${error.maxBytes}); not stored`,
+        };
+      }
       if (error instanceof InvalidDicomError)
         return { status: STATUS_CANNOT_UNDERSTAND, errorComment: message };
       return { status: STATUS_OUT_OF_RESOURCES, errorComment: `not stored: ${message}` };
