@@ -86,13 +86,20 @@ async function instancesSent(worker: ServiceProcess): Promise<number> {
   );
 }
 
-/** Polls readiness right after a signal: the first 503, and how long after the signal it came. */
+/**
+ * Polls readiness right after a signal: the first 503 (or refused connection: a service with
+ * nothing left to drain may have closed its port before a poll on a loaded machine came), and how
+ * long after the signal it came.
+ */
 async function firstUnready(service: ServiceProcess, signalledAt: number): Promise<number> {
   await eventually(
     `${service.app} to answer 503 on /health/ready`,
     async () => {
-      const response = await fetch(`${service.baseUrl}/health/ready`);
-      return response.status === 503 ? true : undefined;
+      const response = await fetch(`${service.baseUrl}/health/ready`).catch((error: unknown) => {
+        if ((error as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED') return undefined;
+        throw error;
+      });
+      return response === undefined || response.status === 503 ? true : undefined;
     },
     2_000,
   );
