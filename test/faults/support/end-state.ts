@@ -179,7 +179,9 @@ async function measureTransfers(
     figures.duplicatedTerminalEvents += events.length - 1;
     figures.lastEnd = Math.max(figures.lastEnd, events[0].at);
     if (events.length > 1) {
-      problems.push(`${to} has ${events.length} terminal events (${events.map((e) => e.type).join(', ')})`);
+      problems.push(
+        `${to} has ${events.length} terminal events (${events.map((e) => `${e.type} ${e.eventId}`).join(', ')})`,
+      );
     }
     if (events[0].type !== `transfer.${status}`) {
       problems.push(`${to} is ${status} but its terminal event is ${events[0].type}`);

@@ -19,7 +19,7 @@ interface Envelope {
 
 /**
  * Every `transfer.*` event on pacslink.events, as a subscriber sees it: a queue of the suite's
- * own, bound before any service starts, on a connection that no fault cuts. Duplicates are kept
+ * own, bound before any service starts, on a connection that no fault cuts. Every delivery is kept
  * (the contract promises exactly one terminal event per transfer, and this is where it is counted).
  */
 export class EventRecorder {
@@ -49,8 +49,20 @@ export class EventRecorder {
     return this.events.get(transferId) ?? [];
   }
 
+  /**
+   * The transfer's terminal events, one per event id (the first arrival): the outbox publishes an
+   * event again when the broker's confirm was lost with its connection (at-least-once, the same
+   * eventId; subscribers deduplicate by it, as the contract says). Two terminal events with
+   * different ids are two terminal transitions, the duplicate the contract forbids.
+   */
   terminal(transferId: string): RecordedEvent[] {
-    return this.of(transferId).filter((event) => (TERMINAL_EVENTS as readonly string[]).includes(event.type));
+    const seen = new Set<string>();
+    return this.of(transferId).filter((event) => {
+      if (!(TERMINAL_EVENTS as readonly string[]).includes(event.type) || seen.has(event.eventId))
+        return false;
+      seen.add(event.eventId);
+      return true;
+    });
   }
 
   close(): Promise<void> {
