@@ -8,6 +8,7 @@ export * from './requests/connection-test.requests';
 export * from './requests/query.requests';
 export * from './requests/dimse-callers.requests';
 export * from './commands/export-batch.commands';
+export * from './commands/import-batch.commands';
 export * from './reports/export-batch.reports';
 export * from './reports/storage-scp.reports';
 

@@ -5,10 +5,14 @@ import {
   type Envelope,
   type ExportBatchData,
   type ExportBatchFinishedData,
-  type InstanceOutcomeData,
 } from '@pacslink/contracts';
 import type { ConfirmedPublisher, RpcClient } from '@pacslink/messaging';
-import { ExportBatchRunner, SHUTTING_DOWN_REASON, type BatchSender } from './export-batch-runner';
+import {
+  ExportBatchRunner,
+  SHUTTING_DOWN_REASON,
+  type BatchRunControl,
+  type BatchSender,
+} from './export-batch-runner';
 
 const INSTANCES = 100;
 const uid = (n: number) => `1.2.3.${n}`;
@@ -59,12 +63,12 @@ function pacedSender() {
   const sent: string[] = [];
   const sender: BatchSender = {
     method: 'C-STORE',
-    async send(onOutcome: (outcome: InstanceOutcomeData) => void, signal?: AbortSignal) {
+    async send(run: BatchRunControl, signal?: AbortSignal) {
       for (let n = 0; n < INSTANCES; n++) {
         if (signal?.aborted) throw new Error(`C-STORE cancelled after ${n} instances`);
         await new Promise((resolve) => setTimeout(resolve, 1_000));
         sent.push(uid(n));
-        onOutcome({ sopInstanceUid: uid(n), status: 'success' });
+        run.outcome({ sopInstanceUid: uid(n), status: 'success' });
       }
     },
     classify: (error) => ({ transient: false, reason: (error as Error).message }),
@@ -132,5 +136,48 @@ describe('ExportBatchRunner', () => {
     await expect(runner.run(batch, shutdown.signal, sender)).rejects.toThrow(/shutting down/);
     expect(sent).toEqual([]);
     expect(published).toEqual([]);
+  });
+
+  it('an import run reports its fallback at once and its plan on the finished report', async () => {
+    const { runner, published } = fakes(() => true);
+    const manifest = [
+      { sopInstanceUid: uid(1), seriesInstanceUid: '1.2.3', sopClassUid: '1.2.840.10008.5.1.4.1.1.7' },
+    ];
+    const sender: BatchSender = {
+      direction: 'import',
+      method: 'C-GET',
+      async send(run) {
+        run.fallback('C-MOVE', 'the PACS rejected the C-GET presentation context');
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+        run.outcome(
+          { sopInstanceUid: uid(1), status: 'success', path: 'studies/1.2/1.2.3/1.2.3.1.dcm' },
+          512,
+        );
+        return { manifest, subOperations: { completed: 1, failed: 0, warning: 0 } };
+      },
+      classify: (error) => ({ transient: false, reason: (error as Error).message }),
+    };
+    const run = runner.run(
+      { transferId: batch.transferId, batchId: batch.batchId, attempt: 1 },
+      running,
+      sender,
+    );
+    await jest.advanceTimersByTimeAsync(1_000);
+    // Before any outcome: the switch alone is worth a report.
+    expect(published[0]).toMatchObject({
+      type: ExportBatchReports.Progress.type,
+      data: { method: 'C-MOVE', fallback: 'the PACS rejected the C-GET presentation context', outcomes: [] },
+    });
+    await jest.advanceTimersByTimeAsync(2_000);
+    await expect(run).resolves.toBeUndefined();
+    expect(published.at(-1)).toMatchObject({
+      type: ExportBatchReports.Finished.type,
+      data: {
+        method: 'C-MOVE',
+        manifest,
+        subOperations: { completed: 1, failed: 0, warning: 0 },
+        outcomes: [{ sopInstanceUid: uid(1), path: 'studies/1.2/1.2.3/1.2.3.1.dcm' }],
+      },
+    });
   });
 });

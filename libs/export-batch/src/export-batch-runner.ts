@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import {
-  type ExportBatchData,
   type ExportBatchFailureData,
+  type ExportBatchRef,
+  type ImportInstanceData,
   type InstanceOutcomeData,
+  type SubOperationCountsData,
+  type TransferDirection,
   type TransferMethod,
 } from '@pacslink/contracts';
 import { elidePeerText } from '@pacslink/dicom';
@@ -18,16 +21,42 @@ import { OutcomeReporter, type PublishReport } from './outcome-reporter';
 /** The transient failure a batch stopped by a shutdown is reported with: another worker goes on. */
 export const SHUTTING_DOWN_REASON = 'worker shutting down';
 
+/** What a sender tells the runner while it works. */
+export interface BatchRunControl {
+  /**
+   * Export: the PACS answered this instance. Import: this instance is stored (or failed).
+   * `bytes`: its size, when the batch did not say (import).
+   */
+  readonly outcome: (outcome: InstanceOutcomeData, bytes?: number) => void;
+  /** The run goes on with another method (C-GET gave way to C-MOVE): reported at once, with why. */
+  readonly fallback: (method: TransferMethod, reason: string) => void;
+}
+
+/** What a run found out besides per-instance outcomes: it travels on the finished report. */
+export interface BatchRunResult {
+  /** An import plan: every instance the PACS holds of what was asked for. */
+  manifest?: ImportInstanceData[];
+  /** A C-GET / C-MOVE: the PACS's final sub-operation counts. */
+  subOperations?: SubOperationCountsData;
+}
+
+/** A batch as the runner sees it: which attempt, and the sizes of its instances when known. */
+export interface RunnableBatch extends ExportBatchRef {
+  instances?: readonly { sopInstanceUid: string; sizeBytes?: number }[];
+}
+
 export interface BatchSender {
+  /** Labels the worker's metrics; default export. */
+  direction?: TransferDirection;
   /** Labels the worker's metrics. */
   method: TransferMethod;
   /**
-   * Sends the batch's instances; calls onOutcome as the PACS answers each one. Once `signal` is
-   * aborted it stops at the next instance boundary (after the instance or STOW-RS request in
-   * flight), ends the association with A-RELEASE, and rejects.
+   * Does the batch's work (sends, plans or retrieves); reports each instance through `run` as it
+   * goes. Once `signal` is aborted it stops at the next instance boundary (after the instance or
+   * request in flight), ends the association with A-RELEASE, and rejects.
    */
-  send(onOutcome: (outcome: InstanceOutcomeData) => void, signal: AbortSignal): Promise<unknown>;
-  /** Why the send failed, in words, and whether a later attempt can succeed. */
+  send(run: BatchRunControl, signal: AbortSignal): Promise<BatchRunResult | void>;
+  /** Why the work failed, in words, and whether a later attempt can succeed. */
   classify(error: unknown): ExportBatchFailureData;
 }
 
@@ -42,9 +71,7 @@ export interface BatchSender {
 @Injectable()
 export class ExportBatchRunner {
   private readonly logger = new Logger(ExportBatchRunner.name);
-  private readonly instances: Counter<'method' | 'outcome'>;
-  private readonly bytes: Counter<'method'>;
-  private readonly batches: Histogram<'method' | 'result'>;
+  private readonly metrics: Record<TransferDirection, RunMetrics>;
   private readonly claims: BatchClaim;
 
   constructor(
@@ -53,29 +80,11 @@ export class ExportBatchRunner {
     @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
     this.claims = new BatchClaim(rpc);
-    this.instances = new Counter({
-      name: 'pacslink_export_instances_total',
-      help: 'Instances sent to a PACS, by what the PACS answered (success, warning, failure)',
-      labelNames: ['method', 'outcome'],
-      registers: [registry],
-    });
-    this.bytes = new Counter({
-      name: 'pacslink_export_bytes_total',
-      help: 'Bytes of the instances a PACS accepted',
-      labelNames: ['method'],
-      registers: [registry],
-    });
-    this.batches = new Histogram({
-      name: 'pacslink_export_batch_duration_seconds',
-      help: 'Time to send one export batch, by how it ended (completed, transient, permanent)',
-      labelNames: ['method', 'result'],
-      buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900],
-      registers: [registry],
-    });
+    this.metrics = { export: runMetrics(registry, 'export'), import: runMetrics(registry, 'import') };
   }
 
   /** `stopping`: the consumer's signal (MessageContext), aborted when the worker shuts down. */
-  async run(batch: ExportBatchData, stopping: AbortSignal, sender: BatchSender): Promise<void> {
+  async run(batch: RunnableBatch, stopping: AbortSignal, sender: BatchSender): Promise<void> {
     const ref = { transferId: batch.transferId, batchId: batch.batchId, attempt: batch.attempt };
     // Not claimed yet: the delivery goes back to the queue as it came, for another replica.
     if (stopping.aborted) throw new WorkerStoppingError(ref);
@@ -89,16 +98,28 @@ export class ExportBatchRunner {
     }
     const reporter = new OutcomeReporter(run, this.publishReport);
     const stop = eitherSignal(stopping, reporter.signal);
-    const sizes = new Map(batch.instances.map((instance) => [instance.sopInstanceUid, instance.sizeBytes]));
-    const timer = this.batches.startTimer({ method: sender.method });
+    const sizes = new Map((batch.instances ?? []).map((i) => [i.sopInstanceUid, i.sizeBytes ?? 0]));
+    const metrics = this.metrics[sender.direction ?? 'export'];
+    let method = sender.method;
+    const timer = metrics.batches.startTimer({ method });
     let failure: ExportBatchFailureData | undefined;
+    let result: BatchRunResult | void = undefined;
     try {
-      await sender.send((outcome) => {
-        this.instances.inc({ method: sender.method, outcome: outcome.status });
-        if (outcome.status !== 'failure')
-          this.bytes.inc({ method: sender.method }, sizes.get(outcome.sopInstanceUid) ?? 0);
-        reporter.add(outcome);
-      }, stop.signal);
+      result = await sender.send(
+        {
+          outcome: (outcome, bytes) => {
+            metrics.instances.inc({ method, outcome: outcome.status });
+            if (outcome.status !== 'failure')
+              metrics.bytes.inc({ method }, bytes ?? sizes.get(outcome.sopInstanceUid) ?? 0);
+            reporter.add(outcome);
+          },
+          fallback: (to, reason) => {
+            method = to;
+            reporter.fallback(to, reason);
+          },
+        },
+        stop.signal,
+      );
     } catch (error) {
       if (reporter.signal.aborted) {
         // Nothing is acked: the delivery is redelivered, claimed again (same attempt) and resent.
@@ -110,7 +131,7 @@ export class ExportBatchRunner {
       // A worker is not told whose study it sends, so it cannot mask the patient's name in what
       // the PACS wrote: the PACS's words stay out of its log. config-service masks and logs them.
       this.logger.warn({
-        msg: 'export batch stopped',
+        msg: `${sender.direction ?? 'export'} batch stopped`,
         ...ref,
         transient: failure.transient,
         reason: elidePeerText(failure.reason),
@@ -120,7 +141,7 @@ export class ExportBatchRunner {
     }
     timer({ result: failure ? (failure.transient ? 'transient' : 'permanent') : 'completed' });
     try {
-      await reporter.finish(failure);
+      await reporter.finish(failure, result ?? undefined);
     } catch (error) {
       reporter.abandon();
       throw error;
@@ -129,5 +150,41 @@ export class ExportBatchRunner {
 
   private readonly publishReport: PublishReport = async (contract, data) => {
     await this.publisher.publish(contract.exchange, createEnvelope(contract, data));
+  };
+}
+
+interface RunMetrics {
+  instances: Counter<'method' | 'outcome'>;
+  bytes: Counter<'method'>;
+  batches: Histogram<'method' | 'result'>;
+}
+
+/** pacslink_export_* and pacslink_import_*: one set per direction, as the dashboards read them. */
+function runMetrics(registry: Registry, direction: TransferDirection): RunMetrics {
+  const what =
+    direction === 'export'
+      ? 'sent to a PACS, by what the PACS answered'
+      : 'retrieved from a PACS, by outcome';
+  return {
+    instances: new Counter({
+      name: `pacslink_${direction}_instances_total`,
+      help: `Instances ${what} (success, warning, failure)`,
+      labelNames: ['method', 'outcome'],
+      registers: [registry],
+    }),
+    bytes: new Counter({
+      name: `pacslink_${direction}_bytes_total`,
+      help:
+        direction === 'export' ? 'Bytes of the instances a PACS accepted' : 'Bytes of the instances stored',
+      labelNames: ['method'],
+      registers: [registry],
+    }),
+    batches: new Histogram({
+      name: `pacslink_${direction}_batch_duration_seconds`,
+      help: `Time to run one ${direction} batch, by how it ended (completed, transient, permanent)`,
+      labelNames: ['method', 'result'],
+      buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900],
+      registers: [registry],
+    }),
   };
 }

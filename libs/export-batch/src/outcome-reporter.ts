@@ -6,7 +6,9 @@ import {
   type ExportBatchRunRef,
   type InstanceOutcomeData,
   type MessageContract,
+  type TransferMethod,
 } from '@pacslink/contracts';
+import type { BatchRunResult } from './export-batch-runner';
 import { ReportNotConfirmedError } from './export-batch.errors';
 
 /** Publishes a report and resolves once the broker confirmed it. */
@@ -55,6 +57,8 @@ export class OutcomeReporter {
   private inFlight?: Promise<void>;
   private lastReportAt = Date.now();
   private abandoned = false;
+  /** A fallback the run made: on the next progress report (once) and on the finished report. */
+  private switched?: { method: TransferMethod; fallback: string; reported: boolean };
 
   constructor(
     private readonly ref: ExportBatchRunRef,
@@ -70,6 +74,11 @@ export class OutcomeReporter {
     return this.gaveUp.signal;
   }
 
+  /** The run goes on with `method` (C-GET gave way to C-MOVE): reported at once, with why. */
+  fallback(method: TransferMethod, reason: string): void {
+    this.switched = { method, fallback: reason, reported: false };
+  }
+
   add(outcome: InstanceOutcomeData): void {
     this.pending.push(outcome);
     this.outcomes.set(outcome.sopInstanceUid, outcome);
@@ -79,7 +88,7 @@ export class OutcomeReporter {
    * Stops the timer and reports the end with every outcome of the run (a batch never holds more
    * than one report carries); rejects if any report could not be published.
    */
-  async finish(failure?: ExportBatchFailureData): Promise<void> {
+  async finish(failure?: ExportBatchFailureData, result: BatchRunResult = {}): Promise<void> {
     clearInterval(this.timer);
     await this.inFlight;
     if (this.gaveUp.signal.aborted) throw this.gaveUp.signal.reason;
@@ -87,8 +96,15 @@ export class OutcomeReporter {
     await this.publishWithRetries(ExportBatchReports.Finished, {
       ...this.ref,
       outcomes: [...this.outcomes.values()],
+      ...this.switchedFields(),
       ...(failure ? { failure } : {}),
+      ...(result.manifest ? { manifest: result.manifest } : {}),
+      ...(result.subOperations ? { subOperations: result.subOperations } : {}),
     });
+  }
+
+  private switchedFields(): { method?: TransferMethod; fallback?: string } {
+    return this.switched ? { method: this.switched.method, fallback: this.switched.fallback } : {};
   }
 
   /** Stops without a final report (the delivery will be redelivered and the batch sent again). */
@@ -100,9 +116,18 @@ export class OutcomeReporter {
   private tick(): void {
     if (this.inFlight || this.gaveUp.signal.aborted) return;
     const heartbeatDue = Date.now() - this.lastReportAt >= this.timing.heartbeatIntervalMs;
-    if (this.pending.length === 0 && !heartbeatDue) return;
+    const switchDue = this.switched !== undefined && !this.switched.reported;
+    if (this.pending.length === 0 && !heartbeatDue && !switchDue) return;
     const outcomes = this.pending.splice(0, MAX_REPORT_OUTCOMES);
-    this.inFlight = this.publishWithRetries(ExportBatchReports.Progress, { ...this.ref, outcomes })
+    const switched = this.switched;
+    this.inFlight = this.publishWithRetries(ExportBatchReports.Progress, {
+      ...this.ref,
+      outcomes,
+      ...this.switchedFields(),
+    })
+      .then(() => {
+        if (switched) switched.reported = true;
+      })
       .catch((error: unknown) => {
         // Kept for finish(), in order: outcomes not reported must not be lost silently.
         this.pending.unshift(...outcomes);

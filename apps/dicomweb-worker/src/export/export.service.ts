@@ -34,8 +34,8 @@ export class ExportService {
     const { target } = batch;
     await this.runner.run(batch, stopping, {
       method: 'STOW-RS',
-      send: (onOutcome, signal) =>
-        this.client.stow(
+      send: async ({ outcome: onOutcome }, signal) => {
+        await this.client.stow(
           {
             url: target.url,
             auth: unsealAuth(this.cipher, target),
@@ -58,7 +58,8 @@ export class ExportService {
             onOutcome,
             signal,
           },
-        ),
+        );
+      },
       classify: classifyStowFailure,
     });
   }

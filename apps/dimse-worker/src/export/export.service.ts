@@ -28,8 +28,8 @@ export class ExportService {
   async exportBatch(batch: DimseExportBatchData, stopping: AbortSignal): Promise<void> {
     await this.runner.run(batch, stopping, {
       method: 'C-STORE',
-      send: (onOutcome, signal) =>
-        store(
+      send: async ({ outcome: onOutcome }, signal) => {
+        await store(
           connectionOptions(batch.target, this.egress),
           batch.instances.map((instance) => ({
             path: this.studyStore.absolutePath(instance.path),
@@ -38,7 +38,8 @@ export class ExportService {
             transferSyntaxUid: instance.transferSyntaxUid,
           })),
           { onOutcome, signal },
-        ),
+        );
+      },
       classify: classifyStoreFailure,
     });
   }

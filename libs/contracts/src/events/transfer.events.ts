@@ -30,6 +30,8 @@ export class TransferEventData {
   @IsIn(TransferStatuses) status!: TransferStatus;
   @IsObject() @ValidateNested() @Type(() => TransferProgress) progress!: TransferProgress;
   @IsOptional() @IsIn(TransferMethods) method?: TransferMethod;
+  /** An import whose C-GET gave way to C-MOVE: why, in words (the transfer's `fallback`). */
+  @IsOptional() @IsString() fallback?: string;
   @IsOptional() @IsString() error?: string;
 }
 

@@ -6,7 +6,9 @@ import {
   IsInt,
   IsOptional,
   IsString,
+  ArrayMaxSize,
   IsUUID,
+  Matches,
   Max,
   MaxLength,
   Min,
@@ -14,6 +16,9 @@ import {
 } from 'class-validator';
 import { IsDicomUid } from '@pacslink/dicom';
 import { MAX_EXPORT_BATCH_INSTANCES } from '../commands/export-batch.commands';
+import { ImportInstanceData } from '../commands/import-batch.commands';
+import { TransferMethods, type TransferMethod } from '../events/transfer.events';
+import { STORED_PATH } from './stored-path';
 import { Exchanges } from '../topology';
 import type { MessageContract } from '../message-contract';
 
@@ -36,12 +41,17 @@ export class ExportBatchRunRef extends ExportBatchRef {
 export const InstanceOutcomeStatuses = ['success', 'warning', 'failure'] as const;
 export type InstanceOutcomeStatus = (typeof InstanceOutcomeStatuses)[number];
 
-/** What the PACS answered for one instance (C-STORE-RSP status, or a STOW-RS response item). */
+/**
+ * Export: what the PACS answered for one instance (C-STORE-RSP status, or a STOW-RS response item).
+ * Import: whether the instance arrived and was stored; `path` names its file in the study store
+ * (relative to STORE_DIR), which config-service reads and indexes, as for the Storage SCP.
+ */
 export class InstanceOutcomeData {
   @IsDicomUid() sopInstanceUid!: string;
   @IsIn(InstanceOutcomeStatuses) status!: InstanceOutcomeStatus;
   @IsOptional() @IsInt() @Min(0) @Max(0xffff) statusCode?: number;
   @IsOptional() @IsString() @MaxLength(1024) reason?: string;
+  @IsOptional() @IsString() @MaxLength(256) @Matches(STORED_PATH) path?: string;
 }
 
 export class ExportBatchProgressData extends ExportBatchRunRef {
@@ -49,6 +59,22 @@ export class ExportBatchProgressData extends ExportBatchRunRef {
   @ValidateNested({ each: true })
   @Type(() => InstanceOutcomeData)
   outcomes!: InstanceOutcomeData[];
+  /**
+   * Import: the method this run retrieves with, when it is not the one the batch was sent with
+   * (C-GET gave way to C-MOVE); `fallback` says why, in words. Reported once, as soon as it happens.
+   */
+  @IsOptional() @IsIn(TransferMethods) method?: TransferMethod;
+  @IsOptional() @IsString() @MaxLength(2048) fallback?: string;
+}
+
+/** The most instances one import may bring (its plan's manifest travels in one report). */
+export const MAX_IMPORT_INSTANCES = 50_000;
+
+/** PS3.7 9.1.3 / 9.1.4: what the PACS says its C-STORE sub-operations came to. */
+export class SubOperationCountsData {
+  @IsInt() @Min(0) completed!: number;
+  @IsInt() @Min(0) failed!: number;
+  @IsInt() @Min(0) warning!: number;
 }
 
 /** Why a batch stopped before every instance had an outcome. */
@@ -73,6 +99,19 @@ export class ExportBatchFailureData {
  */
 export class ExportBatchFinishedData extends ExportBatchProgressData {
   @IsOptional() @ValidateNested() @Type(() => ExportBatchFailureData) failure?: ExportBatchFailureData;
+  /** An import plan batch: every instance the PACS holds of what was asked for. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_IMPORT_INSTANCES)
+  @ValidateNested({ each: true })
+  @Type(() => ImportInstanceData)
+  manifest?: ImportInstanceData[];
+  /**
+   * A C-GET or C-MOVE retrieve batch: the PACS's final sub-operation counts. After a C-MOVE the
+   * instances arrive through the Storage SCP (any replica, its own report); config-service waits
+   * for those the PACS says it sent.
+   */
+  @IsOptional() @ValidateNested() @Type(() => SubOperationCountsData) subOperations?: SubOperationCountsData;
 }
 
 export interface ExportBatchClaim {

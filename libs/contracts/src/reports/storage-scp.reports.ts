@@ -14,14 +14,13 @@ import {
 } from 'class-validator';
 import { Exchanges } from '../topology';
 import type { MessageContract } from '../message-contract';
+import { STORED_PATH } from './stored-path';
 
 /**
  * Most instances one association may store (the Storage SCP's per-association limit): its one
  * report, sent when it ends, names them all and stays a few MB at most.
  */
 export const MAX_INSTANCES_PER_ASSOCIATION = 10_000;
-
-const STORED_PATH = /^studies\/[0-9.]+\/[0-9.]+\/[0-9.]+\.dcm$/;
 
 /**
  * Instances of one association that arrived as the C-STORE sub-operations of a C-MOVE (their
