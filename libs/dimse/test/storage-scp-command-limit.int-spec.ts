@@ -1,6 +1,7 @@
-import { StorageScp } from '../src/scp/storage-scp';
+import type { StorageScp } from '../src/scp/storage-scp';
 import { pDataHeader, PdvControl } from '../src/upper-layer/pdu';
 import { RawPeer } from './support/raw-requestor';
+import { listeningScp } from './support/test-scp';
 
 // The acceptor keeps a command set's fragments until the last one: a peer that never marks one
 // last, while never silent for the idle limit, must not fill the worker's memory.
@@ -15,20 +16,11 @@ let scp: StorageScp;
 let port: number;
 
 beforeEach(async () => {
-  scp = new StorageScp({
-    aeTitle: 'PACSLINK',
-    port: 0,
-    host: '127.0.0.1',
-    maxAssociations: 2,
-    maxAssociationsPerCaller: 2,
-    artimTimeoutMs: 1_000,
-    idleTimeoutMs: 10_000,
+  ({ scp, port } = await listeningScp({
     maxPduLength: PDU_DATA,
-    storageTransferSyntaxes: [EXPLICIT],
     identifyCaller: (aeTitle) => Promise.resolve(aeTitle === 'MODALITY1' ? { id: 'p1', aeTitle } : undefined),
     store: () => Promise.reject(new Error('no data set is expected here')),
-  });
-  port = (await scp.listen()).port;
+  }));
 });
 
 afterEach(async () => {

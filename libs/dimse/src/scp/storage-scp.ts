@@ -86,6 +86,12 @@ export interface StorageScpOptions {
     remoteAddress: string;
     reason: string;
   }): void;
+  /**
+   * Awaited when the peer asks to release, before the A-RELEASE-RP is sent (after every C-STORE of
+   * the association was answered). A rejection aborts the association (A-ABORT) instead of
+   * releasing it; `associationEnded` then says 'aborted' with the rejection's message.
+   */
+  beforeRelease?(association: ScpAssociationInfo): Promise<void>;
   /** after every accepted association, whatever its end */
   associationEnded?(summary: AssociationSummary): void;
   logger?: DimseLogger;
@@ -204,6 +210,9 @@ export class StorageScp {
             );
           }
           return this.message(association, context, command);
+        },
+        beforeRelease: async () => {
+          if (association !== undefined) await this.options.beforeRelease?.(association);
         },
         ended: (end) => {
           entry.ended = true;

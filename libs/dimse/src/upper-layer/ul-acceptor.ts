@@ -54,6 +54,13 @@ export type AssociationEnd =
 export interface UlAcceptorHandler {
   associate(request: ReceivedAssociateRequest): Promise<AssociateDecision>;
   message(contextId: number, command: Buffer): MessageHandling;
+  /**
+   * Awaited once the peer asks to release (every message answered), before the A-RELEASE-RP goes:
+   * the last moment the service can refuse the association's success, e.g. by failing to make what
+   * it received durable. A rejection aborts the association instead (A-ABORT, ended 'aborted' with
+   * the rejection's message). The peer is not read meanwhile.
+   */
+  beforeRelease?(): Promise<void>;
   /** Called once, when the connection is gone; a data set in progress was destroyed before. */
   ended(end: AssociationEnd): void;
 }
@@ -177,6 +184,9 @@ export class UlAcceptor {
         if (this.incoming !== undefined || this.commandFragments.length > 0) {
           throw new PduFormatError('A-RELEASE-RQ in the middle of a DIMSE message');
         }
+        await this.handler.beforeRelease?.();
+        // Ended meanwhile (shutdown, the connection lost): nothing to answer.
+        if (this.state !== 'established') return;
         this.socket.write(encodeReleaseRp());
         this.end({ kind: 'released' });
         // PS3.8 9.2 (Sta13): the requestor closes; ARTIM bounds how long we wait for it.
