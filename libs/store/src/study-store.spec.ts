@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,6 +15,22 @@ async function filesUnder(dir: string): Promise<string[]> {
     .filter((entry) => entry.isFile())
     .map((entry) => join(entry.parentPath, entry.name).slice(dir.length + 1))
     .sort();
+}
+
+/** Every fsync(2) from now on, by the path of its descriptor; `fail` answers EIO for the paths it names. */
+function fsyncsSeen(fail: (path: string) => boolean = () => false): string[] {
+  const seen: string[] = [];
+  const real = fs.fsync;
+  jest.spyOn(fs, 'fsync').mockImplementation((fd: number, callback: fs.NoParamCallback) => {
+    const path = fs.readlinkSync(`/proc/self/fd/${fd}`);
+    seen.push(path);
+    if (fail(path)) {
+      callback(Object.assign(new Error(`EIO: i/o error, fsync`), { code: 'EIO' }));
+      return;
+    }
+    real(fd, callback);
+  });
+  return seen;
 }
 
 /** `bytes` in chunks of `size`; with `failAfter`, an error instead of the chunks past that offset. */
@@ -127,6 +144,41 @@ describe('StudyStore', () => {
     await store.removeStudy(study.studyInstanceUid);
     expect(await filesUnder(store.rootDir)).toEqual([]);
     await expect(store.removeStudy('..')).rejects.toThrow(StorePathError);
+  });
+
+  describe('durability', () => {
+    afterEach(() => jest.restoreAllMocks());
+
+    it('fsyncs the file, then its directory, before a write resolves', async () => {
+      const fsyncs = fsyncsSeen();
+      const stored = await store.write(chunked(first.bytes, 65536));
+      const absolute = store.absolutePath(stored.path);
+      expect(fsyncs).toHaveLength(2);
+      expect(fsyncs[0]).toMatch(/\/tmp\/[^/]+$/);
+      expect(fsyncs[1]).toBe(dirname(absolute));
+    });
+
+    it('syncFile: false writes with no fsync; syncFiles fsyncs each file once, then each directory once', async () => {
+      const fsyncs = fsyncsSeen();
+      const [one, two] = study.series[0].instances;
+      const a = await store.write(chunked(await readFile(one.file), 65536), { syncFile: false });
+      const b = await store.write(chunked(await readFile(two.file), 65536), { syncFile: false });
+      expect(fsyncs).toEqual([]);
+      await store.syncFiles([a.path, b.path, a.path]);
+      const files = [store.absolutePath(a.path), store.absolutePath(b.path)];
+      expect(fsyncs.slice(0, 2).sort()).toEqual(files.sort());
+      expect(fsyncs.slice(2)).toEqual([dirname(files[0])]);
+    });
+
+    it('syncFiles rejects when an fsync fails, and when a file is gone', async () => {
+      const stored = await store.write(chunked(first.bytes, 65536), { syncFile: false });
+      const absolute = store.absolutePath(stored.path);
+      fsyncsSeen((path) => path === absolute);
+      await expect(store.syncFiles([stored.path])).rejects.toThrow('EIO');
+      jest.restoreAllMocks();
+      await rm(absolute);
+      await expect(store.syncFiles([stored.path])).rejects.toThrow('ENOENT');
+    });
   });
 
   it.each([['..'], ['../x'], ['studies/../../x'], ['/etc/passwd'], ['']])('refuses the path %j', (path) => {

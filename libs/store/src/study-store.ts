@@ -38,7 +38,16 @@ export interface WriteOptions {
    * syncDirectories() over a whole batch, one fsync per directory instead of one per file.
    */
   syncDirectory?: boolean;
+  /**
+   * false: no fsync at all: the write resolves once the file is in place in the page cache, and a
+   * later syncFiles() over a whole batch makes the files and their names durable. Until then a
+   * power loss may lose the file (a crash of the process does not: the kernel holds the pages).
+   */
+  syncFile?: boolean;
 }
+
+/** fsyncs at once in syncFiles(): libuv's thread pool has 4 threads, and the journal joins them. */
+const SYNC_CONCURRENCY = 4;
 
 /** A path handed to the store that would leave its root, or a study UID that is not one. */
 export class StorePathError extends Error {
@@ -112,7 +121,7 @@ export class StudyStore {
       }
       const attributes = instanceAttributes(scanner.finish());
       clearInterval(heartbeat);
-      await fsyncOf(fd);
+      if (options.syncFile !== false) await fsyncOf(fd);
       closed = true;
       closeSync(fd);
       const path = instancePath(attributes);
@@ -121,7 +130,7 @@ export class StudyStore {
       // Same SOP Instance UID again: the rename replaces the earlier file in one step.
       renameSync(temporaryPath, absolute);
       // The file's own fsync does not make its new name durable; its directory's does.
-      if (options.syncDirectory !== false) await syncDirectory(dirname(absolute));
+      if (options.syncFile !== false && options.syncDirectory !== false) await syncPath(dirname(absolute));
       return { ...attributes, sizeBytes, path };
     } catch (error) {
       clearInterval(heartbeat);
@@ -193,7 +202,19 @@ export class StudyStore {
   /** Makes the names of files written with `syncDirectory: false` durable, one fsync per directory. */
   async syncDirectories(relativePaths: Iterable<string>): Promise<void> {
     const directories = new Set([...relativePaths].map((path) => dirname(this.absolutePath(path))));
-    for (const directory of directories) await syncDirectory(directory);
+    await syncAll([...directories]);
+  }
+
+  /**
+   * Makes files written with `syncFile: false` durable: each file's data (through a descriptor of
+   * its own: Linux reports a write-back error that no descriptor has seen yet to the next fsync),
+   * then their names, one fsync per directory. Rejects with the first failure, which leaves every
+   * one of the files in doubt; a file no longer there (removed meanwhile) is a failure too.
+   */
+  async syncFiles(relativePaths: Iterable<string>): Promise<void> {
+    const paths = [...new Set(relativePaths)];
+    await syncAll(paths.map((path) => this.absolutePath(path)));
+    await this.syncDirectories(paths);
   }
 
   read(relativePath: string): Readable {
@@ -218,13 +239,26 @@ export class StudyStore {
   }
 }
 
-async function syncDirectory(path: string): Promise<void> {
-  const directory = openSync(path, 'r');
+/** fsync(2) of a file or directory by its path. */
+async function syncPath(path: string): Promise<void> {
+  const fd = openSync(path, 'r');
   try {
-    await fsyncOf(directory);
+    await fsyncOf(fd);
   } finally {
-    closeSync(directory);
+    closeSync(fd);
   }
+}
+
+/**
+ * syncPath of every path, SYNC_CONCURRENCY at once: fsyncs waiting together are committed together
+ * by the filesystem's journal, where one after another each waits for a commit of its own.
+ */
+async function syncAll(paths: readonly string[]): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < paths.length) await syncPath(paths[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(SYNC_CONCURRENCY, paths.length) }, worker));
 }
 
 /** fsync(2) in libuv's thread pool: it waits for the disk, which the event loop must not. */
