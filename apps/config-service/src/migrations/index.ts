@@ -9,6 +9,7 @@ import { AddTransferBatchClaims1764500000000 } from './1764500000000-AddTransfer
 import { DropTransferInstancePath1764500000100 } from './1764500000100-DropTransferInstancePath';
 import { AddEventTicketCredentialExpiry1764600000000 } from './1764600000000-AddEventTicketCredentialExpiry';
 import { AddPacsCircuits1764700000300 } from './1764700000300-AddPacsCircuits';
+import { AddImportTransfers1764800000000 } from './1764800000000-AddImportTransfers';
 
 /** Every migration of config-service's schema, oldest first. Append only. */
 export const configServiceMigrations = [
@@ -23,4 +24,5 @@ export const configServiceMigrations = [
   DropTransferInstancePath1764500000100,
   AddEventTicketCredentialExpiry1764600000000,
   AddPacsCircuits1764700000300,
+  AddImportTransfers1764800000000,
 ];

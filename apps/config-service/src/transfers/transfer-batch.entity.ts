@@ -6,6 +6,9 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
  * for the redelivered command) when the run holding it stopped reporting; cancelled with its
  * transfer. See batch-transitions.ts.
  */
+/** send: an export batch; plan: an import lists the study; retrieve: an import brings instances. */
+export type TransferBatchKind = 'send' | 'plan' | 'retrieve';
+
 export type TransferBatchState = 'pending' | 'dispatched' | 'running' | 'done' | 'cancelled';
 
 @Entity({ name: 'transfer_batch' })
@@ -14,6 +17,9 @@ export class TransferBatch {
   @Column('uuid', { name: 'transfer_id' }) transferId!: string;
   @Column('uuid', { name: 'pacs_config_id' }) pacsConfigId!: string;
   @Column('int') seq!: number;
+  @Column('text') kind!: TransferBatchKind;
+  /** A C-MOVE retrieve batch whose run ended: running, leased, until its instances arrive. */
+  @Column('boolean', { name: 'awaiting_arrivals' }) awaitingArrivals!: boolean;
   @Column('text') state!: TransferBatchState;
   /** Raised by every dispatch; a claim or report naming another attempt is stale. */
   @Column('int') attempt!: number;

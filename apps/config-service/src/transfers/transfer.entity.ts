@@ -12,6 +12,8 @@ export class Transfer {
   @Column('text', { name: 'series_instance_uid', nullable: true }) seriesInstanceUid!: string | null;
   @Column('text') status!: TransferStatus;
   @Column('text') method!: TransferMethod;
+  /** An import whose C-GET gave way to C-MOVE: why, in words. */
+  @Column('text', { nullable: true }) fallback!: string | null;
   @Column('int') attempts!: number;
   /** How many times POST /retry restarted it. */
   @Column('int') retries!: number;

@@ -68,8 +68,8 @@ export class TransfersRepository {
   /** The batch, locked until the transaction ends, with whether its lease is live; undefined if none. */
   async lockBatch(manager: EntityManager, batchId: string): Promise<LockedBatch | undefined> {
     const [row] = await manager.query<Record<string, unknown>[]>(
-      `SELECT id, transfer_id, pacs_config_id, seq, state, attempt, claimant, failures, available_at,
-              lease_until, last_error,
+      `SELECT id, transfer_id, pacs_config_id, seq, kind, state, attempt, claimant, failures, available_at,
+              lease_until, last_error, awaiting_arrivals,
               coalesce(lease_until > now(), false) AS lease_live,
               greatest(0, ceil(extract(epoch FROM lease_until - now()) * 1000))::int AS lease_remaining_ms
          FROM transfer_batch WHERE id = $1 FOR UPDATE`,
@@ -81,6 +81,8 @@ export class TransfersRepository {
       transferId: row.transfer_id as string,
       pacsConfigId: row.pacs_config_id as string,
       seq: row.seq as number,
+      kind: row.kind as LockedBatch['kind'],
+      awaitingArrivals: row.awaiting_arrivals as boolean,
       state: row.state as LockedBatch['state'],
       attempt: row.attempt as number,
       claimant: row.claimant as string | null,
