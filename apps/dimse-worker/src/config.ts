@@ -1,6 +1,14 @@
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { egressPolicyFromEnv } from '@pacslink/egress';
 import { ServiceEnv, loadEnv } from '@pacslink/platform';
+
+/**
+ * When the Storage SCP's C-STORE success is durable (docs/decisions/0007-dicom-network-engine.md):
+ * `instance`, before each C-STORE-RSP (two fsyncs per instance); `association`, before the
+ * association's A-RELEASE-RP and its report (the RSP answered from the page cache).
+ */
+export const SCP_DURABILITIES = ['instance', 'association'] as const;
+export type ScpDurability = (typeof SCP_DURABILITIES)[number];
 
 export class DimseWorkerEnv extends ServiceEnv {
   @IsString() STORE_DIR = './var/store';
@@ -27,6 +35,9 @@ export class DimseWorkerEnv extends ServiceEnv {
    * one is answered 0xA700 and not kept. 4 GiB: the longest value a DICOM element can declare.
    */
   @IsInt() @Min(1024) @Max(68_719_476_736) SCP_MAX_INSTANCE_BYTES: number = 4_294_967_296;
+
+  @IsIn(SCP_DURABILITIES, { message: `SCP_DURABILITY must be one of: ${SCP_DURABILITIES.join(', ')}` })
+  SCP_DURABILITY: ScpDurability = 'instance';
 
   /** The CIDR ranges a PACS may be in, comma-separated; required in production (docs/security.md). */
   @IsOptional() @IsString() EGRESS_ALLOW_CIDRS?: string;

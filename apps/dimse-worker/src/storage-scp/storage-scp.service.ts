@@ -28,6 +28,7 @@ import {
   StudyStore,
 } from '@pacslink/store';
 import type { Readable } from 'node:stream';
+import type { ScpDurability } from '../config';
 import { DimseCallersCache } from './dimse-callers.cache';
 import { RefusalReporter } from './refusal-reporter';
 
@@ -39,6 +40,8 @@ export interface StorageScpSettings {
   maxAssociationsPerPeer: number;
   /** SCP_MAX_INSTANCE_BYTES */
   maxInstanceBytes: number;
+  /** SCP_DURABILITY */
+  durability: ScpDurability;
 }
 
 export const STORAGE_SCP_SETTINGS = Symbol('STORAGE_SCP_SETTINGS');
@@ -62,6 +65,8 @@ interface Received {
   /** C-MOVE sub-operations among `paths`, by move (originator AE title and message ID) */
   moves: Map<string, StorageScpMoveSubOperations>;
   writing: Set<Promise<StoreResult>>;
+  /** SCP_DURABILITY=association: `paths` made durable, once (at the release, or when it ended otherwise). */
+  durable?: Promise<void>;
 }
 
 /** Files a C-MOVE's sub-operations stored are grouped by the move that sent them (PS3.7 9.1.1.1). */
@@ -116,6 +121,7 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
         received.writing.add(writing);
         return writing.finally(() => received.writing.delete(writing));
       },
+      beforeRelease: (association) => this.beforeRelease(association),
       associationEnded: (summary) => void this.report(summary),
       refused: (refusal) => this.refusals.refused(refusal),
       logger: {
@@ -166,7 +172,11 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
           },
           dataSet,
         ),
-        { maxBytes: this.settings.maxInstanceBytes },
+        {
+          maxBytes: this.settings.maxInstanceBytes,
+          // association: answered from the page cache; durable() makes it durable at the end.
+          syncFile: this.settings.durability === 'instance',
+        },
       );
       received.paths.push(written.path);
       recordMoveSubOperation(received, instance, written.path);
@@ -195,6 +205,30 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   /**
+   * SCP_DURABILITY=association: the peer asks to release, so every C-STORE was answered; its files
+   * are made durable before the A-RELEASE-RP tells it that they are ours. A failure rejects, and
+   * the association is aborted instead: the peer sends again what it will not see released.
+   */
+  private async beforeRelease(association: ScpAssociationInfo): Promise<void> {
+    const received = this.received.get(association.id);
+    if (received === undefined || this.settings.durability === 'instance') return;
+    try {
+      await this.durable(received);
+    } catch (error) {
+      throw new Error(
+        `what the association stored could not be made durable: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  /** Every file of the association and its directory fsynced; the same promise at every call. */
+  private async durable(received: Received): Promise<void> {
+    await Promise.allSettled(received.writing);
+    received.durable ??= this.studyStore.syncFiles(received.paths);
+    return received.durable;
+  }
+
+  /**
    * Tells config-service what the association stored, once it ended (released or not: each file
    * stored before an abort is whole); config-service indexes it and announces study.received.
    */
@@ -206,6 +240,24 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
     await Promise.allSettled(received.writing);
     const { paths } = received;
     if (paths.length === 0) return;
+    if (this.settings.durability === 'association') {
+      // Released: made durable before the RP (a failure aborted it). Aborted or lost: whatever was
+      // answered 0x0000 is made durable now and reported, as with per-instance durability.
+      try {
+        await this.durable(received);
+      } catch (error) {
+        // Not reported: the files stay in the store unindexed, as when a report cannot be
+        // published; the peer saw no release, and what it sends again is written and reported anew.
+        this.logger.error({
+          msg: 'what an association stored could not be made durable: not reported',
+          associationId: association.id,
+          end: end.kind,
+          stored: paths.length,
+          reason: error instanceof Error ? error.message : String(error),
+        });
+        return;
+      }
+    }
     const moves = [...received.moves.values()];
     try {
       await this.publisher.publish(
