@@ -5,6 +5,7 @@ import { MessagingModule } from '@pacslink/messaging';
 import { PlatformModule } from '@pacslink/platform';
 import { ConnectionTestModule } from './connection-test/connection-test.module';
 import { ExportModule } from './export/export.module';
+import { ImportModule } from './import/import.module';
 import { QueryModule } from './query/query.module';
 import { StorageScpModule } from './storage-scp/storage-scp.module';
 import { DIMSE_WORKER, type DimseWorkerEnv } from './config';
@@ -27,6 +28,7 @@ export class AppModule {
         ConnectionTestModule,
         QueryModule,
         ExportModule.forRoot(env.STORE_DIR),
+        ImportModule.forRoot(env.STORE_DIR),
         StorageScpModule.forRoot(env.STORE_DIR, {
           aeTitle: env.SCP_AE_TITLE,
           port: env.SCP_PORT,

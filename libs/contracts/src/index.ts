@@ -21,6 +21,7 @@ import { ConnectionTestRequests } from './requests/connection-test.requests';
 import { QueryRequests } from './requests/query.requests';
 import { DimseCallerRequests } from './requests/dimse-callers.requests';
 import { ExportBatchCommands } from './commands/export-batch.commands';
+import { ImportBatchCommands } from './commands/import-batch.commands';
 import { ExportBatchReports } from './reports/export-batch.reports';
 import type { MessageContract } from './message-contract';
 
@@ -34,6 +35,8 @@ export const allContracts: readonly MessageContract<object>[] = [
   ...Object.values(QueryRequests),
   ...Object.values(DimseCallerRequests),
   ...Object.values(ExportBatchCommands),
+  ImportBatchCommands.DimsePlan,
+  ImportBatchCommands.Dimse,
   ...Object.values(ExportBatchReports),
   ...Object.values(StorageScpReports),
 ];

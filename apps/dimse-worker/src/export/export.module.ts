@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ExportBatchRunner } from '@pacslink/export-batch';
 import { StudyStore } from '@pacslink/store';
+import { BatchRunnerModule } from '../batch-runner.module';
 import { ExportConsumer } from './export.consumer';
 import { ExportService } from './export.service';
 
@@ -9,12 +9,8 @@ export class ExportModule {
   static forRoot(storeDir: string): DynamicModule {
     return {
       module: ExportModule,
-      providers: [
-        { provide: StudyStore, useValue: new StudyStore(storeDir) },
-        ExportBatchRunner,
-        ExportService,
-        ExportConsumer,
-      ],
+      imports: [BatchRunnerModule],
+      providers: [{ provide: StudyStore, useValue: new StudyStore(storeDir) }, ExportService, ExportConsumer],
     };
   }
 }
