@@ -33,6 +33,7 @@ export {
 } from './stow';
 export { parseMediaType, type MediaType } from './media-type';
 export { forEachPart, type ForEachPartOptions, type MultipartPart } from './multipart-parts';
+export { MULTIPART_MALFORMED, MULTIPART_TRUNCATED, MultipartError } from './multipart-scanner';
 export {
   retrieveAcceptHeader,
   type InstanceSink,

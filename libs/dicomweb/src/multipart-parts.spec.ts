@@ -89,6 +89,19 @@ describe('forEachPart', () => {
     expect(found.map((part) => part.bytes.toString())).toEqual(['one', 'two']);
   });
 
+  it('numbers parts in body order when one chunk holds several of them', async () => {
+    const numbers: number[] = [];
+    await forEachPart(
+      chunks(body([Buffer.from('a'), Buffer.from('b'), Buffer.from('c')]), [4096]),
+      BOUNDARY,
+      async (part) => {
+        numbers.push(part.number);
+        await collect(part);
+      },
+    );
+    expect(numbers).toEqual([1, 2, 3]);
+  });
+
   it('takes a header named __proto__ as a header (dicer throws out of write())', async () => {
     const raw = Buffer.from(`--${BOUNDARY}${CRLF}__proto__: x${CRLF}${CRLF}data${CRLF}--${BOUNDARY}--`);
     const found = await parse(chunks(raw, [3]));

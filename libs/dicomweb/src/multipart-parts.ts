@@ -66,11 +66,16 @@ export async function forEachPart(
   const scanner = new MultipartScanner(boundary, options.maxHeaderBytes);
   const highWaterMark = options.partHighWaterMark ?? 256 * 1024;
   let current: { body: PartBody; handled: Promise<void>; settled: boolean } | undefined;
+  /**
+   * Parts handed to `handle`. Not the scanner's count: it has read the whole chunk, and any parts
+   * after this one in it, by the time an event is applied.
+   */
+  let handed = 0;
   /** The error this call rejects with, once decided. */
   let failure: Error | undefined;
 
   const mapError = (error: unknown): Error =>
-    options.mapError?.(error, { parts: scanner.partCount, inPart: current !== undefined }) ??
+    options.mapError?.(error, { parts: handed, inPart: current !== undefined }) ??
     (error instanceof Error ? error : new Error(String(error)));
 
   const failWith = async (error: Error): Promise<never> => {
@@ -90,7 +95,7 @@ export async function forEachPart(
         case 'part': {
           const body = new PartBody({ highWaterMark });
           const part = { body, handled: Promise.resolve(), settled: false };
-          part.handled = handle({ number: scanner.partCount, headers: event.headers, body }).then(
+          part.handled = handle({ number: ++handed, headers: event.headers, body }).then(
             () => {
               part.settled = true;
               // Done before reading it all: drop the rest (and free a push waiting for a reader).
@@ -134,5 +139,5 @@ export async function forEachPart(
     if (failure !== undefined) throw failure;
     await failWith(mapError(error));
   }
-  return { parts: scanner.partCount };
+  return { parts: handed };
 }

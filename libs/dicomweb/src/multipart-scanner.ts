@@ -1,8 +1,8 @@
 /*
- * A push parser for MIME multipart bodies (RFC 2046 5.1) as WADO-RS answers them
- * (multipart/related, RFC 2387): it never holds a part, only the few bytes at the end of a chunk
- * that may be the start of a delimiter, and a part's header block (bounded). Why not dicer, which
- * config-service's upload uses: see README "Why our own multipart parser".
+ * A push parser for MIME multipart bodies (RFC 2046 5.1) as WADO-RS answers them and STOW-RS
+ * style uploads send them (multipart/related, RFC 2387): it never holds a part, only the few bytes
+ * at the end of a chunk that may be the start of a delimiter, and a part's header block (bounded).
+ * Why not dicer or busboy: see README "Why our own multipart parser".
  */
 
 /** The code of a MultipartError whose body breaks the multipart rules. */

@@ -1,6 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import { PassThrough, Transform, Writable, type Readable } from 'node:stream';
-import Dicer from 'dicer';
+import { PassThrough, Transform, type Readable } from 'node:stream';
+import {
+  MULTIPART_TRUNCATED,
+  MultipartError,
+  forEachPart as forEachMultipartPart,
+  parseMediaType,
+} from '@pacslink/dicomweb';
 import { InvalidDicomError } from '@pacslink/store';
 import { StudyError, StudyErrorCode } from './studies.errors';
 import { UploadLimitError, uploadLimitExceeded, type UploadLimits } from './upload-limits';
@@ -22,20 +27,6 @@ export interface UploadPart {
 /** The client went away before the body was complete: there is nobody left to answer. */
 export class UploadAbortedError extends Error {
   override readonly name = 'UploadAbortedError';
-}
-
-/** RFC 9110 8.3.1: type "/" subtype *( ";" parameter ), parameter values tokens or quoted strings. */
-const PARAMETER = /;\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]*)/g;
-
-function parseMediaType(header: string): { type: string; parameters: Map<string, string> } {
-  const semicolon = header.indexOf(';');
-  const type = (semicolon === -1 ? header : header.slice(0, semicolon)).trim().toLowerCase();
-  const parameters = new Map<string, string>();
-  for (const [, name, raw] of header.slice(type.length).matchAll(PARAMETER)) {
-    const value = raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
-    parameters.set(name.toLowerCase(), value);
-  }
-  return { type, parameters };
 }
 
 /** Which framing a Content-Type announces; anything but the two STOW-RS bodies is refused (415). */
@@ -123,143 +114,143 @@ export async function singlePart(
  * one of `limits` the request is read no further: the parts that arrived whole before it still go
  * to `handle`, the part the limit cut errors its stream with the UploadLimitError, and then the
  * promise rejects with it. Any rejection comes once the part being handled has been let go of (its
- * file removed). Whatever `handle` leaves unread of a part is drained, so the next part can come.
+ * file removed). Whatever `handle` leaves unread of a part is dropped, so the next part can come.
+ * The framing is read by the multipart parser of libs/dicomweb, the one the WADO-RS retrieve uses.
  */
-export function forEachPart(
+export async function forEachPart(
   request: IncomingMessage,
   boundary: string,
   limits: UploadLimits,
   handle: (part: UploadPart) => Promise<void>,
 ): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const parser = new Dicer({ boundary });
-    let parts = 0;
-    let received = 0;
-    let chain = Promise.resolve();
-    let current: PassThrough | undefined;
-    let settled = false;
-    let limit: UploadLimitError | undefined;
-    let stopWaiting: () => void = () => undefined;
-    const stopped = new Promise<undefined>((resolveStopped) => {
-      stopWaiting = () => resolveStopped(undefined);
-    });
-
-    /** Feeds the parser at most UPLOAD_MAX_REQUEST_BYTES: a limit falls exactly where it is. */
-    const meter = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        if (limit !== undefined) return done();
-        const room = limits.maxRequestBytes - received;
-        received += chunk.length;
-        if (chunk.length <= room) return done(null, chunk);
-        done(null, chunk.subarray(0, room));
-        stopAt(uploadLimitExceeded.request(limits));
-      },
-    });
-
-    /**
-     * Reads no further: the parser ends on what it has, so the parts that arrived whole end as
-     * usual and the one cut short errors (with `error`); its 'finish' then rejects.
-     */
-    const stopAt = (error: UploadLimitError) => {
-      if (limit !== undefined) return;
-      limit = error;
-      request.unpipe(meter);
-      request.pause();
-      meter.end();
-    };
-
-    const fail = (reason: unknown) => {
-      if (settled) return;
-      settled = true;
-      const error = reason instanceof Error ? reason : new Error(String(reason));
-      unwatch();
-      if (error instanceof UploadLimitError) stopAt(error);
-      else {
-        request.unpipe(meter);
-        request.resume();
-      }
-      current?.destroy(error);
-      stopWaiting();
-      void chain.then(() => reject(error));
-    };
-
-    parser.on('part', (part: Readable) => {
-      const number = ++parts;
-      if (number > limits.maxParts) {
-        part.resume();
-        stopAt(uploadLimitExceeded.parts(limits));
-        return;
-      }
-      const body = new PassThrough();
-      const headers = new Promise<Record<string, string[]> | undefined>((resolveHeaders) => {
-        part.once('header', (value: Record<string, string[]>) => resolveHeaders(value));
-        part.once('error', () => resolveHeaders(undefined));
-      });
-      part.on('error', () =>
-        body.destroy(
-          limit ??
-            new InvalidDicomError('the body ended before this part was complete (no closing boundary)'),
-        ),
-      );
-      // A part is destroyed with its error before `handle` reads it: the reader finds the error then.
-      body.on('error', () => undefined);
-      let partBytes = 0;
-      const countPart = (chunk: Buffer) => {
-        partBytes += chunk.length;
-        if (partBytes > limits.maxInstanceBytes) fail(uploadLimitExceeded.instance(number, limits));
-      };
-      chain = chain
-        .then(async () => {
-          if (settled) return;
-          const contentType = (await Promise.race([headers, stopped]))?.['content-type']?.[0];
-          if (settled) return;
-          current = body;
-          part.pipe(body);
-          part.on('data', countPart);
-          await handle({ number, contentType, body });
-          current = undefined;
-          part.unpipe(body);
-          part.off('data', countPart);
-          part.resume();
-        })
-        .catch(fail);
-    });
-    // An unexpected end is answered through the part it cut (above); the parser then finishes.
-    parser.on('error', () => undefined);
-    parser.on('finish', () => {
-      void chain.then(() => {
-        if (limit !== undefined) return fail(limit);
-        if (settled) return;
-        settled = true;
-        unwatch();
-        resolve(parts);
-      });
-    });
-    const unwatch = watchClient(request, fail);
-    // dicer throws out of write() on some part headers (one named __proto__: CVE-2022-24434, no
-    // fixed release): uncaught, that ended the process. Caught here, it ends this upload with a 400.
-    const feed = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        try {
-          parser.write(chunk, done);
-        } catch (error) {
-          const reason = error instanceof Error ? error.message : String(error);
-          fail(
-            new StudyError(
-              StudyErrorCode.MalformedMultipart,
-              `part ${Math.max(parts, 1)}: its headers could not be read (${reason})`,
-            ),
-          );
-          done();
+  const body = new RequestBody(request, limits);
+  let seen = 0;
+  /** A body cut short: the part it cut (if any) failed with it; the whole ones before it stand. */
+  let truncated: Error | undefined;
+  try {
+    const { parts } = await forEachMultipartPart(
+      body.chunks(),
+      boundary,
+      async (part) => {
+        seen = part.number;
+        if (part.number > limits.maxParts) {
+          body.stopAt(uploadLimitExceeded.parts(limits));
+          return;
         }
+        const meter = body.partMeter(part.number);
+        // The part's stream fails with the body (cut short, client gone): its reader finds out
+        // through the meter, maybe only when it reads.
+        part.body.on('error', (error) => meter.destroy(error));
+        meter.on('error', () => undefined);
+        await handle({
+          number: part.number,
+          contentType: part.headers.get('content-type'),
+          body: part.body.pipe(meter),
+        });
       },
-      final(done) {
-        if (!settled) parser.end();
-        done();
+      {
+        mapError: (error, { parts, inPart }) => {
+          if (error instanceof UploadLimitError || error instanceof UploadAbortedError) return error;
+          if (error instanceof MultipartError && error.code === MULTIPART_TRUNCATED) {
+            truncated = new InvalidDicomError(
+              inPart
+                ? 'the body ended before this part was complete (no closing boundary)'
+                : 'the body ended without its closing boundary',
+            );
+            return truncated;
+          }
+          const reason = error instanceof Error ? error.message : String(error);
+          return new StudyError(StudyErrorCode.MalformedMultipart, `part ${Math.max(parts, 1)}: ${reason}`);
+        },
+      },
+    );
+    if (body.limit !== undefined) throw body.limit;
+    return parts;
+  } catch (error) {
+    if (error === truncated && body.limit === undefined) return seen;
+    throw error;
+  } finally {
+    body.release();
+  }
+}
+
+/**
+ * The request's bytes for the multipart parser, at most UPLOAD_MAX_REQUEST_BYTES of them: a limit
+ * falls exactly where it is. Read with read() rather than async iteration, which would destroy
+ * the request (and the connection the 413 must go out on) when the parser stops early.
+ */
+class RequestBody {
+  limit: UploadLimitError | undefined;
+  private received = 0;
+  private wake: (() => void) | undefined;
+  private readonly unwatch: () => void;
+  private gone: UploadAbortedError | undefined;
+  private readonly notify = () => {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  };
+
+  constructor(
+    private readonly request: IncomingMessage,
+    private readonly limits: UploadLimits,
+  ) {
+    this.unwatch = watchClient(request, (error) => {
+      this.gone = error;
+      this.notify();
+    });
+    request.on('readable', this.notify);
+    request.on('end', this.notify);
+  }
+
+  /** Reads no further: the parts that arrived whole end as usual; the call rejects with `error`. */
+  stopAt(error: UploadLimitError): void {
+    this.limit ??= error;
+    this.notify();
+  }
+
+  /** Counts a part's bytes; past UPLOAD_MAX_INSTANCE_BYTES the part errors and reading stops. */
+  partMeter(number: number): Transform {
+    let bytes = 0;
+    return new Transform({
+      transform: (chunk: Buffer, _encoding, done) => {
+        bytes += chunk.length;
+        if (bytes <= this.limits.maxInstanceBytes) return done(null, chunk);
+        const error = uploadLimitExceeded.instance(number, this.limits);
+        this.stopAt(error);
+        done(error);
       },
     });
-    request.pipe(meter).pipe(feed);
-  });
+  }
+
+  async *chunks(): AsyncGenerator<Buffer> {
+    for (;;) {
+      if (this.limit !== undefined) throw this.limit;
+      if (this.gone !== undefined) throw this.gone;
+      const chunk = this.request.read() as Buffer | null;
+      if (chunk === null) {
+        if (this.request.readableEnded) return;
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        continue;
+      }
+      const room = this.limits.maxRequestBytes - this.received;
+      this.received += chunk.length;
+      if (chunk.length <= room) {
+        yield chunk;
+        continue;
+      }
+      if (room > 0) yield chunk.subarray(0, room);
+      this.stopAt(uploadLimitExceeded.request(this.limits));
+    }
+  }
+
+  /** Stops listening; what the client still sends is left unread (see discardRestThenClose). */
+  release(): void {
+    this.unwatch();
+    this.request.off('readable', this.notify);
+    this.request.off('end', this.notify);
+    if (this.limit === undefined && this.gone === undefined) this.request.resume();
+  }
 }
 
 /**
