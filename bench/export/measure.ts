@@ -1,8 +1,22 @@
 import { log } from './log';
 import type { BenchStudy } from './studies';
 
-/** What a row is compared with: C-STORE rows with storescu, STOW-RS rows with curl. */
-export type ScenarioKind = 'storescu' | 'curl' | 'cstore' | 'stow' | 'reference';
+/**
+ * What a row is compared with: C-STORE rows with storescu, STOW-RS rows with curl; imports (the
+ * import benchmark) WADO-RS with a second Orthanc retrieving, C-GET with getscu, C-MOVE with movescu.
+ */
+export type ScenarioKind =
+  | 'storescu'
+  | 'curl'
+  | 'cstore'
+  | 'stow'
+  | 'orthanc-wado'
+  | 'getscu'
+  | 'movescu'
+  | 'wado'
+  | 'cget'
+  | 'cmove'
+  | 'reference';
 
 export interface RunDetail {
   /** pacslink: from POST /transfers to the `transfer.started` event. */

@@ -9,6 +9,9 @@ export interface Verdict {
 const BASELINE_OF: Partial<Record<ScenarioKind, { kind: ScenarioKind; name: string }>> = {
   cstore: { kind: 'storescu', name: 'storescu' },
   stow: { kind: 'curl', name: 'curl' },
+  wado: { kind: 'orthanc-wado', name: 'Orthanc' },
+  cget: { kind: 'getscu', name: 'getscu' },
+  cmove: { kind: 'movescu', name: 'movescu' },
 };
 
 /** A Markdown table with padded columns, readable in a terminal and pasteable into docs. */
