@@ -1,16 +1,18 @@
 /**
- * Receiving: DCMTK `storescu` → the built dimse-worker's Storage SCP, against `storescu` → DCMTK
- * `storescp`, same files, same disk, alternating, the received files checked and deleted after
- * every run. Also the peak RSS (VmHWM) of each receiver during each run.
+ * Receiving: DCMTK `storescu` → the built dimse-worker's Storage SCP, once per SCP_DURABILITY
+ * (`instance`: fsynced before each C-STORE answer; `association`: before the release), against
+ * `storescu` → DCMTK `storescp`, same files, same disk, in turn, the received files checked and
+ * deleted after every run. Also the peak RSS (VmHWM) of each receiver during each run.
  *
  *   npm run build   # the worker runs from dist/, as deployed
  *   node -r ts-node/register/transpile-only -r tsconfig-paths/register bench/dimse/receive-vs-storescp.ts \
- *     [--runs 3] [--shape large|small|2gb (comma-separated), both (default) or all] [--runs-2gb 1] [--only ours|storescp] [--keep DIR] [--keep-logs DIR]
+ *     [--runs 3] [--shape large|small|2gb (comma-separated), both (default) or all] [--runs-2gb 1] [--only storescp,instance,association] [--keep DIR] [--keep-logs DIR]
  *     [--receive-in DIR] [--worker-node-args '--cpu-prof --cpu-prof-dir=DIR']
  *
  * Our side is dist/apps/dimse-worker/main.js with the heap limit of k8s/base/dimse-worker.yaml
- * (NODE_OPTIONS=--max-old-space-size=256), and dist/apps/config-service/main.js, which tells the
- * worker who may call (the DIMSE PACS configuration created here with storescu's AE title) and
+ * (NODE_OPTIONS=--max-old-space-size=256), two of them (one per SCP_DURABILITY, each on its own
+ * port, the idle one costing nothing), and dist/apps/config-service/main.js, which tells the
+ * workers who may call (the DIMSE PACS configuration created here with storescu's AE title) and
  * indexes what it received. The time is the storescu process's wall time (one association, every
  * file); config-service's indexing follows the association and is waited for, untimed, so that it
  * does not load the next run. --keep DIR generates each study once into DIR and reuses it.
@@ -54,7 +56,10 @@ const STORESCP_AE_TITLE = 'BENCHSCP';
 const CALLING_AE_TITLE = 'STORESCU';
 const INDEXED_TIMEOUT_MS = 300_000;
 
-type Receiver = 'ours' | 'storescp';
+/** storescp, or the worker with that SCP_DURABILITY. */
+const RECEIVERS = ['storescp', 'instance', 'association'] as const;
+type Receiver = (typeof RECEIVERS)[number];
+const WORKER_OF = { instance: 'dimse-worker', association: 'dimse-worker-association' } as const;
 
 export interface ReceiveRun {
   shape: Shape;
@@ -206,7 +211,9 @@ export async function benchReceive(argv: readonly string[] = process.argv): Prom
   ).split(',') as Shape[];
   if (!shapes.every((shape) => shape in SHAPES))
     throw new Error(`--shape large|small|2gb, comma-separated, both or all`);
-  const only = argument('only', 'all', argv);
+  const order = argument('only', RECEIVERS.join(','), argv).split(',') as Receiver[];
+  if (!order.every((receiver) => RECEIVERS.includes(receiver)))
+    throw new Error(`--only ${RECEIVERS.join(',')} (comma-separated)`);
   const keep = argument('keep', '', argv);
   const workerNodeArgs = argument('worker-node-args', '', argv)
     .split(' ')
@@ -229,8 +236,13 @@ export async function benchReceive(argv: readonly string[] = process.argv): Prom
   try {
     const stack = await startPacslink(workDir, cleanup, {
       apps: ['config-service', 'dimse-worker'],
-      env: { 'dimse-worker': { SCP_AE_TITLE, NODE_OPTIONS: WORKER_NODE_OPTIONS } },
+      env: {
+        'dimse-worker': { SCP_AE_TITLE, NODE_OPTIONS: WORKER_NODE_OPTIONS, SCP_DURABILITY: 'instance' },
+      },
       nodeArgs: { 'dimse-worker': workerNodeArgs },
+      replicas: {
+        [WORKER_OF.association]: { app: 'dimse-worker', env: { SCP_DURABILITY: 'association' } },
+      },
     });
     const [created] = await api(stack.apiUrl, 'POST', '/pacs-configs', {
       type: 'dimse',
@@ -241,11 +253,18 @@ export async function benchReceive(argv: readonly string[] = process.argv): Prom
       cStore: true,
     });
     if (created !== 201) throw new Error(`POST /pacs-configs answered ${created}`);
-    const worker = stack.services['dimse-worker'];
-    const ours: Peer = { aeTitle: SCP_AE_TITLE, port: worker.scpPort ?? 0, pid: worker.pid };
-    await echoUntilAnswered(ours.aeTitle, ours.port);
+    const workers = {
+      instance: stack.services['dimse-worker'],
+      association: stack.replicas[WORKER_OF.association],
+    };
+    const peers = {} as Record<Receiver, Peer>;
+    for (const durability of ['instance', 'association'] as const) {
+      const worker = workers[durability];
+      peers[durability] = { aeTitle: SCP_AE_TITLE, port: worker.scpPort ?? 0, pid: worker.pid };
+      await echoUntilAnswered(SCP_AE_TITLE, peers[durability].port);
+    }
     const storescpDir = join(workDir, 'storescp');
-    const storescp = await startStorescp(storescpDir, cleanup);
+    peers.storescp = await startStorescp(storescpDir, cleanup);
     const storeDir = join(stack.storeDir, 'studies');
 
     for (const shape of shapes) {
@@ -258,7 +277,7 @@ export async function benchReceive(argv: readonly string[] = process.argv): Prom
       }
       const label = `${expected.size} x ${Math.round(study.totalBytes / expected.size / 1024)} KB`;
       const receive = async (receiver: Receiver): Promise<ReceiveRun> => {
-        const peer = receiver === 'ours' ? ours : storescp;
+        const peer = peers[receiver];
         const cpuBefore = await cpuSecondsOf(peer.pid);
         let seconds = 0;
         const [peak] = await peakMemoryDuring([{ app: receiver, pid: peer.pid }], async () => {
@@ -281,7 +300,7 @@ export async function benchReceive(argv: readonly string[] = process.argv): Prom
           seconds = (performance.now() - started) / 1000;
         });
         const cpuSeconds = (await cpuSecondsOf(peer.pid)) - cpuBefore;
-        if (receiver === 'ours') {
+        if (receiver !== 'storescp') {
           await checkReceived(await filesUnder(storeDir), expected, (name) => name.replace(/\.dcm$/, ''));
           if ((await filesUnder(join(stack.storeDir, 'tmp'))).length > 0)
             throw new Error('files left in tmp');
@@ -298,22 +317,21 @@ export async function benchReceive(argv: readonly string[] = process.argv): Prom
         return { shape, receiver, seconds, peakRssMb: peak.peakKb / 1024, cpuSeconds };
       };
 
-      const order: Receiver[] = only === 'all' ? ['storescp', 'ours'] : [only as Receiver];
       const runsOfShape = shape === '2gb' ? runs2gb : runs;
       const loadBefore = loadAverage();
       for (let run = 1; run <= runsOfShape; run++) {
-        // Alternate who goes first, so that a load that rises or falls weighs on both alike.
+        // Alternate the order, so that a load that rises or falls weighs on all alike.
         for (const receiver of run % 2 === 1 ? order : [...order].reverse()) {
           const measured = await receive(receiver);
           result.runs.push(measured);
           console.log(
-            `${shape} run ${run} ${receiver.padEnd(8)} ${measured.seconds.toFixed(2)} s (${Math.round(expected.size / measured.seconds)} inst/s, receiver CPU ${measured.cpuSeconds.toFixed(2)} s, peak RSS ${Math.round(measured.peakRssMb)} MB, load ${loadAverage()})`,
+            `${shape} run ${run} ${receiver.padEnd(11)} ${measured.seconds.toFixed(2)} s (${Math.round(expected.size / measured.seconds)} inst/s, receiver CPU ${measured.cpuSeconds.toFixed(2)} s, peak RSS ${Math.round(measured.peakRssMb)} MB, load ${loadAverage()})`,
           );
         }
       }
       const of = (receiver: Receiver) =>
         result.runs.filter((run) => run.shape === shape && run.receiver === receiver);
-      for (const receiver of ['ours', 'storescp'] as const) {
+      for (const receiver of RECEIVERS) {
         if (of(receiver).length > 0) {
           result.peaks.push({
             shape,
@@ -322,22 +340,23 @@ export async function benchReceive(argv: readonly string[] = process.argv): Prom
           });
         }
       }
-      if (of('ours').length > 0 && of('storescp').length > 0) {
+      for (const durability of ['instance', 'association'] as const) {
+        if (of(durability).length === 0 || of('storescp').length === 0) continue;
         const comparison: Comparison = {
-          scenario: `receive ${label}: storescu → dimse-worker vs → storescp`,
-          ours: median(of('ours').map((run) => run.seconds)),
+          scenario: `receive ${label}: storescu → dimse-worker (SCP_DURABILITY=${durability}) vs → storescp`,
+          ours: median(of(durability).map((run) => run.seconds)),
           dcmtk: median(of('storescp').map((run) => run.seconds)),
           unit: 's',
           target: shape === '2gb' ? undefined : 0.9,
-          note: `median of ${runsOfShape}, alternating; load ${loadBefore} → ${loadAverage()}`,
+          note: `median of ${runsOfShape}, in turn; load ${loadBefore} → ${loadAverage()}`,
         };
         result.comparisons.push(comparison);
         console.log(
-          `${shape}: ${label}  storescp ${comparison.dcmtk.toFixed(2)} s  ours ${comparison.ours.toFixed(2)} s  ratio ${(comparison.dcmtk / comparison.ours).toFixed(2)}x`,
+          `${shape}: ${label}  storescp ${comparison.dcmtk.toFixed(2)} s  ${durability} ${comparison.ours.toFixed(2)} s  ratio ${(comparison.dcmtk / comparison.ours).toFixed(2)}x`,
         );
       }
       for (const peak of result.peaks.filter((entry) => entry.shape === shape)) {
-        const bound = peak.receiver === 'ours' ? ` (bound ${WORKER_RSS_BOUND_MB} MB)` : '';
+        const bound = peak.receiver === 'storescp' ? '' : ` (bound ${WORKER_RSS_BOUND_MB} MB)`;
         console.log(`${shape}: peak RSS ${peak.receiver} ${Math.round(peak.peakRssMb)} MB${bound}`);
       }
     }

@@ -30,6 +30,8 @@ export interface PacslinkStack<A extends AppName = AppName> {
   amqpUrl: string;
   storeDir: string;
   services: Record<A, RunningService>;
+  /** The `replicas` asked for, by their label. */
+  replicas: Record<string, RunningService>;
 }
 
 export interface StartOptions<A extends AppName> {
@@ -39,6 +41,11 @@ export interface StartOptions<A extends AppName> {
   env?: Partial<Record<AppName, NodeJS.ProcessEnv>>;
   /** Node options per service that NODE_OPTIONS refuses, e.g. --cpu-prof. */
   nodeArgs?: Partial<Record<AppName, readonly string[]>>;
+  /**
+   * More processes of the stack's apps, by label, each with the environment of its app plus its
+   * own (e.g. a second dimse-worker in another mode, compared in one run). Logs: `<label>.log`.
+   */
+  replicas?: Record<string, { app: A; env: NodeJS.ProcessEnv }>;
 }
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -149,11 +156,21 @@ export async function startPacslink<A extends AppName = AppName>(
   delete shared.API_KEYS;
 
   const services = {} as Record<A, RunningService>;
+  const replicas: Record<string, RunningService> = {};
   const children: [RunningService, ChildProcess][] = [];
-  for (const app of apps) {
+  const processes: { label: string; app: A; env?: NodeJS.ProcessEnv }[] = [
+    ...apps.map((app) => ({ label: app, app })),
+    ...Object.entries(options.replicas ?? {}).map(([label, replica]) => ({ label, ...replica })),
+  ];
+  for (const { label, app, env: ownEnv } of processes) {
     const port = await freePort();
-    const logFile = join(logsDir, `${app}.log`);
-    const env: NodeJS.ProcessEnv = { ...shared, ...options.env?.[app], HTTP_PORT: String(port) };
+    const logFile = join(logsDir, `${label}.log`);
+    const env: NodeJS.ProcessEnv = {
+      ...shared,
+      ...options.env?.[app],
+      ...ownEnv,
+      HTTP_PORT: String(port),
+    };
     const scpPort = app === 'dimse-worker' ? await freePort() : undefined;
     if (scpPort !== undefined) env.SCP_PORT = String(scpPort);
     const output = openSync(logFile, 'a');
@@ -164,20 +181,21 @@ export async function startPacslink<A extends AppName = AppName>(
       detached: true,
     });
     closeSync(output);
-    if (child.pid === undefined) throw new Error(`could not start ${app}`);
+    if (child.pid === undefined) throw new Error(`could not start ${label}`);
     const pid = child.pid;
-    const removeHook = cleanup.addExitHook(`kill ${app}`, () => child.kill('SIGKILL'));
-    cleanup.add(`stop ${app} (pid ${pid})`, async () => {
+    const removeHook = cleanup.addExitHook(`kill ${label}`, () => child.kill('SIGKILL'));
+    cleanup.add(`stop ${label} (pid ${pid})`, async () => {
       await stopProcess(child);
       removeHook();
     });
     const service: RunningService = { app, pid, baseUrl: `http://127.0.0.1:${port}`, logFile, scpPort };
-    services[app] = service;
+    if (ownEnv === undefined) services[app] = service;
+    else replicas[label] = service;
     children.push([service, child]);
-    log(`started ${app} (pid ${pid}, http ${port}, log ${logFile})`);
+    log(`started ${label} (pid ${pid}, http ${port}, log ${logFile})`);
   }
   await Promise.all(children.map(([service, child]) => waitReady(service, child)));
-  log(`${apps.join(', ')} ready`);
+  log(`${processes.map((entry) => entry.label).join(', ')} ready`);
   const configService = (services as Partial<Record<AppName, RunningService>>)['config-service'];
-  return { apiUrl: `${configService?.baseUrl}/api/v1`, amqpUrl, storeDir, services };
+  return { apiUrl: `${configService?.baseUrl}/api/v1`, amqpUrl, storeDir, services, replicas };
 }
