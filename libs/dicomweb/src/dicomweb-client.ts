@@ -18,7 +18,15 @@ import {
   type QidoQuery,
 } from './qido';
 import { stowInstances, type StowInstance, type StowOptions, type StowOutcome } from './stow';
-import { retrieveStudy, type InstanceSink, type RetrieveOptions, type RetrieveResult } from './wado-retrieve';
+import {
+  retrieveResource,
+  retrieveStudy,
+  type InstanceSink,
+  type PartHandler,
+  type ResourceRequest,
+  type RetrieveOptions,
+  type RetrieveResult,
+} from './wado-retrieve';
 
 /** The contract's connection test answer ("Connection test"). */
 export type ConnectionTestResult =
@@ -125,6 +133,26 @@ export class DicomwebClient {
       resolved,
       options,
       sink,
+    );
+  }
+
+  /**
+   * One WADO-RS GET of a series, or of one instance, each part handed to `handle` as it streams in
+   * (back-pressure as for retrieve()). For a caller that plans itself what to fetch (import
+   * batches); resolves to the number of parts, rejects with a DicomwebError or `handle`'s error.
+   */
+  async retrieveResource(
+    endpoint: DicomwebEndpoint,
+    request: ResourceRequest,
+    handle: PartHandler,
+  ): Promise<{ parts: number }> {
+    const resolved = resolveEndpoint(endpoint);
+    const dispatcher = this.dispatcher(resolved.timeoutMs, resolved.tlsKey, resolved.ca);
+    return retrieveResource(
+      { transport: this.transport, dispatcher, logger: this.logger },
+      resolved,
+      request,
+      handle,
     );
   }
 

@@ -37,6 +37,8 @@ export { MULTIPART_MALFORMED, MULTIPART_TRUNCATED, MultipartError } from './mult
 export {
   retrieveAcceptHeader,
   type InstanceSink,
+  type PartHandler,
+  type ResourceRequest,
   type RetrievedPart,
   type RetrieveOptions,
   type RetrieveOutcome,

@@ -111,7 +111,9 @@ export function retrieveAcceptHeader(transferSyntaxUids: readonly string[]): str
   return ranges.join(', ');
 }
 
-function checkOptions(options: RetrieveOptions): void {
+function checkOptions(
+  options: Pick<RetrieveOptions, 'studyInstanceUid' | 'seriesInstanceUid' | 'acceptTransferSyntaxes'>,
+): void {
   checkUid('studyInstanceUid', options.studyInstanceUid);
   if (options.seriesInstanceUid !== undefined) checkUid('seriesInstanceUid', options.seriesInstanceUid);
   if (!Array.isArray(options.acceptTransferSyntaxes)) {
@@ -273,6 +275,85 @@ async function retrieveOne(
   sink: InstanceSink,
   deliver: (outcome: RetrieveOutcome) => void,
 ): Promise<void> {
+  const { seriesInstanceUid } = request;
+  await requestParts(dependencies, endpoint, request, async (body, facts) => {
+    try {
+      const { sopInstanceUid } = await sink(body, facts);
+      deliver({ sopInstanceUid, seriesInstanceUid, status: 'stored' });
+    } catch (error) {
+      // The answer broke off in this part: the whole request fails with that error.
+      if (error instanceof DicomwebError) throw error;
+      const uid = (error as { sopInstanceUid?: unknown } | undefined)?.sopInstanceUid;
+      deliver({
+        ...(typeof uid === 'string' ? { sopInstanceUid: uid } : {}),
+        seriesInstanceUid,
+        status: 'failure',
+        reason: error instanceof Error ? error.message : String(error),
+      });
+    }
+  });
+}
+
+/** One series or one instance to fetch with a single WADO-RS GET (retrieveResource). */
+export interface ResourceRequest {
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  /** Only this instance of the series. */
+  sopInstanceUid?: string;
+  /** As RetrieveOptions.acceptTransferSyntaxes. */
+  acceptTransferSyntaxes: readonly string[];
+  /** Aborts the request in flight; the call rejects with ABORTED. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Takes one part of a WADO-RS answer, its bytes streaming as they arrive. Rejecting stops the
+ * request: the call rejects with that error (the rest of the answer is not read).
+ */
+export type PartHandler = (part: Readable, facts: RetrievedPart) => Promise<void>;
+
+/**
+ * One WADO-RS GET of a series or of one instance, each part handed to `handle` as it streams in,
+ * one at a time, with the back-pressure of retrieveStudy. For callers that know what to fetch
+ * (dicomweb-worker's import batches) and judge each part themselves. Resolves to the number of
+ * parts once the close delimiter came (204: none); rejects with a DicomwebError when the request
+ * fails, or with `handle`'s own error.
+ */
+export async function retrieveResource(
+  dependencies: Omit<RetrieveDependencies, 'qido'>,
+  endpoint: ResolvedEndpoint,
+  request: ResourceRequest,
+  handle: PartHandler,
+): Promise<{ parts: number }> {
+  checkOptions(request);
+  if (request.sopInstanceUid !== undefined) checkUid('sopInstanceUid', request.sopInstanceUid);
+  if (typeof handle !== 'function') throw invalidRequest('handle must be a function');
+  const { studyInstanceUid, seriesInstanceUid, sopInstanceUid } = request;
+  const seriesPath = ['studies', studyInstanceUid, 'series', seriesInstanceUid];
+  return requestParts(
+    dependencies,
+    endpoint,
+    {
+      segments: sopInstanceUid === undefined ? seriesPath : [...seriesPath, 'instances', sopInstanceUid],
+      target:
+        sopInstanceUid === undefined
+          ? `series ${seriesInstanceUid} of study ${studyInstanceUid}`
+          : `instance ${sopInstanceUid} of study ${studyInstanceUid}`,
+      accept: retrieveAcceptHeader(request.acceptTransferSyntaxes),
+      seriesInstanceUid,
+      signal: request.signal,
+    },
+    handle,
+  );
+}
+
+/** One WADO-RS GET; each part goes to `handle`, one at a time, as it arrives. */
+async function requestParts(
+  dependencies: Omit<RetrieveDependencies, 'qido'>,
+  endpoint: ResolvedEndpoint,
+  request: OneRequest,
+  handle: PartHandler,
+): Promise<{ parts: number }> {
   const { seriesInstanceUid, target } = request;
   const url = buildUrl(endpoint.baseUrl, request.segments);
   const started = performance.now();
@@ -282,7 +363,7 @@ async function retrieveOne(
     dependencies.dispatcher,
   );
   const boundary = await multipartBoundary(response, endpoint, target);
-  if (boundary === undefined) return;
+  if (boundary === undefined) return { parts: 0 };
   const context = connectionContext(url, endpoint.timeoutMs);
   let progress: RetrieveProgress = { target, parts: 0, inPart: false };
   const { parts } = await forEachPart(
@@ -294,23 +375,10 @@ async function retrieveOne(
       const media = type === undefined ? undefined : parseMediaType(type);
       // A part without Content-Type takes the body's type parameter (RFC 2387 3.1).
       if (media !== undefined && media.type !== DICOM) throw unexpectedPartFailure(media.type, progress);
-      try {
-        const { sopInstanceUid } = await sink(part.body, {
-          seriesInstanceUid,
-          transferSyntaxUid: media?.parameters.get('transfer-syntax'),
-        });
-        deliver({ sopInstanceUid, seriesInstanceUid, status: 'stored' });
-      } catch (error) {
-        // The answer broke off in this part: the whole request fails with that error.
-        if (error instanceof DicomwebError) throw error;
-        const uid = (error as { sopInstanceUid?: unknown } | undefined)?.sopInstanceUid;
-        deliver({
-          ...(typeof uid === 'string' ? { sopInstanceUid: uid } : {}),
-          seriesInstanceUid,
-          status: 'failure',
-          reason: error instanceof Error ? error.message : String(error),
-        });
-      }
+      await handle(part.body, {
+        seriesInstanceUid,
+        transferSyntaxUid: media?.parameters.get('transfer-syntax'),
+      });
     },
     {
       mapError: (error, facts) =>
@@ -325,6 +393,7 @@ async function retrieveOne(
     parts,
     ms: Math.round(performance.now() - started),
   });
+  return { parts };
 }
 
 /**
