@@ -114,8 +114,9 @@ export function characterSetDecoder(
 ): CharacterSetDecoder {
   const fallbackDecode: TextDecode =
     fallback === undefined ? guessUndeclared : characterSetDecoder([fallback], undefined).decode;
+  // ISO 2022 text (IR 87) is 7-bit: its escape sequences are what the fallback must see.
   const undeclared: TextDecode = (bytes) =>
-    isAscii(bytes) ? bytes.toString('latin1') : fallbackDecode(bytes);
+    isAscii(bytes) && !bytes.includes(0x1b) ? bytes.toString('latin1') : fallbackDecode(bytes);
   const terms = (values ?? []).map((value) => value.trim());
   const extensions = terms.filter((term) => term !== '');
   if (
@@ -142,6 +143,16 @@ export function characterSetDecoder(
   }
   const decode = decoderForLabel(g1);
   return { decode: (bytes) => decode(stripEscapeSequences(bytes)), supported: true };
+}
+
+/**
+ * Whether decoded text shows that its bytes were not text of the set they were decoded by: the
+ * replacement character (a byte sequence the set does not define) or a control character no DICOM
+ * text value holds (C0 other than TAB, LF, FF and CR, which LT/ST/UT may hold; an ESC left over
+ * from ISO 2022 text read as a single-byte set; DEL; C1, e.g. UTF-8 bytes read as ISO 8859).
+ */
+export function isUndecodedText(text: string): boolean {
+  return /[\uFFFD\u0000-\u0008\u000B\u000E-\u001F\u007F-\u009F]/.test(text);
 }
 
 /** Character sets this library can encode query values in. */

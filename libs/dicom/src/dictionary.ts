@@ -15,11 +15,16 @@ export interface AttributeDefinition {
   /** 8 upper-case hex digits, group then element: the DICOM JSON key */
   tag: string;
   vr: ValueRepresentation;
-  /** the Q/R level the key belongs to; 'ANY' for attributes every level may carry */
-  level: QueryLevel | 'ANY';
+  /**
+   * the Q/R level the key belongs to; 'ANY' for attributes every level may carry; 'WORKLIST' for
+   * attributes of the Modality Worklist model only, which no Study Root query may use
+   */
+  level: KeyLevel;
 }
 
-type Row = readonly [keyword: string, tag: string, vr: ValueRepresentation, level: QueryLevel | 'ANY'];
+export type KeyLevel = QueryLevel | 'ANY' | 'WORKLIST';
+
+type Row = readonly [keyword: string, tag: string, vr: ValueRepresentation, level: KeyLevel];
 
 const ROWS: readonly Row[] = [
   // Any level (PS3.4 C.4.1.1.3, C.4.1.2.3)
@@ -118,6 +123,12 @@ const ROWS: readonly Row[] = [
   ['RequestedProcedureID', '00401001', 'SH', 'ANY'],
   ['ScheduledProcedureStepDescription', '00400007', 'LO', 'ANY'],
   ['RequestedProcedureDescription', '00321060', 'LO', 'ANY'],
+  // Modality Worklist only (PS3.4 Table K.6-1): known here so that an Implicit VR answer's Scheduled
+  // Procedure Step Sequence is read as a sequence, not as UN bytes
+  ['ScheduledProcedureStepSequence', '00400100', 'SQ', 'WORKLIST'],
+  ['ScheduledStationAETitle', '00400001', 'AE', 'WORKLIST'],
+  ['ScheduledProcedureStepStartDate', '00400002', 'DA', 'WORKLIST'],
+  ['ScheduledProcedureStepStartTime', '00400003', 'TM', 'WORKLIST'],
 ];
 
 export const ATTRIBUTES_BY_KEYWORD: ReadonlyMap<string, AttributeDefinition> = new Map(
@@ -135,10 +146,16 @@ export const UNIQUE_KEY: Readonly<Record<QueryLevel, string>> = Object.freeze({
   IMAGE: 'SOPInstanceUID',
 });
 
-const LEVEL_DEPTH: Readonly<Record<QueryLevel | 'ANY', number>> = { ANY: 0, STUDY: 1, SERIES: 2, IMAGE: 3 };
+const LEVEL_DEPTH: Readonly<Record<KeyLevel, number>> = {
+  ANY: 0,
+  STUDY: 1,
+  SERIES: 2,
+  IMAGE: 3,
+  WORKLIST: Number.POSITIVE_INFINITY,
+};
 
 /** Whether a key of `keyLevel` may appear in a query at `queryLevel` (not below it: PS3.4 C.4.1.2.2.1). */
-export function keyAllowedAtLevel(keyLevel: QueryLevel | 'ANY', queryLevel: QueryLevel): boolean {
+export function keyAllowedAtLevel(keyLevel: KeyLevel, queryLevel: QueryLevel): boolean {
   return LEVEL_DEPTH[keyLevel] <= LEVEL_DEPTH[queryLevel];
 }
 

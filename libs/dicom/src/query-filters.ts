@@ -98,7 +98,12 @@ const FILTER_KEYWORDS: readonly string[] = [
 
 function filterKey(keyword: string): QueryFilterKey {
   const definition = ATTRIBUTES_BY_KEYWORD.get(keyword);
-  if (definition === undefined || definition.level === 'ANY' || !FILTER_VRS.has(definition.vr)) {
+  if (
+    definition === undefined ||
+    definition.level === 'ANY' ||
+    definition.level === 'WORKLIST' ||
+    !FILTER_VRS.has(definition.vr)
+  ) {
     throw new Error(`${keyword} is not a level's key of a filterable VR in the dictionary`);
   }
   return Object.freeze({

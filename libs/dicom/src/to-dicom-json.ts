@@ -1,4 +1,4 @@
-import { characterSetDecoder, type CharacterSetDecoder } from './character-sets';
+import { characterSetDecoder, isUndecodedText, type CharacterSetDecoder } from './character-sets';
 import { CHARSET_TEXT_VRS, type DicomElement, type ValueRepresentation } from './dicom-element';
 import { tagKey } from './element-header';
 import type { DicomJson, DicomJsonPersonName, DicomJsonValue } from './dicom-json';
@@ -8,6 +8,12 @@ export interface DicomJsonOptions {
   fallbackCharset?: string;
   /** told once per data set whose (0008,0005) names an unknown set */
   onUnsupportedCharset?(terms: readonly string[]): void;
+  /**
+   * told of each text value whose bytes are not text of the set that decoded them (isUndecodedText):
+   * its tag path from the top data set (a sequence's tag, then the tag inside its item). The value
+   * stays in the JSON as decoded, replacement characters included; the caller says so to the user.
+   */
+  onUndecodable?(path: readonly string[]): void;
 }
 
 const SPECIFIC_CHARACTER_SET = '00080005';
@@ -127,6 +133,7 @@ export function toDicomJson(
   elements: readonly DicomElement[],
   options: DicomJsonOptions = {},
   inherited?: CharacterSetDecoder,
+  parentPath: readonly string[] = [],
 ): DicomJson {
   const terms = specificCharacterSetOf(elements);
   let charset: CharacterSetDecoder;
@@ -147,10 +154,13 @@ export function toDicomJson(
     let values: DicomJsonValue[] | undefined;
     let inlineBinary: string | undefined;
     if (vr === 'SQ') {
-      const items = (element.items ?? []).map((item) => toDicomJson(item, options, charset));
+      const path = [...parentPath, tag];
+      const items = (element.items ?? []).map((item) => toDicomJson(item, options, charset, path));
       values = items.length === 0 ? undefined : items;
     } else if (CHARSET_TEXT_VRS.has(vr)) {
-      values = value.length === 0 ? undefined : textValues(vr, charset.decode(value));
+      const text = value.length === 0 ? '' : charset.decode(value);
+      if (isUndecodedText(text)) options.onUndecodable?.([...parentPath, tag]);
+      values = value.length === 0 ? undefined : textValues(vr, text);
     } else if (ASCII_TEXT.has(vr)) {
       values = value.length === 0 ? undefined : textValues(vr, value.toString('latin1'));
     } else if (isNumericVr(vr)) {
