@@ -238,6 +238,63 @@ describe('import by C-GET from Orthanc', () => {
   });
 });
 
+describe('import by C-GET from Orthanc, stopped', () => {
+  it('stops at the next instance once the run is stopped (C-CANCEL): CANCELLED, and only what was reported is kept', async () => {
+    const long = await generateStudy(join(workDir, 'long'), { series: 1, instancesPerSeries: 12 });
+    cleanups.push(() => deleteStudyFromOrthanc(peers.orthanc, long.studyInstanceUid));
+    await storescu(peers.orthanc, long.files);
+    const store = new StudyStore(join(workDir, 'get-stopped'));
+    const stop = new AbortController();
+    const recorded = recorder();
+    const [series] = long.series;
+    const error = await importService(store)
+      .retrieveSender({
+        ...batchOf(manifestOf(long), { target: orthancTarget('GETSCU'), moveOnGetFailure: true }),
+        studyInstanceUid: long.studyInstanceUid,
+        wholeSeries: [series.seriesInstanceUid],
+      })
+      .send(
+        {
+          ...recorded.control,
+          outcome: (outcome, bytes) => {
+            recorded.control.outcome(outcome, bytes);
+            stop.abort(new Error('worker shutting down'));
+          },
+        },
+        stop.signal,
+      )
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+    expect((error as DimseError).code).toBe(DimseErrorCode.CANCELLED);
+    expect(recorded.fallbacks).toEqual([]);
+    expect(recorded.outcomes).toHaveLength(1);
+    expect(await filesUnder(join(store.rootDir, 'studies'))).toEqual([
+      `${recorded.outcomes[0].outcome.sopInstanceUid}.dcm`,
+    ]);
+  });
+
+  it("a study store that fails stops the C-GET and fails the run transient, with the store's error and no fallback", async () => {
+    const root = join(workDir, 'get-broken-store');
+    await mkdir(root, { recursive: true });
+    // The store's temporary folder is a file: every write fails as a full or broken disk would.
+    await writeFile(join(root, 'tmp'), 'not a folder');
+    const recorded = recorder();
+    const sender = importService(new StudyStore(root)).retrieveSender(
+      batchOf(manifestOf(study), { target: orthancTarget('GETSCU'), moveOnGetFailure: true }),
+    );
+    const error = await sendError(sender, recorded.control);
+    expect(error).not.toBeInstanceOf(DimseError);
+    expect(sender.classify(error)).toEqual({
+      transient: true,
+      reason: expect.stringMatching(/EEXIST|ENOTDIR/) as unknown,
+    });
+    expect(recorded.outcomes).toEqual([]);
+    expect(recorded.fallbacks).toEqual([]);
+  });
+});
+
 describe('import by C-MOVE from Orthanc to DCMTK storescp', () => {
   it('reports the counts and no outcome of its own; every instance arrives with the same data set', async () => {
     const [, second] = study.series;
