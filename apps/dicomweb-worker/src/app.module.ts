@@ -4,9 +4,11 @@ import { EgressModule, egressPolicyFromEnv } from '@pacslink/egress';
 import { MessagingModule } from '@pacslink/messaging';
 import { PlatformModule } from '@pacslink/platform';
 import { SecretsModule } from '@pacslink/secrets';
+import { BatchRunnerModule } from './batch-runner.module';
 import { ConnectionTestModule } from './connection-test/connection-test.module';
 import { DicomwebClientModule } from './dicomweb-client.module';
 import { ExportModule } from './export/export.module';
+import { ImportModule } from './import/import.module';
 import { QueryModule } from './query/query.module';
 import { DICOMWEB_WORKER, type DicomwebWorkerEnv } from './config';
 
@@ -29,7 +31,9 @@ export class AppModule {
         DicomwebClientModule,
         ConnectionTestModule,
         QueryModule,
-        ExportModule.forRoot(env.STORE_DIR),
+        BatchRunnerModule.forRoot(env.STORE_DIR),
+        ExportModule,
+        ImportModule,
       ],
     };
   }

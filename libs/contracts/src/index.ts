@@ -37,6 +37,8 @@ export const allContracts: readonly MessageContract<object>[] = [
   ...Object.values(ExportBatchCommands),
   ImportBatchCommands.DimsePlan,
   ImportBatchCommands.Dimse,
+  ImportBatchCommands.DicomwebPlan,
+  ImportBatchCommands.Dicomweb,
   ...Object.values(ExportBatchReports),
   ...Object.values(StorageScpReports),
 ];

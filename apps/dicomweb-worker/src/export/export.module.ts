@@ -1,20 +1,7 @@
-import { type DynamicModule, Module } from '@nestjs/common';
-import { ExportBatchRunner } from '@pacslink/export-batch';
-import { StudyStore } from '@pacslink/store';
+import { Module } from '@nestjs/common';
 import { ExportConsumer } from './export.consumer';
 import { ExportService } from './export.service';
 
-@Module({})
-export class ExportModule {
-  static forRoot(storeDir: string): DynamicModule {
-    return {
-      module: ExportModule,
-      providers: [
-        { provide: StudyStore, useValue: new StudyStore(storeDir) },
-        ExportBatchRunner,
-        ExportService,
-        ExportConsumer,
-      ],
-    };
-  }
-}
+/** STOW-RS export; the runner and the store come from BatchRunnerModule. */
+@Module({ providers: [ExportService, ExportConsumer] })
+export class ExportModule {}
