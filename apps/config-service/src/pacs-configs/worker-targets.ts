@@ -24,6 +24,11 @@ export function dimseTarget(row: PacsConfig): {
   };
 }
 
+/** The AE title a DIMSE PACS sends a C-MOVE's instances to (our Storage SCP's). */
+export function moveDestinationOf(row: PacsConfig): string {
+  return present(row.moveDestinationAeTitle, 'move_destination_ae_title');
+}
+
 /**
  * Where a dicomweb-worker request goes, with its auth: the secret stays ciphertext bound to
  * (pacs_config, row id, field, destination), never the plaintext; the worker decrypts it just

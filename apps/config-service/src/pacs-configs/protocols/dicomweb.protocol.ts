@@ -1,9 +1,12 @@
 import {
   ConnectionTestRequests,
   ExportBatchCommands,
+  ImportBatchCommands,
   QueryRequests,
   type DicomwebConnectionTestData,
   type DicomwebExportBatchData,
+  type DicomwebImportBatchData,
+  type DicomwebImportPlanData,
   type DicomwebQueryData,
 } from '@pacslink/contracts';
 import { dicomwebTarget } from '../worker-targets';
@@ -46,6 +49,15 @@ export const DicomwebProtocol: PacsProtocol = {
       studyInstanceUid,
     };
     return commandOf(ExportBatchCommands.Dicomweb, data);
+  },
+  importMethod: () => 'WADO-RS',
+  importPlanCommand(row, plan, { cipher }) {
+    const data: DicomwebImportPlanData = { ...plan, target: dicomwebTarget(row, cipher) };
+    return commandOf(ImportBatchCommands.DicomwebPlan, data);
+  },
+  importBatchCommand(row, batch, { cipher }) {
+    const data: DicomwebImportBatchData = { ...batch, target: dicomwebTarget(row, cipher) };
+    return commandOf(ImportBatchCommands.Dicomweb, data);
   },
   queryCommand(row, { level, keys, returnKeys, limit, offset }, { cipher }) {
     const data: DicomwebQueryData = {

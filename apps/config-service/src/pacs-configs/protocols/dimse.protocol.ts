@@ -1,16 +1,25 @@
 import {
   ConnectionTestRequests,
   ExportBatchCommands,
+  ImportBatchCommands,
   QueryRequests,
   type DimseConnectionTestData,
   type DimseExportBatchData,
+  type DimseImportBatchData,
+  type DimseImportPlanData,
   type DimseQueryData,
 } from '@pacslink/contracts';
-import { dimseTarget } from '../worker-targets';
+import type { PacsConfig } from '../pacs-config.entity';
+import { dimseTarget, moveDestinationOf } from '../worker-targets';
 import { commandOf, type PacsProtocol } from './pacs-protocol';
 
 /** PS3.4 C.6: the Query/Retrieve Level of each query level. */
 const QUERY_RETRIEVE_LEVEL = { study: 'STUDY', series: 'SERIES', instance: 'IMAGE' } as const;
+
+/** A C-FIND, C-GET or C-MOVE calls from the configuration's queryAeTitle, else the default. */
+function queryTarget(row: PacsConfig, defaultCallingAeTitle: string): DimseImportPlanData['target'] {
+  return { ...dimseTarget(row), callingAeTitle: row.queryAeTitle ?? defaultCallingAeTitle };
+}
 
 /** DIMSE (PS3.7): C-STORE out, Query/Retrieve in, Modality Worklist; one batch per association. */
 export const DimseProtocol: PacsProtocol = {
@@ -27,10 +36,26 @@ export const DimseProtocol: PacsProtocol = {
     };
     return commandOf(ExportBatchCommands.Dimse, data);
   },
+  // get and get-then-move start with C-GET; a fallback switches the transfer to C-MOVE.
+  importMethod: (row) => (row.retrieveMethod === 'move' ? 'C-MOVE' : 'C-GET'),
+  importPlanCommand(row, plan, { defaultCallingAeTitle }) {
+    const data: DimseImportPlanData = { ...plan, target: queryTarget(row, defaultCallingAeTitle) };
+    return commandOf(ImportBatchCommands.DimsePlan, data);
+  },
+  importBatchCommand(row, batch, { defaultCallingAeTitle, method }) {
+    const operation = method === 'C-MOVE' ? 'C-MOVE' : 'C-GET';
+    const data: DimseImportBatchData = {
+      ...batch,
+      target: queryTarget(row, defaultCallingAeTitle),
+      operation,
+      moveOnGetFailure: row.retrieveMethod === 'get-then-move' && operation === 'C-GET',
+      moveDestinationAeTitle: moveDestinationOf(row),
+    };
+    return commandOf(ImportBatchCommands.Dimse, data);
+  },
   queryCommand(row, { level, keys, returnKeys, limit, offset }, { defaultCallingAeTitle }) {
     const data: DimseQueryData = {
-      ...dimseTarget(row),
-      callingAeTitle: row.queryAeTitle ?? defaultCallingAeTitle,
+      ...queryTarget(row, defaultCallingAeTitle),
       level: QUERY_RETRIEVE_LEVEL[level],
       keys,
       returnKeys,

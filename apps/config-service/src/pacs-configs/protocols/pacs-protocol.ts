@@ -1,5 +1,5 @@
 import type { MessageContract, PacsConfigType, TransferMethod } from '@pacslink/contracts';
-import type { ExportBatchData } from '@pacslink/contracts';
+import type { ExportBatchData, ImportBatchData, ImportPlanData } from '@pacslink/contracts';
 import type { QueryFilterLevel } from '@pacslink/dicom';
 import type { SecretCipher } from '@pacslink/secrets';
 import type { Capability } from '../dto/list-pacs-configs.query';
@@ -27,6 +27,19 @@ export interface ExportCommandContext {
   /** settings.defaultCallingAeTitle: the AE title a C-STORE association calls from. */
   defaultCallingAeTitle: string;
   studyInstanceUid: string;
+}
+
+/** What building an import plan or retrieve command may need besides the configuration. */
+export interface ImportCommandContext {
+  cipher: Pick<SecretCipher, 'reencrypt'>;
+  /** settings.defaultCallingAeTitle: a DIMSE import calls from it unless the configuration names its own. */
+  defaultCallingAeTitle: string;
+}
+
+/** What building a retrieve command needs besides the plan's: the transfer's method now. */
+export interface ImportBatchContext extends ImportCommandContext {
+  /** The transfer's method: C-MOVE once a C-GET gave way to it (the fallback). */
+  method: TransferMethod;
 }
 
 /** A query as the API asked it, checked, before it becomes the protocol's request. */
@@ -77,6 +90,12 @@ export interface PacsProtocol {
   batchSlots(row: PacsConfig): number;
   /** The worker command that sends one export batch to the PACS. */
   exportBatchCommand(row: PacsConfig, batch: ExportBatchData, context: ExportCommandContext): OutboundCommand;
+  /** The transfer method an import from the PACS starts with. */
+  importMethod(row: PacsConfig): TransferMethod;
+  /** The worker command that asks the PACS what a study (or series) holds: an import's plan batch. */
+  importPlanCommand(row: PacsConfig, plan: ImportPlanData, context: ImportCommandContext): OutboundCommand;
+  /** The worker command that retrieves one batch of an import's instances into the study store. */
+  importBatchCommand(row: PacsConfig, batch: ImportBatchData, context: ImportBatchContext): OutboundCommand;
   /** The worker request that queries the PACS. */
   queryCommand(row: PacsConfig, query: PacsQuery, context: QueryCommandContext): OutboundCommand;
   /** The worker request that tests the connection to the PACS. */

@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { ConnectionTestRequests, ExportBatchCommands, QueryRequests } from '@pacslink/contracts';
+import {
+  ConnectionTestRequests,
+  ExportBatchCommands,
+  ImportBatchCommands,
+  QueryRequests,
+} from '@pacslink/contracts';
 import { SecretCipher } from '@pacslink/secrets';
 import { PacsConfig } from '../pacs-config.entity';
 import { DICOMWEB_PARALLEL_BATCHES } from './dicomweb.protocol';
@@ -147,6 +152,104 @@ describe('PACS protocols: what differs between DIMSE and DICOMweb configurations
       context,
     );
     expect(single.data).toMatchObject({ multipart: false });
+  });
+
+  describe('imports', () => {
+    const importContext = { cipher: context.cipher, defaultCallingAeTitle: 'PACSLINK' };
+    const plan = {
+      transferId: batch.transferId,
+      batchId: batch.batchId,
+      attempt: 1,
+      studyInstanceUid: '1.2.3',
+    };
+    const retrieve = {
+      ...plan,
+      instances: [
+        { sopInstanceUid: '1.2.3.4', seriesInstanceUid: '1.2.3.9', sopClassUid: '1.2.840.10008.5.1.4.1.1.2' },
+      ],
+      wholeSeries: ['1.2.3.9'],
+    };
+    const moving = (columns: Partial<PacsConfig>) =>
+      dimse({
+        queryRetrieve: true,
+        retrieveMethod: 'get-then-move',
+        moveDestinationAeTitle: 'PACSLINK_SCP',
+        ...columns,
+      });
+    const dimseTarget = {
+      host: 'pacs.example.org',
+      port: 4242,
+      calledAeTitle: 'ORTHANC',
+      timeoutMs: 30_000,
+      callingAeTitle: 'PACSLINK',
+    };
+
+    it('starts a DIMSE import with C-GET unless the configuration retrieves by C-MOVE only; DICOMweb with WADO-RS', () => {
+      expect(protocolOf('dimse').importMethod(moving({ retrieveMethod: 'get-then-move' }))).toBe('C-GET');
+      expect(protocolOf('dimse').importMethod(moving({ retrieveMethod: 'get' }))).toBe('C-GET');
+      expect(protocolOf('dimse').importMethod(moving({ retrieveMethod: 'move' }))).toBe('C-MOVE');
+      expect(protocolOf('dicomweb').importMethod(dicomweb())).toBe('WADO-RS');
+    });
+
+    it('plans a DIMSE import as dimse.import-plan from the query AE title, else the default', () => {
+      const { contract, data } = protocolOf('dimse').importPlanCommand(moving({}), plan, importContext);
+      expect(contract).toBe(ImportBatchCommands.DimsePlan);
+      expect(data).toEqual({ ...plan, target: dimseTarget });
+      const own = protocolOf('dimse').importPlanCommand(
+        moving({ queryAeTitle: 'QUERIER' }),
+        plan,
+        importContext,
+      );
+      expect(own.data).toMatchObject({ target: { callingAeTitle: 'QUERIER' } });
+    });
+
+    it('retrieves by the transfer method, C-MOVE on C-GET failure only for get-then-move while still C-GET', () => {
+      const command = (row: PacsConfig, method: 'C-GET' | 'C-MOVE') =>
+        protocolOf('dimse').importBatchCommand(row, retrieve, { ...importContext, method });
+      const first = command(moving({}), 'C-GET');
+      expect(first.contract).toBe(ImportBatchCommands.Dimse);
+      expect(first.data).toEqual({
+        ...retrieve,
+        target: dimseTarget,
+        operation: 'C-GET',
+        moveOnGetFailure: true,
+        moveDestinationAeTitle: 'PACSLINK_SCP',
+      });
+      expect(command(moving({}), 'C-MOVE').data).toMatchObject({
+        operation: 'C-MOVE',
+        moveOnGetFailure: false,
+      });
+      expect(command(moving({ retrieveMethod: 'get' }), 'C-GET').data).toMatchObject({
+        operation: 'C-GET',
+        moveOnGetFailure: false,
+      });
+      expect(
+        command(moving({ retrieveMethod: 'move', queryAeTitle: 'QUERIER' }), 'C-MOVE').data,
+      ).toMatchObject({
+        operation: 'C-MOVE',
+        moveOnGetFailure: false,
+        target: { callingAeTitle: 'QUERIER' },
+      });
+    });
+
+    it('plans and retrieves a DICOMweb import as dicomweb.import-plan and dicomweb.import-batch', () => {
+      const row = dicomweb({ url: 'https://pacs.example.org/dicom-web' });
+      const target = {
+        url: 'https://pacs.example.org/dicom-web',
+        pacsAeTitle: 'WEBPACS',
+        auth: { method: 'none', secretContextId: row.id },
+        timeoutMs: 30_000,
+      };
+      const planned = protocolOf('dicomweb').importPlanCommand(row, plan, importContext);
+      expect(planned.contract).toBe(ImportBatchCommands.DicomwebPlan);
+      expect(planned.data).toEqual({ ...plan, target });
+      const retrieved = protocolOf('dicomweb').importBatchCommand(row, retrieve, {
+        ...importContext,
+        method: 'WADO-RS',
+      });
+      expect(retrieved.contract).toBe(ImportBatchCommands.Dicomweb);
+      expect(retrieved.data).toEqual({ ...retrieve, target });
+    });
   });
 
   describe('queries', () => {
