@@ -182,6 +182,37 @@ describe('retrieveBatch', () => {
     ]);
   });
 
+  it('an instance GET answered 404 is that instance’s failure; a series GET answered 404 fails the batch', async () => {
+    const [first, second] = study.series;
+    const gone = () => {
+      throw new DicomwebError(DicomwebErrorCode.StudyNotFound, 'WADO-RS: the server answers 404 Not Found', {
+        httpStatus: 404,
+      });
+    };
+    const { deps } = dependencies((request) =>
+      request.sopInstanceUid === first.instances[0].sopInstanceUid ? gone() : honest(request),
+    );
+    const { outcomes, run } = recorder();
+    await retrieveBatch(deps, batchOf(first.instances.slice(0, 2)), run, neverAborted());
+    expect(outcomes.find((one) => one.sopInstanceUid === first.instances[0].sopInstanceUid)).toEqual({
+      sopInstanceUid: first.instances[0].sopInstanceUid,
+      status: 'failure',
+      reason: 'the PACS did not return it: WADO-RS: the server answers 404 Not Found',
+    });
+    expect(outcomes.find((one) => one.sopInstanceUid === first.instances[1].sopInstanceUid)?.status).toBe(
+      'success',
+    );
+    const { deps: seriesGone } = dependencies(gone);
+    await expect(
+      retrieveBatch(
+        seriesGone,
+        batchOf(second.instances, [second.seriesInstanceUid]),
+        recorder().run,
+        neverAborted(),
+      ),
+    ).rejects.toMatchObject({ code: DicomwebErrorCode.StudyNotFound });
+  });
+
   it('keeps no instance the batch does not name, and leaves the file the store holds for it as it was', async () => {
     const [first] = study.series;
     const [kept, , stranger] = first.instances;

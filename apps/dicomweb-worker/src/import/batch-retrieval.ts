@@ -181,6 +181,15 @@ async function retrieveOne(
       handle,
     );
   } catch (error) {
+    if (request.sopInstanceUid !== undefined && isGone(error)) {
+      // One instance gone since the plan (the answer for a whole series or study would be the batch's).
+      book.report({
+        sopInstanceUid: request.sopInstanceUid,
+        status: 'failure',
+        reason: `the PACS did not return it: ${(error as Error).message}`,
+      });
+      return;
+    }
     if (!closedEarly || stop.aborted) throw error;
     dependencies.note('import: a WADO-RS answer stayed open after every instance asked for; closed', {
       request: what,
@@ -207,4 +216,9 @@ async function retrieveOne(
       reason: `the PACS did not return it: the WADO-RS answer for ${what} does not hold it`,
     });
   }
+}
+
+/** A WADO-RS GET answered 404 / 410: what it asked for is not (or no longer) on the PACS. */
+function isGone(error: unknown): boolean {
+  return error instanceof DicomwebError && error.code === DicomwebErrorCode.StudyNotFound;
 }
