@@ -1,6 +1,13 @@
 // @pacslink/dimse: the project's own interface over DIMSE, on its own PS3.8 upper layer.
 export { echo, type EchoResult } from './operations/echo.operation';
 export { find, type FindQuery } from './operations/find.operation';
+export { findWorklist, type WorklistMatch, type WorklistQuery } from './operations/worklist.operation';
+export {
+  WORKLIST_KEYWORDS,
+  WORKLIST_STEP_KEYWORDS,
+  type WorklistKeyword,
+  type WorklistStepKeyword,
+} from './operations/worklist-identifier';
 export {
   nCreate,
   nSet,

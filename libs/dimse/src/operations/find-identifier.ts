@@ -51,7 +51,8 @@ function definitionOf(keyword: string, level: QueryLevel): AttributeDefinition {
   return definition;
 }
 
-function checkValue(definition: AttributeDefinition, value: unknown): string {
+/** A matching key's value as PS3.4 C.2.2.2 and PS3.5 6.1.3 allow it, or INVALID_REQUEST naming it. */
+export function checkValue(definition: AttributeDefinition, value: unknown): string {
   const { keyword, vr } = definition;
   if (typeof value !== 'string') throw invalid(`the value of ${keyword} must be a string`);
   // PS3.5 6.1.3: no control characters in these values (ESC only inside ISO 2022, not produced here)

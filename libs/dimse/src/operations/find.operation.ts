@@ -27,7 +27,8 @@ import {
 import type { UlAssociation } from '../upper-layer/ul-association';
 import { buildFindIdentifier, type FindIdentifierQuery } from './find-identifier';
 
-export interface FindQuery extends FindIdentifierQuery {
+/** What every C-FIND takes besides its identifier, whatever the information model. */
+export interface FindControls {
   /**
    * Stop after this many matches: the rest is cancelled with C-CANCEL (PS3.4 C.4.1.2.3) and
    * matches that were already on their way are dropped.
@@ -44,11 +45,19 @@ export interface FindQuery extends FindIdentifierQuery {
   signal?: AbortSignal;
 }
 
+export interface FindQuery extends FindIdentifierQuery, FindControls {}
+
+/** One C-FIND of an information model: its SOP class, its identifier, how a match is read. */
+export interface FindExchange<T> {
+  sopClassUid: string;
+  identifier: readonly EncodableElement[];
+  decode(bytes: Buffer, explicitVr: boolean): T;
+}
+
 const QUERY_RETRIEVE_LEVEL = '00080052';
 const MESSAGE_ID = 1;
-const SOP_CLASS = SopClassUid.StudyRootQueryRetrieveInformationModelFind;
 
-function queryProblem(query: FindQuery): string | undefined {
+export function findControlsProblem(query: FindControls): string | undefined {
   if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 1)) {
     return 'limit must be a positive integer';
   }
@@ -61,16 +70,24 @@ function queryProblem(query: FindQuery): string | undefined {
   return undefined;
 }
 
+/** Tells the logger of an answer whose declared character set this library cannot decode. */
+export function unsupportedCharsetWarning(
+  query: FindControls,
+  logger?: DimseLogger,
+): (terms: readonly string[]) => void {
+  return (terms) =>
+    logger?.warn({
+      msg: 'C-FIND answer declares a Specific Character Set this library cannot decode; used the fallback',
+      specificCharacterSet: terms.join('\\'),
+      fallbackCharset: query.fallbackCharset ?? 'UTF-8, else ISO 8859-1',
+    });
+}
+
 /** One match as DICOM JSON, its text decoded by the match's own (0008,0005) (notes trap 14). */
 function decodeMatch(bytes: Buffer, explicitVr: boolean, query: FindQuery, logger?: DimseLogger): DicomJson {
   const json = toDicomJson(parseDataset(bytes, explicitVr), {
     fallbackCharset: query.fallbackCharset,
-    onUnsupportedCharset: (terms) =>
-      logger?.warn({
-        msg: 'C-FIND answer declares a Specific Character Set this library cannot decode; used the fallback',
-        specificCharacterSet: terms.join('\\'),
-        fallbackCharset: query.fallbackCharset ?? 'UTF-8, else ISO 8859-1',
-      }),
+    onUnsupportedCharset: unsupportedCharsetWarning(query, logger),
   });
   // It echoes the request; QIDO-RS answers do not carry it either.
   delete json[QUERY_RETRIEVE_LEVEL];
@@ -83,29 +100,29 @@ function decodeMatch(bytes: Buffer, explicitVr: boolean, query: FindQuery, logge
  * caller's signal sends C-CANCEL-RQ once; matches after it are dropped. A peer that ignores the
  * C-CANCEL for a whole PDU timeout is aborted.
  */
-async function collectMatches(
+async function collectMatches<T>(
   association: UlAssociation,
   contextId: number,
   explicitVr: boolean,
-  elements: readonly EncodableElement[],
-  query: FindQuery,
+  exchange: FindExchange<T>,
+  query: FindControls,
   logger: DimseLogger | undefined,
   pduTimeoutMs: number,
-): Promise<ExchangeResult<DicomJson[]>> {
+): Promise<ExchangeResult<T[]>> {
   association.keepDatasets();
   const buffers: Buffer[] = [];
   const priority = PRIORITY_CODES[query.priority ?? 'MEDIUM'];
   association.pDataBuffers(
     contextId,
     true,
-    encodeCFindRq({ sopClassUid: SOP_CLASS, messageId: MESSAGE_ID, priority }),
+    encodeCFindRq({ sopClassUid: exchange.sopClassUid, messageId: MESSAGE_ID, priority }),
     true,
     buffers,
   );
-  association.pDataBuffers(contextId, false, encodeDataset(elements, explicitVr), true, buffers);
+  association.pDataBuffers(contextId, false, encodeDataset(exchange.identifier, explicitVr), true, buffers);
   association.write(buffers);
 
-  const results: DicomJson[] = [];
+  const results: T[] = [];
   let cancelDeadline: number | undefined;
   let optionalKeysWarned = false;
   const cancel = (): void => {
@@ -158,7 +175,7 @@ async function collectMatches(
             continue;
           }
           try {
-            results.push(decodeMatch(identifier.bytes, explicitVr, query, logger));
+            results.push(exchange.decode(identifier.bytes, explicitVr));
           } catch (error) {
             if (!(error instanceof DatasetParseError)) throw error;
             const detail = `unreadable C-FIND identifier: ${error.message}`;
@@ -196,29 +213,46 @@ async function collectMatches(
 }
 
 /**
- * Study Root Query/Retrieve Information Model FIND (PS3.4 C.4.1): one association, one C-FIND,
- * every match as DICOM JSON (PS3.18 F.2) with its text decoded per the answer's own character set.
+ * One association, one C-FIND of `exchange`'s information model, every match read by its decode:
+ * the engine of find() and findWorklist().
  */
-export async function find(options: DimseConnectionOptions, query: FindQuery): Promise<DicomJson[]> {
-  const problem = queryProblem(query);
+export async function findMatches<T>(
+  options: DimseConnectionOptions,
+  query: FindControls,
+  exchange: FindExchange<T>,
+): Promise<{ value: T[]; elapsedMs: number }> {
+  const problem = findControlsProblem(query);
   if (problem !== undefined) throw new DimseError(DimseErrorCode.INVALID_REQUEST, problem);
-  const elements = buildFindIdentifier(query);
   if (query.signal?.aborted === true) {
     throw new DimseError(DimseErrorCode.CANCELLED, 'C-FIND cancelled before it started; nothing was sent');
   }
-  const { value, elapsedMs } = await exchangeOnOwnAssociation(options, {
+  return exchangeOnOwnAssociation(options, {
     command: 'C-FIND',
-    abstractSyntaxUid: SOP_CLASS,
+    abstractSyntaxUid: exchange.sopClassUid,
     run: (association, context) =>
       collectMatches(
         association,
         context.id,
         context.transferSyntaxUid !== TransferSyntaxUid.ImplicitVRLittleEndian,
-        elements,
+        exchange,
         query,
         options.logger,
         options.pduTimeoutMs,
       ),
+  });
+}
+
+/**
+ * Study Root Query/Retrieve Information Model FIND (PS3.4 C.4.1): one association, one C-FIND,
+ * every match as DICOM JSON (PS3.18 F.2) with its text decoded per the answer's own character set.
+ */
+export async function find(options: DimseConnectionOptions, query: FindQuery): Promise<DicomJson[]> {
+  const problem = findControlsProblem(query);
+  if (problem !== undefined) throw new DimseError(DimseErrorCode.INVALID_REQUEST, problem);
+  const { value, elapsedMs } = await findMatches(options, query, {
+    sopClassUid: SopClassUid.StudyRootQueryRetrieveInformationModelFind,
+    identifier: buildFindIdentifier(query),
+    decode: (bytes, explicitVr) => decodeMatch(bytes, explicitVr, query, options.logger),
   });
   options.logger?.debug({
     msg: 'C-FIND complete',

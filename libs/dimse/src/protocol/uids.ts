@@ -4,6 +4,8 @@ export const SopClassUid = Object.freeze({
   StudyRootQueryRetrieveInformationModelFind: '1.2.840.10008.5.1.4.1.2.2.1',
   StudyRootQueryRetrieveInformationModelMove: '1.2.840.10008.5.1.4.1.2.2.2',
   StudyRootQueryRetrieveInformationModelGet: '1.2.840.10008.5.1.4.1.2.2.3',
+  /** PS3.4 K.6.1: Modality Worklist Information Model - FIND */
+  ModalityWorklistInformationModelFind: '1.2.840.10008.5.1.4.31',
   /** PS3.4 F.7: N-CREATE and N-SET of a performed procedure step */
   ModalityPerformedProcedureStep: '1.2.840.10008.3.1.2.3.3',
 } as const);
@@ -26,6 +28,8 @@ export function serviceName(abstractSyntaxUid: string): string {
       return 'Study Root Query/Retrieve (C-GET)';
     case SopClassUid.ModalityPerformedProcedureStep:
       return 'Modality Performed Procedure Step';
+    case SopClassUid.ModalityWorklistInformationModelFind:
+      return 'Modality Worklist (C-FIND)';
     default:
       return sopClassName(abstractSyntaxUid);
   }
