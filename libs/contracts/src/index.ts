@@ -7,6 +7,7 @@ export * from './events/study.events';
 export * from './requests/connection-test.requests';
 export * from './requests/query.requests';
 export * from './requests/dimse-callers.requests';
+export * from './requests/worklist.requests';
 export * from './commands/export-batch.commands';
 export * from './commands/import-batch.commands';
 export * from './reports/export-batch.reports';

@@ -1,0 +1,99 @@
+import { SpecificCharacterSets, type SpecificCharacterSet } from '@pacslink/dicom';
+import { Type } from 'class-transformer';
+import { IsArray, IsIn, IsInt, IsOptional, IsUUID, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { WorklistTaskStatuses, type WorklistTaskStatus } from '../events/worklist.events';
+import { Exchanges } from '../topology';
+import type { MessageContract } from '../message-contract';
+import { DimseTargetData } from './connection-test.requests';
+
+/** The most tasks one list page may hold. */
+export const MAX_WORKLIST_PAGE = 500;
+
+/** A worklist PACS as mwl-mpps-service calls it: a DIMSE target and the encoding of its answers. */
+export class WorklistTargetData extends DimseTargetData {
+  /** Decodes answers without (0008,0005) (DCMTK wlmscpfs never sends one) and encodes non-ASCII keys. */
+  @IsIn(SpecificCharacterSets) mwlEncoding!: SpecificCharacterSet;
+}
+
+/** YYYYMMDD or a range YYYYMMDD-YYYYMMDD (PS3.4 C.2.2.2.5), checked by config-service before. */
+export const SCHEDULED_DATE_PATTERN = /^\d{8}(-\d{8})?$/;
+
+/** The contract's worklist filters, all on the Scheduled Procedure Step. */
+export class WorklistFiltersData {
+  @IsOptional() @Matches(SCHEDULED_DATE_PATTERN) scheduledDate?: string;
+  /** A modality code (CS), e.g. CT. */
+  @IsOptional() @Matches(/^[A-Z0-9_ ]{1,16}$/) modality?: string;
+  @IsOptional() @Matches(/^[\x20-\x5b\x5d-\x7e]{1,16}$/) scheduledStationAeTitle?: string;
+}
+
+/** A Modality Worklist C-FIND (mwl-mpps-service), its matches kept as tasks. */
+export class WorklistQueryData {
+  @IsUUID() pacsConfigId!: string;
+  @ValidateNested() @Type(() => WorklistTargetData) target!: WorklistTargetData;
+  @ValidateNested() @Type(() => WorklistFiltersData) filters!: WorklistFiltersData;
+}
+
+/** One page of the stored tasks, newest scheduled first; no status: scheduled and in-progress. */
+export class WorklistTasksListData {
+  @IsOptional() @IsUUID() pacsConfigId?: string;
+  @IsOptional() @IsArray() @IsIn(WorklistTaskStatuses, { each: true }) status?: WorklistTaskStatus[];
+  @IsInt() @Min(1) @Max(MAX_WORKLIST_PAGE) limit!: number;
+  @IsInt() @Min(0) offset!: number;
+}
+
+/**
+ * A scheduled procedure step as the worklist gave it, kept by mwl-mpps-service. Text is decoded;
+ * `warnings` names each value that could not be (it is then as decoded, with U+FFFD).
+ */
+export interface WorklistTask {
+  id: string;
+  pacsConfigId: string;
+  status: WorklistTaskStatus;
+  patientName: string | null;
+  patientId: string | null;
+  patientBirthDate: string | null;
+  patientSex: string | null;
+  accessionNumber: string | null;
+  requestedProcedureId: string | null;
+  requestedProcedureDescription: string | null;
+  studyInstanceUid: string | null;
+  scheduledProcedureStepId: string | null;
+  scheduledProcedureStepDescription: string | null;
+  modality: string | null;
+  scheduledStationAeTitle: string | null;
+  /** YYYYMMDD */
+  scheduledStartDate: string | null;
+  /** HHMMSS[.FFFFFF] as the worklist gave it */
+  scheduledStartTime: string | null;
+  warnings: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface WorklistQueryResult {
+  tasks: WorklistTask[];
+}
+
+export interface WorklistTaskPage {
+  items: WorklistTask[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export const WorklistRequests = {
+  Query: {
+    type: 'mwl.query',
+    version: 1,
+    kind: 'request',
+    exchange: Exchanges.Commands,
+    data: WorklistQueryData,
+  } satisfies MessageContract<WorklistQueryData>,
+  ListTasks: {
+    type: 'mwl.tasks.list',
+    version: 1,
+    kind: 'request',
+    exchange: Exchanges.Commands,
+    data: WorklistTasksListData,
+  } satisfies MessageContract<WorklistTasksListData>,
+} as const;
