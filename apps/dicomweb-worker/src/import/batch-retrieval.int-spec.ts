@@ -2,10 +2,10 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { ImportBatchData, InstanceOutcomeData } from '@pacslink/contracts';
 import { DicomwebError, DicomwebErrorCode, type PartHandler, type ResourceRequest } from '@pacslink/dicomweb';
-import { StudyStore } from '@pacslink/store';
+import { StudyStore, type StoredInstance } from '@pacslink/store';
 import { generateStudy, type GeneratedInstance, type GeneratedStudy } from '@pacslink/testing';
 import {
   COMPLETE_ANSWER_GRACE_MS,
@@ -325,6 +325,57 @@ describe('retrieveBatch', () => {
       retrieveBatch(deps, batchOf(first.instances, [first.seriesInstanceUid]), run, neverAborted()),
     ).rejects.toMatchObject({ code: DicomwebErrorCode.ResponseTimeout });
     expect(outcomes.map((one) => one.status)).toEqual(['success', 'success']);
+  });
+
+  it('reads the answer no faster than the store writes (back-pressure through the batch guard)', async () => {
+    const large = await generateStudy(join(workDir, 'large'), {
+      series: 1,
+      instancesPerSeries: 1,
+      instanceBytes: 16 * 1024 * 1024,
+    });
+    const [instance] = large.series[0].instances;
+    let produced = 0;
+    async function* counted(): AsyncGenerator<Buffer> {
+      for await (const chunk of createReadStream(instance.file, { highWaterMark: 64 * 1024 })) {
+        produced += (chunk as Buffer).length;
+        yield chunk as Buffer;
+      }
+    }
+    let producedWhileStalled = 0;
+    const { deps } = dependencies(() => ({ parts: [() => Readable.from(counted(), { objectMode: false })] }));
+    deps.write = async (part) => {
+      let first = true;
+      for await (const chunk of part as AsyncIterable<Buffer>) {
+        if (!first) continue;
+        first = false;
+        expect(chunk.length).toBeGreaterThan(0);
+        // a store that stalls after its first chunk
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        producedWhileStalled = produced;
+      }
+      return {
+        sopInstanceUid: instance.sopInstanceUid,
+        path: 'studies/x/y/z.dcm',
+        sizeBytes: instance.bytes,
+      } as StoredInstance;
+    };
+    const batch = {
+      ...batchOf([]),
+      studyInstanceUid: large.studyInstanceUid,
+      instances: [
+        {
+          sopInstanceUid: instance.sopInstanceUid,
+          seriesInstanceUid: large.series[0].seriesInstanceUid,
+          sopClassUid: instance.sopClassUid,
+        },
+      ],
+    };
+    const { outcomes, run } = recorder();
+    await retrieveBatch(deps, batch, run, neverAborted());
+    expect(outcomes.map((one) => one.status)).toEqual(['success']);
+    expect(produced).toBe(instance.bytes);
+    // a few 64 KiB chunks ahead at most, not the 16 MB instance
+    expect(producedWhileStalled).toBeLessThan(1024 * 1024);
   });
 
   it(`runs at most ${PARALLEL_REQUESTS} GETs at once`, async () => {
