@@ -1,10 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConsumerQueues } from '@pacslink/contracts';
+import { EgressModule, egressPolicyFromEnv } from '@pacslink/egress';
 import { MessagingModule, OutboxModule, messagingEntities } from '@pacslink/messaging';
 import { serviceDatabaseModule } from '@pacslink/persistence';
 import { PlatformModule } from '@pacslink/platform';
 import { MWL_MPPS_SERVICE, MWL_SCHEMA, type MwlMppsEnv } from './config';
 import { mwlMppsMigrations } from './migrations';
+import { WorklistModule } from './worklist/worklist.module';
 
 @Module({})
 export class AppModule {
@@ -25,6 +27,8 @@ export class AppModule {
           consumerQueues: [ConsumerQueues.MwlMppsCommands],
         }),
         OutboxModule.forRoot(),
+        EgressModule.forRoot(egressPolicyFromEnv(env, { databaseUrl: env.DATABASE_URL })),
+        WorklistModule,
       ],
     };
   }

@@ -44,6 +44,9 @@ describe('mwl-mpps-service boots against real Postgres and RabbitMQ', () => {
       .query<{ schema: string; name: string }[]>(
         `SELECT current_schema() AS schema, name FROM mwl.migrations`,
       );
-    expect(rows).toEqual([{ schema: 'mwl', name: 'CreateOutboxAndInbox1764190000000' }]);
+    expect(rows).toEqual([
+      { schema: 'mwl', name: 'CreateOutboxAndInbox1764190000000' },
+      { schema: 'mwl', name: 'CreateWorklistTasks1765000000000' },
+    ]);
   });
 });

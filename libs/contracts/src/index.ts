@@ -21,6 +21,7 @@ import { StorageScpReports } from './reports/storage-scp.reports';
 import { ConnectionTestRequests } from './requests/connection-test.requests';
 import { QueryRequests } from './requests/query.requests';
 import { DimseCallerRequests } from './requests/dimse-callers.requests';
+import { WorklistRequests } from './requests/worklist.requests';
 import { ExportBatchCommands } from './commands/export-batch.commands';
 import { ImportBatchCommands } from './commands/import-batch.commands';
 import { ExportBatchReports } from './reports/export-batch.reports';
@@ -35,6 +36,7 @@ export const allContracts: readonly MessageContract<object>[] = [
   ...Object.values(ConnectionTestRequests),
   ...Object.values(QueryRequests),
   ...Object.values(DimseCallerRequests),
+  ...Object.values(WorklistRequests),
   ...Object.values(ExportBatchCommands),
   ImportBatchCommands.DimsePlan,
   ImportBatchCommands.Dimse,

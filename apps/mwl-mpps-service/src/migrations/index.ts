@@ -1,4 +1,5 @@
 import { messagingMigrations } from '@pacslink/messaging';
+import { CreateWorklistTasks1765000000000 } from './1765000000000-CreateWorklistTasks';
 
 /** Every migration of mwl-mpps-service's schema, oldest first. Append only. */
-export const mwlMppsMigrations = [...messagingMigrations];
+export const mwlMppsMigrations = [...messagingMigrations, CreateWorklistTasks1765000000000];

@@ -71,7 +71,10 @@ export interface WorklistTask {
 }
 
 export interface WorklistQueryResult {
+  /** The tasks of this answer's steps, created or refreshed. */
   tasks: WorklistTask[];
+  /** Steps with no Study Instance UID, Accession Number or step ID: not kept (nothing tells them apart). */
+  unidentified: number;
 }
 
 export interface WorklistTaskPage {
