@@ -23,22 +23,41 @@ interface FakePacs {
   ignoresOffset?: boolean;
 }
 
+const seriesOf = (dataset: DicomJson) => (dataset['0020000E'].Value as string[])[0];
+
 /** A QIDO-RS double that records the searches. */
 function pacs(fake: FakePacs): { qido: QidoSearch; searches: QidoQuery[] } {
   const searches: QidoQuery[] = [];
-  const qido: QidoSearch = (query) => {
-    searches.push(query);
-    if (query.level !== 'instances') {
-      if (fake.instances.length === 0) return Promise.resolve([]);
-      const tag = query.level === 'studies' ? '00201208' : '00201209';
-      return Promise.resolve([fake.count === undefined ? {} : { [tag]: { vr: 'IS', Value: [fake.count] } }]);
-    }
-    let all = fake.instances;
-    // Orthanc applies its cap before the offset: past it, nothing.
-    if (fake.cap !== undefined) all = all.slice(0, fake.cap);
+  const inSeries = (uid?: string) =>
+    fake.instances.filter((dataset) => uid === undefined || seriesOf(dataset) === uid);
+  const count = (tag: string, n: number) =>
+    fake.count === undefined ? {} : { [tag]: { vr: 'IS', Value: [n] } };
+  /** Orthanc applies its cap before the offset: past it, nothing. */
+  const page = (all: DicomJson[], query: QidoQuery) => {
+    const capped = fake.cap === undefined ? all : all.slice(0, fake.cap);
     const offset = fake.ignoresOffset ? 0 : (query.offset ?? 0);
     const limit = fake.ignoresLimit ? Infinity : (query.limit ?? Infinity);
-    return Promise.resolve(all.slice(offset, offset + limit));
+    return capped.slice(offset, offset + limit);
+  };
+  const qido: QidoSearch = (query) => {
+    searches.push(query);
+    if (fake.instances.length === 0) return Promise.resolve([]);
+    switch (query.level) {
+      case 'studies':
+        return Promise.resolve([count('00201208', fake.count ?? 0)]);
+      case 'series': {
+        const uids = [...new Set(fake.instances.map(seriesOf))].filter(
+          (uid) => query.seriesInstanceUid === undefined || uid === query.seriesInstanceUid,
+        );
+        const series = uids.map((uid) => ({
+          '0020000E': { vr: 'UI', Value: [uid] },
+          ...count('00201209', inSeries(uid).length),
+        }));
+        return Promise.resolve(page(series, query));
+      }
+      case 'instances':
+        return Promise.resolve(page(inSeries(query.seriesInstanceUid), query));
+    }
   };
   return { qido, searches };
 }
@@ -84,17 +103,36 @@ describe('planImport', () => {
   it('stops asking a PACS that ignores offset (the same page again), and fails on what it could not list', async () => {
     const { qido, searches } = pacs({ instances: many(1200), count: 1200, ignoresOffset: true });
     await expect(planImport(qido, { studyInstanceUid: STUDY }, signal)).rejects.toThrow(
-      'the PACS lists 1000 of the 1200 instances',
+      'the PACS lists 1000 of the 1200 instances it says series 1.2.3.1 of study 1.2.3 holds',
     );
-    expect(searches).toHaveLength(3);
+    // the study, its two pages, then the same for its one series
+    expect(searches).toHaveLength(7);
   });
 
-  it('fails permanently, naming the cap, when the PACS lists fewer instances than it says the study holds', async () => {
+  it('lists a study its PACS caps series by series, when each series is under the cap', async () => {
+    const instances = [1, 2, 3].flatMap((series) =>
+      [1, 2].map((n) => instance(series * 10 + n, `1.2.3.${series}`)),
+    );
+    const { qido, searches } = pacs({ instances, count: 6, cap: 3 });
+    const manifest = await planImport(qido, { studyInstanceUid: STUDY }, signal);
+    expect(manifest.map((one) => one.sopInstanceUid).sort()).toEqual(
+      instances.map((one) => (one['00080018'].Value as string[])[0]).sort(),
+    );
+    expect(searches.filter((one) => one.level === 'instances').map((one) => one.seriesInstanceUid)).toEqual([
+      undefined,
+      undefined,
+      '1.2.3.1',
+      '1.2.3.2',
+      '1.2.3.3',
+    ]);
+  });
+
+  it('fails permanently, naming the cap and the series, when a series is listed short of what it holds', async () => {
     const { qido } = pacs({ instances: many(6), count: 6, cap: 3 });
     const failure = planImport(qido, { studyInstanceUid: STUDY }, signal);
     await expect(failure).rejects.toThrow(ImportPlanError);
     await expect(failure).rejects.toThrow(
-      'the PACS lists 3 of the 6 instances it says study 1.2.3 holds: its QIDO-RS answers are capped',
+      'the PACS lists 3 of the 6 instances it says series 1.2.3.1 of study 1.2.3 holds: its QIDO-RS answers are capped',
     );
   });
 

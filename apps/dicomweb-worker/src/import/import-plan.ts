@@ -32,7 +32,8 @@ export interface PlanRequest {
  * page again; one that ignores limit answers everything at once). Servers cap answers silently:
  * Orthanc 1.10 with LimitFindInstances answers at most that many (+1) and no Warning header, and
  * an offset past its cap finds nothing. So the count the study (series) level says it holds is
- * the check: a manifest short of it is a permanent failure that names the cap, not a partial import.
+ * the check: a study listed short of it is listed again series by series (each under the cap, as
+ * a rule); a series still short is a permanent failure that names the cap, not a partial import.
  */
 export async function planImport(
   qido: QidoSearch,
@@ -40,42 +41,110 @@ export async function planImport(
   signal: AbortSignal,
   maxInstances = MAX_IMPORT_INSTANCES,
 ): Promise<ImportInstanceData[]> {
+  const manifest = new Manifest(maxInstances, describe(request));
   const expected = await expectedCount(qido, request, signal);
-  const what = describe(request);
-  const manifest = new Map<string, ImportInstanceData>();
+  await listInstances(qido, request, expected, manifest, signal);
+  if (expected !== undefined && manifest.size < expected && request.seriesInstanceUid === undefined) {
+    const { studyInstanceUid } = request;
+    for (const series of await allSeries(qido, studyInstanceUid, signal)) {
+      const scope = { studyInstanceUid, seriesInstanceUid: series.uid };
+      const listed = await listInstances(qido, scope, series.count, manifest, signal);
+      if (series.count !== undefined && listed < series.count) throw capped(listed, series.count, scope);
+    }
+  }
+  if (expected !== undefined && manifest.size < expected) throw capped(manifest.size, expected, request);
+  return manifest.instances();
+}
+
+/** The instances found so far, by SOP Instance UID, refused past the most an import may bring. */
+class Manifest {
+  private readonly byUid = new Map<string, ImportInstanceData>();
+
+  constructor(
+    private readonly maxInstances: number,
+    private readonly what: string,
+  ) {}
+
+  get size(): number {
+    return this.byUid.size;
+  }
+
+  /** false: already listed. */
+  add(instance: ImportInstanceData): boolean {
+    if (this.byUid.has(instance.sopInstanceUid)) return false;
+    this.byUid.set(instance.sopInstanceUid, instance);
+    if (this.byUid.size > this.maxInstances) {
+      throw new ImportPlanError(
+        `${this.what} holds more than ${this.maxInstances} instances, the most one import may bring (MAX_IMPORT_INSTANCES): import it series by series`,
+      );
+    }
+    return true;
+  }
+
+  instances(): ImportInstanceData[] {
+    return [...this.byUid.values()];
+  }
+}
+
+function capped(listed: number, expected: number, scope: PlanRequest): ImportPlanError {
+  return new ImportPlanError(
+    `the PACS lists ${listed} of the ${expected} instances it says ${describe(scope)} holds: its QIDO-RS answers are capped ` +
+      "(e.g. Orthanc's LimitFindInstances) and paging with offset does not reach past the cap; raise the limit on the PACS",
+  );
+}
+
+/** Pages through the instances of `scope` into `manifest`; answers how many of them it listed. */
+async function listInstances(
+  qido: QidoSearch,
+  scope: PlanRequest,
+  expected: number | undefined,
+  manifest: Manifest,
+  signal: AbortSignal,
+): Promise<number> {
+  const seen = new Set<string>();
+  for (let offset = 0; ;) {
+    const page = await qido({ level: 'instances', ...scope, limit: QIDO_PAGE, offset }, signal);
+    const before = seen.size;
+    page.forEach((dataset, index) => {
+      const instance = manifestEntry(dataset, `instance ${offset + index + 1} of ${describe(scope)}`);
+      seen.add(instance.sopInstanceUid);
+      manifest.add(instance);
+    });
+    if (seen.size === before || (expected !== undefined && seen.size >= expected)) return seen.size;
+    offset += page.length;
+  }
+}
+
+/** The study's series and the count each says it holds (paged as instances are). */
+async function allSeries(
+  qido: QidoSearch,
+  studyInstanceUid: string,
+  signal: AbortSignal,
+): Promise<{ uid: string; count?: number }[]> {
+  const found = new Map<string, number | undefined>();
   for (let offset = 0; ;) {
     const page = await qido(
       {
-        level: 'instances',
-        studyInstanceUid: request.studyInstanceUid,
-        seriesInstanceUid: request.seriesInstanceUid,
+        level: 'series',
+        studyInstanceUid,
+        includefield: [Tag.NumberOfSeriesRelatedInstances],
         limit: QIDO_PAGE,
         offset,
       },
       signal,
     );
-    let added = 0;
+    const before = found.size;
     page.forEach((dataset, index) => {
-      const instance = manifestEntry(dataset, `instance ${offset + index + 1} of ${what}`);
-      if (manifest.has(instance.sopInstanceUid)) return;
-      manifest.set(instance.sopInstanceUid, instance);
-      added += 1;
-    });
-    if (manifest.size > maxInstances) {
-      throw new ImportPlanError(
-        `${what} holds more than ${maxInstances} instances, the most one import may bring (MAX_IMPORT_INSTANCES): import it series by series`,
+      const uid = uidOf(
+        dataset,
+        'SeriesInstanceUID',
+        `series ${offset + index + 1} of study ${studyInstanceUid}`,
       );
-    }
-    if (added === 0 || (expected !== undefined && manifest.size >= expected)) break;
+      found.set(uid, countOf(dataset, Tag.NumberOfSeriesRelatedInstances));
+    });
+    if (found.size === before) return [...found].map(([uid, count]) => ({ uid, count }));
     offset += page.length;
   }
-  if (expected !== undefined && manifest.size < expected) {
-    throw new ImportPlanError(
-      `the PACS lists ${manifest.size} of the ${expected} instances it says ${what} holds: its QIDO-RS answers are capped ` +
-        "(e.g. Orthanc's LimitFindInstances) and paging with offset does not reach past the cap; raise the limit on the PACS",
-    );
-  }
-  return [...manifest.values()];
 }
 
 function describe({ studyInstanceUid, seriesInstanceUid }: PlanRequest): string {
@@ -119,32 +188,38 @@ async function expectedCount(
       `the PACS holds no ${describe(request)} (QIDO-RS finds none)`,
     );
   }
-  const count = dicomJsonString(
+  return countOf(
     found,
     seriesInstanceUid === undefined ? Tag.NumberOfStudyRelatedInstances : Tag.NumberOfSeriesRelatedInstances,
   );
-  const value = count === undefined ? NaN : Number(count);
+}
+
+/** A NumberOf…RelatedInstances value; undefined when the PACS does not return it (it is optional). */
+function countOf(dataset: DicomJson, tag: string): number | undefined {
+  const text = dicomJsonString(dataset, tag);
+  const value = text === undefined ? NaN : Number(text);
   return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
 }
 
+function uidOf(dataset: DicomJson, keyword: keyof typeof Tag, where: string): string {
+  const value = dicomJsonString(dataset, Tag[keyword]);
+  if (value === undefined) {
+    throw new ImportPlanError(
+      `the PACS's QIDO-RS answer for ${where} has no ${keyword} ${hexTag(Tag[keyword])}`,
+    );
+  }
+  if (!isValidUid(value)) {
+    throw new ImportPlanError(
+      `the PACS's QIDO-RS answer for ${where} has a ${keyword} that is not a valid UID: ${JSON.stringify(value.slice(0, 80))}`,
+    );
+  }
+  return value;
+}
+
 function manifestEntry(dataset: DicomJson, where: string): ImportInstanceData {
-  const uid = (keyword: keyof typeof Tag): string => {
-    const value = dicomJsonString(dataset, Tag[keyword]);
-    if (value === undefined) {
-      throw new ImportPlanError(
-        `the PACS's QIDO-RS answer for ${where} has no ${keyword} ${hexTag(parseInt(Tag[keyword], 16))}`,
-      );
-    }
-    if (!isValidUid(value)) {
-      throw new ImportPlanError(
-        `the PACS's QIDO-RS answer for ${where} has a ${keyword} that is not a valid UID: ${JSON.stringify(value.slice(0, 80))}`,
-      );
-    }
-    return value;
-  };
   return {
-    sopInstanceUid: uid('SOPInstanceUID'),
-    seriesInstanceUid: uid('SeriesInstanceUID'),
-    sopClassUid: uid('SOPClassUID'),
+    sopInstanceUid: uidOf(dataset, 'SOPInstanceUID', where),
+    seriesInstanceUid: uidOf(dataset, 'SeriesInstanceUID', where),
+    sopClassUid: uidOf(dataset, 'SOPClassUID', where),
   };
 }
