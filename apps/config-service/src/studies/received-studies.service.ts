@@ -1,10 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { StudyEvents, type StorageScpReceivedData } from '@pacslink/contracts';
 import { Inbox, Outbox, OutboxRelay } from '@pacslink/messaging';
-import { StudyStore, type StoredInstance as StoredInstanceFile } from '@pacslink/store';
-import { rm } from 'node:fs/promises';
+import type { StoredInstance as StoredInstanceFile } from '@pacslink/store';
 import { LocalAeTitlesService } from '../local-ae-titles/local-ae-titles.service';
-import { StudiesRepository } from './studies.repository';
+import { RetrievedInstancesHub } from './retrieved-instances';
+import { StudyFilesIndexer } from './study-files-indexer';
 
 const INBOX_CONSUMER = 'storage-scp.received';
 
@@ -22,16 +22,17 @@ export interface ReceivedOutcome {
  * Indexes what dimse-worker's Storage SCP stored in one association and announces each study
  * once (study.received) — unless its instances came as the sub-operations of a C-MOVE that one of
  * our own AE titles asked for: that is a retrieve of ours, not a study a PACS pushed.
- * A C-MOVE another application asked for, with us as its destination, is announced like a push. The attributes come from the files, read here: a worker's report names
- * paths only (no patient data on the broker), and the index holds what the files hold.
+ * A C-MOVE another application asked for, with us as its destination, is announced like a push.
+ * Ours are handed to the import that asked for them (RetrievedInstancesHub) before the report is
+ * acknowledged. The attributes come from the files (StudyFilesIndexer).
  */
 @Injectable()
 export class ReceivedStudiesService {
   private readonly logger = new Logger(ReceivedStudiesService.name);
 
   constructor(
-    private readonly store: StudyStore,
-    private readonly repository: StudiesRepository,
+    private readonly indexer: StudyFilesIndexer,
+    private readonly retrieved: RetrievedInstancesHub,
     private readonly inbox: Inbox,
     private readonly outbox: Outbox,
     private readonly relay: OutboxRelay,
@@ -39,38 +40,9 @@ export class ReceivedStudiesService {
   ) {}
 
   async received(report: StorageScpReceivedData): Promise<ReceivedOutcome> {
-    const files: StoredInstanceFile[] = [];
-    for (const path of new Set(report.paths)) {
-      try {
-        files.push(await this.store.scan(path));
-      } catch (error) {
-        // Gone since (a newer push of the instance moved it, a DELETE of the study): nothing to index.
-        this.logger.warn({
-          msg: 'a received file is not indexed',
-          associationId: report.associationId,
-          path,
-          reason: error instanceof Error ? error.message : String(error),
-        });
-      }
-    }
-    // Idempotent: indexing again replaces each row with the same one.
-    const { stalePaths, refused } = await this.repository.indexInstances(files);
-    const current = new Set(files.map((file) => file.path));
-    for (const path of stalePaths.filter((stale) => !current.has(stale))) {
-      await rm(this.store.absolutePath(path), { force: true });
-    }
-    for (const move of refused) {
-      // As for an upload: the transfer's file stays where it was; the new copy goes.
-      await rm(this.store.absolutePath(move.file.path), { force: true });
-      this.logger.warn({
-        msg: 'received instance not moved: a transfer holds its file',
-        associationId: report.associationId,
-        sopInstanceUid: move.file.sopInstanceUid,
-        transferId: move.transferId,
-      });
-    }
-    const refusedFiles = new Set(refused.map((move) => move.file));
-    const indexed = files.filter((file) => !refusedFiles.has(file));
+    const context = { associationId: report.associationId };
+    const files = await this.indexer.scan(report.paths, context);
+    const indexed = await this.indexer.index(files, context);
     const retrievedPaths = await this.retrievedByUs(report);
     const studies = byStudy(indexed.filter((file) => !retrievedPaths.has(file.path)));
     const announced = await this.inbox.once(INBOX_CONSUMER, report.associationId, async (manager) => {
@@ -86,6 +58,11 @@ export class ReceivedStudiesService {
       }
     });
     if (announced) this.relay.wake();
+    // Ours: recorded as the outcomes of the import that asked for them (the transfers feature).
+    await this.retrieved.publish({
+      pacsConfigId: report.pacsConfigId,
+      files: indexed.filter((file) => retrievedPaths.has(file.path)),
+    });
     const outcome = {
       indexed: indexed.length,
       unreadable: report.paths.length - files.length,

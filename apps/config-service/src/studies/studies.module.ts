@@ -1,6 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { StudyStore } from '@pacslink/store';
 import { LocalAeTitlesModule } from '../local-ae-titles/local-ae-titles.module';
 import { ReceivedStudiesConsumer } from './received-studies.consumer';
 import { ReceivedStudiesService } from './received-studies.service';
@@ -10,6 +9,7 @@ import { StoredStudy } from './stored-study.entity';
 import { StudiesController } from './studies.controller';
 import { StudiesService } from './studies.service';
 import { StudyIndexModule } from './study-index.module';
+import { StudyStoreModule } from './study-store.module';
 import { UPLOAD_LIMITS, type UploadLimits } from './upload-limits';
 
 export interface StudiesOptions {
@@ -19,8 +19,8 @@ export interface StudiesOptions {
 }
 
 /**
- * The study store's API and index. Exports the StudyStore on STORE_DIR and the entities'
- * repositories (TypeOrmModule), for features that read stored instances.
+ * The study store's API and index, on the StudyStore of STORE_DIR (StudyStoreModule, global).
+ * Exports the entities' repositories (TypeOrmModule), for features that read stored instances.
  */
 @Module({})
 export class StudiesModule {
@@ -28,17 +28,16 @@ export class StudiesModule {
     const entities = TypeOrmModule.forFeature([StoredStudy, StoredInstance]);
     return {
       module: StudiesModule,
-      imports: [entities, StudyIndexModule, LocalAeTitlesModule],
+      imports: [entities, StudyStoreModule.forRoot(storeDir), StudyIndexModule, LocalAeTitlesModule],
       controllers: [StudiesController],
       providers: [
-        { provide: StudyStore, useValue: new StudyStore(storeDir) },
         { provide: UPLOAD_LIMITS, useValue: uploadLimits },
         StudiesService,
         StoreSweeper,
         ReceivedStudiesService,
         ReceivedStudiesConsumer,
       ],
-      exports: [StudyStore, entities],
+      exports: [entities],
     };
   }
 }

@@ -1,13 +1,17 @@
 import { Module } from '@nestjs/common';
+import { RetrievedInstancesHub } from './retrieved-instances';
 import { StudiesRepository } from './studies.repository';
+import { StudyFilesIndexer } from './study-files-indexer';
 import { StudyIndexService } from './study-index.service';
 
 /**
- * The study store's index, without the store's files. Other features read it through
- * StudyIndexService; the repository is exported for the studies feature's own module.
+ * The study store's index. Other features read it through StudyIndexService, index files a worker
+ * stored with StudyFilesIndexer (the StudyStore comes from the global StudyStoreModule), and hear
+ * of C-MOVE arrivals through RetrievedInstancesHub; the repository is exported for the studies
+ * feature's own module.
  */
 @Module({
-  providers: [StudiesRepository, StudyIndexService],
-  exports: [StudiesRepository, StudyIndexService],
+  providers: [StudiesRepository, StudyIndexService, StudyFilesIndexer, RetrievedInstancesHub],
+  exports: [StudiesRepository, StudyIndexService, StudyFilesIndexer, RetrievedInstancesHub],
 })
 export class StudyIndexModule {}

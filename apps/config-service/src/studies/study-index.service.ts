@@ -34,6 +34,18 @@ export class StudyIndexService {
     return this.repository.filesOf(manager, studyInstanceUid, sopInstanceUids);
   }
 
+  /**
+   * Which of these instances of a study the index holds (an import leaves them out of its
+   * retrieve batches), locked FOR SHARE like filesOf.
+   */
+  async heldOf(
+    manager: EntityManager,
+    studyInstanceUid: string,
+    sopInstanceUids: readonly string[],
+  ): Promise<Set<string>> {
+    return new Set((await this.repository.filesOf(manager, studyInstanceUid, sopInstanceUids)).keys());
+  }
+
   /** The study's patient, for masking it in text a PACS wrote about the study. */
   patientOf(studyInstanceUid: string): Promise<PatientIdentity> {
     return this.repository.patientOf(studyInstanceUid);
