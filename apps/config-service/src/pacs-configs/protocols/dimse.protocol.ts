@@ -3,12 +3,15 @@ import {
   ExportBatchCommands,
   ImportBatchCommands,
   QueryRequests,
+  WorklistRequests,
   type DimseConnectionTestData,
   type DimseExportBatchData,
   type DimseImportBatchData,
   type DimseImportPlanData,
   type DimseQueryData,
+  type WorklistQueryData,
 } from '@pacslink/contracts';
+import type { SpecificCharacterSet } from '@pacslink/dicom';
 import type { PacsConfig } from '../pacs-config.entity';
 import { dimseTarget, moveDestinationOf } from '../worker-targets';
 import { commandOf, type PacsProtocol } from './pacs-protocol';
@@ -63,6 +66,18 @@ export const DimseProtocol: PacsProtocol = {
       offset,
     };
     return commandOf(QueryRequests.Dimse, data);
+  },
+  worklistQueryCommand(row, filters, { defaultCallingAeTitle }) {
+    const data: WorklistQueryData = {
+      pacsConfigId: row.id,
+      // mwl_encoding is NOT NULL on DIMSE rows and checked against the defined terms on write.
+      target: {
+        ...queryTarget(row, defaultCallingAeTitle),
+        mwlEncoding: row.mwlEncoding as SpecificCharacterSet,
+      },
+      filters,
+    };
+    return commandOf(WorklistRequests.Query, data);
   },
   async connectionTestCommand(row, { callingAeTitle }) {
     const data: DimseConnectionTestData = { ...dimseTarget(row), callingAeTitle: await callingAeTitle() };

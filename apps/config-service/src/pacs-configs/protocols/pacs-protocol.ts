@@ -1,5 +1,10 @@
 import type { MessageContract, PacsConfigType, TransferMethod } from '@pacslink/contracts';
-import type { ExportBatchData, ImportBatchData, ImportPlanData } from '@pacslink/contracts';
+import type {
+  ExportBatchData,
+  ImportBatchData,
+  ImportPlanData,
+  WorklistFiltersData,
+} from '@pacslink/contracts';
 import type { QueryFilterLevel } from '@pacslink/dicom';
 import type { SecretCipher } from '@pacslink/secrets';
 import type { Capability } from '../dto/list-pacs-configs.query';
@@ -98,6 +103,15 @@ export interface PacsProtocol {
   importBatchCommand(row: PacsConfig, batch: ImportBatchData, context: ImportBatchContext): OutboundCommand;
   /** The worker request that queries the PACS. */
   queryCommand(row: PacsConfig, query: PacsQuery, context: QueryCommandContext): OutboundCommand;
+  /**
+   * The mwl-mpps-service request that queries the PACS's Modality Worklist; only protocols with a
+   * worklist have it (capabilitySwitches.worklist).
+   */
+  worklistQueryCommand?(
+    row: PacsConfig,
+    filters: WorklistFiltersData,
+    context: Pick<QueryCommandContext, 'defaultCallingAeTitle'>,
+  ): OutboundCommand;
   /** The worker request that tests the connection to the PACS. */
   connectionTestCommand(row: PacsConfig, context: ConnectionTestContext): Promise<OutboundCommand>;
   /** Where the configuration's connections go (for the audit and logs), never with a secret. */

@@ -4,6 +4,7 @@ import {
   ExportBatchCommands,
   ImportBatchCommands,
   QueryRequests,
+  WorklistRequests,
 } from '@pacslink/contracts';
 import { SecretCipher } from '@pacslink/secrets';
 import { PacsConfig } from '../pacs-config.entity';
@@ -316,6 +317,38 @@ describe('PACS protocols: what differs between DIMSE and DICOMweb configurations
           level: expected,
         });
       }
+    });
+  });
+
+  describe('worklist queries', () => {
+    const filters = { scheduledDate: '20260301-20260331', modality: 'CT' };
+
+    it('asks mwl-mpps-service from the query AE title (else the default) with the configured mwlEncoding', () => {
+      const row = dimse({ mwl: true, mwlEncoding: 'ISO_IR 144' });
+      const command = protocolOf('dimse').worklistQueryCommand?.(row, filters, {
+        defaultCallingAeTitle: 'PACSLINK',
+      });
+      expect(command?.contract).toBe(WorklistRequests.Query);
+      expect(command?.data).toEqual({
+        pacsConfigId: row.id,
+        target: {
+          host: 'pacs.example.org',
+          port: 4242,
+          calledAeTitle: 'ORTHANC',
+          timeoutMs: 30_000,
+          callingAeTitle: 'PACSLINK',
+          mwlEncoding: 'ISO_IR 144',
+        },
+        filters,
+      });
+      const own = protocolOf('dimse').worklistQueryCommand?.(dimse({ queryAeTitle: 'QUERIER' }), filters, {
+        defaultCallingAeTitle: 'PACSLINK',
+      });
+      expect(own?.data).toMatchObject({ target: { callingAeTitle: 'QUERIER' } });
+    });
+
+    it('has no worklist for DICOMweb', () => {
+      expect(protocolOf('dicomweb').worklistQueryCommand).toBeUndefined();
     });
   });
 
