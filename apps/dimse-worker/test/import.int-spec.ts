@@ -350,6 +350,7 @@ describe('import by C-MOVE from Orthanc to DCMTK storescp', () => {
 describe('import from a PACS without C-GET (DCMTK dcmqrscp --disable-get)', () => {
   let dcmqrscp: DcmtkPeer;
   let destination: DcmtkPeer;
+  let aborting: DcmtkPeer;
   let destinationDir: string;
 
   /** dcmqrscp moves only to AE titles of its HostTable: our destination, a storescp of this test's. */
@@ -362,6 +363,13 @@ describe('import from a PACS without C-GET (DCMTK dcmqrscp --disable-get)', () =
       'IMPORTDEST',
     );
     cleanups.push(() => destination.stop());
+    // A destination that takes no instance: it aborts each association at its first C-STORE-RQ.
+    aborting = await startDcmtk(
+      'storescp',
+      (port) => ['-aet', 'ABORTDEST', '--abort-after', '-od', destinationDir, String(port)],
+      'ABORTDEST',
+    );
+    cleanups.push(() => aborting.stop());
     const dir = join(workDir, 'dcmqrscp');
     await mkdir(join(dir, 'db'), { recursive: true });
     const config = join(dir, 'dcmqrscp.cfg');
@@ -372,6 +380,7 @@ describe('import from a PACS without C-GET (DCMTK dcmqrscp --disable-get)', () =
         'MaxAssociations = 16',
         'HostTable BEGIN',
         `importdest = (IMPORTDEST, 127.0.0.1, ${destination.port})`,
+        `abortdest = (ABORTDEST, 127.0.0.1, ${aborting.port})`,
         'HostTable END',
         'VendorTable BEGIN',
         'VendorTable END',
@@ -425,6 +434,29 @@ describe('import from a PACS without C-GET (DCMTK dcmqrscp --disable-get)', () =
       (uid) => join(destinationDir, `CT.${uid}`),
     );
     expect(await filesUnder(destinationDir)).not.toContain(`CT.${second.instances[0].sopInstanceUid}`);
+  });
+
+  it('C-MOVE to a destination that takes nothing: the PACS refuses (0xA702) and the run fails transient, with no outcome', async () => {
+    const [first] = study.series;
+    const named = manifestOf(study).filter((i) => i.seriesInstanceUid === first.seriesInstanceUid);
+    const recorded = recorder();
+    const sender = importService(new StudyStore(join(workDir, 'noget-failed'))).retrieveSender(
+      batchOf(named, {
+        target: noGetTarget(),
+        operation: 'C-MOVE',
+        moveDestinationAeTitle: 'ABORTDEST',
+        wholeSeries: [first.seriesInstanceUid],
+      }),
+    );
+    const error = await sendError(sender, recorded.control);
+    expect(error).toBeInstanceOf(DimseError);
+    expect((error as DimseError).details.status).toBe(0xa702);
+    expect(sender.classify(error)).toMatchObject({
+      transient: true,
+      code: 'STATUS_FAILURE',
+      unreachable: false,
+    });
+    expect(recorded.outcomes).toEqual([]);
   });
 
   it('without moveOnGetFailure the refused C-GET context fails the run, permanent', async () => {
