@@ -449,7 +449,13 @@ describe('transfers (export) through the running services', () => {
           'studyInstanceUid is not a valid UID (PS3.5 9.1): it may hold only digits and periods (found U+0061)',
       },
     ]);
-    await expectProblem(await service.call('POST', '/transfers', { ...body, direction: 'import' }), 501);
+    // An export-only configuration does not offer import (import itself: import-*.e2e-spec.ts).
+    const noImport = await expectProblem(
+      await service.call('POST', '/transfers', { ...body, direction: 'import' }),
+      409,
+    );
+    expect(noImport.type).toBe('https://pacslink.dev/problems/transfer-direction-not-offered');
+    expect(noImport.detail).toMatch(/does not offer import: enable queryRetrieve/);
     await expectProblem(await service.call('GET', '/transfers/00000000-0000-4000-8000-000000000000'), 404);
     const badTypes = await expectProblem(
       await service.call('GET', '/events?types=transfer.*,DROP%20TABLE'),

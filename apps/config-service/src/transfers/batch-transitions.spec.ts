@@ -19,11 +19,18 @@ const batch = (changes: Partial<BatchSnapshot> = {}): BatchSnapshot => ({
   failures: 0,
   leaseLive: true,
   leaseRemainingMs: 40_000,
+  awaitingArrivals: false,
   ...changes,
 });
 const options = { maxAttempts: 3, leaseMs: 60_000, dispatchLeaseMs: 600_000 };
 
 describe('decideClaim', () => {
+  it('refuses any run a batch whose C-MOVE run ended and whose instances are arriving', () => {
+    expect(
+      decideClaim(batch({ awaitingArrivals: true }), 'running', { attempt: 3, claimant: HOLDER }),
+    ).toEqual({ kind: 'refuse', reason: "the batch's run ended; its C-MOVE's instances are arriving" });
+  });
+
   it('grants a dispatched batch, and the holding run its own claim again', () => {
     expect(
       decideClaim(batch({ state: 'dispatched', claimant: null }), 'queued', { attempt: 3, claimant: OTHER }),
@@ -176,6 +183,14 @@ describe('decideExpiry', () => {
       kind: 'give-up',
       reason: 'the worker sending batch 1 stopped reporting for 60 s (gave up after 3 attempts)',
     });
+  });
+
+  it('retries a C-MOVE batch whose instances did not all arrive within its lease (a failed attempt)', () => {
+    expect(decideExpiry(batch({ leaseLive: false, awaitingArrivals: true }), options)).toEqual({
+      kind: 'retry-later',
+      reason: 'instances of batch 1 that the PACS was to send by C-MOVE did not arrive within 60 s',
+    });
+    expect(decideExpiry(batch({ awaitingArrivals: true }), options)).toEqual({ kind: 'none' });
   });
 
   it('leaves a live lease and a closed batch alone', () => {

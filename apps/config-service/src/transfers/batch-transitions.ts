@@ -20,6 +20,8 @@ export interface BatchSnapshot {
   leaseLive: boolean;
   /** How long the lease still runs, by the database's clock (0 when it ran out). */
   leaseRemainingMs: number;
+  /** A C-MOVE batch whose run ended, waiting for the Storage SCP's arrivals (import-transitions.ts). */
+  awaitingArrivals: boolean;
 }
 
 /** Which run of which attempt a claim or report comes from. */
@@ -59,6 +61,9 @@ export function decideClaim(
   }
   if (!isOpen(batch.state)) return { kind: 'refuse', reason: `the batch is ${batch.state}` };
   if (!isActive(transferStatus)) return { kind: 'refuse', reason: `the transfer is ${transferStatus}` };
+  if (batch.awaitingArrivals) {
+    return { kind: 'refuse', reason: "the batch's run ended; its C-MOVE's instances are arriving" };
+  }
   if (batch.state === 'dispatched' || batch.claimant === claim.claimant) return { kind: 'grant' };
   if (!batch.leaseLive) return { kind: 'take-over' };
   return {
@@ -147,6 +152,8 @@ export type ExpiryDecision =
    * for the holder's command to come back (the broker redelivers what a dead worker held).
    */
   | { kind: 'reopen'; reason: string }
+  /** A C-MOVE's instances did not all arrive: a failed attempt; the batch goes again for the rest. */
+  | { kind: 'retry-later'; reason: string }
   | { kind: 'give-up'; reason: string };
 
 /** A lease that ran out (by the database's clock). */
@@ -161,6 +168,11 @@ export function decideExpiry(
       kind: 'dispatch-again',
       reason: `no worker took batch ${batch.seq + 1} within ${seconds} s — is the worker running? Dispatched again`,
     };
+  }
+  if (batch.awaitingArrivals) {
+    const reason = `instances of batch ${batch.seq + 1} that the PACS was to send by C-MOVE did not arrive within ${Math.round(options.leaseMs / 1000)} s`;
+    // retryLater counts the attempt and gives up at maxAttempts itself.
+    return { kind: 'retry-later', reason };
   }
   const reason = `the worker sending batch ${batch.seq + 1} stopped reporting for ${Math.round(options.leaseMs / 1000)} s`;
   return failedAttempt(batch, options.maxAttempts) === 'give-up'

@@ -6,29 +6,31 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { ExportInstanceData } from '@pacslink/contracts';
+import { TransferDirections, type ExportInstanceData, type TransferDirection } from '@pacslink/contracts';
 import { BrokerConnection, Outbox, OutboxRelay } from '@pacslink/messaging';
 import { SecretCipher } from '@pacslink/secrets';
 import type { PacsConfig } from '../pacs-configs/pacs-config.entity';
 import { PacsConfigsService } from '../pacs-configs/pacs-configs.service';
+import type { OutboundCommand } from '../pacs-configs/protocols/pacs-protocol';
 import { capabilitySwitchOf, offers, protocolOf } from '../pacs-configs/protocols/pacs-protocols';
 import { SettingsService } from '../settings/settings.service';
 import { StudyIndexService, type InstanceFileRow } from '../studies/study-index.service';
+import { ImportCommands } from './import-commands';
 import { PacsCircuitBreaker } from './pacs-circuit-breaker';
 import { PacsCircuitsRepository } from './pacs-circuits.repository';
 import { TransferLedger } from './transfer-ledger';
 import { TRANSFER_OPTIONS, type TransferOptions } from './transfer-options';
+import type { TransferBatch } from './transfer-batch.entity';
 import type { Transfer } from './transfer.entity';
 import { TransfersRepository } from './transfers.repository';
 
 /** How many expired leases one sweep takes back; the next sweep takes the rest. */
 const EXPIRED_LEASES_PER_SWEEP = 100;
 
-/** Whether the configuration still offers export: it may have changed since the transfer was made. */
-export function exportProblem(row: PacsConfig | null): string | undefined {
-  if (!row) return 'the PACS configuration was deleted';
-  if (!offers(row, 'export')) {
-    return `the PACS configuration no longer offers export (${capabilitySwitchOf(row, 'export')} is off)`;
+/** Whether the configuration still offers the direction: it may have changed since the transfer was made. */
+export function directionProblem(row: PacsConfig, direction: TransferDirection): string | undefined {
+  if (!offers(row, direction)) {
+    return `the PACS configuration no longer offers ${direction} (${capabilitySwitchOf(row, direction)} is off)`;
   }
   return undefined;
 }
@@ -65,6 +67,7 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
     private readonly pacsConfigs: PacsConfigsService,
     private readonly circuit: PacsCircuitBreaker,
     private readonly circuits: PacsCircuitsRepository,
+    private readonly importCommands: ImportCommands,
     @Inject(TRANSFER_OPTIONS) private readonly options: TransferOptions,
   ) {}
 
@@ -92,10 +95,15 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
     const settings = await this.settings.current(manager);
     if (!settings.allowTransfer) return;
     const config = await this.pacsConfigs.findIn(manager, pacsConfigId);
-    const problem = exportProblem(config);
-    if (problem !== undefined || !config) {
-      await this.ledger.failActiveTransfersOf(manager, pacsConfigId, problem ?? 'no configuration');
+    if (!config) {
+      await this.ledger.failActiveTransfersOf(manager, pacsConfigId, 'the PACS configuration was deleted');
       return;
+    }
+    // A configuration that stopped offering one direction fails that direction's transfers only.
+    for (const direction of TransferDirections) {
+      const problem = directionProblem(config, direction);
+      if (problem !== undefined)
+        await this.ledger.failActiveTransfersOf(manager, pacsConfigId, problem, direction);
     }
     const slots = protocolOf(config.type).batchSlots(config);
     const busy = await this.transfers.countBatchesOut(manager, pacsConfigId);
@@ -123,21 +131,40 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
   ): Promise<boolean> {
     const batch = await this.transfers.findBatch(manager, batchId);
     const transfer = await this.transfers.lockTransfer(manager, batch.transferId);
+    if (batch.kind !== 'send') {
+      const attempt = batch.attempt + 1;
+      const command = await this.importCommands.commandFor(manager, batch, transfer, config, {
+        attempt,
+        defaultCallingAeTitle,
+      });
+      return this.send(manager, batch, attempt, command);
+    }
     const instances = await this.instancesToSend(manager, batchId, transfer);
     if (instances === undefined) return false;
-    if (instances.length === 0) {
-      await this.transfers.markBatchDone(manager, batchId);
-      await this.ledger.settle(manager, batch.transferId);
-      return false;
-    }
+    if (instances.length === 0) return this.send(manager, batch, batch.attempt, undefined);
     const attempt = batch.attempt + 1;
-    await this.transfers.markBatchDispatched(manager, batchId, attempt, this.options.dispatchLeaseMs);
-    const { contract, data } = protocolOf(config.type).exportBatchCommand(
+    const command = protocolOf(config.type).exportBatchCommand(
       config,
       { transferId: batch.transferId, batchId, attempt, instances },
       { cipher: this.cipher, defaultCallingAeTitle, studyInstanceUid: transfer.studyInstanceUid },
     );
-    await this.outbox.enqueue(manager, contract, data);
+    return this.send(manager, batch, attempt, command);
+  }
+
+  /** The command to the outbox as the batch's `attempt`; no command: nothing left, the batch is done. */
+  private async send(
+    manager: EntityManager,
+    batch: Pick<TransferBatch, 'id' | 'transferId'>,
+    attempt: number,
+    command: OutboundCommand | undefined,
+  ): Promise<boolean> {
+    if (command === undefined) {
+      await this.transfers.markBatchDone(manager, batch.id);
+      await this.ledger.settle(manager, batch.transferId);
+      return false;
+    }
+    await this.transfers.markBatchDispatched(manager, batch.id, attempt, this.options.dispatchLeaseMs);
+    await this.outbox.enqueue(manager, command.contract, command.data);
     return true;
   }
 

@@ -4,10 +4,12 @@ import {
   TransferEvents,
   type InstanceOutcomeData,
   type MessageContract,
+  type TransferDirection,
   type TransferEventData,
 } from '@pacslink/contracts';
 import { Outbox } from '@pacslink/messaging';
 import { AuditLog } from '../audit/audit-log';
+import { EgressAudit, isEgressRefusal } from '../egress/egress-audit';
 import { decideExpiry, failedAttempt } from './batch-transitions';
 import { toTransferEventData } from './transfer.mapper';
 import { TRANSFER_OPTIONS, retryDelayMs, type TransferOptions } from './transfer-options';
@@ -40,6 +42,7 @@ export class TransferLedger {
     private readonly outbox: Outbox,
     private readonly audit: AuditLog,
     private readonly transfers: TransfersRepository,
+    private readonly egressAudit: EgressAudit,
     @Inject(TRANSFER_OPTIONS) private readonly options: TransferOptions,
   ) {}
 
@@ -128,8 +131,33 @@ export class TransferLedger {
     await this.finish(manager, row, 'failed', reason);
   }
 
-  async failActiveTransfersOf(manager: EntityManager, pacsConfigId: string, reason: string): Promise<void> {
-    for (const id of await this.transfers.activeTransfersOf(manager, pacsConfigId)) {
+  /** Fails the PACS's active transfers (of one direction only, when given). */
+  /**
+   * A run's permanent failure (`code`: the worker's error code): the batch closes with it and the
+   * transfer fails; a destination the egress policy refused is audited as such.
+   */
+  async failOnRun(
+    manager: EntityManager,
+    batch: Pick<LockedBatch, 'id' | 'transferId' | 'pacsConfigId'>,
+    reason: string,
+    code: string | undefined,
+  ): Promise<void> {
+    if (isEgressRefusal(code)) {
+      const transfer = await this.transfers.lockTransfer(manager, batch.transferId);
+      await this.egressAudit.transferRefused(manager, transfer, batch.pacsConfigId, reason);
+    }
+    await this.transfers.markBatchDone(manager, batch.id, { lastError: reason });
+    await this.fail(manager, batch.transferId, reason);
+  }
+
+  /** Fails the PACS's active transfers (of one direction only, when given). */
+  async failActiveTransfersOf(
+    manager: EntityManager,
+    pacsConfigId: string,
+    reason: string,
+    direction?: TransferDirection,
+  ): Promise<void> {
+    for (const id of await this.transfers.activeTransfersOf(manager, pacsConfigId, direction)) {
       await this.fail(manager, id, reason);
     }
   }
@@ -179,6 +207,9 @@ export class TransferLedger {
         return;
       case 'reopen':
         await this.reopen(manager, batch, decision.reason);
+        return;
+      case 'retry-later':
+        await this.retryLater(manager, batch, decision.reason);
         return;
       case 'give-up':
         await this.transfers.markBatchDone(manager, batch.id, {

@@ -3,6 +3,7 @@ import {
   ConsumerQueues,
   ExportBatchCommands,
   ExportBatchReports,
+  ImportBatchCommands,
   type ExportBatchRef,
 } from '@pacslink/contracts';
 import { MessageConsumer, type MessageContext } from '@pacslink/messaging';
@@ -21,7 +22,7 @@ const DATABASE_WAIT_MS = 5 * 60_000;
 const WARN_EVERY_WAITS = 10;
 
 /**
- * The edge: workers' claims and reports about export batches, and the batches a worker
+ * The edge: workers' claims and reports about transfer batches (export and import), and the batches a worker
  * dead-lettered (registered before the consumer starts).
  */
 @Injectable()
@@ -52,6 +53,9 @@ export class TransferReportsConsumer implements OnModuleInit {
       );
     this.consumer.on(deadLetters, ExportBatchCommands.Dimse, deadLettered);
     this.consumer.on(deadLetters, ExportBatchCommands.Dicomweb, deadLettered);
+    // An import's plan and retrieve batches are batches like any other (ADR 0008).
+    for (const contract of Object.values(ImportBatchCommands))
+      this.consumer.on(deadLetters, contract, deadLettered);
   }
 
   /** A wait ends when the service stops (context.signal): the delivery goes back for another replica. */

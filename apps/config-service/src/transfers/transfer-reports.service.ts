@@ -10,7 +10,6 @@ import {
 } from '@pacslink/contracts';
 import { maskPatientData, type PatientIdentity } from '@pacslink/dicom';
 import { OutboxRelay, type DeadLetterInfo } from '@pacslink/messaging';
-import { EgressAudit, isEgressRefusal } from '../egress/egress-audit';
 import { StudyIndexService } from '../studies/study-index.service';
 import {
   attemptsAfterClaim,
@@ -20,6 +19,7 @@ import {
   decideProgress,
 } from './batch-transitions';
 import { attemptVerdict } from './circuit-transitions';
+import { ImportReports } from './import-reports';
 import { PacsCircuitBreaker } from './pacs-circuit-breaker';
 import { hasReportText, maskReport } from './report-text';
 import { TransferDispatcher } from './transfer-dispatcher';
@@ -41,8 +41,8 @@ export class TransferReportsService {
     private readonly ledger: TransferLedger,
     private readonly relay: OutboxRelay,
     private readonly studies: StudyIndexService,
-    private readonly egressAudit: EgressAudit,
     private readonly circuit: PacsCircuitBreaker,
+    private readonly imports: ImportReports,
   ) {}
 
   /**
@@ -98,10 +98,12 @@ export class TransferReportsService {
 
   async progress(received: ExportBatchProgressData): Promise<void> {
     const report = await this.masked(received);
+    const imported = await this.imports.outcomesOf(report);
     await this.inPacsTransaction(report, async (manager, batch) => {
       const decision = decideProgress(batch, report);
       if (decision.kind === 'ignore') return;
-      await this.ledger.applyOutcomes(manager, batch.transferId, batch.id, report.outcomes);
+      if (imported) await this.imports.progress(manager, batch, report, imported);
+      else await this.ledger.applyOutcomes(manager, batch.transferId, batch.id, report.outcomes);
       if (decision.kind === 'renew') await this.ledger.lease(manager, batch.id, report.claimant);
       await this.ledger.progress(manager, await this.ledger.recount(manager, batch.transferId));
       // The PACS answers: a probe's first outcome closes its circuit, and the rest go at once.
@@ -118,33 +120,13 @@ export class TransferReportsService {
   /** The end of a run; it carries every outcome of the run, so settling never runs on half of them. */
   async finished(received: ExportBatchFinishedData): Promise<void> {
     const report = await this.masked(received);
+    const imported = await this.imports.outcomesOf(report);
     await this.inPacsTransaction(report, async (manager, batch) => {
       if (batch.attempt !== report.attempt) return;
-      await this.ledger.applyOutcomes(manager, batch.transferId, batch.id, report.outcomes);
-      const decision = decideFinished(batch, report, await this.transfers.countUnanswered(manager, batch.id));
-      switch (decision.kind) {
-        case 'ignore':
-          return;
-        case 'record':
-          await this.ledger.progress(manager, await this.ledger.recount(manager, batch.transferId));
-          return;
-        case 'fail-transfer':
-          if (isEgressRefusal(report.failure?.code)) {
-            const transfer = await this.transfers.lockTransfer(manager, batch.transferId);
-            await this.egressAudit.transferRefused(manager, transfer, batch.pacsConfigId, decision.reason);
-          }
-          await this.transfers.markBatchDone(manager, batch.id, { lastError: decision.reason });
-          await this.ledger.fail(manager, batch.transferId, decision.reason);
-          break;
-        case 'retry-later':
-          await this.ledger.retryLater(manager, batch, decision.reason);
-          await this.ledger.progress(manager, await this.ledger.recount(manager, batch.transferId));
-          break;
-        case 'done':
-          await this.transfers.markBatchDone(manager, batch.id);
-          await this.ledger.progress(manager, await this.ledger.settle(manager, batch.transferId));
-          break;
-      }
+      const judged = imported
+        ? await this.imports.finished(manager, batch, report, imported)
+        : await this.sendFinished(manager, batch, report);
+      if (!judged) return;
       // What this attempt showed about the PACS, before anything more goes to it.
       await this.circuit.recordAttempt(manager, batch.pacsConfigId, {
         batchId: batch.id,
@@ -153,6 +135,35 @@ export class TransferReportsService {
       });
       await this.dispatcher.dispatch(manager, batch.pacsConfigId);
     });
+  }
+
+  /** The end of an export run; answers whether it counts as an attempt on the PACS. */
+  private async sendFinished(
+    manager: EntityManager,
+    batch: LockedBatch,
+    report: ExportBatchFinishedData,
+  ): Promise<boolean> {
+    await this.ledger.applyOutcomes(manager, batch.transferId, batch.id, report.outcomes);
+    const decision = decideFinished(batch, report, await this.transfers.countUnanswered(manager, batch.id));
+    switch (decision.kind) {
+      case 'ignore':
+        return false;
+      case 'record':
+        await this.ledger.progress(manager, await this.ledger.recount(manager, batch.transferId));
+        return false;
+      case 'fail-transfer':
+        await this.ledger.failOnRun(manager, batch, decision.reason, report.failure?.code);
+        break;
+      case 'retry-later':
+        await this.ledger.retryLater(manager, batch, decision.reason);
+        await this.ledger.progress(manager, await this.ledger.recount(manager, batch.transferId));
+        break;
+      case 'done':
+        await this.transfers.markBatchDone(manager, batch.id);
+        await this.ledger.progress(manager, await this.ledger.settle(manager, batch.transferId));
+        break;
+    }
+    return true;
   }
 
   /**

@@ -18,6 +18,7 @@ export function toTransferResponse(row: Transfer): TransferResponse {
     status: row.status,
     progress: progressOf(row),
     method: row.method,
+    ...(row.fallback !== null ? { fallback: row.fallback } : {}),
     attempts: row.attempts,
     ...(row.error !== null ? { error: row.error } : {}),
     createdAt: row.createdAt.toISOString(),
@@ -36,6 +37,7 @@ export function toTransferEventData(row: Transfer): TransferEventData {
     status: row.status,
     progress: progressOf(row),
     method: row.method,
+    ...(row.fallback !== null ? { fallback: row.fallback } : {}),
     ...(row.error !== null ? { error: row.error } : {}),
   };
 }

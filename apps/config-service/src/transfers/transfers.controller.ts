@@ -18,7 +18,6 @@ import {
   ApiExtraModels,
   ApiHeader,
   ApiNotFoundResponse,
-  ApiNotImplementedResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
@@ -65,7 +64,7 @@ export class TransfersController {
   @ApiOperation({
     summary: 'Queue a transfer of a study (or one series) to or from a PACS',
     description:
-      'Export sends a study from the study store to the PACS: C-STORE (DIMSE, up to maxAssociations associations at once) or STOW-RS (DICOMweb). Progress and the outcome arrive as transfer.* events (RabbitMQ pacslink.events, or GET /api/v1/events). Import is not available in this version (501).',
+      "Export sends a study from the study store to the PACS: C-STORE (DIMSE, up to maxAssociations associations at once) or STOW-RS (DICOMweb). Import brings a study (or one series) from the PACS into the study store: WADO-RS (DICOMweb), or by the configuration's retrieveMethod C-GET, C-MOVE to our Storage SCP, or C-GET falling back to C-MOVE (the transfer's `method` and `fallback` say so); the PACS is asked first what the study holds (`progress.total` is 0 until then), and instances the study store already holds are not fetched again. Progress and the outcome arrive as transfer.* events (RabbitMQ pacslink.events, or GET /api/v1/events).",
   })
   @ApiHeader({
     name: 'Idempotency-Key',
@@ -94,7 +93,7 @@ export class TransfersController {
   })
   @ApiConflictResponse({
     description:
-      'Transfers are switched off (settings.allowTransfer), or the PACS does not offer this direction.',
+      'Transfers are switched off (settings.allowTransfer), or the PACS does not offer this direction (export: cStore / stowRs; import: queryRetrieve / qidoRs).',
     content: problemContent(ProblemResponse, {
       type: 'https://pacslink.dev/problems/transfer-transfer-disabled',
       title: 'transfers are switched off',
@@ -113,7 +112,6 @@ export class TransfersController {
       errors: [{ field: 'studyInstanceUid', message: 'the study store holds no instance of study 1.2.3' }],
     }),
   })
-  @ApiNotImplementedResponse({ description: 'direction "import" is not available in this version.' })
   async create(
     @Body() request: CreateTransferRequest,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
@@ -184,14 +182,15 @@ export class TransfersController {
   @HttpCode(202)
   @ApiOperation({
     summary: 'Queue a failed or cancelled transfer again',
-    description: 'Only the instances the PACS has not accepted are sent again.',
+    description:
+      'Export: only the instances the PACS has not accepted are sent again. Import: only the instances not stored yet are fetched (the PACS is asked what the study holds again if it never answered).',
   })
   @IdParam()
   @ApiAcceptedResponse({ type: TransferResponse })
   @notFound()
   @ApiConflictResponse({
     description:
-      'The transfer is queued, running or completed; transfers are switched off; the PACS no longer offers export; or instances to resend left the study store.',
+      'The transfer is queued, running or completed; transfers are switched off; the PACS no longer offers the direction; or instances to resend left the study store.',
   })
   retry(@Param('id', ParseUUIDPipe) id: string, @CurrentActor() actor: Actor): Promise<TransferResponse> {
     return this.service.retry(id, actor);

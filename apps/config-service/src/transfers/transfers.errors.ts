@@ -1,9 +1,7 @@
 import {
   ConflictException,
   type HttpException,
-  HttpStatus,
   NotFoundException,
-  NotImplementedException,
   UnprocessableEntityException,
 } from '@nestjs/common';
 
@@ -16,7 +14,6 @@ export enum TransferErrorCode {
   IdempotencyKeyReused = 'idempotency-key-reused',
   NotCancellable = 'not-cancellable',
   NotRetryable = 'not-retryable',
-  ImportNotAvailable = 'import-not-available',
 }
 
 /** What can go wrong with a transfer request, independent of the transport. */
@@ -63,12 +60,6 @@ export function toHttpException(error: TransferError): HttpException {
       return new UnprocessableEntityException({
         ...body,
         title: 'Idempotency-Key already used for another request',
-      });
-    case TransferErrorCode.ImportNotAvailable:
-      return new NotImplementedException({
-        ...body,
-        title: 'not implemented',
-        status: HttpStatus.NOT_IMPLEMENTED,
       });
   }
 }

@@ -4,6 +4,11 @@ import { EgressAuditModule } from '../egress/egress-audit.module';
 import { PacsConfigsModule } from '../pacs-configs/pacs-configs.module';
 import { SettingsModule } from '../settings/settings.module';
 import { StudyIndexModule } from '../studies/study-index.module';
+import { ImportCommands } from './import-commands';
+import { ImportPlanning } from './import-planning';
+import { ImportReports } from './import-reports';
+import { ImportedFiles } from './imported-files';
+import { ImportsRepository } from './imports.repository';
 import { PacsCircuitBreaker } from './pacs-circuit-breaker';
 import { PacsCircuitsModule } from './pacs-circuits.module';
 import { TransferBatch } from './transfer-batch.entity';
@@ -35,6 +40,11 @@ export class TransfersModule {
       providers: [
         { provide: TRANSFER_OPTIONS, useValue: options },
         TransfersRepository,
+        ImportsRepository,
+        ImportCommands,
+        ImportPlanning,
+        ImportedFiles,
+        ImportReports,
         TransferLedger,
         PacsCircuitBreaker,
         TransferDispatcher,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { InstanceOutcomeData } from '@pacslink/contracts';
+import type { InstanceOutcomeData, TransferDirection } from '@pacslink/contracts';
 import type { BatchSnapshot } from './batch-transitions';
 import type { ListTransferInstancesQuery, ListTransfersQuery } from './dto/list-transfers.query';
 import { TransferBatch } from './transfer-batch.entity';
@@ -296,7 +296,7 @@ export class TransfersRepository {
     dispatchLeaseMs: number,
   ): Promise<void> {
     await manager.query(
-      `UPDATE transfer_batch SET state = 'dispatched', attempt = $2, claimant = NULL,
+      `UPDATE transfer_batch SET state = 'dispatched', attempt = $2, claimant = NULL, awaiting_arrivals = false,
               lease_until = now() + $3 * interval '1 millisecond'
         WHERE id = $1`,
       [batchId, attempt, dispatchLeaseMs],
@@ -505,11 +505,16 @@ export class TransfersRepository {
     await manager.update(Transfer, { id: transferId }, { status, error, finishedAt: at, updatedAt: at });
   }
 
-  /** The PACS's queued and running transfers. */
-  async activeTransfersOf(manager: EntityManager, pacsConfigId: string): Promise<string[]> {
+  /** The PACS's queued and running transfers (of one direction only, when given). */
+  async activeTransfersOf(
+    manager: EntityManager,
+    pacsConfigId: string,
+    direction?: TransferDirection,
+  ): Promise<string[]> {
     const active = await manager.query<{ id: string }[]>(
-      `SELECT id FROM transfer WHERE pacs_config_id = $1 AND status IN ('queued', 'running')`,
-      [pacsConfigId],
+      `SELECT id FROM transfer WHERE pacs_config_id = $1 AND status IN ('queued', 'running')
+          AND ($2::text IS NULL OR direction = $2)`,
+      [pacsConfigId, direction ?? null],
     );
     return active.map(({ id }) => id);
   }

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
-import { TransferEvents } from '@pacslink/contracts';
+import { TransferEvents, type TransferDirection } from '@pacslink/contracts';
 import { OutboxRelay } from '@pacslink/messaging';
 import { AuditLog } from '../audit/audit-log';
 import type { Actor } from '../auth/actor';
@@ -15,7 +15,10 @@ import { planBatches } from './batch-plan';
 import type { CreateTransferRequest } from './dto/create-transfer.request';
 import type { ListTransferInstancesQuery, ListTransfersQuery } from './dto/list-transfers.query';
 import type { TransferInstanceResponse, TransferResponse } from './dto/transfer.response';
-import { TransferDispatcher, exportProblem } from './transfer-dispatcher';
+import { ImportPlanning } from './import-planning';
+import { ImportsRepository } from './imports.repository';
+import { newTransfer } from './new-transfer';
+import { TransferDispatcher, directionProblem } from './transfer-dispatcher';
 import { TransferLedger } from './transfer-ledger';
 import { toTransferInstanceResponse, toTransferResponse } from './transfer.mapper';
 import { Transfer } from './transfer.entity';
@@ -38,6 +41,8 @@ export class TransfersService {
     private readonly studies: StudyIndexService,
     private readonly transfers: TransfersRepository,
     private readonly pacsConfigs: PacsConfigsService,
+    private readonly imports: ImportsRepository,
+    private readonly planning: ImportPlanning,
   ) {}
 
   /**
@@ -56,16 +61,11 @@ export class TransfersService {
       const earlier = await this.byIdempotencyKey(actor, idempotencyKey, fingerprint);
       if (earlier) return earlier;
     }
-    if (request.direction === 'import') {
-      throw new TransferError(
-        TransferErrorCode.ImportNotAvailable,
-        'import transfers (C-GET/C-MOVE, WADO-RS) are not available in this version; export is',
-        'direction',
-      );
-    }
     try {
       const created = await this.dataSource.transaction((manager) =>
-        this.createExport(manager, request, idempotencyKey, fingerprint, actor),
+        request.direction === 'import'
+          ? this.createImport(manager, request, idempotencyKey, fingerprint, actor)
+          : this.createExport(manager, request, idempotencyKey, fingerprint, actor),
       );
       this.relay.wake();
       return toTransferResponse(created);
@@ -89,7 +89,7 @@ export class TransfersService {
     actor: Actor,
   ): Promise<Transfer> {
     await this.transfers.lockPacs(manager, request.pacsConfigId);
-    const config = await this.exportTarget(manager, request.pacsConfigId);
+    const config = await this.transferTarget(manager, request.pacsConfigId, 'export');
     // Locked FOR SHARE: a concurrent delete or move of these instances waits, then sees the transfer.
     const instances = await this.studies.instancesOf(
       manager,
@@ -106,31 +106,12 @@ export class TransfersService {
         request.seriesInstanceUid ? 'seriesInstanceUid' : 'studyInstanceUid',
       );
     }
-    const now = new Date();
-    const transfer = manager.create(Transfer, {
-      id: randomUUID(),
-      direction: 'export',
-      pacsConfigId: config.id,
-      pacsAeTitle: config.aeTitle,
-      studyInstanceUid: request.studyInstanceUid,
-      seriesInstanceUid: request.seriesInstanceUid ?? null,
-      status: 'queued',
+    const transfer = newTransfer(request, config, {
       method: protocolOf(config.type).exportMethod,
-      attempts: 0,
-      retries: 0,
-      error: null,
       total: instances.length,
-      completed: 0,
-      failed: 0,
-      warning: 0,
-      createdBy: actor.id,
-      idempotencyKey: idempotencyKey ?? null,
-      requestFingerprint: idempotencyKey !== undefined ? fingerprint : null,
-      createdAt: now,
-      updatedAt: now,
-      startedAt: null,
-      finishedAt: null,
-      progressPublishedAt: null,
+      actor,
+      idempotencyKey,
+      fingerprint,
     });
     await this.transfers.insertTransfer(manager, transfer);
     const batchIds = await this.insertBatches(
@@ -141,6 +122,41 @@ export class TransfersService {
       0,
     );
     await this.transfers.insertInstances(manager, transfer.id, instances, batchIds);
+    return this.announceCreated(manager, transfer, request, actor);
+  }
+
+  /**
+   * Queues an import of a study (or one series) from a PACS: one plan batch, in which a worker asks
+   * the PACS what it holds (ADR 0008); its report makes the instances and the retrieve batches.
+   */
+  private async createImport(
+    manager: EntityManager,
+    request: CreateTransferRequest,
+    idempotencyKey: string | undefined,
+    fingerprint: string,
+    actor: Actor,
+  ): Promise<Transfer> {
+    await this.transfers.lockPacs(manager, request.pacsConfigId);
+    const config = await this.transferTarget(manager, request.pacsConfigId, 'import');
+    const transfer = newTransfer(request, config, {
+      method: protocolOf(config.type).importMethod(config),
+      total: 0,
+      actor,
+      idempotencyKey,
+      fingerprint,
+    });
+    await this.transfers.insertTransfer(manager, transfer);
+    await this.imports.insertBatches(manager, transfer, 'plan', [randomUUID()], 0);
+    return this.announceCreated(manager, transfer, request, actor);
+  }
+
+  /** transfer.queued, the audit entry and the first dispatch of a new transfer, in its transaction. */
+  private async announceCreated(
+    manager: EntityManager,
+    transfer: Transfer,
+    request: CreateTransferRequest,
+    actor: Actor,
+  ): Promise<Transfer> {
     await this.ledger.emit(manager, TransferEvents.Queued, transfer);
     await this.audit.record(manager, actor, {
       action: 'transfer.created',
@@ -148,7 +164,7 @@ export class TransfersService {
       entityId: transfer.id,
       change: { request: { ...request }, total: transfer.total, method: transfer.method },
     });
-    await this.dispatcher.dispatch(manager, config.id);
+    await this.dispatcher.dispatch(manager, transfer.pacsConfigId);
     return this.transfers.lockTransfer(manager, transfer.id);
   }
 
@@ -169,7 +185,11 @@ export class TransfersService {
     return plan.map((batch) => ids[batch]);
   }
 
-  private async exportTarget(manager: EntityManager, pacsConfigId: string): Promise<PacsConfig> {
+  private async transferTarget(
+    manager: EntityManager,
+    pacsConfigId: string,
+    direction: TransferDirection,
+  ): Promise<PacsConfig> {
     if (!(await this.settings.current(manager)).allowTransfer) {
       throw new TransferError(
         TransferErrorCode.TransferDisabled,
@@ -184,11 +204,10 @@ export class TransfersService {
         'pacsConfigId',
       );
     }
-    const problem = exportProblem(config);
-    if (problem !== undefined) {
+    if (directionProblem(config, direction) !== undefined) {
       throw new TransferError(
         TransferErrorCode.DirectionNotOffered,
-        `PACS ${config.aeTitle} does not offer export: enable ${capabilitySwitchOf(config, 'export')} on it`,
+        `PACS ${config.aeTitle} does not offer ${direction}: enable ${capabilitySwitchOf(config, direction)} on it`,
         'pacsConfigId',
       );
     }
@@ -260,49 +279,60 @@ export class TransfersService {
           `transfer ${id} is ${transfer.status}; only a failed or cancelled transfer can be retried`,
         );
       }
-      const config = await this.exportTarget(manager, transfer.pacsConfigId);
-      const resend = await this.transfers.instancesToResend(manager, id);
-      // Still in the transfer's study (locked like a new transfer's); each batch's files are read
-      // from the index again when it is dispatched.
-      const files = await this.studies.filesOf(
-        manager,
-        transfer.studyInstanceUid,
-        resend.map((i) => i.sopInstanceUid),
-      );
-      const gone = resend.filter((i) => !files.has(i.sopInstanceUid)).length;
-      if (gone > 0) {
-        throw new TransferError(
-          TransferErrorCode.NotRetryable,
-          `${gone} of the ${resend.length} instances to resend are no longer in study ${transfer.studyInstanceUid} of the study store; upload the study again and make a new transfer`,
-        );
-      }
-      const next = await this.transfers.nextBatchSeq(manager, id);
-      const batchIds = await this.insertBatches(
-        manager,
-        transfer,
-        resend,
-        protocolOf(config.type).batchSlots(config),
-        next,
-      );
-      await this.transfers.reassignInstances(
-        manager,
-        id,
-        resend.map((i) => i.sopInstanceUid),
-        batchIds,
-      );
+      const config = await this.transferTarget(manager, transfer.pacsConfigId, transfer.direction);
+      const again =
+        transfer.direction === 'import'
+          ? await this.planning.replan(manager, transfer, config)
+          : await this.resend(manager, transfer, config);
       await this.transfers.markQueuedAgain(manager, id, transfer.retries + 1);
-      const queued = await this.ledger.recount(manager, id);
-      await this.ledger.emit(manager, TransferEvents.Queued, queued);
+      await this.ledger.emit(manager, TransferEvents.Queued, await this.ledger.recount(manager, id));
+      // An import whose missing instances the store has come to hold meanwhile has nothing to fetch.
+      await this.ledger.settle(manager, id);
       await this.audit.record(manager, actor, {
         action: 'transfer.retried',
         entityType: 'transfer',
         entityId: id,
-        change: { resend: resend.length },
+        change: { resend: again },
       });
       await this.dispatcher.dispatch(manager, transfer.pacsConfigId);
       return this.transfers.lockTransfer(manager, id);
     });
     return toTransferResponse(row);
+  }
+
+  /** An export's retry: what the PACS has not accepted, in new batches. Answers how many. */
+  private async resend(manager: EntityManager, transfer: Transfer, config: PacsConfig): Promise<number> {
+    const id = transfer.id;
+    const resend = await this.transfers.instancesToResend(manager, id);
+    // Still in the transfer's study (locked like a new transfer's); each batch's files are read
+    // from the index again when it is dispatched.
+    const files = await this.studies.filesOf(
+      manager,
+      transfer.studyInstanceUid,
+      resend.map((i) => i.sopInstanceUid),
+    );
+    const gone = resend.filter((i) => !files.has(i.sopInstanceUid)).length;
+    if (gone > 0) {
+      throw new TransferError(
+        TransferErrorCode.NotRetryable,
+        `${gone} of the ${resend.length} instances to resend are no longer in study ${transfer.studyInstanceUid} of the study store; upload the study again and make a new transfer`,
+      );
+    }
+    const next = await this.transfers.nextBatchSeq(manager, id);
+    const batchIds = await this.insertBatches(
+      manager,
+      transfer,
+      resend,
+      protocolOf(config.type).batchSlots(config),
+      next,
+    );
+    await this.transfers.reassignInstances(
+      manager,
+      id,
+      resend.map((i) => i.sopInstanceUid),
+      batchIds,
+    );
+    return resend.length;
   }
 
   private async found(id: string): Promise<Transfer> {

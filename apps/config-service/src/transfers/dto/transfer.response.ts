@@ -10,10 +10,17 @@ import {
 import { TransferInstanceStatuses } from './list-transfers.query';
 
 export class TransferProgressResponse {
-  @ApiProperty({ description: 'Instances in the transfer.' }) total!: number;
-  @ApiProperty({ description: 'Instances the PACS accepted (with or without a warning).' })
+  @ApiProperty({
+    description: 'Instances in the transfer (an import: 0 until the PACS said what the study holds).',
+  })
+  total!: number;
+  @ApiProperty({
+    description:
+      'Instances the PACS accepted (export), or stored and indexed (import), with or without a warning.',
+  })
   completed!: number;
-  @ApiProperty({ description: 'Instances the PACS refused.' }) failed!: number;
+  @ApiProperty({ description: 'Instances the PACS refused (export), or that did not come (import).' })
+  failed!: number;
   @ApiProperty({ description: 'Instances accepted with a warning (also counted in completed).' })
   warning!: number;
 }
@@ -28,7 +35,15 @@ export class TransferResponse {
   @ApiPropertyOptional() seriesInstanceUid?: string;
   @ApiProperty({ enum: TransferStatuses }) status!: TransferStatus;
   @ApiProperty({ type: TransferProgressResponse }) progress!: TransferProgressResponse;
-  @ApiProperty({ enum: TransferMethods }) method!: TransferMethod;
+  @ApiProperty({
+    enum: TransferMethods,
+    description: 'How the instances move; an import whose C-GET gave way to C-MOVE says C-MOVE from then on.',
+  })
+  method!: TransferMethod;
+  @ApiPropertyOptional({
+    description: 'An import whose C-GET gave way to C-MOVE (retrieveMethod get-then-move): why, in words.',
+  })
+  fallback?: string;
   @ApiProperty({
     description:
       'How many times the work was handed to a worker for its most-tried part: 1 on the first try, raised by each automatic retry after a transient failure and by each POST /retry.',
