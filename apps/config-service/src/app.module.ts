@@ -14,6 +14,7 @@ import { LocalAeTitlesModule } from './local-ae-titles/local-ae-titles.module';
 import { configServiceMigrations } from './migrations';
 import { PacsConfigsModule } from './pacs-configs/pacs-configs.module';
 import { QueryModule } from './query/query.module';
+import { WorklistModule } from './worklist/worklist.module';
 import { SecretsModule } from '@pacslink/secrets';
 import { SettingsModule } from './settings/settings.module';
 import { StudiesModule } from './studies/studies.module';
@@ -49,6 +50,7 @@ export class AppModule {
         DimseCallersModule,
         ConnectionTestModule,
         QueryModule,
+        WorklistModule,
         StudiesModule.forRoot({
           storeDir: env.STORE_DIR,
           uploadLimits: {
