@@ -134,6 +134,34 @@ describe('worklist through config-service and mwl-mpps-service', () => {
     expect(worklists.latin1.patient.name).toBe('Müller^Jürgen');
   });
 
+  it("reads Orthanc's worklist answers by their own (0008,0005), UTF-8, whatever mwlEncoding says", async () => {
+    const worklist = await generateWorklist(peers.orthanc.worklistDir, {
+      patient: { charset: 'ISO_IR 144' },
+      scheduledStationAETitle: randomId('ST', 4),
+    });
+    cleanups.push(() => rm(worklist.file, { force: true }));
+    const orthanc = await service.createPacsConfig({
+      type: 'dimse',
+      aeTitle: peers.orthanc.aet,
+      name: 'Orthanc worklist plugin',
+      host: peers.orthanc.host,
+      port: peers.orthanc.port,
+      // Orthanc answers worklist queries only from the calling AE titles it lists.
+      queryAeTitle: 'FINDSCU',
+      mwl: true,
+      mwlEncoding: 'ISO_IR 100',
+      timeoutMs: 10_000,
+    });
+    const found = await query(orthanc, { scheduledStationAeTitle: worklist.scheduledStationAETitle });
+    expect(found).toEqual([
+      expect.objectContaining({
+        patientName: worklist.patient.name,
+        scheduledProcedureStepDescription: 'КТ с контрастом',
+        warnings: [],
+      }),
+    ]);
+  });
+
   it('keeps one task per step: a second query answers and lists the same tasks, not more', async () => {
     const filters = { scheduledStationAeTitle: worklists.latin1.scheduledStationAETitle };
     const first = await query(configs.wlm, filters);
