@@ -239,40 +239,40 @@ describe('import by C-GET from Orthanc', () => {
 });
 
 describe('import by C-GET from Orthanc, stopped', () => {
-  it('stops at the next instance once the run is stopped (C-CANCEL): CANCELLED, and only what was reported is kept', async () => {
-    const long = await generateStudy(join(workDir, 'long'), { series: 1, instancesPerSeries: 12 });
+  it('stops once the run is stopped (C-CANCEL): CANCELLED, and every file it kept is reported', async () => {
+    // More than one sync group (64 files): the first outcomes come while the C-GET goes on.
+    const long = await generateStudy(join(workDir, 'long'), { series: 1, instancesPerSeries: 200 });
     cleanups.push(() => deleteStudyFromOrthanc(peers.orthanc, long.studyInstanceUid));
-    await storescu(peers.orthanc, long.files);
+    await storescu(peers.orthanc, [long.directory], ['+sd', '+r']);
     const store = new StudyStore(join(workDir, 'get-stopped'));
     const stop = new AbortController();
     const recorded = recorder();
     const [series] = long.series;
+    // Stopped while files wait for their sync (past the first group of 64, not at its end).
+    const watch = setInterval(() => {
+      void filesUnder(join(store.rootDir, 'studies')).then((files) => {
+        if (files.length >= 70) stop.abort(new Error('worker shutting down'));
+      });
+    }, 2);
     const error = await importService(store)
       .retrieveSender({
         ...batchOf(manifestOf(long), { target: orthancTarget('GETSCU'), moveOnGetFailure: true }),
         studyInstanceUid: long.studyInstanceUid,
         wholeSeries: [series.seriesInstanceUid],
       })
-      .send(
-        {
-          ...recorded.control,
-          outcome: (outcome, bytes) => {
-            recorded.control.outcome(outcome, bytes);
-            stop.abort(new Error('worker shutting down'));
-          },
-        },
-        stop.signal,
-      )
+      .send(recorded.control, stop.signal)
       .then(
         () => undefined,
         (caught: unknown) => caught,
-      );
+      )
+      .finally(() => clearInterval(watch));
     expect((error as DimseError).code).toBe(DimseErrorCode.CANCELLED);
     expect(recorded.fallbacks).toEqual([]);
-    expect(recorded.outcomes).toHaveLength(1);
-    expect(await filesUnder(join(store.rootDir, 'studies'))).toEqual([
-      `${recorded.outcomes[0].outcome.sopInstanceUid}.dcm`,
-    ]);
+    expect(recorded.outcomes.length).toBeGreaterThanOrEqual(64);
+    expect(recorded.outcomes.length).toBeLessThan(200);
+    expect((await filesUnder(join(store.rootDir, 'studies'))).sort()).toEqual(
+      recorded.outcomes.map(({ outcome }) => `${outcome.sopInstanceUid}.dcm`).sort(),
+    );
   });
 
   it("a study store that fails stops the C-GET and fails the run transient, with the store's error and no fallback", async () => {

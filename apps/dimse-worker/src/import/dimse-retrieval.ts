@@ -13,6 +13,7 @@ import {
 } from '@pacslink/dimse';
 import type { BatchRunControl, BatchRunResult } from '@pacslink/export-batch';
 import { InvalidDicomError, STORABLE_TRANSFER_SYNTAXES, type StudyStore } from '@pacslink/store';
+import { DurableOutcomes } from './durable-outcomes';
 import { moveFallbackReason } from './import-failure';
 import { retrieveRequests, type RetrieveRequest } from './retrieve-requests';
 
@@ -33,6 +34,7 @@ export class DimseRetrieval {
   private readonly wanted: ReadonlyMap<string, ImportInstanceData>;
   /** Instances with an outcome: stored, or failed as the PACS or the store said. */
   private readonly settled = new Set<string>();
+  private readonly durable: DurableOutcomes;
 
   constructor(
     private readonly batch: DimseImportBatchData,
@@ -42,6 +44,7 @@ export class DimseRetrieval {
     private readonly signal: AbortSignal,
   ) {
     this.wanted = new Map(batch.instances.map((instance) => [instance.sopInstanceUid, instance]));
+    this.durable = new DurableOutcomes(studyStore, run);
   }
 
   async retrieve(): Promise<BatchRunResult> {
@@ -84,25 +87,30 @@ export class DimseRetrieval {
     const forward = (): void => stop.abort(this.signal.reason);
     this.signal.addEventListener('abort', forward, { once: true });
     let storeFailure: unknown;
+    let result: RetrieveResult;
     try {
-      return await get(this.connection, request.query, {
+      result = await get(this.connection, request.query, {
         ...storageContextsFor(request.instances),
         signal: stop.signal,
         sink: async (instance, dataSet) => {
-          const result = await this.store(instance, dataSet);
-          if ('failure' in result) {
-            storeFailure ??= result.failure;
-            stop.abort(result.failure);
+          const answer = await this.store(instance, dataSet);
+          if ('failure' in answer) {
+            storeFailure ??= answer.failure;
+            stop.abort(answer.failure);
             return { status: STATUS_OUT_OF_RESOURCES, errorComment: 'not stored: the study store failed' };
           }
-          return result;
+          return answer;
         },
       });
     } catch (error) {
+      // What is stored is reported before the run stops or C-MOVE takes over: it is not fetched again.
+      await this.durable.flush();
       throw storeFailure ?? error;
     } finally {
       this.signal.removeEventListener('abort', forward);
     }
+    await this.durable.flush();
+    return result;
   }
 
   /** One C-GET sub-operation's data set into the study store, unless the batch does not want it. */
@@ -127,9 +135,10 @@ export class DimseRetrieval {
           },
           dataSet,
         ),
+        { syncFile: false },
       );
       this.settled.add(sopInstanceUid);
-      this.run.outcome({ sopInstanceUid, status: 'success', path: stored.path }, stored.sizeBytes);
+      await this.durable.stored(sopInstanceUid, stored.path, stored.sizeBytes);
       return { status: STATUS_SUCCESS };
     } catch (error) {
       dataSet.destroy();

@@ -1,0 +1,65 @@
+import type { InstanceOutcomeData } from '@pacslink/contracts';
+import type { StudyStore } from '@pacslink/store';
+import { DurableOutcomes } from './durable-outcomes';
+
+function path(n: number): string {
+  return `studies/1.2/1.2.3/1.2.3.${n}.dcm`;
+}
+
+function setup(syncFiles: (paths: Iterable<string>) => Promise<void>) {
+  const synced: string[][] = [];
+  const reported: { outcome: InstanceOutcomeData; bytes?: number; syncedBefore: number }[] = [];
+  const store = {
+    syncFiles: async (paths: Iterable<string>) => {
+      await syncFiles(paths);
+      synced.push([...paths]);
+    },
+  } as unknown as StudyStore;
+  const durable = new DurableOutcomes(store, {
+    outcome: (outcome, bytes) => reported.push({ outcome, bytes, syncedBefore: synced.flat().length }),
+    fallback: () => undefined,
+  });
+  return { durable, synced, reported };
+}
+
+describe('DurableOutcomes', () => {
+  it('reports a stored instance only once its file is synced, 64 files to one sync', async () => {
+    const { durable, synced, reported } = setup(() => Promise.resolve());
+    for (let n = 1; n <= 63; n++) await durable.stored(`1.2.3.${n}`, path(n), 100 + n);
+    expect(reported).toEqual([]);
+    await durable.stored('1.2.3.64', path(64), 164);
+    expect(synced).toEqual([Array.from({ length: 64 }, (_, n) => path(n + 1))]);
+    expect(reported).toHaveLength(64);
+    expect(reported[0]).toEqual({
+      outcome: { sopInstanceUid: '1.2.3.1', status: 'success', path: path(1) },
+      bytes: 101,
+      syncedBefore: 64,
+    });
+    await durable.stored('1.2.3.65', path(65), 165);
+    await durable.flush();
+    expect(synced[1]).toEqual([path(65)]);
+    expect(reported.at(-1)?.outcome.sopInstanceUid).toBe('1.2.3.65');
+    await durable.flush();
+    expect(synced).toHaveLength(2);
+  });
+
+  it('a file waiting a second goes with the next one, under a slow PACS', async () => {
+    jest.useFakeTimers({ now: 0 });
+    try {
+      const { durable, reported } = setup(() => Promise.resolve());
+      await durable.stored('1.2.3.1', path(1), 1);
+      jest.setSystemTime(1_000);
+      await durable.stored('1.2.3.2', path(2), 1);
+      expect(reported.map((r) => r.outcome.sopInstanceUid)).toEqual(['1.2.3.1', '1.2.3.2']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('a sync that fails reports none of its files, and says why', async () => {
+    const { durable, reported } = setup(() => Promise.reject(new Error('EIO: i/o error, fsync')));
+    await durable.stored('1.2.3.1', path(1), 1);
+    await expect(durable.flush()).rejects.toThrow('EIO');
+    expect(reported).toEqual([]);
+  });
+});
