@@ -181,6 +181,69 @@ describe('StudyStore', () => {
     });
   });
 
+  describe('createAhead', () => {
+    afterEach(() => jest.restoreAllMocks());
+
+    /** The spare in spare/ once it is made (the open runs in the thread pool): its path and inode. */
+    async function spareOf(ahead: StudyStore): Promise<{ path: string; ino: number }> {
+      const directory = join(ahead.rootDir, 'spare');
+      for (let waited = 0; waited < 5_000; waited += 10) {
+        const names = await readdir(directory).catch(() => []);
+        if (names.length === 1) {
+          const path = join(directory, names[0]);
+          return { path, ino: fs.statSync(path).ino };
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error('no spare file made');
+    }
+
+    it('a write takes the file made ahead and creates none itself; dropSpare removes the next one', async () => {
+      const ahead = new StudyStore(join(workDir, `ahead-${Math.random().toString(36).slice(2)}`), {
+        createAhead: true,
+      });
+      const [one, two] = study.series[0].instances;
+      await ahead.write(chunked(await readFile(one.file), 65536));
+      const spare = await spareOf(ahead);
+      const opened = jest.spyOn(fs, 'openSync');
+      const stored = await ahead.write(chunked(await readFile(two.file), 65536));
+      expect(opened.mock.calls.filter(([, flags]) => flags === 'wx')).toEqual([]);
+      expect(fs.statSync(ahead.absolutePath(stored.path)).ino).toBe(spare.ino);
+      expect((await readFile(ahead.absolutePath(stored.path))).equals(await readFile(two.file))).toBe(true);
+      expect((await spareOf(ahead)).path).not.toBe(spare.path);
+      ahead.dropSpare();
+      expect(await readdir(join(ahead.rootDir, 'spare'))).toEqual([]);
+      expect(await filesUnder(join(ahead.rootDir, 'tmp'))).toEqual([]);
+    });
+
+    it('a spare older than a heartbeat is removed, not taken', async () => {
+      const ahead = new StudyStore(join(workDir, `ahead-${Math.random().toString(36).slice(2)}`), {
+        createAhead: true,
+        temporaryHeartbeatMs: 20,
+      });
+      await ahead.write(chunked(first.bytes, 65536));
+      const spare = await spareOf(ahead);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      // The write makes its own file (an inode number proves nothing: a removed spare's is reused).
+      const opened = jest.spyOn(fs, 'openSync');
+      await ahead.write(chunked(first.bytes, 65536));
+      expect(opened.mock.calls.filter(([, flags]) => flags === 'wx')).toHaveLength(1);
+      expect(fs.existsSync(spare.path)).toBe(false);
+      ahead.dropSpare();
+    });
+
+    it('a failed write leaves nothing of the spare it took', async () => {
+      const ahead = new StudyStore(join(workDir, `ahead-${Math.random().toString(36).slice(2)}`), {
+        createAhead: true,
+      });
+      await ahead.write(chunked(first.bytes, 65536));
+      const spare = await spareOf(ahead);
+      await expect(ahead.write(chunked(first.bytes, 4096, 8192))).rejects.toThrow('connection reset');
+      expect(fs.existsSync(spare.path)).toBe(false);
+      ahead.dropSpare();
+    });
+  });
+
   it.each([['..'], ['../x'], ['studies/../../x'], ['/etc/passwd'], ['']])('refuses the path %j', (path) => {
     expect(() => store.absolutePath(path)).toThrow(StorePathError);
   });

@@ -15,6 +15,7 @@ import { uidProblem } from '@pacslink/dicom';
 import { FileTooLargeError, InvalidDicomError } from './invalid-dicom.error';
 import { instanceAttributes, type InstanceAttributes } from './instance-attributes';
 import { Part10Scanner } from './part10-scanner';
+import { SpareFile, type OpenTemporaryFile } from './spare-file';
 import {
   currentOwner,
   isProcessAlive,
@@ -56,6 +57,8 @@ export class StorePathError extends Error {
 
 const STUDIES_DIR = 'studies';
 const TEMPORARY_DIR = 'tmp';
+/** Empty temporary files made ahead (StudyStoreOptions.createAhead), apart from those being written. */
+const SPARE_DIR = 'spare';
 
 /**
  * A write in progress touches its temporary file at least this often, even while its source is
@@ -69,6 +72,11 @@ export const TEMPORARY_FILE_ABANDONED_MS = 60 * 60_000;
 export interface StudyStoreOptions {
   /** TEMPORARY_FILE_HEARTBEAT_MS unless a test needs a shorter one. */
   temporaryHeartbeatMs?: number;
+  /**
+   * Keep one empty temporary file made ahead, in `rootDir/spare`, for the next write (SpareFile):
+   * for a writer of many files in a row, the Storage SCP. Its owner calls dropSpare() at the end.
+   */
+  createAhead?: boolean;
 }
 
 /**
@@ -82,11 +90,16 @@ export class StudyStore {
   private readonly temporaryHeartbeatMs: number;
   /** This process, as named in its temporary files (asked once: a host name and a readlink). */
   private readonly owner: TemporaryFileOwner;
+  private readonly spare: SpareFile | undefined;
 
   constructor(rootDir: string, options: StudyStoreOptions = {}) {
     this.rootDir = resolve(rootDir);
     this.owner = currentOwner();
     this.temporaryHeartbeatMs = options.temporaryHeartbeatMs ?? TEMPORARY_FILE_HEARTBEAT_MS;
+    // A spare no older than one heartbeat is as fresh as a file being written.
+    if (options.createAhead === true) {
+      this.spare = new SpareFile(join(this.rootDir, SPARE_DIR), this.owner, this.temporaryHeartbeatMs);
+    }
   }
 
   /**
@@ -97,10 +110,7 @@ export class StudyStore {
    * docs/performance/dimse-engine-benchmark.md). The fsyncs wait for the disk and stay in the pool.
    */
   async write(source: Readable, options: WriteOptions = {}): Promise<StoredInstance> {
-    const temporaryDir = join(this.rootDir, TEMPORARY_DIR);
-    mkdirSync(temporaryDir, { recursive: true });
-    const temporaryPath = join(temporaryDir, temporaryFileName(this.owner));
-    const fd = openSync(temporaryPath, 'wx');
+    const { path: temporaryPath, fd } = this.spare?.take() ?? this.createTemporaryFile();
     let closed = false;
     const heartbeat = setInterval(() => {
       const now = new Date();
@@ -143,34 +153,48 @@ export class StudyStore {
     }
   }
 
+  /** Closes and removes the file made ahead (createAhead), e.g. when the process stops. */
+  dropSpare(): void {
+    this.spare?.drop();
+  }
+
+  private createTemporaryFile(): OpenTemporaryFile {
+    const temporaryDir = join(this.rootDir, TEMPORARY_DIR);
+    mkdirSync(temporaryDir, { recursive: true });
+    const path = join(temporaryDir, temporaryFileName(this.owner));
+    return { path, fd: openSync(path, 'wx') };
+  }
+
   /**
-   * Removes what crashed writers left in `rootDir/tmp`, never a file a live process is writing:
+   * Removes what crashed writers left in `rootDir/tmp` and `rootDir/spare`, never a file a live
+   * process is writing or keeps ahead:
    * at once a file whose name says its writer was a process of this host's PID namespace that no
    * longer exists; otherwise a file untouched for `maxAgeMs`, which no live writer's file is
    * (its heartbeat touches it), whichever host or container it runs on. Answers the names removed.
    */
   async sweepTemporaryFiles(maxAgeMs = TEMPORARY_FILE_ABANDONED_MS, now = Date.now()): Promise<string[]> {
-    const temporaryDir = join(this.rootDir, TEMPORARY_DIR);
-    const names = await readdir(temporaryDir).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return [];
-      throw error;
-    });
     const self = this.owner;
     const removed: string[] = [];
-    for (const name of names) {
-      const path = join(temporaryDir, name);
-      // Gone meanwhile: its writer renamed it into place or removed it.
-      const stats = await stat(path).catch(() => undefined);
-      if (!stats?.isFile()) continue;
-      const owner = ownerOf(name);
-      const writerDead =
-        owner !== undefined &&
-        owner.host === self.host &&
-        owner.pid !== self.pid &&
-        !isProcessAlive(owner.pid);
-      if (writerDead || now - stats.mtimeMs > maxAgeMs) {
-        await rm(path, { force: true });
-        removed.push(name);
+    for (const directory of [TEMPORARY_DIR, SPARE_DIR].map((name) => join(this.rootDir, name))) {
+      const names = await readdir(directory).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return [];
+        throw error;
+      });
+      for (const name of names) {
+        const path = join(directory, name);
+        // Gone meanwhile: its writer renamed it into place or removed it.
+        const stats = await stat(path).catch(() => undefined);
+        if (!stats?.isFile()) continue;
+        const owner = ownerOf(name);
+        const writerDead =
+          owner !== undefined &&
+          owner.host === self.host &&
+          owner.pid !== self.pid &&
+          !isProcessAlive(owner.pid);
+        if (writerDead || now - stats.mtimeMs > maxAgeMs) {
+          await rm(path, { force: true });
+          removed.push(name);
+        }
       }
     }
     return removed;

@@ -10,7 +10,8 @@ export class StorageScpModule {
     return {
       module: StorageScpModule,
       providers: [
-        { provide: StudyStore, useValue: new StudyStore(storeDir) },
+        // One instance after another: each write takes a file made ahead (StudyStore.createAhead).
+        { provide: StudyStore, useValue: new StudyStore(storeDir, { createAhead: true }) },
         { provide: STORAGE_SCP_SETTINGS, useValue: settings },
         { provide: SCP_AE_TITLE, useValue: settings.aeTitle },
         DimseCallersCache,
