@@ -166,6 +166,15 @@ describe('import through config-service, the worker played on the real broker', 
     });
   }
 
+  async function batchesOf(transferId: string) {
+    const sql = await service.connectSql();
+    const { rows } = await sql.query<{ kind: string; state: string; attempt: number; failures: number }>(
+      `SELECT kind, state, attempt, failures FROM transfer_batch WHERE transfer_id = $1 ORDER BY seq`,
+      [transferId],
+    );
+    return rows;
+  }
+
   const uidsOf = (instances: readonly ImportInstanceData[]) => instances.map((i) => i.sopInstanceUid);
 
   beforeAll(async () => {
@@ -344,8 +353,14 @@ describe('import through config-service, the worker played on the real broker', 
     await arrived(pacs, outcomes.slice(2));
     expect(await settled(queued.id, 'completed')).toMatchObject({
       method: 'C-MOVE',
+      attempts: 1,
       progress: { completed: 3 },
     });
+    // Closed by the last arrival, within the lease: no failed attempt, no second dispatch.
+    expect(await batchesOf(queued.id)).toEqual([
+      { kind: 'plan', state: 'done', attempt: 1, failures: 0 },
+      { kind: 'retrieve', state: 'done', attempt: 1, failures: 0 },
+    ]);
   });
 
   it('C-MOVE arrivals that never come: the batch goes again after its lease, for what is missing', async () => {

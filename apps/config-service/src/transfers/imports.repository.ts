@@ -126,7 +126,8 @@ export class ImportsRepository {
     outcomes: readonly ImportOutcome[],
   ): Promise<string[]> {
     if (outcomes.length === 0) return [];
-    const rows = await manager.query<{ batchId: string }[]>(
+    // An UPDATE answers [rows, count] through TypeORM's query().
+    const [rows] = await manager.query<[{ batchId: string }[], number]>(
       `UPDATE transfer_instance i
           SET status = o.status, status_code = o.status_code, reason = o.reason,
               transfer_syntax_uid = coalesce(o.transfer_syntax_uid, i.transfer_syntax_uid),
