@@ -4,7 +4,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { StudyStore, type WriteOptions } from '@pacslink/store';
+import { FileSyncGroup, StudyStore, type WriteOptions } from '@pacslink/store';
 import { eventually, generateStudy, runDcmtk, type GeneratedStudy } from '@pacslink/testing';
 import { startConfigService, type RunningConfigService } from './config-service.harness';
 import { startDimseWorker } from './workers.harness';
@@ -12,8 +12,8 @@ import { startDimseWorker } from './workers.harness';
 // dimse-worker's Storage SCP with SCP_DURABILITY=association, DCMTK storescu as the peer: each
 // C-STORE answered from the page cache, every file of the association fsynced (one group) before
 // its A-RELEASE-RP and before its report; a group fsync that fails aborts the association and
-// reports nothing. The store's real fsyncs run; a spy on StudyStore records when, holds them a
-// while, or fails them (a disk's EIO cannot be had on demand).
+// reports nothing. The store's real fsyncs run; spies on StudyStore and its FileSyncGroup record
+// what and when, hold the group's end a while, or fail it (a disk's EIO cannot be had on demand).
 jest.setTimeout(180_000);
 
 const SCP_AE_TITLE = 'PACSLINK_DUR';
@@ -39,8 +39,9 @@ async function filesUnder(root: string, dir: string): Promise<string[]> {
 }
 
 interface GroupSync {
+  /** what was added to the group, relative to the store */
   paths: string[];
-  calledAt: number;
+  settleCalledAt?: number;
   settledAt?: number;
 }
 
@@ -53,7 +54,12 @@ describe('Storage SCP (dimse-worker) with SCP_DURABILITY=association, DCMTK stor
   let scpPort: number;
   const received: { type: string; data: Record<string, unknown> }[] = [];
   let writes: WriteOptions[];
-  let groupSyncs: GroupSync[];
+  let groupSyncs: Map<FileSyncGroup, GroupSync>;
+  const groupOf = (group: FileSyncGroup): GroupSync => {
+    let sync = groupSyncs.get(group);
+    if (sync === undefined) groupSyncs.set(group, (sync = { paths: [] }));
+    return sync;
+  };
   /** Set by a test: the group fsync fails with it instead of running. */
   let failGroupSync: Error | undefined;
 
@@ -118,16 +124,18 @@ describe('Storage SCP (dimse-worker) with SCP_DURABILITY=association, DCMTK stor
       writes.push(options ?? {});
       return write.call(this, source, options);
     });
-    const syncFiles = StudyStore.prototype.syncFiles;
-    jest.spyOn(StudyStore.prototype, 'syncFiles').mockImplementation(async function (
-      this: StudyStore,
-      paths,
-    ) {
-      const sync: GroupSync = { paths: [...paths].sort(), calledAt: Date.now() };
-      groupSyncs.push(sync);
+    const add = FileSyncGroup.prototype.add;
+    jest.spyOn(FileSyncGroup.prototype, 'add').mockImplementation(function (this: FileSyncGroup, path) {
+      groupOf(this).paths.push(path);
+      add.call(this, path);
+    });
+    const settle = FileSyncGroup.prototype.settle;
+    jest.spyOn(FileSyncGroup.prototype, 'settle').mockImplementation(async function (this: FileSyncGroup) {
+      const sync = groupOf(this);
+      sync.settleCalledAt = Date.now();
       await new Promise((resolve) => setTimeout(resolve, HOLD_MS));
       if (failGroupSync !== undefined) throw failGroupSync;
-      await syncFiles.call(this, sync.paths);
+      await settle.call(this);
       sync.settledAt = Date.now();
     });
     worker = await startDimseWorker(service.vhost.url, secretsKey, {
@@ -140,7 +148,7 @@ describe('Storage SCP (dimse-worker) with SCP_DURABILITY=association, DCMTK stor
 
   beforeEach(() => {
     writes = [];
-    groupSyncs = [];
+    groupSyncs = new Map();
     failGroupSync = undefined;
   });
 
@@ -158,9 +166,9 @@ describe('Storage SCP (dimse-worker) with SCP_DURABILITY=association, DCMTK stor
     const releasedAt = Date.now();
     expect(writes).toHaveLength(10);
     expect(writes.every((options) => options.syncFile === false)).toBe(true);
-    expect(groupSyncs).toHaveLength(1);
-    const [sync] = groupSyncs;
-    expect(sync.paths).toEqual(studyFiles(study));
+    expect(groupSyncs.size).toBe(1);
+    const [sync] = groupSyncs.values();
+    expect([...sync.paths].sort()).toEqual(studyFiles(study));
     expect(sync.settledAt).toBeDefined();
     expect(releasedAt).toBeGreaterThanOrEqual(sync.settledAt ?? Infinity);
     expect(await filesUnder(storeDir, `studies/${study.studyInstanceUid}`)).toEqual(studyFiles(study));
@@ -173,7 +181,7 @@ describe('Storage SCP (dimse-worker) with SCP_DURABILITY=association, DCMTK stor
     const study = await generateStudy(join(workDir, 'failed'), { series: 1, instancesPerSeries: 4 });
     failGroupSync = Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
     await expect(storescu(study)).rejects.toThrow(/exited with/);
-    expect(groupSyncs).toHaveLength(1);
+    expect([...groupSyncs.values()].map((sync) => sync.settleCalledAt)).toEqual([expect.any(Number)]);
     // Long enough for a report to be published and indexed (the first test's took well under it).
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect(eventsFor(study.studyInstanceUid)).toEqual([]);
@@ -193,9 +201,9 @@ describe('Storage SCP (dimse-worker) with SCP_DURABILITY=association, DCMTK stor
     const event = await eventually('study.received', () => eventsFor(study.studyInstanceUid)[0]);
     const reportedAt = Date.now();
     expect(event.data).toMatchObject({ instances: 3 });
-    expect(groupSyncs).toHaveLength(1);
-    const [sync] = groupSyncs;
-    expect(sync.paths).toEqual(studyFiles(study));
+    expect(groupSyncs.size).toBe(1);
+    const [sync] = groupSyncs.values();
+    expect([...sync.paths].sort()).toEqual(studyFiles(study));
     expect(reportedAt).toBeGreaterThanOrEqual(sync.settledAt ?? Infinity);
   });
 });

@@ -1,3 +1,4 @@
+export { FileSyncGroup } from './file-sync-group';
 export { FileTooLargeError, InvalidDicomError } from './invalid-dicom.error';
 export type { InstanceAttributes } from './instance-attributes';
 export {

@@ -170,6 +170,27 @@ describe('StudyStore', () => {
       expect(fsyncs.slice(2)).toEqual([dirname(files[0])]);
     });
 
+    it('syncGroup fsyncs each file as it is added, before settle; settle then fsyncs the directory, or rejects with a failure met before', async () => {
+      const [one, two] = study.series[0].instances;
+      const a = await store.write(chunked(await readFile(one.file), 65536), { syncFile: false });
+      const b = await store.write(chunked(await readFile(two.file), 65536), { syncFile: false });
+      const [fileA, fileB] = [store.absolutePath(a.path), store.absolutePath(b.path)];
+      const fsyncs = fsyncsSeen((path) => path === fileB);
+      const group = store.syncGroup();
+      group.add(a.path);
+      for (let waited = 0; fsyncs.length === 0 && waited < 5_000; waited += 5) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(fsyncs).toEqual([fileA]);
+      await group.settle();
+      expect(fsyncs).toEqual([fileA, dirname(fileA)]);
+
+      const failing = store.syncGroup();
+      failing.add(b.path);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await expect(failing.settle()).rejects.toThrow('EIO');
+    });
+
     it('syncFiles rejects when an fsync fails, and when a file is gone', async () => {
       const stored = await store.write(chunked(first.bytes, 65536), { syncFile: false });
       const absolute = store.absolutePath(stored.path);

@@ -1,19 +1,11 @@
-import {
-  closeSync,
-  createReadStream,
-  fsync,
-  mkdirSync,
-  openSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, createReadStream, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { readdir, rm, stat, utimes } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { uidProblem } from '@pacslink/dicom';
 import { FileTooLargeError, InvalidDicomError } from './invalid-dicom.error';
 import { instanceAttributes, type InstanceAttributes } from './instance-attributes';
+import { FileSyncGroup, fsyncOf, syncPath } from './file-sync-group';
 import { Part10Scanner } from './part10-scanner';
 import { SpareFile, type OpenTemporaryFile } from './spare-file';
 import {
@@ -47,8 +39,13 @@ export interface WriteOptions {
   syncFile?: boolean;
 }
 
-/** fsyncs at once in syncFiles(): libuv's thread pool has 4 threads, and the journal joins them. */
+/** fsyncs at once in syncDirectories(): libuv's thread pool has 4 threads, and the journal joins them. */
 const SYNC_CONCURRENCY = 4;
+/**
+ * fsyncs at once of a syncGroup() while its writer goes on: one, so that three of the pool's four
+ * threads stay free for the writer's own work (a file made ahead, a write's fsync elsewhere).
+ */
+const BACKGROUND_SYNC_CONCURRENCY = 1;
 
 /** A path handed to the store that would leave its root, or a study UID that is not one. */
 export class StorePathError extends Error {
@@ -230,15 +227,23 @@ export class StudyStore {
   }
 
   /**
-   * Makes files written with `syncFile: false` durable: each file's data (through a descriptor of
-   * its own: Linux reports a write-back error that no descriptor has seen yet to the next fsync),
-   * then their names, one fsync per directory. Rejects with the first failure, which leaves every
-   * one of the files in doubt; a file no longer there (removed meanwhile) is a failure too.
+   * Makes files written with `syncFile: false` durable, each file's data then each directory once
+   * (FileSyncGroup); rejects with the first failure (a file gone included).
    */
   async syncFiles(relativePaths: Iterable<string>): Promise<void> {
-    const paths = [...new Set(relativePaths)];
-    await syncAll(paths.map((path) => this.absolutePath(path)));
-    await this.syncDirectories(paths);
+    const group = this.syncGroup();
+    for (const path of new Set(relativePaths)) group.add(path);
+    await group.settle();
+  }
+
+  /**
+   * A batch of files written with `syncFile: false` (paths relative to the root), each fsynced in
+   * the background as soon as it is added, the rest and the directories at `settle()`: a writer of
+   * many files in a row (the Storage SCP, SCP_DURABILITY=association) waits at its end only for
+   * what the disk has not done meanwhile.
+   */
+  syncGroup(): FileSyncGroup {
+    return new FileSyncGroup(BACKGROUND_SYNC_CONCURRENCY, (path) => this.absolutePath(path));
   }
 
   read(relativePath: string): Readable {
@@ -263,16 +268,6 @@ export class StudyStore {
   }
 }
 
-/** fsync(2) of a file or directory by its path. */
-async function syncPath(path: string): Promise<void> {
-  const fd = openSync(path, 'r');
-  try {
-    await fsyncOf(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
  * syncPath of every path, SYNC_CONCURRENCY at once: fsyncs waiting together are committed together
  * by the filesystem's journal, where one after another each waits for a commit of its own.
@@ -283,11 +278,6 @@ async function syncAll(paths: readonly string[]): Promise<void> {
     while (next < paths.length) await syncPath(paths[next++]);
   };
   await Promise.all(Array.from({ length: Math.min(SYNC_CONCURRENCY, paths.length) }, worker));
-}
-
-/** fsync(2) in libuv's thread pool: it waits for the disk, which the event loop must not. */
-function fsyncOf(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
 }
 
 /** The UIDs were validated (PS3.5 9.1: digits and periods only), so they are safe path segments. */

@@ -23,6 +23,7 @@ import {
 import { ConfirmedPublisher, createEnvelope } from '@pacslink/messaging';
 import {
   FileTooLargeError,
+  type FileSyncGroup,
   InvalidDicomError,
   STORABLE_TRANSFER_SYNTAXES,
   StudyStore,
@@ -65,6 +66,8 @@ interface Received {
   /** C-MOVE sub-operations among `paths`, by move (originator AE title and message ID) */
   moves: Map<string, StorageScpMoveSubOperations>;
   writing: Set<Promise<StoreResult>>;
+  /** SCP_DURABILITY=association: `paths`, each fsynced in the background from its write on. */
+  syncing?: FileSyncGroup;
   /** SCP_DURABILITY=association: `paths` made durable, once (at the release, or when it ended otherwise). */
   durable?: Promise<void>;
 }
@@ -180,6 +183,10 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
         },
       );
       received.paths.push(written.path);
+      if (this.settings.durability === 'association') {
+        received.syncing ??= this.studyStore.syncGroup();
+        received.syncing.add(written.path);
+      }
       recordMoveSubOperation(received, instance, written.path);
       return { status: STATUS_SUCCESS };
     } catch (error) {
@@ -207,8 +214,9 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
 
   /**
    * SCP_DURABILITY=association: the peer asks to release, so every C-STORE was answered; its files
-   * are made durable before the A-RELEASE-RP tells it that they are ours. A failure rejects, and
-   * the association is aborted instead: the peer sends again what it will not see released.
+   * (fsynced in the background since each was written) are all made durable, with their
+   * directories, before the A-RELEASE-RP tells it that they are ours. A failure rejects, and the
+   * association is aborted instead: the peer sends again what it will not see released.
    */
   private async beforeRelease(association: ScpAssociationInfo): Promise<void> {
     const received = this.received.get(association.id);
@@ -225,7 +233,7 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
   /** Every file of the association and its directory fsynced; the same promise at every call. */
   private async durable(received: Received): Promise<void> {
     await Promise.allSettled(received.writing);
-    received.durable ??= this.studyStore.syncFiles(received.paths);
+    received.durable ??= received.syncing?.settle() ?? Promise.resolve();
     return received.durable;
   }
 
