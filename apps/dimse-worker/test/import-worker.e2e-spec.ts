@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
@@ -36,7 +36,7 @@ import {
 } from '@pacslink/testing';
 /* eslint-disable @nx/enforce-module-boundaries --
  * libs/dimse's test support: a free port, and the data set of a Part 10 file. Test code only. */
-import { freePort } from '../../../libs/dimse/test/support/local-peers';
+import { freePort, startDcmtk, type DcmtkPeer } from '../../../libs/dimse/test/support/local-peers';
 import { datasetBytes, datasetBytesOf } from '../../../libs/dimse/test/support/store-fixtures';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { AppModule } from '../src/app.module';
@@ -50,6 +50,32 @@ jest.setTimeout(120_000);
 
 const SCP_AE_TITLE = `IMP${uniqueSuffix().slice(-8).toUpperCase()}`;
 const ORTHANC_CONFIG_ID = randomUUID();
+const NOGET_CONFIG_ID = randomUUID();
+/** A DCMTK dcmqrscp --disable-get: a PACS without C-GET. */
+const NOGET_AE_TITLE = 'NOGET';
+
+/** dcmqrscp --disable-get, which moves to the worker's Storage SCP (its HostTable names it). */
+async function startNoGetPacs(dir: string, scpPort: number): Promise<DcmtkPeer> {
+  await mkdir(join(dir, 'db'), { recursive: true });
+  const config = join(dir, 'dcmqrscp.cfg');
+  await writeFile(
+    config,
+    [
+      'MaxPDUSize = 16384',
+      'MaxAssociations = 16',
+      'HostTable BEGIN',
+      `pacslink = (${SCP_AE_TITLE}, 127.0.0.1, ${scpPort})`,
+      'HostTable END',
+      'VendorTable BEGIN',
+      'VendorTable END',
+      'AETable BEGIN',
+      `${NOGET_AE_TITLE} ${join(dir, 'db')} RW (100, 1024mb) ANY`,
+      'AETable END',
+      '',
+    ].join('\n'),
+  );
+  return startDcmtk('dcmqrscp', (port) => ['--disable-get', '-c', config, String(port)], NOGET_AE_TITLE);
+}
 
 describe('dimse-worker: import commands through the broker', () => {
   const modality = `pacslink-import-e2e-${uniqueSuffix()}`;
@@ -61,6 +87,7 @@ describe('dimse-worker: import commands through the broker', () => {
   let workDir: string;
   let storeDir: string;
   let study: GeneratedStudy;
+  let noGet: DcmtkPeer;
   const finished: ExportBatchFinishedData[] = [];
   const progress: ExportBatchProgressData[] = [];
   const received: StorageScpReceivedData[] = [];
@@ -74,6 +101,8 @@ describe('dimse-worker: import commands through the broker', () => {
 
     vhost = await createTestVhost();
     const scpPort = await freePort();
+    noGet = await startNoGetPacs(join(workDir, 'dcmqrscp'), scpPort);
+    await storescu({ aet: NOGET_AE_TITLE, host: '127.0.0.1', port: noGet.port }, study.files);
     const env = loadEnv(DimseWorkerEnv, {
       AMQP_URL: vhost.url,
       LOG_LEVEL: 'silent',
@@ -95,7 +124,12 @@ describe('dimse-worker: import commands through the broker', () => {
     const queue = ConsumerQueues.ConfigServiceReports;
     consumer.answer(queue, ExportBatchReports.Claim, () => Promise.resolve({ go: true }));
     consumer.answer(queue, DimseCallerRequests.List, () =>
-      Promise.resolve({ callers: [{ pacsConfigId: ORTHANC_CONFIG_ID, aeTitle: peers.orthanc.aet }] }),
+      Promise.resolve({
+        callers: [
+          { pacsConfigId: ORTHANC_CONFIG_ID, aeTitle: peers.orthanc.aet },
+          { pacsConfigId: NOGET_CONFIG_ID, aeTitle: NOGET_AE_TITLE },
+        ],
+      }),
     );
     consumer.on(queue, StorageScpReports.Received, (data) => {
       received.push(data);
@@ -130,6 +164,7 @@ describe('dimse-worker: import commands through the broker', () => {
     }
     await worker?.close();
     await client?.close();
+    await noGet?.stop();
     await vhost?.drop();
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
@@ -259,5 +294,55 @@ describe('dimse-worker: import commands through the broker', () => {
     expect(progress.every((report) => report.batchId !== batch.batchId || report.outcomes.length === 0)).toBe(
       true,
     );
+  });
+  it('get-then-move from a PACS without C-GET: the report says C-MOVE and why, and the instances reach the Storage SCP', async () => {
+    const batch: DimseImportBatchData = {
+      transferId: randomUUID(),
+      batchId: randomUUID(),
+      attempt: 1,
+      studyInstanceUid: study.studyInstanceUid,
+      instances: manifest(),
+      wholeSeries: study.series.map((series) => series.seriesInstanceUid),
+      target: {
+        host: '127.0.0.1',
+        port: noGet.port,
+        calledAeTitle: NOGET_AE_TITLE,
+        callingAeTitle: 'PACSLINK',
+        timeoutMs: 20_000,
+      },
+      operation: 'C-GET',
+      moveOnGetFailure: true,
+      moveDestinationAeTitle: SCP_AE_TITLE,
+    };
+    await publisher.publish(
+      ImportBatchCommands.Dimse.exchange,
+      createEnvelope(ImportBatchCommands.Dimse, batch),
+    );
+    const report = await finishedOf(batch.batchId);
+    expect(report.failure).toBeUndefined();
+    expect(report).toMatchObject({ subOperations: { completed: 4, failed: 0, warning: 0 }, outcomes: [] });
+    // The switch: on the next progress report, and on the finished one (which this quick run reaches first).
+    expect(report).toMatchObject({
+      method: 'C-MOVE',
+      fallback: expect.stringMatching(
+        /^C-GET not possible: the PACS does not accept Study Root Query\/Retrieve \(C-GET\)/,
+      ) as unknown,
+    });
+    const arrived = await eventually('the Storage SCP reports of the move from dcmqrscp', () => {
+      const paths = received
+        .filter((data) => data.pacsConfigId === NOGET_CONFIG_ID)
+        .flatMap(
+          (data) =>
+            data.moves
+              ?.filter((move) => move.moveOriginatorAeTitle === 'PACSLINK')
+              .flatMap((move) => move.paths) ?? [],
+        );
+      return paths.length === 4 ? paths : undefined;
+    });
+    for (const instance of batch.instances) {
+      const path = `studies/${study.studyInstanceUid}/${instance.seriesInstanceUid}/${instance.sopInstanceUid}.dcm`;
+      expect(arrived).toContain(path);
+      await expectSameDataSet(path, instance.sopInstanceUid);
+    }
   });
 });
