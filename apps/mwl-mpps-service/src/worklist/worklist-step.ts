@@ -4,27 +4,15 @@ import {
   type DicomJson,
   type DicomJsonPersonName,
 } from '@pacslink/dicom';
+import type { WorklistTask } from '@pacslink/contracts';
 import type { WorklistMatch } from '@pacslink/dimse';
 
-/** One scheduled procedure step of a worklist answer, as a task holds it. */
-export interface WorklistStep {
-  patientName: string | null;
-  patientId: string | null;
-  patientBirthDate: string | null;
-  patientSex: string | null;
-  accessionNumber: string | null;
-  requestedProcedureId: string | null;
-  requestedProcedureDescription: string | null;
-  studyInstanceUid: string | null;
-  scheduledProcedureStepId: string | null;
-  scheduledProcedureStepDescription: string | null;
-  modality: string | null;
-  scheduledStationAeTitle: string | null;
-  scheduledStartDate: string | null;
-  scheduledStartTime: string | null;
-  /** Each value that could not be decoded, by keyword path, with the set that was tried. */
-  warnings: string[];
-}
+/**
+ * One scheduled procedure step of a worklist answer: what its task holds besides its own identity,
+ * status and times. `warnings` names each value that could not be decoded, by keyword path, with
+ * the set that was tried.
+ */
+export type WorklistStep = Omit<WorklistTask, 'id' | 'pacsConfigId' | 'status' | 'createdAt' | 'updatedAt'>;
 
 const Tag = {
   PatientName: '00100010',
