@@ -6,13 +6,20 @@ function path(n: number): string {
   return `studies/1.2/1.2.3/1.2.3.${n}.dcm`;
 }
 
-function setup(syncFiles: (paths: Iterable<string>) => Promise<void>) {
+/** A store whose sync groups settle as `settle` says, recording the files of each. */
+function setup(settle: () => Promise<void>) {
   const synced: string[][] = [];
   const reported: { outcome: InstanceOutcomeData; bytes?: number; syncedBefore: number }[] = [];
   const store = {
-    syncFiles: async (paths: Iterable<string>) => {
-      await syncFiles(paths);
-      synced.push([...paths]);
+    syncGroup: () => {
+      const files: string[] = [];
+      return {
+        add: (file: string) => files.push(file),
+        settle: async () => {
+          await settle();
+          synced.push(files);
+        },
+      };
     },
   } as unknown as StudyStore;
   const durable = new DurableOutcomes(store, {

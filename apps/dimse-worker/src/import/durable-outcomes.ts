@@ -1,5 +1,5 @@
 import type { BatchRunControl } from '@pacslink/export-batch';
-import type { StudyStore } from '@pacslink/store';
+import type { FileSyncGroup, StudyStore } from '@pacslink/store';
 
 /** At most this many stored files wait for their fsync together… */
 const MAX_PENDING_FILES = 64;
@@ -14,13 +14,15 @@ interface Pending {
 
 /**
  * Instances written into the study store without an fsync each (`syncFile: false`), made durable
- * together (StudyStore.syncFiles: four fsyncs at a time, one per directory) before their success
- * is reported: config-service indexes only files that survive a power loss, as with one fsync per
- * file, while the PACS's next sub-operation does not wait for the disk after each instance. A
- * worker that dies in between reported nothing of them: the batch goes again and fetches them again.
+ * in groups (StudyStore.syncGroup: each file's fsync starts in the background as it is added, the
+ * rest and the directories when the group settles) before their success is reported:
+ * config-service indexes only files that survive a power loss, as with one fsync per file, while
+ * the PACS's next sub-operation does not wait for the disk after each instance. A worker that dies
+ * in between reported nothing of them: the batch goes again and fetches them again.
  */
 export class DurableOutcomes {
   private pending: Pending[] = [];
+  private group?: FileSyncGroup;
   private firstPendingAt = 0;
 
   constructor(
@@ -28,21 +30,26 @@ export class DurableOutcomes {
     private readonly run: BatchRunControl,
   ) {}
 
-  /** One more stored file; resolves once it is reported or left waiting for the next sync. */
+  /** One more stored file; resolves once it is reported or left waiting for the next settle. */
   async stored(sopInstanceUid: string, path: string, bytes: number): Promise<void> {
-    if (this.pending.length === 0) this.firstPendingAt = Date.now();
+    if (this.group === undefined) {
+      this.group = this.studyStore.syncGroup();
+      this.firstPendingAt = Date.now();
+    }
+    this.group.add(path);
     this.pending.push({ sopInstanceUid, path, bytes });
     if (this.pending.length >= MAX_PENDING_FILES || Date.now() - this.firstPendingAt >= MAX_PENDING_MS) {
       await this.flush();
     }
   }
 
-  /** fsyncs what waits, then reports it stored; rejects (nothing of it reported) when a sync fails. */
+  /** Settles what waits, then reports it stored; rejects (nothing of it reported) when a sync fails. */
   async flush(): Promise<void> {
-    const files = this.pending;
-    if (files.length === 0) return;
+    const { pending: files, group } = this;
+    if (group === undefined) return;
     this.pending = [];
-    await this.studyStore.syncFiles(files.map((file) => file.path));
+    this.group = undefined;
+    await group.settle();
     for (const { sopInstanceUid, path, bytes } of files) {
       this.run.outcome({ sopInstanceUid, status: 'success', path }, bytes);
     }
