@@ -30,8 +30,9 @@ describe('BatchRunnerModule', () => {
       imports: [WorkerGlobals, ExportModule.forRoot('/nonexistent'), ImportModule.forRoot('/nonexistent')],
     }).compile();
     const runner = app.get(ExportBatchRunner, { strict: false });
-    expect((app.get(ExportService, { strict: false }) as unknown as { runner: unknown }).runner).toBe(runner);
-    expect((app.get(ImportService, { strict: false }) as unknown as { runner: unknown }).runner).toBe(runner);
+    // The runner each service was given (a private field).
+    expect(Reflect.get(app.get(ExportService, { strict: false }), 'runner')).toBe(runner);
+    expect(Reflect.get(app.get(ImportService, { strict: false }), 'runner')).toBe(runner);
     await app.close();
   });
 });
