@@ -16,10 +16,12 @@ import {
   deleteStudyFromOrthanc,
   type GeneratedStudy,
   generateStudy,
+  orthancRest,
   type PeerEndpoints,
   startPeers,
   storescu,
   testEgressGuard,
+  uniqueSuffix,
 } from '@pacslink/testing';
 /* eslint-disable @nx/enforce-module-boundaries --
  * libs/dimse's test support: DCMTK tools of the test's own on free ports, and the data set of a
@@ -344,6 +346,40 @@ describe('import by C-MOVE from Orthanc to DCMTK storescp', () => {
       named.map((i) => i.sopInstanceUid),
       (uid) => join(peers.storescp.dir, `CT.${uid}`),
     );
+  });
+
+  it('get-then-move: Orthanc refusing C-GET to a modality without AllowGet (it aborts) gives way to C-MOVE', async () => {
+    const modality = `pacslink-noget-${uniqueSuffix()}`;
+    const callingAeTitle = `NOGET${uniqueSuffix().slice(-8).toUpperCase()}`;
+    await orthancRest(peers.orthanc, 'PUT', `/modalities/${modality}`, {
+      AET: callingAeTitle,
+      Host: '127.0.0.1',
+      Port: 11299,
+      AllowGet: false,
+    });
+    cleanups.push(() => orthancRest(peers.orthanc, 'DELETE', `/modalities/${modality}`));
+    const [, second] = study.series;
+    const named = manifestOf(study).filter((i) => i.seriesInstanceUid === second.seriesInstanceUid);
+    const recorded = recorder();
+    const result = await importService(new StudyStore(join(workDir, 'orthanc-noget-store')))
+      .retrieveSender(
+        batchOf(named, {
+          target: orthancTarget(callingAeTitle),
+          moveOnGetFailure: true,
+          wholeSeries: [second.seriesInstanceUid],
+        }),
+      )
+      .send(recorded.control, new AbortController().signal);
+    expect(recorded.fallbacks).toEqual([
+      {
+        method: 'C-MOVE',
+        reason: expect.stringMatching(
+          /^C-GET refused, the PACS aborted the association at the request/,
+        ) as unknown,
+      },
+    ]);
+    expect(result).toEqual({ subOperations: { completed: 3, failed: 0, warning: 0 } });
+    expect(recorded.outcomes).toEqual([]);
   });
 });
 

@@ -44,12 +44,24 @@ describe('moveFallbackReason (get-then-move)', () => {
   it.each([
     DimseErrorCode.CONNECTION_REFUSED,
     DimseErrorCode.TIMEOUT,
-    DimseErrorCode.ASSOCIATION_ABORTED,
     DimseErrorCode.CANCELLED,
     DimseErrorCode.EGRESS_REFUSED,
     DimseErrorCode.PROTOCOL_ERROR,
   ])('does not fall back on %s: a C-MOVE to the same PACS would fail alike', (code) => {
     expect(moveFallbackReason(new DimseError(code, 'x'))).toBeUndefined();
+  });
+
+  it('falls back when the PACS itself aborts on reading the C-GET (Orthanc without AllowGet), not on other aborts', () => {
+    const abort = (phase: 'association' | 'response', source: number) =>
+      new DimseError(DimseErrorCode.ASSOCIATION_ABORTED, 'the PACS aborted the association', {
+        phase,
+        abort: { source, reason: 0 },
+      });
+    expect(moveFallbackReason(abort('response', 0))).toBe(
+      'C-GET refused, the PACS aborted the association at the request: the PACS aborted the association',
+    );
+    expect(moveFallbackReason(abort('response', 2))).toBeUndefined();
+    expect(moveFallbackReason(abort('association', 0))).toBeUndefined();
   });
 
   it('does not fall back on what is not the PACS (the study store failing)', () => {
