@@ -72,6 +72,12 @@ describe('worklist answers as steps', () => {
       "PatientName cannot be decoded as the answer's Specific Character Set: it is shown as decoded, with replacement characters",
     ]);
   });
+  it('says when the answer declared a set pacslink cannot decode, and which set read it instead', () => {
+    const [read] = stepsOf({ ...match([step({})]), unsupportedCharset: ['ISO_IR 999'] }, 'ISO_IR 144');
+    expect(read.warnings).toEqual([
+      'the answer declares Specific Character Set ISO_IR 999, which pacslink cannot decode: its text was read as ISO_IR 144',
+    ]);
+  });
 });
 
 describe('stepKeyOf: the natural key of a task', () => {

@@ -57,10 +57,17 @@ function keywordPath(path: readonly string[]): string {
 export function stepsOf(match: WorklistMatch, charset: string): WorklistStep[] {
   const { dataset } = match;
   const declared = dataset['00080005']?.Value !== undefined;
-  const warnings = match.undecodable.map(
+  const unsupported =
+    match.unsupportedCharset === undefined
+      ? []
+      : [
+          `the answer declares Specific Character Set ${match.unsupportedCharset.join('\\')}, which pacslink cannot decode: its text was read as ${charset}`,
+        ];
+  const undecodable = match.undecodable.map(
     (path) =>
       `${keywordPath(path)} cannot be decoded as ${declared ? "the answer's Specific Character Set" : charset}: it is shown as decoded, with replacement characters`,
   );
+  const warnings = [...unsupported, ...undecodable];
   const items = (dataset[Tag.ScheduledProcedureStepSequence]?.Value ?? []) as DicomJson[];
   return items
     .filter((item) => item !== null)

@@ -1,5 +1,5 @@
 import { parseDataset, toDicomJson, type DicomJson } from '@pacslink/dicom';
-import type { DimseConnectionOptions } from '../dimse.options';
+import type { DimseConnectionOptions, DimseLogger } from '../dimse.options';
 import { SopClassUid } from '../protocol/uids';
 import { findMatches, unsupportedCharsetWarning, type FindControls } from './find.operation';
 import { buildWorklistIdentifier, type WorklistIdentifierQuery } from './worklist-identifier';
@@ -14,6 +14,35 @@ export interface WorklistMatch {
    * of the set that decoded them; they stay in `dataset` as decoded, replacement characters included.
    */
   undecodable: string[][];
+  /**
+   * The (0008,0005) terms of an answer that declares a set this library cannot decode: its text was
+   * read by the fallback instead, which the caller must say.
+   */
+  unsupportedCharset?: string[];
+}
+
+/**
+ * One worklist answer as DICOM JSON, with what could not be read as text: values by tag path, and
+ * the declared set this library does not know (its text then read by the fallback).
+ */
+export function decodeWorklistMatch(
+  bytes: Buffer,
+  explicitVr: boolean,
+  query: Pick<FindControls, 'fallbackCharset'>,
+  logger?: DimseLogger,
+): WorklistMatch {
+  const undecodable: string[][] = [];
+  let unsupportedCharset: string[] | undefined;
+  const warn = unsupportedCharsetWarning(query, logger);
+  const dataset = toDicomJson(parseDataset(bytes, explicitVr), {
+    fallbackCharset: query.fallbackCharset,
+    onUnsupportedCharset: (terms) => {
+      unsupportedCharset = [...terms];
+      warn(terms);
+    },
+    onUndecodable: (path) => undecodable.push([...path]),
+  });
+  return { dataset, undecodable, ...(unsupportedCharset ? { unsupportedCharset } : {}) };
 }
 
 /**
@@ -30,15 +59,7 @@ export async function findWorklist(
   const { value, elapsedMs } = await findMatches(options, query, {
     sopClassUid: SopClassUid.ModalityWorklistInformationModelFind,
     identifier,
-    decode: (bytes, explicitVr) => {
-      const undecodable: string[][] = [];
-      const dataset = toDicomJson(parseDataset(bytes, explicitVr), {
-        fallbackCharset: query.fallbackCharset,
-        onUnsupportedCharset: unsupportedCharsetWarning(query, options.logger),
-        onUndecodable: (path) => undecodable.push([...path]),
-      });
-      return { dataset, undecodable };
-    },
+    decode: (bytes, explicitVr) => decodeWorklistMatch(bytes, explicitVr, query, options.logger),
   });
   options.logger?.debug({
     msg: 'worklist C-FIND complete',
