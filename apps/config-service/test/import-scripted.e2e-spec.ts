@@ -436,6 +436,51 @@ describe('import through config-service, the worker played on the real broker', 
     });
   });
 
+  it('cancels an import whose C-MOVE instances are on their way: late arrivals are indexed, nothing reopens', async () => {
+    const study = await generateStudy(workDir, { series: 1, instancesPerSeries: 2 });
+    const pacs = await dimsePacs('SCRIPTED_CANCEL', { retrieveMethod: 'move' });
+    const queued = await startImport(pacs, study);
+    const plan = await command<PlanData>(queued.id);
+    await finished(plan.data, await claimed(plan.data), { manifest: manifestOf(study) });
+    const retrieve = await command<RetrieveData>(queued.id);
+    await finished(retrieve.data, await claimed(retrieve.data), {
+      subOperations: { completed: 2, failed: 0, warning: 0 },
+    });
+    await eventually('the batch waiting for its arrivals', async () =>
+      (await batchesOf(queued.id)).some((b) => b.kind === 'retrieve' && b.state === 'running')
+        ? true
+        : undefined,
+    );
+    expect((await service.call('POST', `/transfers/${queued.id}/cancel`)).status).toBe(200);
+    await arrived(pacs, await stored(study, uidsOf(retrieve.data.instances)));
+    await eventually('the late arrivals indexed', async () =>
+      (await service.call('GET', `/studies/${study.studyInstanceUid}`)).status === 200 ? true : undefined,
+    );
+    expect(await transfer(queued.id)).toMatchObject({ status: 'cancelled', progress: { completed: 0 } });
+    expect((await batchesOf(queued.id)).map((b) => b.state)).toEqual(['done', 'cancelled']);
+  });
+
+  it('a configuration that stops offering import fails its active imports at the next dispatch', async () => {
+    const study = await generateStudy(workDir, { series: 1, instancesPerSeries: 1 });
+    const pacs = await dimsePacs('SCRIPTED_OFF', { retrieveMethod: 'get', cStore: true });
+    const queued = await startImport(pacs, study);
+    const plan = await command<PlanData>(queued.id);
+    expect((await service.call('PATCH', `/pacs-configs/${pacs}`, { queryRetrieve: false })).status).toBe(200);
+    await finished(plan.data, await claimed(plan.data), { manifest: manifestOf(study) });
+    expect((await settled(queued.id, 'failed')).error).toBe(
+      'the PACS configuration no longer offers import (queryRetrieve is off)',
+    );
+  });
+
+  it('the OpenAPI document shows the transfer method and fallback', async () => {
+    const document = (await service.apiDocument()) as {
+      components: { schemas: Record<string, { properties: Record<string, { description?: string }> }> };
+    };
+    const { properties } = document.components.schemas.TransferResponse;
+    expect(properties.fallback.description).toMatch(/C-GET gave way to C-MOVE/);
+    expect(properties.method).toMatchObject({ enum: ['STOW-RS', 'C-STORE', 'WADO-RS', 'C-GET', 'C-MOVE'] });
+  });
+
   it('fails an import of a study the PACS does not hold, for good', async () => {
     const study = await generateStudy(workDir, { series: 1, instancesPerSeries: 1 });
     const pacs = await dimsePacs('SCRIPTED_EMPTY');
