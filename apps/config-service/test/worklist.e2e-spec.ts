@@ -199,6 +199,24 @@ describe('worklist through config-service and mwl-mpps-service', () => {
     await expectFieldError(await service.call('GET', '/worklist/tasks?status=done'), 'status');
   });
 
+  it('answers 502 naming the PACS when the C-FIND fails (nothing listens there)', async () => {
+    const closed = await service.createPacsConfig({
+      type: 'dimse',
+      aeTitle: 'CLOSED_WLM',
+      name: 'a worklist nobody serves',
+      host: '127.0.0.1',
+      port: 1,
+      mwl: true,
+      timeoutMs: 2_000,
+    });
+    const problem = await expectProblem(
+      await service.call('POST', '/worklist/query', { pacsConfigId: closed }),
+      502,
+    );
+    expect(problem.type).toBe('https://pacslink.dev/problems/worklist-query-failed');
+    expect(problem.detail).toMatch(/^the worklist query of "CLOSED_WLM" failed: .*refused/);
+  });
+
   it('is documented in OpenAPI', async () => {
     const document = (await service.apiDocument()) as {
       paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
@@ -219,5 +237,36 @@ describe('worklist through config-service and mwl-mpps-service', () => {
         expect(logs).not.toContain(text);
       }
     }
+  });
+});
+
+describe('worklist with mwl-mpps-service not running', () => {
+  let service: RunningConfigService;
+
+  beforeAll(async () => {
+    service = await startConfigService();
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  it('answers 503 naming the service, for a query and for the list', async () => {
+    const id = await service.createPacsConfig({
+      type: 'dimse',
+      aeTitle: 'LONELY_WLM',
+      name: 'nobody asks me',
+      host: '127.0.0.1',
+      port: 104,
+      mwl: true,
+      timeoutMs: 1_000,
+    });
+    const query = await expectProblem(
+      await service.call('POST', '/worklist/query', { pacsConfigId: id }),
+      503,
+    );
+    expect(query.detail).toBe('no mwl-mpps-service answered within 6000 ms — is it running?');
+    const list = await expectProblem(await service.call('GET', '/worklist/tasks'), 503);
+    expect(list.detail).toBe('no mwl-mpps-service answered within 10000 ms — is it running?');
   });
 });
