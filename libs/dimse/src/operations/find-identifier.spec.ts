@@ -192,4 +192,11 @@ describe('queryKeywords: the allowlist per level', () => {
     expect(image).not.toContain('QueryRetrieveLevel');
     expect(image).not.toContain('SpecificCharacterSet');
   });
+
+  it('never offers the Modality Worklist keys to a Study Root query', () => {
+    expect(queryKeywords('IMAGE')).not.toEqual(expect.arrayContaining(['ScheduledProcedureStepSequence']));
+    expect(problem({ level: 'IMAGE', keys: { ScheduledStationAETitle: 'CT1' }, returnKeys: [] })).toMatch(
+      /ScheduledStationAETitle is a WORKLIST-level key/,
+    );
+  });
 });
