@@ -52,6 +52,20 @@ describe('StudyStore.sweepTemporaryFiles: what crashed writers left in STORE_DIR
     expect(await readdir(temporaryDir)).toEqual([]);
   });
 
+  it('sweeps STORE_DIR/spare (files made ahead) by the same rules', async () => {
+    const dead = await childProcess(false);
+    const live = await childProcess(true);
+    children.push(live);
+    const spareDir = join(store.rootDir, 'spare');
+    await mkdir(spareDir, { recursive: true });
+    const [deadSpare, liveSpare] = [dead, live].map((child) =>
+      temporaryFileName({ host: currentOwner().host, pid: child.pid as number }),
+    );
+    for (const name of [deadSpare, liveSpare]) await writeFile(join(spareDir, name), '');
+    expect(await store.sweepTemporaryFiles(HOUR)).toEqual([deadSpare]);
+    expect(await readdir(spareDir)).toEqual([liveSpare]);
+  });
+
   it('keeps the file of a live writer of this host while it is younger than the age limit', async () => {
     const live = await childProcess(true);
     children.push(live);
