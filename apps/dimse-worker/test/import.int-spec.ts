@@ -226,6 +226,27 @@ describe('import by C-GET from Orthanc', () => {
     expect(await filesUnder(join(store.rootDir, 'tmp'))).toEqual([]);
   });
 
+  it('instances whose SOP class the plan did not learn (dcmqrscp returns none): the common storage classes are offered, and they come', async () => {
+    const store = new StudyStore(join(workDir, 'get-unknown-class'));
+    const [first] = study.series;
+    const named = manifestOf(study)
+      .filter((i) => i.seriesInstanceUid === first.seriesInstanceUid)
+      .map(({ sopInstanceUid, seriesInstanceUid }) => ({ sopInstanceUid, seriesInstanceUid }));
+    const recorded = recorder();
+    const result = await importService(store)
+      .retrieveSender(
+        batchOf(named, { target: orthancTarget('GETSCU'), wholeSeries: [first.seriesInstanceUid] }),
+      )
+      .send(recorded.control, new AbortController().signal);
+    expect(result).toEqual({ subOperations: { completed: named.length, failed: 0, warning: 0 } });
+    const outcomes = recorded.outcomes.map(({ outcome }) => outcome);
+    expect(outcomes.map((o) => o.sopInstanceUid).sort()).toEqual(named.map((i) => i.sopInstanceUid).sort());
+    await expectSameDataSets(
+      named.map((i) => i.sopInstanceUid),
+      (uid) => store.absolutePath(outcomes.find((o) => o.sopInstanceUid === uid)?.path ?? ''),
+    );
+  });
+
   it('a SOP class the batch gets wrong: without moveOnGetFailure the failure status fails the run (permanent)', async () => {
     const store = new StudyStore(join(workDir, 'get-wrong-class'));
     const service = importService(store);
@@ -506,19 +527,23 @@ describe('import from a PACS without C-GET (DCMTK dcmqrscp --disable-get)', () =
     expect(recorded.fallbacks).toEqual([]);
   });
 
-  it('the plan: dcmqrscp does not return SOPClassUID at IMAGE level, and the plan fails naming it (permanent)', async () => {
-    const sender = importService(new StudyStore(join(workDir, 'noget-plan'))).planSender({
-      transferId: randomUUID(),
-      batchId: randomUUID(),
-      attempt: 1,
-      studyInstanceUid: study.studyInstanceUid,
-      target: noGetTarget(),
-    });
-    const error = await sendError(sender, recorder().control);
-    expect(sender.classify(error)).toEqual({
-      transient: false,
-      unreachable: false,
-      reason: expect.stringMatching(/has no valid SOPClassUID \(0008,0016\)/) as unknown,
-    });
+  it('the plan: dcmqrscp does not return SOPClassUID at IMAGE level; the manifest lists every instance without a class', async () => {
+    const result = await importService(new StudyStore(join(workDir, 'noget-plan')))
+      .planSender({
+        transferId: randomUUID(),
+        batchId: randomUUID(),
+        attempt: 1,
+        studyInstanceUid: study.studyInstanceUid,
+        target: noGetTarget(),
+      })
+      .send(recorder().control, new AbortController().signal);
+    expect(byUid(result?.manifest ?? [])).toEqual(
+      byUid(
+        manifestOf(study).map(({ sopInstanceUid, seriesInstanceUid }) => ({
+          sopInstanceUid,
+          seriesInstanceUid,
+        })),
+      ),
+    );
   });
 });

@@ -16,3 +16,4 @@ export * from './dataset-encoder';
 export * from './dictionary';
 export * from './part10-header';
 export * from './encode-dicom-json';
+export * from './storage-sop-classes';

@@ -74,7 +74,8 @@ export class ImportsRepository {
         instances.map((i) => i.sopInstanceUid),
         instances.map((i) => i.batchId),
         instances.map((i) => i.seriesInstanceUid),
-        instances.map((i) => i.sopClassUid),
+        // '' where the PACS did not say the class (transfer_instance.sop_class_uid is NOT NULL).
+        instances.map((i) => i.sopClassUid ?? ''),
         instances.map((i) => i.status),
         instances.map((i) => i.reason),
       ],
@@ -86,13 +87,15 @@ export class ImportsRepository {
   }
 
   /** The batch's instances without an outcome, as a retrieve command names them, in order. */
-  unansweredOf(manager: EntityManager, batchId: string): Promise<ImportInstanceData[]> {
-    return manager.query<ImportInstanceData[]>(
-      `SELECT sop_instance_uid AS "sopInstanceUid", series_instance_uid AS "seriesInstanceUid",
+  async unansweredOf(manager: EntityManager, batchId: string): Promise<ImportInstanceData[]> {
+    return classesSaid(
+      await manager.query<ImportedRow[]>(
+        `SELECT sop_instance_uid AS "sopInstanceUid", series_instance_uid AS "seriesInstanceUid",
               sop_class_uid AS "sopClassUid"
          FROM transfer_instance WHERE batch_id = $1 AND status = 'pending'
         ORDER BY series_instance_uid COLLATE "C", sop_instance_uid COLLATE "C"`,
-      [batchId],
+        [batchId],
+      ),
     );
   }
 
@@ -161,13 +164,15 @@ export class ImportsRepository {
   }
 
   /** The instances of a failed or cancelled import that are not stored: what a retry fetches. */
-  instancesToFetch(manager: EntityManager, transferId: string): Promise<ImportInstanceData[]> {
-    return manager.query<ImportInstanceData[]>(
-      `SELECT sop_instance_uid AS "sopInstanceUid", series_instance_uid AS "seriesInstanceUid",
+  async instancesToFetch(manager: EntityManager, transferId: string): Promise<ImportInstanceData[]> {
+    return classesSaid(
+      await manager.query<ImportedRow[]>(
+        `SELECT sop_instance_uid AS "sopInstanceUid", series_instance_uid AS "seriesInstanceUid",
               sop_class_uid AS "sopClassUid"
          FROM transfer_instance WHERE transfer_id = $1 AND status IN ('pending', 'failure')
         ORDER BY series_instance_uid COLLATE "C", sop_instance_uid COLLATE "C"`,
-      [transferId],
+        [transferId],
+      ),
     );
   }
 
@@ -226,4 +231,13 @@ export class ImportsRepository {
     );
     return rows.map(({ id }) => id);
   }
+}
+
+type ImportedRow = Omit<ImportInstanceData, 'sopClassUid'> & { sopClassUid: string };
+
+/** Rows as a retrieve command names them: no `sopClassUid` where the plan had none (stored ''). */
+function classesSaid(rows: readonly ImportedRow[]): ImportInstanceData[] {
+  return rows.map(({ sopClassUid, ...instance }) =>
+    sopClassUid === '' ? instance : { ...instance, sopClassUid },
+  );
 }

@@ -1,3 +1,4 @@
+import { COMMON_STORAGE_SOP_CLASSES } from '@pacslink/dicom';
 import { STORABLE_TRANSFER_SYNTAXES } from '@pacslink/store';
 import { storageContextsFor } from './dimse-retrieval';
 
@@ -22,5 +23,16 @@ describe('storageContextsFor', () => {
     expect(storageSopClasses).toHaveLength(10);
     expect(storageSopClasses.length * transferSyntaxes.length).toBeLessThanOrEqual(127);
     expect(transferSyntaxes).toEqual(STORABLE_TRANSFER_SYNTAXES.slice(0, 12));
+  });
+
+  it('an instance without a SOP class adds the common storage classes, within one association', () => {
+    const known = instancesOf(1);
+    const { storageSopClasses, transferSyntaxes } = storageContextsFor([
+      ...known,
+      { sopInstanceUid: '1.2.3.99', seriesInstanceUid: '1.2.3' },
+    ]);
+    expect(storageSopClasses).toEqual([known[0].sopClassUid, ...COMMON_STORAGE_SOP_CLASSES]);
+    expect(storageSopClasses.length * transferSyntaxes.length).toBeLessThanOrEqual(127);
+    expect(transferSyntaxes[0]).toBe(STORABLE_TRANSFER_SYNTAXES[0]);
   });
 });

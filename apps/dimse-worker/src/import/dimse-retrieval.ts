@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { DimseImportBatchData, ImportInstanceData, SubOperationCountsData } from '@pacslink/contracts';
-import { part10Stream } from '@pacslink/dicom';
+import { COMMON_STORAGE_SOP_CLASSES, part10Stream } from '@pacslink/dicom';
 import {
   get,
   IMPLEMENTATION_CLASS_UID,
@@ -191,13 +191,16 @@ function addCounts(counts: SubOperationCountsData, result: RetrieveResult): void
 /**
  * The storage SOP classes of the instances a request brings, each in every transfer syntax the
  * store keeps (the PACS sends an instance as it holds it, never transcoded); with many SOP classes
- * the syntaxes are cut to what fits one association, uncompressed first.
+ * the syntaxes are cut to what fits one association, uncompressed first. An instance whose class
+ * the PACS did not say (no SOPClassUID in its C-FIND answer) adds the common storage classes.
  */
 export function storageContextsFor(instances: readonly ImportInstanceData[]): {
   storageSopClasses: string[];
   transferSyntaxes: string[];
 } {
-  const storageSopClasses = [...new Set(instances.map((instance) => instance.sopClassUid))];
+  const known = instances.flatMap((instance) => (instance.sopClassUid ? [instance.sopClassUid] : []));
+  const unknown = known.length < instances.length ? COMMON_STORAGE_SOP_CLASSES : [];
+  const storageSopClasses = [...new Set([...known, ...unknown])];
   const fit = Math.max(1, Math.floor(MAX_STORAGE_CONTEXTS / storageSopClasses.length));
   return { storageSopClasses, transferSyntaxes: STORABLE_TRANSFER_SYNTAXES.slice(0, fit) };
 }

@@ -23,15 +23,22 @@ describe('manifestOf', () => {
     ]);
   });
 
-  it('an answer without a UID the import needs fails the plan, naming the key and the answer', () => {
-    expect(() => manifestOf([match('1.2.1', '1.2', CT), match('1.2.2', '1.2')])).toThrow(
+  it('an answer without its SOP Instance or Series UID fails the plan, naming the key and the answer', () => {
+    expect(() => manifestOf([match('1.2.1', '1.2', CT), match('1.2.2', undefined, CT)])).toThrow(
       new ImportPlanError(
-        "the PACS's C-FIND answer 2 at IMAGE level has no valid SOPClassUID (0008,0016): the import needs it for every instance",
+        "the PACS's C-FIND answer 2 at IMAGE level has no valid SeriesInstanceUID (0020,000E): the import needs it for every instance",
       ),
     );
     expect(() => manifestOf([match(undefined, 'x.y', CT)])).toThrow(
       /answer 1 at IMAGE level has no valid SOPInstanceUID \(0008,0018\), SeriesInstanceUID \(0020,000E\)/,
     );
+  });
+
+  it('an answer without SOPClassUID (an optional return key) lists the instance without a class', () => {
+    expect(manifestOf([match('1.2.1', '1.2', CT), match('1.2.2', '1.2')])).toEqual([
+      { sopInstanceUid: '1.2.1', seriesInstanceUid: '1.2', sopClassUid: CT },
+      { sopInstanceUid: '1.2.2', seriesInstanceUid: '1.2' },
+    ]);
   });
 
   it(`more than MAX_IMPORT_INSTANCES (${MAX_IMPORT_INSTANCES}) instances fail the plan, naming the limit`, () => {

@@ -17,9 +17,10 @@ function uidOf(match: DicomJson, tag: string): string | undefined {
 
 /**
  * The plan's manifest from the PACS's IMAGE-level matches: every instance once. A match without
- * one of the three UIDs fails the plan, naming which (an optional key the PACS does not return,
- * such as SOPClassUID from DCMTK dcmqrscp, fails every attempt alike); so do more matches than
- * MAX_IMPORT_INSTANCES (`matches` may hold one more than the limit: the C-FIND stops there).
+ * its SOP Instance or Series Instance UID fails the plan, naming which; SOPClassUID is an optional
+ * return key (DCMTK dcmqrscp never returns it): without it the instance goes without a class, and a
+ * C-GET offers the common storage classes. More matches than MAX_IMPORT_INSTANCES fail the plan
+ * too (`matches` may hold one more than the limit: the C-FIND stops there).
  */
 export function manifestOf(matches: readonly DicomJson[]): ImportInstanceData[] {
   const manifest = new Map<string, ImportInstanceData>();
@@ -27,11 +28,10 @@ export function manifestOf(matches: readonly DicomJson[]): ImportInstanceData[] 
     const sopInstanceUid = uidOf(match, MANIFEST_KEYS.SOPInstanceUID);
     const seriesInstanceUid = uidOf(match, MANIFEST_KEYS.SeriesInstanceUID);
     const sopClassUid = uidOf(match, MANIFEST_KEYS.SOPClassUID);
-    if (sopInstanceUid === undefined || seriesInstanceUid === undefined || sopClassUid === undefined) {
+    if (sopInstanceUid === undefined || seriesInstanceUid === undefined) {
       const missing = Object.entries({
         SOPInstanceUID: sopInstanceUid,
         SeriesInstanceUID: seriesInstanceUid,
-        SOPClassUID: sopClassUid,
       })
         .filter(([, uid]) => uid === undefined)
         .map(([keyword]) => `${keyword} (${tagText(MANIFEST_KEYS[keyword as keyof typeof MANIFEST_KEYS])})`);
@@ -39,7 +39,11 @@ export function manifestOf(matches: readonly DicomJson[]): ImportInstanceData[] 
         `the PACS's C-FIND answer ${index + 1} at IMAGE level has no valid ${missing.join(', ')}: the import needs it for every instance`,
       );
     }
-    manifest.set(sopInstanceUid, { sopInstanceUid, seriesInstanceUid, sopClassUid });
+    manifest.set(sopInstanceUid, {
+      sopInstanceUid,
+      seriesInstanceUid,
+      ...(sopClassUid === undefined ? {} : { sopClassUid }),
+    });
     if (manifest.size > MAX_IMPORT_INSTANCES) {
       throw new ImportPlanError(
         `the PACS holds more than ${MAX_IMPORT_INSTANCES} instances of what was asked for: one import brings at most ${MAX_IMPORT_INSTANCES} (MAX_IMPORT_INSTANCES); import it series by series`,

@@ -44,11 +44,15 @@ export class DicomwebImportPlanData extends ImportPlanData {
   @ValidateNested() @Type(() => DicomwebTargetData) target!: DicomwebTargetData;
 }
 
-/** One instance to retrieve, as the plan found it. */
+/**
+ * One instance to retrieve, as the plan found it. `sopClassUid` when the PACS said it (an optional
+ * C-FIND return key that DCMTK dcmqrscp never returns; QIDO-RS always does): a C-GET then offers
+ * COMMON_STORAGE_SOP_CLASSES (libs/dicom) besides the known ones.
+ */
 export class ImportInstanceData {
   @IsDicomUid() sopInstanceUid!: string;
   @IsDicomUid() seriesInstanceUid!: string;
-  @IsDicomUid() sopClassUid!: string;
+  @IsOptional() @IsDicomUid() sopClassUid?: string;
 }
 
 /**
