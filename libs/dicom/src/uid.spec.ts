@@ -1,4 +1,4 @@
-import { isValidUid, uidProblem } from './uid';
+import { isValidUid, newUid, uidProblem } from './uid';
 
 describe('UID (PS3.5 9.1, VR UI)', () => {
   it.each([
@@ -29,5 +29,17 @@ describe('UID (PS3.5 9.1, VR UI)', () => {
   ])('refuses %j: %s', (value, problem) => {
     expect(uidProblem(value)).toBe(problem);
     expect(isValidUid(value)).toBe(false);
+  });
+});
+
+describe('newUid (PS3.5 B.2, a UUID under 2.25)', () => {
+  it('makes valid UIDs under 2.25, each a new one', () => {
+    const made = Array.from({ length: 1000 }, () => newUid());
+    for (const uid of made) {
+      expect(uid).toMatch(/^2\.25\.[1-9]\d*$/);
+      expect(isValidUid(uid)).toBe(true);
+      expect(uid.length).toBeLessThanOrEqual(44);
+    }
+    expect(new Set(made).size).toBe(made.length);
   });
 });

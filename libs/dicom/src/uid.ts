@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 /** PS3.5 9.1: a UID is at most 64 characters. */
 export const UID_MAX_LENGTH = 64;
 
@@ -26,4 +28,13 @@ export function uidProblem(value: string): string | undefined {
 
 export function isValidUid(value: string): boolean {
   return uidProblem(value) === undefined;
+}
+
+/**
+ * A new UID of pacslink's own: `2.25.` and a random UUID as one decimal integer (PS3.5 B.2), so no
+ * registered root is needed and no two instances of pacslink can make the same one. At most 44
+ * characters. The one rule for UIDs pacslink creates (e.g. an MPPS SOP Instance UID).
+ */
+export function newUid(): string {
+  return `2.25.${BigInt(`0x${randomUUID().replaceAll('-', '')}`).toString(10)}`;
 }
