@@ -44,11 +44,19 @@ export function encodePart10Header(facts: Part10MetaFacts): Buffer {
   ]);
 }
 
-/** A Part 10 stream: the header for `facts`, then the data set's bytes as they come, never whole. */
+/**
+ * A Part 10 file's chunks: the header for `facts`, then the data set's bytes as they come, never
+ * whole. For a consumer that only iterates (StudyStore.write): no stream around it to pay for.
+ */
+export async function* part10Chunks(
+  facts: Part10MetaFacts,
+  dataSet: AsyncIterable<Buffer>,
+): AsyncGenerator<Buffer> {
+  yield encodePart10Header(facts);
+  yield* dataSet;
+}
+
+/** part10Chunks as a byte stream, for a consumer that pipes. */
 export function part10Stream(facts: Part10MetaFacts, dataSet: AsyncIterable<Buffer>): Readable {
-  async function* file(): AsyncGenerator<Buffer> {
-    yield encodePart10Header(facts);
-    yield* dataSet;
-  }
-  return Readable.from(file(), { objectMode: false });
+  return Readable.from(part10Chunks(facts, dataSet), { objectMode: false });
 }

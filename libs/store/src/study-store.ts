@@ -106,7 +106,7 @@ export class StudyStore {
    * on a busy machine. The Storage SCP paid ten such trips per received instance (measured:
    * docs/performance/dimse-engine-benchmark.md). The fsyncs wait for the disk and stay in the pool.
    */
-  async write(source: Readable, options: WriteOptions = {}): Promise<StoredInstance> {
+  async write(source: AsyncIterable<Buffer | string>, options: WriteOptions = {}): Promise<StoredInstance> {
     const { path: temporaryPath, fd } = this.spare?.take() ?? this.createTemporaryFile();
     let closed = false;
     const heartbeat = setInterval(() => {
@@ -117,7 +117,7 @@ export class StudyStore {
     const scanner = new Part10Scanner();
     try {
       let sizeBytes = 0;
-      for await (const chunk of source as AsyncIterable<Buffer | string>) {
+      for await (const chunk of source) {
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
         sizeBytes += bytes.length;
         if (options.maxBytes !== undefined && sizeBytes > options.maxBytes) {
