@@ -1,6 +1,7 @@
 import { types } from 'node:util';
 import { buildConnector, errors } from 'undici';
 import { pinnedLookup, type EgressGuard } from '@pacslink/egress';
+import { keepPausedParserAssertion } from './paused-parser-end';
 
 export type ConnectorOptions = buildConnector.BuildOptions & { timeout: number };
 
@@ -29,7 +30,15 @@ export function egressConnector(egress: EgressGuard, options: ConnectorOptions):
         answered = true;
         clearTimeout(timer);
         const remaining = Math.max(1, options.timeout - Math.round(performance.now() - started));
-        buildConnector({ ...options, timeout: remaining, lookup: pinnedLookup(addresses) })(target, callback);
+        buildConnector({ ...options, timeout: remaining, lookup: pinnedLookup(addresses) })(
+          target,
+          (...args) => {
+            // undici 6 ends the process on a paused parser at the connection's end (paused-parser-end.ts)
+            const [, socket] = args;
+            if (socket) keepPausedParserAssertion(socket);
+            callback(...args);
+          },
+        );
       },
       (error: unknown) => {
         if (answered) return;
