@@ -6,6 +6,7 @@ import { serviceDatabaseModule } from '@pacslink/persistence';
 import { PlatformModule } from '@pacslink/platform';
 import { MWL_MPPS_SERVICE, MWL_SCHEMA, type MwlMppsEnv } from './config';
 import { mwlMppsMigrations } from './migrations';
+import { MppsModule } from './mpps/mpps.module';
 import { WorklistModule } from './worklist/worklist.module';
 
 @Module({})
@@ -29,6 +30,7 @@ export class AppModule {
         OutboxModule.forRoot(),
         EgressModule.forRoot(egressPolicyFromEnv(env, { databaseUrl: env.DATABASE_URL })),
         WorklistModule,
+        MppsModule,
       ],
     };
   }

@@ -47,6 +47,7 @@ describe('mwl-mpps-service boots against real Postgres and RabbitMQ', () => {
     expect(rows).toEqual([
       { schema: 'mwl', name: 'CreateOutboxAndInbox1764190000000' },
       { schema: 'mwl', name: 'CreateWorklistTasks1765000000000' },
+      { schema: 'mwl', name: 'AddTaskMpps1765100000000' },
     ]);
   });
 });

@@ -8,6 +8,7 @@ export * from './requests/connection-test.requests';
 export * from './requests/query.requests';
 export * from './requests/dimse-callers.requests';
 export * from './requests/worklist.requests';
+export * from './requests/mpps.requests';
 export * from './commands/export-batch.commands';
 export * from './commands/import-batch.commands';
 export * from './reports/export-batch.reports';
@@ -22,6 +23,7 @@ import { ConnectionTestRequests } from './requests/connection-test.requests';
 import { QueryRequests } from './requests/query.requests';
 import { DimseCallerRequests } from './requests/dimse-callers.requests';
 import { WorklistRequests } from './requests/worklist.requests';
+import { MppsRequests } from './requests/mpps.requests';
 import { ExportBatchCommands } from './commands/export-batch.commands';
 import { ImportBatchCommands } from './commands/import-batch.commands';
 import { ExportBatchReports } from './reports/export-batch.reports';
@@ -37,6 +39,7 @@ export const allContracts: readonly MessageContract<object>[] = [
   ...Object.values(QueryRequests),
   ...Object.values(DimseCallerRequests),
   ...Object.values(WorklistRequests),
+  ...Object.values(MppsRequests),
   ...Object.values(ExportBatchCommands),
   ImportBatchCommands.DimsePlan,
   ImportBatchCommands.Dimse,

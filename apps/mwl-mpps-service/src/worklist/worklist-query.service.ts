@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { WorklistQueryData, WorklistQueryResult, WorklistTask } from '@pacslink/contracts';
 import { ENCODABLE_CHARACTER_SETS, findWorklist, type EncodableCharacterSet } from '@pacslink/dimse';
 import { EgressGuard } from '@pacslink/egress';
+import { connectionOptions } from '../dimse-target';
 import { withinDeadline } from './deadline';
 import { stepKeyOf, stepsOf } from './worklist-step';
 import { WorklistTasksRepository } from './worklist-tasks.repository';
@@ -28,31 +29,19 @@ export class WorklistQueryService {
       target.timeoutMs,
       `no complete worklist answer within ${target.timeoutMs} ms from ${target.host}:${target.port} — narrow the filters or raise timeoutMs`,
       (signal) =>
-        findWorklist(
-          {
-            host: target.host,
-            port: target.port,
-            callingAeTitle: target.callingAeTitle,
-            calledAeTitle: target.calledAeTitle,
-            connectTimeoutMs: target.timeoutMs,
-            associationTimeoutMs: target.timeoutMs,
-            pduTimeoutMs: target.timeoutMs,
-            egress: this.egress,
+        findWorklist(connectionOptions(target, this.egress), {
+          stepKeys: {
+            ...(filters.scheduledDate ? { ScheduledProcedureStepStartDate: filters.scheduledDate } : {}),
+            ...(filters.modality ? { Modality: filters.modality } : {}),
+            ...(filters.scheduledStationAeTitle
+              ? { ScheduledStationAETitle: filters.scheduledStationAeTitle }
+              : {}),
           },
-          {
-            stepKeys: {
-              ...(filters.scheduledDate ? { ScheduledProcedureStepStartDate: filters.scheduledDate } : {}),
-              ...(filters.modality ? { Modality: filters.modality } : {}),
-              ...(filters.scheduledStationAeTitle
-                ? { ScheduledStationAETitle: filters.scheduledStationAeTitle }
-                : {}),
-            },
-            // The filters are ASCII (DA, CS, AE): the set is declared only if a key ever needs it.
-            queryCharset: queryCharsetOf(target.mwlEncoding),
-            fallbackCharset: target.mwlEncoding,
-            signal,
-          },
-        ),
+          // The filters are ASCII (DA, CS, AE): the set is declared only if a key ever needs it.
+          queryCharset: queryCharsetOf(target.mwlEncoding),
+          fallbackCharset: target.mwlEncoding,
+          signal,
+        }),
     );
     const tasks: WorklistTask[] = [];
     let unidentified = 0;

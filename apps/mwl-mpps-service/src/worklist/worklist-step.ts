@@ -12,7 +12,10 @@ import type { WorklistMatch } from '@pacslink/dimse';
  * status and times. `warnings` names each value that could not be decoded, by keyword path, with
  * the set that was tried.
  */
-export type WorklistStep = Omit<WorklistTask, 'id' | 'pacsConfigId' | 'status' | 'createdAt' | 'updatedAt'>;
+export type WorklistStep = Omit<
+  WorklistTask,
+  'id' | 'pacsConfigId' | 'status' | 'mpps' | 'createdAt' | 'updatedAt'
+>;
 
 const Tag = {
   PatientName: '00100010',

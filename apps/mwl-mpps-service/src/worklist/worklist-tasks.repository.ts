@@ -1,14 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type {
+  PerformedSeriesData,
   WorklistTask,
   WorklistTaskPage,
   WorklistTaskStatus,
   WorklistTasksListData,
 } from '@pacslink/contracts';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { WorklistStep } from './worklist-step';
 
-interface TaskRow {
+export interface TaskRow {
   id: string;
   pacs_config_id: string;
   status: WorklistTaskStatus;
@@ -27,6 +28,15 @@ interface TaskRow {
   scheduled_start_date: string | null;
   scheduled_start_time: string | null;
   warnings: string[];
+  mpps_sop_instance_uid: string | null;
+  mpps_status_code: number | null;
+  mpps_status_meaning: string | null;
+  mpps_note: string | null;
+  /** the SCP holds our instance (an N-CREATE of it succeeded, or said it was a duplicate) */
+  mpps_created: boolean;
+  mpps_performed_series: PerformedSeriesData[] | null;
+  mpps_attempts: number;
+  mpps_next_attempt_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -68,7 +78,7 @@ function stepValues(step: WorklistStep): (string | null)[] {
   ];
 }
 
-function taskOf(row: TaskRow): WorklistTask {
+export function taskOf(row: TaskRow): WorklistTask {
   return {
     id: row.id,
     pacsConfigId: row.pacs_config_id,
@@ -88,13 +98,40 @@ function taskOf(row: TaskRow): WorklistTask {
     scheduledStartDate: row.scheduled_start_date,
     scheduledStartTime: row.scheduled_start_time,
     warnings: row.warnings,
+    mpps:
+      row.mpps_sop_instance_uid === null
+        ? null
+        : {
+            sopInstanceUid: row.mpps_sop_instance_uid,
+            statusCode: row.mpps_status_code,
+            meaning: row.mpps_status_meaning,
+            note: row.mpps_note,
+            attempts: row.mpps_attempts,
+            nextAttemptAt: row.mpps_next_attempt_at?.toISOString() ?? null,
+          },
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
 }
 
 /** By default the list holds the work still to do (contract "Worklist"). */
-export const DEFAULT_LISTED_STATUSES: readonly WorklistTaskStatus[] = ['scheduled', 'in-progress'];
+export const DEFAULT_LISTED_STATUSES: readonly WorklistTaskStatus[] = [
+  'scheduled',
+  'in-progress',
+  'completing',
+];
+
+/** What an MPPS request changes on its task; the columns left out stay as they are. */
+export interface MppsChange {
+  status?: WorklistTaskStatus;
+  statusCode: number | null;
+  meaning: string | null;
+  note: string | null;
+  created?: boolean;
+  performedSeries?: PerformedSeriesData[];
+  attempts?: number;
+  nextAttemptAt?: Date | null;
+}
 
 /** worklist_task in mwl-mpps-service's own schema. */
 @Injectable()
@@ -117,6 +154,58 @@ export class WorklistTasksRepository {
        ON CONFLICT (pacs_config_id, step_key) DO UPDATE SET ${updates}, updated_at = now()
        RETURNING *`,
       [pacsConfigId, stepKey, JSON.stringify(step.warnings), ...stepValues(step)],
+    );
+    return taskOf(rows[0]);
+  }
+
+  /**
+   * Gives the task its MPPS SOP Instance UID unless it has one, committed before any request is
+   * sent: a retry after an answer that never came sends the same instance (the SCP then says
+   * duplicate, 0x0111) instead of a second one. Undefined when no such task.
+   */
+  async assignMppsUid(id: string, uid: string): Promise<TaskRow | undefined> {
+    // TypeORM answers an UPDATE … RETURNING as [rows, count].
+    const [rows] = await this.db.query<[TaskRow[], number]>(
+      `UPDATE worklist_task SET mpps_sop_instance_uid = COALESCE(mpps_sop_instance_uid, $2)
+       WHERE id = $1 RETURNING *`,
+      [id, uid],
+    );
+    return rows[0];
+  }
+
+  /** The task, locked until `manager`'s transaction ends (one MPPS request per task at a time). */
+  async lock(manager: EntityManager, id: string): Promise<TaskRow | undefined> {
+    const rows = await manager.query<TaskRow[]>(`SELECT * FROM worklist_task WHERE id = $1 FOR UPDATE`, [id]);
+    return rows[0];
+  }
+
+  async recordMpps(
+    manager: EntityManager | DataSource,
+    id: string,
+    change: MppsChange,
+  ): Promise<WorklistTask> {
+    const sets = [
+      'mpps_status_code = $2',
+      'mpps_status_meaning = $3',
+      'mpps_note = $4',
+      'updated_at = now()',
+    ];
+    const parameters: unknown[] = [id, change.statusCode, change.meaning, change.note];
+    const optional: [string, unknown][] = [
+      ['status', change.status],
+      ['mpps_created', change.created],
+      ['mpps_performed_series', change.performedSeries && JSON.stringify(change.performedSeries)],
+      ['mpps_attempts', change.attempts],
+      ['mpps_next_attempt_at', change.nextAttemptAt],
+    ];
+    for (const [column, value] of optional) {
+      if (value === undefined) continue;
+      parameters.push(value);
+      sets.push(`${column} = $${parameters.length}`);
+    }
+    const [rows] = await manager.query<[TaskRow[], number]>(
+      `UPDATE worklist_task SET ${sets.join(', ')} WHERE id = $1 RETURNING *`,
+      parameters,
     );
     return taskOf(rows[0]);
   }

@@ -3,7 +3,11 @@ import { IsIn, IsOptional, IsString, IsUUID } from 'class-validator';
 import { Exchanges } from '../topology';
 import type { MessageContract } from '../message-contract';
 
-export const WorklistTaskStatuses = ['scheduled', 'in-progress', 'completed', 'discontinued'] as const;
+/**
+ * `completing`: the study was sent and the MPPS N-SET COMPLETED is still to reach the SCP (retried
+ * with backoff by mwl-mpps-service).
+ */
+export const WorklistTaskStatuses = ['scheduled', 'in-progress', 'completing', 'completed', 'discontinued'] as const;
 export type WorklistTaskStatus = (typeof WorklistTaskStatuses)[number];
 
 /** No patient name or ID: subscribers that need them read the task through the REST API. */

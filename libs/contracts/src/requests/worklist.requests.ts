@@ -66,8 +66,25 @@ export interface WorklistTask {
   /** HHMMSS[.FFFFFF] as the worklist gave it */
   scheduledStartTime: string | null;
   warnings: string[];
+  /** The task's Modality Performed Procedure Step, once one was attempted; else null. */
+  mpps: WorklistTaskMpps | null;
   createdAt: string;
   updatedAt: string;
+}
+
+/** What mwl-mpps-service knows of a task's MPPS instance (PS3.4 F.7). */
+export interface WorklistTaskMpps {
+  /** Ours (libs/dicom newUid), chosen before the first N-CREATE and kept for every N-SET. */
+  sopInstanceUid: string;
+  /** The SCP's last answer: (0000,0900), null when none came (e.g. connection refused). */
+  statusCode: number | null;
+  /** That status in words, or why no status came. */
+  meaning: string | null;
+  /** A warning's note (a warning is a success), or the failure that left the task as it was. */
+  note: string | null;
+  /** Attempts of the pending N-SET COMPLETED (status completing), 0 otherwise. */
+  attempts: number;
+  nextAttemptAt: string | null;
 }
 
 export interface WorklistQueryResult {

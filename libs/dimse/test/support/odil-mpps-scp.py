@@ -1,7 +1,7 @@
 """An N-CREATE / N-SET SCP on odil (Debian's python3-odil), not on pacslink's engine, so that the
 tests of libs/dimse's nCreate and nSet do not share their bugs with the peer they talk to.
 
-Usage: /usr/bin/python3 odil-mpps-scp.py PORT
+Usage: /usr/bin/python3 odil-mpps-scp.py PORT [--check-f7]
 
 Every request is read by odil and reported on stdout as one line, "RECEIVED " and JSON:
 {"command", "sopClassUid", "sopInstanceUid", "dataSet"}, the data set as DICOM JSON whose text is
@@ -13,6 +13,16 @@ The status answered is the peer's own: an N-CREATE of an instance it holds alrea
 (duplicate SOP instance), an N-SET of one it does not hold 0x0112 (no such SOP instance). An
 instance UID of the form 1.2.3.999.<status in decimal>.<anything> is answered that status, for the
 statuses no real request provokes on demand. odil's SCPs send no Error Comment.
+
+With --check-f7 it is an MPPS SCP that holds each instance's state and checks what it receives
+against PS3.4 F.7 (Table F.7.2-1) as an SCP may: an N-CREATE must be IN PROGRESS (else 0x0106,
+invalid attribute value) with every Type 1 attribute valued and every Type 2 attribute present
+(else 0x0120, missing attribute), the Scheduled Step Attributes Sequence's items each with a Study
+Instance UID; an N-SET may not carry the attributes F.7.2-1 does not allow in it (0x0106), may
+change only an IN PROGRESS instance (0x0110, processing failure: "may no longer be updated"), may
+go to COMPLETED or DISCONTINUED only with the end date and time (0x0121, missing attribute value),
+and to COMPLETED only with a Performed Series Sequence whose items have a Series Instance UID and
+a Protocol Name (0x0121). The check that failed is written to stderr as "F7 REFUSED <reason>".
 """
 
 import json
@@ -26,6 +36,88 @@ DUPLICATE_SOP_INSTANCE = 0x0111
 NO_SUCH_SOP_INSTANCE = 0x0112
 
 created = set()
+CHECK_F7 = "--check-f7" in sys.argv[2:]
+# the state of each instance created, for the transitions F.7.1 allows
+state = {}
+
+PROCESSING_FAILURE = 0x0110
+INVALID_ATTRIBUTE_VALUE = 0x0106
+MISSING_ATTRIBUTE = 0x0120
+MISSING_ATTRIBUTE_VALUE = 0x0121
+
+# PS3.4 Table F.7.2-1, N-CREATE: Type 1 (a value) and Type 2 (present, may be empty) at the top level
+CREATE_TYPE_1 = ["00400253", "00400241", "00400244", "00400245", "00400252", "00080060", "00400270"]
+CREATE_TYPE_2 = [
+    "00100010", "00100020", "00100030", "00100040", "00081120",
+    "00400242", "00400243", "00400250", "00400251", "00400254", "00400255", "00081032",
+    "00200010", "00400260", "00400340",
+]
+# in each Scheduled Step Attributes Sequence item
+STEP_TYPE_1 = ["0020000D"]
+STEP_TYPE_2 = ["00080050", "00081110", "00401001", "00321060", "00400009", "00400007", "00400008"]
+# F.7.2-1 "Not allowed" in N-SET
+NOT_IN_SET = [
+    "00400270", "00100010", "00100020", "00100030", "00100040", "00081120",
+    "00400253", "00400241", "00400244", "00400245", "00080060", "00200010",
+]
+
+
+def valued(data_set, tag):
+    element = data_set.get(tag)
+    return element is not None and element["Value"] not in (None, []) and element["Value"] != [""]
+
+
+def refuse(status, reason):
+    sys.stderr.write("F7 REFUSED %s\n" % reason)
+    sys.stderr.flush()
+    return status
+
+
+def check_create(data_set):
+    if data_set is None:
+        return refuse(MISSING_ATTRIBUTE, "N-CREATE without attributes")
+    for tag in CREATE_TYPE_1:
+        if not valued(data_set, tag):
+            return refuse(MISSING_ATTRIBUTE, "N-CREATE without a value of %s" % tag)
+    for tag in CREATE_TYPE_2:
+        if tag not in data_set:
+            return refuse(MISSING_ATTRIBUTE, "N-CREATE without %s (Type 2)" % tag)
+    if data_set["00400252"]["Value"] != ["IN PROGRESS"]:
+        return refuse(INVALID_ATTRIBUTE_VALUE, "N-CREATE with status %s" % data_set["00400252"]["Value"])
+    for item in data_set["00400270"]["Value"]:
+        for tag in STEP_TYPE_1:
+            if not valued(item, tag):
+                return refuse(MISSING_ATTRIBUTE, "Scheduled Step Attributes item without a value of %s" % tag)
+        for tag in STEP_TYPE_2:
+            if tag not in item:
+                return refuse(MISSING_ATTRIBUTE, "Scheduled Step Attributes item without %s (Type 2)" % tag)
+    return 0
+
+
+def check_set(uid, data_set):
+    if state.get(uid) != "IN PROGRESS":
+        return refuse(PROCESSING_FAILURE, "N-SET of an instance that is %s" % state.get(uid))
+    data_set = data_set or {}
+    for tag in NOT_IN_SET:
+        if tag in data_set:
+            return refuse(INVALID_ATTRIBUTE_VALUE, "N-SET of %s, which F.7.2-1 does not allow" % tag)
+    status = data_set.get("00400252", {}).get("Value") or ["IN PROGRESS"]
+    if status[0] not in ("IN PROGRESS", "COMPLETED", "DISCONTINUED"):
+        return refuse(INVALID_ATTRIBUTE_VALUE, "N-SET to status %s" % status[0])
+    if status[0] != "IN PROGRESS":
+        for tag in ("00400250", "00400251"):
+            if not valued(data_set, tag):
+                return refuse(MISSING_ATTRIBUTE_VALUE, "N-SET %s without a value of %s" % (status[0], tag))
+    if status[0] == "COMPLETED":
+        series = data_set.get("00400340", {}).get("Value") or []
+        if len(series) == 0:
+            return refuse(MISSING_ATTRIBUTE_VALUE, "N-SET COMPLETED without a performed series")
+        for item in series:
+            for tag in ("0020000E", "00181030"):
+                if not valued(item, tag):
+                    return refuse(MISSING_ATTRIBUTE_VALUE, "performed series without a value of %s" % tag)
+    state[uid] = status[0]
+    return 0
 
 
 CODECS = {
@@ -84,6 +176,7 @@ def report(command, sop_class_uid, sop_instance_uid, request):
     }
     sys.stdout.write("RECEIVED " + json.dumps(record, ensure_ascii=True) + "\n")
     sys.stdout.flush()
+    return data_set
 
 
 def chosen_status(sop_instance_uid):
@@ -93,23 +186,30 @@ def chosen_status(sop_instance_uid):
 
 def on_create(request):
     uid = request.get_affected_sop_instance_uid()
-    report("N-CREATE", request.get_affected_sop_class_uid(), uid, request)
+    data_set = report("N-CREATE", request.get_affected_sop_class_uid(), uid, request)
     status = chosen_status(uid)
     if status is not None:
         return status
     if uid in created:
         return DUPLICATE_SOP_INSTANCE
+    if CHECK_F7:
+        refused = check_create(data_set)
+        if refused != 0:
+            return refused
+        state[uid] = "IN PROGRESS"
     created.add(uid)
     return 0
 
 
 def on_set(request):
     uid = request.get_requested_sop_instance_uid()
-    report("N-SET", request.get_requested_sop_class_uid(), uid, request)
+    data_set = report("N-SET", request.get_requested_sop_class_uid(), uid, request)
     status = chosen_status(uid)
     if status is not None:
         return status
-    return 0 if uid in created else NO_SUCH_SOP_INSTANCE
+    if uid not in created:
+        return NO_SUCH_SOP_INSTANCE
+    return check_set(uid, data_set) if CHECK_F7 else 0
 
 
 def serve(port):

@@ -22,6 +22,8 @@ export interface OdilMppsScp {
   port: number;
   /** the requests received so far, in order */
   received: ReceivedRequest[];
+  /** with checkF7: why each refused request was refused (PS3.4 F.7 checks), in order */
+  refusals: string[];
   stop(): Promise<void>;
 }
 
@@ -30,7 +32,7 @@ export interface OdilMppsScp {
  * acceptor each time), so a request right after another one could find the port closed. This
  * listener stays open and hands each connection to odil's port once it accepts, bytes untouched.
  */
-async function steadyListener(odilPort: number): Promise<{ port: number; close(): Promise<void> }> {
+async function steadyListener(odilPort: number, port = 0): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     sockets.add(client);
@@ -57,7 +59,8 @@ async function steadyListener(odilPort: number): Promise<{ port: number; close()
     };
     attempt(300);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // `port`: the one a restarted SCP listens on again (an outage in a test), else any free one.
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
     close: () =>
@@ -72,16 +75,25 @@ async function steadyListener(odilPort: number): Promise<{ port: number; close()
  * Starts the N-CREATE/N-SET SCP written on odil (test/support/odil-mpps-scp.py), an implementation
  * independent of ours, on a free port, and stops exactly that process at the end.
  */
-export async function startOdilMppsScp(): Promise<OdilMppsScp> {
+export async function startOdilMppsScp(
+  options: { checkF7?: boolean; port?: number } = {},
+): Promise<OdilMppsScp> {
   await promisify(execFile)(PYTHON, ['-c', 'import odil']).catch((error: Error) => {
     throw new Error(`the MPPS test SCP needs odil for ${PYTHON}: ${INSTALL_HINT} (${error.message.trim()})`);
   });
   const port = await freePort();
-  const child = spawn(PYTHON, [join(__dirname, 'odil-mpps-scp.py'), String(port)], {
+  const args = [
+    join(__dirname, 'odil-mpps-scp.py'),
+    String(port),
+    ...(options.checkF7 ? ['--check-f7'] : []),
+  ];
+  const child = spawn(PYTHON, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const received: ReceivedRequest[] = [];
+  const refusals: string[] = [];
   let output = '';
+  let pendingErrors = '';
   let pending = '';
   child.stdout.on('data', (chunk: Buffer) => {
     pending += chunk.toString('utf8');
@@ -92,16 +104,25 @@ export async function startOdilMppsScp(): Promise<OdilMppsScp> {
       else output += `${line}\n`;
     }
   });
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => {
+    pendingErrors += chunk.toString('utf8');
+    const lines = pendingErrors.split('\n');
+    pendingErrors = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.startsWith('F7 REFUSED ')) refusals.push(line.slice(11));
+      else output += `${line}\n`;
+    }
+  });
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', (error) => reject(new Error(`${PYTHON} could not start: ${error.message}`)));
   });
   await waitForPort(port, child, () => output);
-  const listener = await steadyListener(port);
+  const listener = await steadyListener(port, options.port);
   return {
     port: listener.port,
     received,
+    refusals,
     stop: async () => {
       await listener.close();
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -3,12 +3,39 @@ import {
   WorklistTaskStatuses,
   type WorklistQueryResult,
   type WorklistTask,
+  type WorklistTaskMpps,
   type WorklistTaskPage,
   type WorklistTaskStatus,
 } from '@pacslink/contracts';
 
 const nullableText = (description: string, example: string) =>
   ApiProperty({ type: 'string', nullable: true, description, example });
+
+/** The task's Modality Performed Procedure Step (PS3.4 F.7), as mwl-mpps-service last saw it. */
+export class WorklistTaskMppsResponse implements WorklistTaskMpps {
+  @ApiProperty({
+    description: "The MPPS SOP Instance UID, pacslink's own (2.25 and a UUID), kept for every N-SET.",
+    example: '2.25.201847305671289453765890123456789012345',
+  })
+  sopInstanceUid!: string;
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: 'The MPPS SCP’s last status (0000,0900), null when no answer came.',
+    example: 0,
+  })
+  statusCode!: number | null;
+  @nullableText('That status in words, or why no answer came.', 'success') meaning!: string | null;
+  @nullableText(
+    'A warning’s note (a warning is a success), or the failure that left the task as it was.',
+    'warning: attribute value out of range',
+  )
+  note!: string | null;
+  @ApiProperty({ description: 'Attempts of a pending N-SET COMPLETED (status completing).', example: 0 })
+  attempts!: number;
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true, description: 'The next attempt.' })
+  nextAttemptAt!: string | null;
+}
 
 /** A scheduled procedure step of a PACS's Modality Worklist, kept as a task. */
 export class WorklistTaskResponse implements WorklistTask {
@@ -43,6 +70,12 @@ export class WorklistTaskResponse implements WorklistTask {
     example: [],
   })
   warnings!: string[];
+  @ApiProperty({
+    type: WorklistTaskMppsResponse,
+    nullable: true,
+    description: 'Its MPPS, once started (or an automatic completion was attempted); else null.',
+  })
+  mpps!: WorklistTaskMppsResponse | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time', description: 'When the worklist last gave this step.' })
   updatedAt!: string;
