@@ -61,6 +61,23 @@ describe('keepPausedParserAssertion', () => {
     expect(calls.filter((call) => call === 'end: last')).toHaveLength(1);
   });
 
+  it('gives up on a parser that never goes on (its reader stopped for good)', async () => {
+    const socket = new Socket();
+    keepPausedParserAssertion(socket, 50);
+    const parser = new Parser();
+    let tries = 0;
+    socket.on('end', () => {
+      tries += 1;
+      parser.finish();
+    });
+    socket.emit('end');
+    await wait(150);
+    const triesWhenGivenUp = tries;
+    expect(triesWhenGivenUp).toBeGreaterThan(1);
+    await wait(100);
+    expect(tries).toBe(triesWhenGivenUp);
+  });
+
   it('lets any other error out of the event as before', () => {
     const socket = new Socket();
     keepPausedParserAssertion(socket);

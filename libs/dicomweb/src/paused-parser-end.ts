@@ -3,6 +3,11 @@ import { types } from 'node:util';
 
 /** How often a socket event whose undici listener met a paused parser is tried again. */
 const RETRY_MS = 10;
+/**
+ * How long: a reader that stopped for good (its request aborted, its handler failed) never lets
+ * the parser go on. The rest of an answer that a reader still takes is a few hundred KiB.
+ */
+export const PAUSED_PARSER_GIVE_UP_MS = 60_000;
 
 /**
  * undici 6.29's HTTP/1 client calls Parser.finish() from its socket 'end' and 'close' listeners, and
@@ -28,16 +33,19 @@ export function isPausedParserAssertion(error: unknown): boolean {
  * listener stopped by that assertion (undici's, before it changed anything: the assertion is
  * finish()'s first check) is called again every RETRY_MS, in the order they failed, until it runs
  * through: once the reader has taken what the parser holds, the parser goes on, and finish()
- * completes the answer as for any body that ends with its connection.
+ * completes the answer as for any body that ends with its connection. After `giveUpMs` they are
+ * dropped: the request's own timeout or abort has ended it by then.
  */
-export function keepPausedParserAssertion(socket: Socket): void {
+export function keepPausedParserAssertion(socket: Socket, giveUpMs = PAUSED_PARSER_GIVE_UP_MS): void {
   const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean;
   const pending: { listener: (...args: unknown[]) => unknown; args: unknown[] }[] = [];
+  let deadline = 0;
   const retry = () => {
     while (pending.length > 0) {
       const [next] = pending;
       if (!runs(() => next.listener.apply(socket, next.args))) {
-        setTimeout(retry, RETRY_MS);
+        if (Date.now() < deadline) setTimeout(retry, RETRY_MS);
+        else pending.length = 0;
         return;
       }
       pending.shift();
@@ -50,7 +58,10 @@ export function keepPausedParserAssertion(socket: Socket): void {
       // after one waits, the later ones wait too: undici's 'close' expects its 'end' to have run
       if (pending.length > 0 || !runs(() => listener.apply(this, args))) {
         pending.push({ listener, args });
-        if (pending.length === 1) setTimeout(retry, RETRY_MS);
+        if (pending.length === 1) {
+          deadline = Date.now() + giveUpMs;
+          setTimeout(retry, RETRY_MS);
+        }
       }
     }
     return listeners.length > 0;
