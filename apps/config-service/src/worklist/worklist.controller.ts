@@ -1,4 +1,14 @@
-import { Body, Controller, Get, HttpCode, Post, Query, UseInterceptors } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  UseInterceptors,
+} from '@nestjs/common';
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
@@ -17,12 +27,51 @@ import { RequiresRole } from '../auth/requires-role.decorator';
 import { ProblemResponse, ValidationProblemResponse, problemContent } from '../http/dto/problem.response';
 import { ListWorklistTasksQuery } from './dto/list-worklist-tasks.query';
 import { WorklistQueryRequest } from './dto/worklist-query.request';
-import { WorklistQueryResponse, WorklistTaskPageResponse } from './dto/worklist-task.response';
+import { DiscontinueWorklistTaskRequest } from './dto/discontinue-worklist-task.request';
+import {
+  WorklistQueryResponse,
+  WorklistTaskPageResponse,
+  WorklistTaskResponse,
+} from './dto/worklist-task.response';
+import { WorklistMppsService } from './worklist-mpps.service';
 import { WorklistErrorsInterceptor } from './worklist-errors.interceptor';
 import { WorklistService } from './worklist.service';
 
 const WRONG_DATE =
   'filters.scheduledDate: "2026-03-15" is not a date (YYYYMMDD) or a date range (YYYYMMDD-YYYYMMDD)';
+
+const TASK_NOT_FOUND = {
+  description: 'No worklist task has this id.',
+  content: problemContent(ProblemResponse, {
+    type: 'https://pacslink.dev/problems/worklist-task-not-found',
+    title: 'worklist task not found',
+    status: 404,
+    detail: 'no worklist task 00000000-0000-4000-8000-000000000000',
+  }),
+};
+
+const MPPS_CONFLICT = {
+  description:
+    "The task's configuration does not offer MPPS (DIMSE with mpps), or the task's status does not allow it.",
+  content: problemContent(ProblemResponse, {
+    type: 'https://pacslink.dev/problems/worklist-task-state',
+    title: "the task's status does not allow it",
+    status: 409,
+    detail: 'task 00000000-0000-4000-8000-000000000000 is completed: only a scheduled task can be started',
+  }),
+};
+
+const MPPS_FAILED = {
+  description:
+    'The MPPS SCP refused (its status, e.g. 0x0110, 0x0120, 0xA7xx, is kept on the task with its meaning) or did not answer; the task stays where it was.',
+  content: problemContent(ProblemResponse, {
+    type: 'https://pacslink.dev/problems/mpps-failed',
+    title: 'the MPPS SCP did not do it',
+    status: 502,
+    detail:
+      'the MPPS SCP did not start task 00000000-0000-4000-8000-000000000000: refused 0x0120 (failure: missing attribute)',
+  }),
+};
 
 const UNAVAILABLE = {
   description: 'mwl-mpps-service did not answer in time (the query: within timeoutMs + 5 s).',
@@ -44,7 +93,10 @@ const UNAVAILABLE = {
 @UseInterceptors(WorklistErrorsInterceptor)
 @Controller('worklist')
 export class WorklistController {
-  constructor(private readonly service: WorklistService) {}
+  constructor(
+    private readonly service: WorklistService,
+    private readonly mpps: WorklistMppsService,
+  ) {}
 
   @Post('query')
   @HttpCode(200)
@@ -121,5 +173,57 @@ export class WorklistController {
   @ApiServiceUnavailableResponse(UNAVAILABLE)
   list(@Query() query: ListWorklistTasksQuery): Promise<WorklistTaskPageResponse> {
     return this.service.list(query);
+  }
+
+  @Post('tasks/:id/start')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Start a task: MPPS N-CREATE, IN PROGRESS',
+    description:
+      "An N-CREATE of a Modality Performed Procedure Step (PS3.4 F.7) on the task's configuration (its aeTitle, called from queryAeTitle else defaultCallingAeTitle, which is the Performed Station AE Title): the Scheduled Step Attributes Sequence from the task, its patient, the start date and time, the modality, an empty Performed Series Sequence. The SOP Instance UID is pacslink's own, kept with the task. A warning status is a success with a note on the task. Publishes worklist.task.started.",
+  })
+  @ApiOkResponse({ type: WorklistTaskResponse, description: 'The task, in-progress.' })
+  @ApiNotFoundResponse(TASK_NOT_FOUND)
+  @ApiConflictResponse(MPPS_CONFLICT)
+  @ApiBadGatewayResponse(MPPS_FAILED)
+  @ApiServiceUnavailableResponse(UNAVAILABLE)
+  start(@Param('id', ParseUUIDPipe) id: string): Promise<WorklistTaskResponse> {
+    return this.mpps.start(id);
+  }
+
+  @Post('tasks/:id/complete')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Complete a task: MPPS N-SET, COMPLETED',
+    description:
+      "An N-SET COMPLETED with the end date and time and the Performed Series Sequence: the series of the task's study (its Study Instance UID) as pacslink's study store holds them, each with its instances' SOP class and instance UIDs (images in the Referenced Image Sequence, others in the Referenced Non-Image Composite SOP Instance Sequence). A task not started yet is started first (N-CREATE). The task leaves the default list. Publishes worklist.task.completed.",
+  })
+  @ApiOkResponse({ type: WorklistTaskResponse, description: 'The task, completed.' })
+  @ApiNotFoundResponse(TASK_NOT_FOUND)
+  @ApiConflictResponse(MPPS_CONFLICT)
+  @ApiBadGatewayResponse(MPPS_FAILED)
+  @ApiServiceUnavailableResponse(UNAVAILABLE)
+  complete(@Param('id', ParseUUIDPipe) id: string): Promise<WorklistTaskResponse> {
+    return this.mpps.complete(id);
+  }
+
+  @Post('tasks/:id/discontinue')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Discontinue a task: MPPS N-SET, DISCONTINUED',
+    description:
+      'An N-SET DISCONTINUED with the end date and time and the reason (CID 9300). Only an in-progress task (one the MPPS SCP holds). Publishes worklist.task.discontinued.',
+  })
+  @ApiBody({ type: DiscontinueWorklistTaskRequest, required: false })
+  @ApiOkResponse({ type: WorklistTaskResponse, description: 'The task, discontinued.' })
+  @ApiNotFoundResponse(TASK_NOT_FOUND)
+  @ApiConflictResponse(MPPS_CONFLICT)
+  @ApiBadGatewayResponse(MPPS_FAILED)
+  @ApiServiceUnavailableResponse(UNAVAILABLE)
+  discontinue(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: DiscontinueWorklistTaskRequest,
+  ): Promise<WorklistTaskResponse> {
+    return this.mpps.discontinue(id, body.reason);
   }
 }

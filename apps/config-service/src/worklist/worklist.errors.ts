@@ -3,6 +3,7 @@ import {
   BadRequestException,
   ConflictException,
   type HttpException,
+  NotFoundException,
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { VALIDATION_PROBLEM_TYPE } from '../http/dto/problem.response';
@@ -13,6 +14,12 @@ export enum WorklistErrorCode {
   NotOffered = 'not-offered',
   ServiceUnavailable = 'service-unavailable',
   QueryFailed = 'query-failed',
+  TaskNotFound = 'task-not-found',
+  /** the task's status does not allow the MPPS step asked for */
+  TaskState = 'task-state',
+  MppsNotOffered = 'mpps-not-offered',
+  /** the MPPS SCP refused the request or did not answer; the task says which */
+  MppsFailed = 'mpps-failed',
 }
 
 /** What can go wrong with the worklist, independent of the transport. */
@@ -51,6 +58,30 @@ export function toHttpException(error: WorklistError): HttpException {
       return new ServiceUnavailableException({
         type: `${PROBLEMS}/worklist-unavailable`,
         title: 'worklist service unavailable',
+        detail: error.message,
+      });
+    case WorklistErrorCode.TaskNotFound:
+      return new NotFoundException({
+        type: `${PROBLEMS}/worklist-task-not-found`,
+        title: 'worklist task not found',
+        detail: error.message,
+      });
+    case WorklistErrorCode.TaskState:
+      return new ConflictException({
+        type: `${PROBLEMS}/worklist-task-state`,
+        title: "the task's status does not allow it",
+        detail: error.message,
+      });
+    case WorklistErrorCode.MppsNotOffered:
+      return new ConflictException({
+        type: `${PROBLEMS}/mpps-not-offered`,
+        title: 'the configuration does not offer MPPS',
+        detail: error.message,
+      });
+    case WorklistErrorCode.MppsFailed:
+      return new BadGatewayException({
+        type: `${PROBLEMS}/mpps-failed`,
+        title: 'the MPPS SCP did not do it',
         detail: error.message,
       });
     case WorklistErrorCode.QueryFailed:

@@ -7,7 +7,7 @@ import {
   type WorklistTasksListData,
 } from '@pacslink/contracts';
 import { connectionFailed } from '@pacslink/egress';
-import { RpcClient, RpcRemoteError, RpcTimeoutError } from '@pacslink/messaging';
+import { RpcClient, RpcRemoteError } from '@pacslink/messaging';
 import type { Actor } from '../auth/actor';
 import { EgressAudit, isEgressRefusal } from '../egress/egress-audit';
 import type { PacsConfig } from '../pacs-configs/pacs-config.entity';
@@ -16,6 +16,7 @@ import { offers, protocolOf } from '../pacs-configs/protocols/pacs-protocols';
 import { SettingsService } from '../settings/settings.service';
 import type { ListWorklistTasksQuery } from './dto/list-worklist-tasks.query';
 import type { WorklistQueryRequest } from './dto/worklist-query.request';
+import { askMwlMpps } from './mwl-mpps-rpc';
 import { checkWorklistFilters } from './worklist-filters';
 import { WorklistError, WorklistErrorCode } from './worklist.errors';
 
@@ -23,8 +24,6 @@ import { WorklistError, WorklistErrorCode } from './worklist.errors';
 export const WORKLIST_RPC_MARGIN_MS = 5_000;
 /** Listing reads mwl-mpps-service's own table: no PACS on the way. */
 export const WORKLIST_LIST_RPC_MS = 10_000;
-
-const MWL_MPPS_SERVICE = 'mwl-mpps-service';
 
 /**
  * The contract's worklist through config-service: it owns the PACS configurations, so it builds the
@@ -71,18 +70,8 @@ export class WorklistService {
     return this.ask(WorklistRequests.ListTasks, data, WORKLIST_LIST_RPC_MS);
   }
 
-  private async ask<T extends object, R>(contract: MessageContract<T>, data: T, bound: number): Promise<R> {
-    try {
-      return await this.rpc.request<T, R>(contract, data, bound);
-    } catch (error) {
-      if (error instanceof RpcTimeoutError) {
-        throw new WorklistError(
-          WorklistErrorCode.ServiceUnavailable,
-          `no ${MWL_MPPS_SERVICE} answered within ${bound} ms — is it running?`,
-        );
-      }
-      throw error;
-    }
+  private ask<T extends object, R>(contract: MessageContract<T>, data: T, bound: number): Promise<R> {
+    return askMwlMpps(this.rpc, contract, data, bound);
   }
 
   private async queryFailure(error: unknown, row: PacsConfig, actor: Actor): Promise<unknown> {

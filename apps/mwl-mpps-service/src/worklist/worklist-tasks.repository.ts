@@ -173,6 +173,11 @@ export class WorklistTasksRepository {
     return rows[0];
   }
 
+  async find(id: string): Promise<WorklistTask | undefined> {
+    const rows = await this.db.query<TaskRow[]>(`SELECT * FROM worklist_task WHERE id = $1`, [id]);
+    return rows[0] === undefined ? undefined : taskOf(rows[0]);
+  }
+
   /** The task, locked until `manager`'s transaction ends (one MPPS request per task at a time). */
   async lock(manager: EntityManager, id: string): Promise<TaskRow | undefined> {
     const rows = await manager.query<TaskRow[]>(`SELECT * FROM worklist_task WHERE id = $1 FOR UPDATE`, [id]);

@@ -41,6 +41,11 @@ export class WorklistTasksListData {
   @IsInt() @Min(0) offset!: number;
 }
 
+/** One task by its id (config-service: which configuration's MPPS SCP to call, which study to name). */
+export class WorklistTaskGetData {
+  @IsUUID() taskId!: string;
+}
+
 /**
  * A scheduled procedure step as the worklist gave it, kept by mwl-mpps-service. Text is decoded;
  * `warnings` names each value that could not be (it is then as decoded, with U+FFFD).
@@ -116,4 +121,12 @@ export const WorklistRequests = {
     exchange: Exchanges.Commands,
     data: WorklistTasksListData,
   } satisfies MessageContract<WorklistTasksListData>,
+  /** Answers the task, or fails with MppsErrorCodes.TaskNotFound. */
+  GetTask: {
+    type: 'mwl.tasks.get',
+    version: 1,
+    kind: 'request',
+    exchange: Exchanges.Commands,
+    data: WorklistTaskGetData,
+  } satisfies MessageContract<WorklistTaskGetData>,
 } as const;

@@ -10,6 +10,7 @@ import {
   type DimseImportPlanData,
   type DimseQueryData,
   type WorklistQueryData,
+  type WorklistTargetData,
 } from '@pacslink/contracts';
 import type { SpecificCharacterSet } from '@pacslink/dicom';
 import type { PacsConfig } from '../pacs-config.entity';
@@ -22,6 +23,15 @@ const QUERY_RETRIEVE_LEVEL = { study: 'STUDY', series: 'SERIES', instance: 'IMAG
 /** A C-FIND, C-GET or C-MOVE calls from the configuration's queryAeTitle, else the default. */
 function queryTarget(row: PacsConfig, defaultCallingAeTitle: string): DimseImportPlanData['target'] {
   return { ...dimseTarget(row), callingAeTitle: row.queryAeTitle ?? defaultCallingAeTitle };
+}
+
+/**
+ * The configuration's worklist and MPPS SCP (one AE, as a RIS offers both): called from
+ * queryAeTitle else the default, whose AE title an MPPS also names as its Performed Station AE Title.
+ */
+function worklistTarget(row: PacsConfig, defaultCallingAeTitle: string): WorklistTargetData {
+  // mwl_encoding is NOT NULL on DIMSE rows and checked against the defined terms on write.
+  return { ...queryTarget(row, defaultCallingAeTitle), mwlEncoding: row.mwlEncoding as SpecificCharacterSet };
 }
 
 /** DIMSE (PS3.7): C-STORE out, Query/Retrieve in, Modality Worklist; one batch per association. */
@@ -70,15 +80,13 @@ export const DimseProtocol: PacsProtocol = {
   worklistQueryCommand(row, filters, { defaultCallingAeTitle }) {
     const data: WorklistQueryData = {
       pacsConfigId: row.id,
-      // mwl_encoding is NOT NULL on DIMSE rows and checked against the defined terms on write.
-      target: {
-        ...queryTarget(row, defaultCallingAeTitle),
-        mwlEncoding: row.mwlEncoding as SpecificCharacterSet,
-      },
+      target: worklistTarget(row, defaultCallingAeTitle),
       filters,
     };
     return commandOf(WorklistRequests.Query, data);
   },
+  mppsTarget: (row, { defaultCallingAeTitle }) =>
+    row.mpps === true ? worklistTarget(row, defaultCallingAeTitle) : undefined,
   async connectionTestCommand(row, { callingAeTitle }) {
     const data: DimseConnectionTestData = { ...dimseTarget(row), callingAeTitle: await callingAeTitle() };
     return commandOf(ConnectionTestRequests.Dimse, data);

@@ -4,6 +4,7 @@ import type {
   ImportBatchData,
   ImportPlanData,
   WorklistFiltersData,
+  WorklistTargetData,
 } from '@pacslink/contracts';
 import type { QueryFilterLevel } from '@pacslink/dicom';
 import type { SecretCipher } from '@pacslink/secrets';
@@ -112,6 +113,14 @@ export interface PacsProtocol {
     filters: WorklistFiltersData,
     context: Pick<QueryCommandContext, 'defaultCallingAeTitle'>,
   ): OutboundCommand;
+  /**
+   * The MPPS SCP mwl-mpps-service calls for the configuration's tasks (PS3.4 F.7); undefined when
+   * the configuration does not offer MPPS (its `mpps` is off). Only protocols with MPPS have it.
+   */
+  mppsTarget?(
+    row: PacsConfig,
+    context: Pick<QueryCommandContext, 'defaultCallingAeTitle'>,
+  ): WorklistTargetData | undefined;
   /** The worker request that tests the connection to the PACS. */
   connectionTestCommand(row: PacsConfig, context: ConnectionTestContext): Promise<OutboundCommand>;
   /** Where the configuration's connections go (for the audit and logs), never with a secret. */

@@ -350,6 +350,25 @@ describe('PACS protocols: what differs between DIMSE and DICOMweb configurations
     it('has no worklist for DICOMweb', () => {
       expect(protocolOf('dicomweb').worklistQueryCommand).toBeUndefined();
     });
+
+    it("calls the MPPS SCP at the worklist's AE only when the configuration has mpps", () => {
+      const context = { defaultCallingAeTitle: 'PACSLINK' };
+      expect(protocolOf('dimse').mppsTarget?.(dimse({ mpps: false }), context)).toBeUndefined();
+      expect(
+        protocolOf('dimse').mppsTarget?.(
+          dimse({ mpps: true, queryAeTitle: 'CT01', mwlEncoding: 'ISO_IR 100' }),
+          context,
+        ),
+      ).toEqual({
+        host: 'pacs.example.org',
+        port: 4242,
+        calledAeTitle: 'ORTHANC',
+        timeoutMs: 30_000,
+        callingAeTitle: 'CT01',
+        mwlEncoding: 'ISO_IR 100',
+      });
+      expect(protocolOf('dicomweb').mppsTarget).toBeUndefined();
+    });
   });
 
   describe('connection tests', () => {

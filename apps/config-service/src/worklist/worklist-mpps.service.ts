@@ -1,0 +1,128 @@
+import { Injectable } from '@nestjs/common';
+import {
+  DEFAULT_DISCONTINUATION_REASON,
+  MppsErrorCodes,
+  MppsRequests,
+  WorklistRequests,
+  type DiscontinuationReason,
+  type MessageContract,
+  type MppsTaskData,
+  type PerformedSeriesData,
+  type WorklistTask,
+  type WorklistTaskGetData,
+} from '@pacslink/contracts';
+import { RpcClient, RpcRemoteError } from '@pacslink/messaging';
+import { DataSource } from 'typeorm';
+import { PacsConfigsService } from '../pacs-configs/pacs-configs.service';
+import { protocolOf } from '../pacs-configs/protocols/pacs-protocols';
+import { SettingsService } from '../settings/settings.service';
+import { StudyIndexService } from '../studies/study-index.service';
+import { askMwlMpps } from './mwl-mpps-rpc';
+import { WORKLIST_LIST_RPC_MS, WORKLIST_RPC_MARGIN_MS } from './worklist.service';
+import { WorklistError, WorklistErrorCode } from './worklist.errors';
+
+/** mwl-mpps-service's refusals, as this edge answers them. */
+const REMOTE_CODES: Record<string, WorklistErrorCode> = {
+  [MppsErrorCodes.TaskNotFound]: WorklistErrorCode.TaskNotFound,
+  [MppsErrorCodes.TaskState]: WorklistErrorCode.TaskState,
+  [MppsErrorCodes.ScpFailed]: WorklistErrorCode.MppsFailed,
+};
+
+/**
+ * A task's MPPS through config-service: it owns the configurations and the study index, so it
+ * builds the MPPS SCP's target (409 unless the task's configuration has `mpps`) and, to complete,
+ * names what was performed from its index; mwl-mpps-service sends the N-CREATE and N-SET.
+ */
+@Injectable()
+export class WorklistMppsService {
+  constructor(
+    private readonly pacsConfigs: PacsConfigsService,
+    private readonly settings: SettingsService,
+    private readonly studies: StudyIndexService,
+    private readonly dataSource: DataSource,
+    private readonly rpc: RpcClient,
+  ) {}
+
+  async start(taskId: string): Promise<WorklistTask> {
+    const { data, timeoutMs } = await this.request(taskId);
+    return this.ask(MppsRequests.Start, data, timeoutMs);
+  }
+
+  async complete(taskId: string): Promise<WorklistTask> {
+    const { task, data, timeoutMs } = await this.request(taskId);
+    const performedSeries = await this.performedSeries(task);
+    // N-CREATE (if the task was not started) and N-SET, each bounded by timeoutMs
+    return this.ask(MppsRequests.Complete, { ...data, performedSeries }, timeoutMs * 2);
+  }
+
+  async discontinue(taskId: string, reason: DiscontinuationReason | undefined): Promise<WorklistTask> {
+    const { data, timeoutMs } = await this.request(taskId);
+    return this.ask(
+      MppsRequests.Discontinue,
+      { ...data, reason: reason ?? DEFAULT_DISCONTINUATION_REASON },
+      timeoutMs,
+    );
+  }
+
+  private async request(
+    taskId: string,
+  ): Promise<{ task: WorklistTask; data: MppsTaskData; timeoutMs: number }> {
+    const task = await this.rpcCall<WorklistTaskGetData, WorklistTask>(
+      WorklistRequests.GetTask,
+      { taskId },
+      WORKLIST_LIST_RPC_MS,
+    );
+    const row = await this.pacsConfigs.stored(task.pacsConfigId);
+    const { defaultCallingAeTitle } = await this.settings.current();
+    const target = protocolOf(row.type).mppsTarget?.(row, { defaultCallingAeTitle });
+    if (target === undefined) {
+      throw new WorklistError(
+        WorklistErrorCode.MppsNotOffered,
+        `PACS configuration ${row.id} ("${row.aeTitle}") does not offer MPPS: only a DIMSE configuration with mpps does (PATCH /api/v1/pacs-configs/${row.id} {"mpps": true})`,
+      );
+    }
+    return { task, data: { taskId, target }, timeoutMs: row.timeoutMs };
+  }
+
+  /** The task's study as the index holds it, series by series, in sending order. */
+  private async performedSeries(task: WorklistTask): Promise<PerformedSeriesData[]> {
+    if (task.studyInstanceUid === null) return [];
+    const studyInstanceUid = task.studyInstanceUid;
+    const instances = await this.dataSource.transaction((manager) =>
+      this.studies.instancesOf(manager, studyInstanceUid),
+    );
+    const bySeries = new Map<string, PerformedSeriesData>();
+    for (const instance of instances) {
+      let series = bySeries.get(instance.seriesInstanceUid);
+      if (series === undefined) {
+        series = { seriesInstanceUid: instance.seriesInstanceUid, instances: [] };
+        bySeries.set(instance.seriesInstanceUid, series);
+      }
+      series.instances.push({ sopClassUid: instance.sopClassUid, sopInstanceUid: instance.sopInstanceUid });
+    }
+    return [...bySeries.values()];
+  }
+
+  private ask<T extends object>(
+    contract: MessageContract<T>,
+    data: T,
+    timeoutMs: number,
+  ): Promise<WorklistTask> {
+    return this.rpcCall(contract, data, timeoutMs + WORKLIST_RPC_MARGIN_MS);
+  }
+
+  private async rpcCall<T extends object, R>(
+    contract: MessageContract<T>,
+    data: T,
+    bound: number,
+  ): Promise<R> {
+    try {
+      return await askMwlMpps<T, R>(this.rpc, contract, data, bound);
+    } catch (error) {
+      const code =
+        error instanceof RpcRemoteError && error.code !== undefined ? REMOTE_CODES[error.code] : undefined;
+      if (code !== undefined) throw new WorklistError(code, (error as Error).message);
+      throw error;
+    }
+  }
+}
