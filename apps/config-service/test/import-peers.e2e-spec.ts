@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Envelope, TransferEventData } from '@pacslink/contracts';
@@ -16,23 +16,22 @@ import {
   type PeerEndpoints,
 } from '@pacslink/testing';
 /* eslint-disable @nx/enforce-module-boundaries --
- * libs/dimse's test support: a free port, a Part 10 file's data set. */
-import { freePort } from '../../../libs/dimse/test/support/local-peers';
+ * libs/dimse's test support: a free port, a DCMTK tool of the test's own, a Part 10 file's data set. */
+import { freePort, startDcmtk, type DcmtkPeer } from '../../../libs/dimse/test/support/local-peers';
 import { datasetBytes, datasetBytesOf } from '../../../libs/dimse/test/support/store-fixtures';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { startConfigService, type RunningConfigService } from './config-service.harness';
 import { startServiceProcess, type ServiceProcess } from './service-process.harness';
 
 // Import end to end (issue 12): config-service, and dimse-worker and dicomweb-worker as their own
-// processes, against a real Orthanc: WADO-RS with HTTP Basic, C-GET, C-MOVE (our Storage SCP
-// registered as its modality for this test). What lands in the study store is compared byte for
-// byte with what the test put into the PACS. The fallback (get-then-move) against a real PACS is
-// not here yet: DCMTK dcmqrscp's C-FIND answers carry no SOP Class UID, which dimse-worker's import
-// plan requires, and Orthanc answers a C-GET it does not allow with an A-ABORT, which dimse-worker
-// takes for a transient failure rather than a reason to fall back (both worker-side).
+// processes, against real PACSs: Orthanc with HTTP Basic (WADO-RS), Orthanc for C-GET and C-MOVE
+// (our Storage SCP registered as its modality for this test), and get-then-move falling back to
+// C-MOVE from DCMTK dcmqrscp --disable-get and from an Orthanc that refuses our C-GET. What lands in
+// the study store is compared byte for byte with what the test put into the PACS.
 jest.setTimeout(300_000);
 
 const SCP_AE_TITLE = `IMP${uniqueSuffix().slice(-8).toUpperCase()}`;
+const QR_AE_TITLE = `QR${uniqueSuffix().slice(-8).toUpperCase()}`;
 
 interface TransferBody {
   id: string;
@@ -43,13 +42,14 @@ interface TransferBody {
   progress: { total: number; completed: number; failed: number; warning: number };
 }
 
-describe('import through the running services from Orthanc', () => {
+describe('import through the running services from Orthanc and DCMTK', () => {
   const secretsKey = randomBytes(32).toString('base64');
   const modality = `pacslink-import-peers-${uniqueSuffix()}`;
   let peers: PeerEndpoints;
   let service: RunningConfigService;
   let dimseWorker: ServiceProcess;
   let dicomwebWorker: ServiceProcess;
+  let dcmqrscp: DcmtkPeer;
   let workDir: string;
   let storeDir: string;
   let orthancDimse: string;
@@ -112,6 +112,38 @@ describe('import through the running services from Orthanc', () => {
     );
   }
 
+  /** A dcmqrscp that refuses C-GET and knows our Storage SCP as a C-MOVE destination. */
+  async function startNoGetPacs(scpPort: number): Promise<DcmtkPeer> {
+    const dir = join(workDir, 'dcmqrscp');
+    await mkdir(join(dir, 'db'), { recursive: true });
+    const config = join(dir, 'dcmqrscp.cfg');
+    await writeFile(
+      config,
+      [
+        'MaxPDUSize = 16384',
+        'MaxAssociations = 16',
+        'HostTable BEGIN',
+        `pacslink = (${SCP_AE_TITLE}, 127.0.0.1, ${scpPort})`,
+        'HostTable END',
+        'VendorTable BEGIN',
+        'VendorTable END',
+        'AETable BEGIN',
+        `${QR_AE_TITLE} ${join(dir, 'db')} RW (100, 1024mb) ANY`,
+        'AETable END',
+        '',
+      ].join('\n'),
+    );
+    return startDcmtk('dcmqrscp', (port) => ['--disable-get', '-c', config, String(port)], QR_AE_TITLE);
+  }
+
+  /** get-then-move fell back: completed by C-MOVE, the reason on GET and on transfer.completed. */
+  async function expectFellBack(id: string, instances: number): Promise<void> {
+    const done = await ended(id);
+    expect(done).toMatchObject({ status: 'completed', method: 'C-MOVE', progress: { completed: instances } });
+    expect(done.fallback).toEqual(expect.any(String));
+    expect((await completedEvent(id)).data).toMatchObject({ method: 'C-MOVE', fallback: done.fallback });
+  }
+
   beforeAll(async () => {
     peers = await startPeers();
     workDir = await mkdtemp(join(tmpdir(), 'pacslink-import-peers-'));
@@ -141,6 +173,7 @@ describe('import through the running services from Orthanc', () => {
       Host: '127.0.0.1',
       Port: scpPort,
     });
+    dcmqrscp = await startNoGetPacs(scpPort);
     // C-GET and C-MOVE call Orthanc as PACSLINK (settings.defaultCallingAeTitle), which it knows.
     orthancDimse = await service.createPacsConfig({
       type: 'dimse',
@@ -158,9 +191,12 @@ describe('import through the running services from Orthanc', () => {
 
   afterAll(async () => {
     if (peers) {
-      await orthancRest(peers.orthanc, 'DELETE', `/modalities/${modality}`).catch(() => undefined);
+      for (const id of [modality, `${modality}-noget`]) {
+        await orthancRest(peers.orthanc, 'DELETE', `/modalities/${id}`).catch(() => undefined);
+      }
       for (const study of studies) await deleteStudyFromOrthanc(peers.orthanc, study.studyInstanceUid);
     }
+    await dcmqrscp?.stop();
     await dimseWorker?.stop();
     await dicomwebWorker?.stop();
     await service?.stop();
@@ -226,6 +262,48 @@ describe('import through the running services from Orthanc', () => {
       method: 'C-MOVE',
       progress: { completed: 3 },
     });
+    await expectStoredAsSent(study);
+  });
+
+  it('get-then-move from dcmqrscp --disable-get: C-GET refused, C-MOVE at once, the transfer says so', async () => {
+    const study = await generateStudy(join(workDir, 'source'), { series: 1, instancesPerSeries: 3 });
+    await storescu({ aet: QR_AE_TITLE, host: '127.0.0.1', port: dcmqrscp.port }, study.files);
+    const noGet = await service.createPacsConfig({
+      type: 'dimse',
+      aeTitle: QR_AE_TITLE,
+      name: 'dcmqrscp without C-GET',
+      host: '127.0.0.1',
+      port: dcmqrscp.port,
+      queryRetrieve: true,
+      retrieveMethod: 'get-then-move',
+      moveDestinationAeTitle: SCP_AE_TITLE,
+      timeoutMs: 20_000,
+    });
+    const queued = await importStudy(noGet, study);
+    expect(queued.method).toBe('C-GET');
+    await expectFellBack(queued.id, 3);
+    await expectStoredAsSent(study);
+  });
+
+  it('get-then-move from an Orthanc that refuses our C-GET (AllowGet false): C-MOVE at once', async () => {
+    // The C-MOVE's originator is then this calling AE title, which is ours (a local AE title).
+    const noGet = `NG${uniqueSuffix().slice(-8).toUpperCase()}`;
+    expect((await service.call('POST', '/local-ae-titles', { aeTitle: noGet })).status).toBe(201);
+    await orthancRest(peers.orthanc, 'PUT', `/modalities/${modality}-noget`, {
+      AET: noGet,
+      Host: '127.0.0.1',
+      Port: 104,
+      AllowGet: false,
+    });
+    const patched = await service.call('PATCH', `/pacs-configs/${orthancDimse}`, {
+      retrieveMethod: 'get-then-move',
+      queryAeTitle: noGet,
+    });
+    expect(patched.status).toBe(200);
+    const study = await inOrthanc({ series: 1, instancesPerSeries: 3 });
+    const queued = await importStudy(orthancDimse, study);
+    expect(queued.method).toBe('C-GET');
+    await expectFellBack(queued.id, 3);
     await expectStoredAsSent(study);
   });
 });
