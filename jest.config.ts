@@ -1,3 +1,6 @@
+/** @jest-config-loader ts-node */
+// The pragma above: Node 22 would load this file with its own type stripping, as an ES module
+// without __dirname and without JSON imports; ts-node reads it the same way on Node 20 and 22.
 import type { Config } from 'jest';
 import { pathsToModuleNameMapper } from 'ts-jest';
 import { compilerOptions } from './tsconfig.base.json';
