@@ -101,6 +101,8 @@ export class UlAcceptor {
   private readonly queue: RawPdu[] = [];
   private pumping = false;
   private timer: NodeJS.Timeout | undefined;
+  /** Raised by every arm() and disarm(): a timeout of an earlier arming does nothing. */
+  private armings = 0;
   private peerMaxPdvData = SEND_PDU_LENGTH_CAP - PDV_HEADER_LENGTH;
   private commandFragments: Buffer[] = [];
   private commandLength = 0;
@@ -136,7 +138,7 @@ export class UlAcceptor {
     if (this.pumping) return;
     this.pumping = true;
     this.socket.pause();
-    clearTimeout(this.timer);
+    this.disarm();
     try {
       for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
         if (this.state === 'ended') return;
@@ -336,7 +338,7 @@ export class UlAcceptor {
   private end(end: AssociationEnd): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
-    clearTimeout(this.timer);
+    this.disarm();
     const incoming = this.incoming;
     this.incoming = undefined;
     // The writer of a half-received data set must not keep (or rename) what it has.
@@ -347,10 +349,26 @@ export class UlAcceptor {
     this.handler.ended(end);
   }
 
+  /**
+   * Calls `onTimeout` once `ms` passed without another arm() or disarm(). The check waits one turn
+   * (setImmediate) after the timer: an event loop held up longer than `ms` runs due timers before
+   * it reads what the peer already sent, and that would call a peer silent who was not (seen on a
+   * loaded machine: a valid association aborted by ARTIM with its A-ASSOCIATE-RQ in the socket).
+   */
   private arm(ms: number, onTimeout: () => void): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(onTimeout, ms);
+    const arming = ++this.armings;
+    this.timer = setTimeout(() => {
+      setImmediate(() => {
+        if (arming === this.armings) onTimeout();
+      });
+    }, ms);
     this.timer.unref();
+  }
+
+  private disarm(): void {
+    this.armings += 1;
+    clearTimeout(this.timer);
   }
 }
 
