@@ -25,7 +25,7 @@ export class AppModule {
         MessagingModule.forRoot({
           url: env.AMQP_URL,
           connectionName: MWL_MPPS_SERVICE,
-          consumerQueues: [ConsumerQueues.MwlMppsCommands],
+          consumerQueues: [ConsumerQueues.MwlMppsCommands, ConsumerQueues.MwlMppsEvents],
         }),
         OutboxModule.forRoot(),
         EgressModule.forRoot(egressPolicyFromEnv(env, { databaseUrl: env.DATABASE_URL })),

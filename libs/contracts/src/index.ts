@@ -23,7 +23,7 @@ import { ConnectionTestRequests } from './requests/connection-test.requests';
 import { QueryRequests } from './requests/query.requests';
 import { DimseCallerRequests } from './requests/dimse-callers.requests';
 import { WorklistRequests } from './requests/worklist.requests';
-import { MppsRequests } from './requests/mpps.requests';
+import { MppsCompletionRequests, MppsRequests } from './requests/mpps.requests';
 import { ExportBatchCommands } from './commands/export-batch.commands';
 import { ImportBatchCommands } from './commands/import-batch.commands';
 import { ExportBatchReports } from './reports/export-batch.reports';
@@ -40,6 +40,7 @@ export const allContracts: readonly MessageContract<object>[] = [
   ...Object.values(DimseCallerRequests),
   ...Object.values(WorklistRequests),
   ...Object.values(MppsRequests),
+  ...Object.values(MppsCompletionRequests),
   ...Object.values(ExportBatchCommands),
   ImportBatchCommands.DimsePlan,
   ImportBatchCommands.Dimse,

@@ -58,6 +58,12 @@ export const ConsumerQueues = {
     exchange: Exchanges.Commands,
     bindingKeys: ['mwl.#', 'mpps.#'],
   },
+  /** The public events mwl-mpps-service acts on: an export completed completes its study's tasks. */
+  MwlMppsEvents: {
+    name: 'pacslink.mwl-mpps.events',
+    exchange: Exchanges.Events,
+    bindingKeys: ['transfer.completed'],
+  },
 } as const satisfies Record<string, ConsumerQueue>;
 
 export const UnroutableQueue = 'pacslink.unroutable';

@@ -6,6 +6,8 @@ import {
   WorklistRequests,
   type DiscontinuationReason,
   type MessageContract,
+  type MppsCompletionQueryData,
+  type MppsCompletionTarget,
   type MppsTaskData,
   type PerformedSeriesData,
   type WorklistTask,
@@ -13,6 +15,7 @@ import {
 } from '@pacslink/contracts';
 import { RpcClient, RpcRemoteError } from '@pacslink/messaging';
 import { DataSource } from 'typeorm';
+import { PacsConfigError } from '../pacs-configs/pacs-configs.errors';
 import { PacsConfigsService } from '../pacs-configs/pacs-configs.service';
 import { protocolOf } from '../pacs-configs/protocols/pacs-protocols';
 import { SettingsService } from '../settings/settings.service';
@@ -50,7 +53,8 @@ export class WorklistMppsService {
 
   async complete(taskId: string): Promise<WorklistTask> {
     const { task, data, timeoutMs } = await this.request(taskId);
-    const performedSeries = await this.performedSeries(task);
+    const performedSeries =
+      task.studyInstanceUid === null ? [] : await this.performedSeries(task.studyInstanceUid);
     // N-CREATE (if the task was not started) and N-SET, each bounded by timeoutMs
     return this.ask(MppsRequests.Complete, { ...data, performedSeries }, timeoutMs * 2);
   }
@@ -62,6 +66,25 @@ export class WorklistMppsService {
       { ...data, reason: reason ?? DEFAULT_DISCONTINUATION_REASON },
       timeoutMs,
     );
+  }
+
+  /**
+   * For mwl-mpps-service's automatic completion (an export of the study to the configuration
+   * completed): the configuration's MPPS SCP, null without `mpps` or when it is gone, and the
+   * study's series as the index holds them.
+   */
+  async completionTarget({
+    pacsConfigId,
+    studyInstanceUid,
+  }: MppsCompletionQueryData): Promise<MppsCompletionTarget> {
+    const row = await this.pacsConfigs.stored(pacsConfigId).catch((error: unknown) => {
+      if (error instanceof PacsConfigError) return undefined;
+      throw error;
+    });
+    if (row === undefined) return { target: null, performedSeries: [] };
+    const { defaultCallingAeTitle } = await this.settings.current();
+    const target = protocolOf(row.type).mppsTarget?.(row, { defaultCallingAeTitle }) ?? null;
+    return { target, performedSeries: target === null ? [] : await this.performedSeries(studyInstanceUid) };
   }
 
   private async request(
@@ -85,9 +108,7 @@ export class WorklistMppsService {
   }
 
   /** The task's study as the index holds it, series by series, in sending order. */
-  private async performedSeries(task: WorklistTask): Promise<PerformedSeriesData[]> {
-    if (task.studyInstanceUid === null) return [];
-    const studyInstanceUid = task.studyInstanceUid;
+  private async performedSeries(studyInstanceUid: string): Promise<PerformedSeriesData[]> {
     const instances = await this.dataSource.transaction((manager) =>
       this.studies.instancesOf(manager, studyInstanceUid),
     );

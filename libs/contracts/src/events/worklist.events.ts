@@ -7,7 +7,13 @@ import type { MessageContract } from '../message-contract';
  * `completing`: the study was sent and the MPPS N-SET COMPLETED is still to reach the SCP (retried
  * with backoff by mwl-mpps-service).
  */
-export const WorklistTaskStatuses = ['scheduled', 'in-progress', 'completing', 'completed', 'discontinued'] as const;
+export const WorklistTaskStatuses = [
+  'scheduled',
+  'in-progress',
+  'completing',
+  'completed',
+  'discontinued',
+] as const;
 export type WorklistTaskStatus = (typeof WorklistTaskStatuses)[number];
 
 /** No patient name or ID: subscribers that need them read the task through the REST API. */

@@ -97,6 +97,31 @@ function mppsRequest<T extends object>(type: string, data: new () => T): Message
   return { type, version: 1, kind: 'request', exchange: Exchanges.Commands, data };
 }
 
+/** mwl-mpps-service -> config-service: what completing a configuration's tasks of a study needs. */
+export class MppsCompletionQueryData {
+  @IsUUID() pacsConfigId!: string;
+  @IsDicomUid() studyInstanceUid!: string;
+}
+
+/**
+ * The MPPS SCP of the configuration (null: it has no `mpps`, or is gone) and the study's series and
+ * instances as config-service's study index holds them.
+ */
+export interface MppsCompletionTarget {
+  target: WorklistTargetData | null;
+  performedSeries: PerformedSeriesData[];
+}
+
+export const MppsCompletionRequests = {
+  Get: {
+    type: 'config-service.mpps.completion',
+    version: 1,
+    kind: 'request',
+    exchange: Exchanges.Commands,
+    data: MppsCompletionQueryData,
+  } satisfies MessageContract<MppsCompletionQueryData>,
+} as const;
+
 /** config-service -> mwl-mpps-service; each answers the task as it is after the request. */
 export const MppsRequests = {
   Start: mppsRequest('mpps.start', MppsTaskData),
