@@ -7,6 +7,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import {
   ConsumerQueues,
   DimseCallerRequests,
+  MppsCompletionRequests,
   Exchanges,
   ExportBatchReports,
   ImportBatchCommands,
@@ -190,6 +191,9 @@ beforeAll(async () => {
   consumer.answer(queue, ExportBatchReports.Claim, () => Promise.resolve({ go: true }));
   // Playing config-service means answering everything routed to its queue (the consumer checks).
   consumer.answer(queue, DimseCallerRequests.List, () => Promise.resolve({ callers: [] }));
+  consumer.answer(queue, MppsCompletionRequests.Get, () =>
+    Promise.resolve({ target: null, performedSeries: [] }),
+  );
   consumer.on(queue, StorageScpReports.Received, () => Promise.resolve());
   consumer.on(queue, StorageScpReports.Refused, () => Promise.resolve());
   consumer.on(queue, ExportBatchReports.Progress, () => Promise.resolve());

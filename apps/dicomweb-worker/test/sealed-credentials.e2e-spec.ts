@@ -17,6 +17,7 @@ import {
   type DicomwebQueryData,
   type ExportBatchFinishedData,
   DimseCallerRequests,
+  MppsCompletionRequests,
   StorageScpReports,
 } from '@pacslink/contracts';
 import {
@@ -117,6 +118,9 @@ describe('dicomweb-worker: a sealed credential is used only for the server it wa
     consumer.answer(queue, ExportBatchReports.Claim, () => Promise.resolve({ go: true }));
     // Playing config-service means answering everything routed to its queue (the consumer checks).
     consumer.answer(queue, DimseCallerRequests.List, () => Promise.resolve({ callers: [] }));
+    consumer.answer(queue, MppsCompletionRequests.Get, () =>
+      Promise.resolve({ target: null, performedSeries: [] }),
+    );
     consumer.on(queue, StorageScpReports.Received, () => Promise.resolve());
     consumer.on(queue, StorageScpReports.Refused, () => Promise.resolve());
     consumer.on(queue, ExportBatchReports.Progress, () => Promise.resolve());

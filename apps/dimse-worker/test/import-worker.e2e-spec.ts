@@ -7,6 +7,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import {
   ConsumerQueues,
   DimseCallerRequests,
+  MppsCompletionRequests,
   ExportBatchReports,
   ImportBatchCommands,
   StorageScpReports,
@@ -130,6 +131,9 @@ describe('dimse-worker: import commands through the broker', () => {
           { pacsConfigId: NOGET_CONFIG_ID, aeTitle: NOGET_AE_TITLE },
         ],
       }),
+    );
+    consumer.answer(queue, MppsCompletionRequests.Get, () =>
+      Promise.resolve({ target: null, performedSeries: [] }),
     );
     consumer.on(queue, StorageScpReports.Received, (data) => {
       received.push(data);
