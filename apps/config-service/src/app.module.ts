@@ -58,6 +58,7 @@ export class AppModule {
             maxRequestBytes: env.UPLOAD_MAX_REQUEST_BYTES,
             maxParts: env.UPLOAD_MAX_PARTS,
           },
+          retention: { keepDays: env.STORE_RETENTION_DAYS },
         }),
         EventsModule,
         TransfersModule.forRoot({

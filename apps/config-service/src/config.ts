@@ -33,6 +33,12 @@ export class ConfigServiceEnv extends DatabaseServiceEnv {
 
   @IsString() STORE_DIR = './var/store';
 
+  /**
+   * Days a study stays in the store after its last instance arrived; then it is deleted (unless a
+   * transfer is using it). Unset: kept until deleted by hand. At most 100 years.
+   */
+  @IsOptional() @IsInt() @Min(1) @Max(36_500) STORE_RETENTION_DAYS?: number;
+
   /** First automatic retry of a transfer batch after a transient failure; doubles each time. */
   @IsInt() @Min(10) @Max(600_000) TRANSFER_RETRY_BASE_MS: number = 2_000;
 

@@ -4,6 +4,8 @@ import { LocalAeTitlesModule } from '../local-ae-titles/local-ae-titles.module';
 import { ReceivedStudiesConsumer } from './received-studies.consumer';
 import { ReceivedStudiesService } from './received-studies.service';
 import { StoredInstance } from './stored-instance.entity';
+import { RETENTION_POLICY, StoreRetention } from './store-retention';
+import type { RetentionPolicy } from './retention-policy';
 import { StoreSweeper } from './store-sweeper';
 import { StoredStudy } from './stored-study.entity';
 import { StudiesController } from './studies.controller';
@@ -16,6 +18,8 @@ export interface StudiesOptions {
   /** STORE_DIR */
   storeDir: string;
   uploadLimits: UploadLimits;
+  /** STORE_RETENTION_DAYS */
+  retention: RetentionPolicy;
 }
 
 /**
@@ -24,7 +28,7 @@ export interface StudiesOptions {
  */
 @Module({})
 export class StudiesModule {
-  static forRoot({ storeDir, uploadLimits }: StudiesOptions): DynamicModule {
+  static forRoot({ storeDir, uploadLimits, retention }: StudiesOptions): DynamicModule {
     const entities = TypeOrmModule.forFeature([StoredStudy, StoredInstance]);
     return {
       module: StudiesModule,
@@ -32,8 +36,10 @@ export class StudiesModule {
       controllers: [StudiesController],
       providers: [
         { provide: UPLOAD_LIMITS, useValue: uploadLimits },
+        { provide: RETENTION_POLICY, useValue: retention },
         StudiesService,
         StoreSweeper,
+        StoreRetention,
         ReceivedStudiesService,
         ReceivedStudiesConsumer,
       ],

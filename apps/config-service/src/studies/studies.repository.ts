@@ -197,6 +197,24 @@ export class StudiesRepository {
     return new Map(rows.map((row) => [row.sopInstanceUid, row]));
   }
 
+  /**
+   * Studies whose last instance was stored before `cutoff`, oldest first, `limit` at most, after
+   * `after` (keyset: the last row of the previous round).
+   */
+  async lastChangedBefore(
+    cutoff: Date,
+    limit: number,
+    after?: { updatedAt: Date; studyInstanceUid: string },
+  ): Promise<{ updatedAt: Date; studyInstanceUid: string }[]> {
+    return this.dataSource.query(
+      `SELECT study_instance_uid AS "studyInstanceUid", updated_at AS "updatedAt"
+         FROM stored_study
+        WHERE updated_at < $1 AND ($3::timestamptz IS NULL OR (updated_at, study_instance_uid) > ($3, $4))
+        ORDER BY updated_at, study_instance_uid LIMIT $2`,
+      [cutoff, limit, after?.updatedAt ?? null, after?.studyInstanceUid ?? null],
+    );
+  }
+
   async list(limit: number, offset: number): Promise<{ rows: StudySummaryRow[]; total: number }> {
     const [rows, [{ total }]] = await Promise.all([
       this.dataSource.query<StudySummaryRow[]>(
