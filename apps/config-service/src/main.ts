@@ -1,8 +1,11 @@
+import './tracing';
 import 'reflect-metadata';
+import { MIGRATE, migrateCommand } from '@pacslink/persistence';
 import { runService, startOrExit } from '@pacslink/platform';
 import { AppModule } from './app.module';
-import { CONFIG_SERVICE, DEFAULT_HTTP_PORT, loadConfigServiceEnv } from './config';
+import { CONFIG_SCHEMA, CONFIG_SERVICE, DEFAULT_HTTP_PORT, loadConfigServiceEnv } from './config';
 import { configureHttp } from './http/configure-http';
+import { configServiceMigrations } from './migrations';
 import { ROTATE_SECRETS, rotateSecrets } from './rotate-secrets.command';
 
 async function main(): Promise<void> {
@@ -23,12 +26,19 @@ async function rotate(): Promise<void> {
   if (failed) process.exitCode = 1;
 }
 
+/** `main.js migrate`: the schema's migrations, as the migrate Job runs them (docs/operations/database.md). */
+const migrate = () =>
+  migrateCommand({ service: CONFIG_SERVICE, schema: CONFIG_SCHEMA, migrations: configServiceMigrations });
+
+const commands: Record<string, () => Promise<void>> = { [ROTATE_SECRETS]: rotate, [MIGRATE]: migrate };
 const command = process.argv[2];
 startOrExit(
   CONFIG_SERVICE,
   command === undefined
     ? main
-    : command === ROTATE_SECRETS
-      ? rotate
-      : () => Promise.reject(new Error(`unknown command "${command}": the one command is ${ROTATE_SECRETS}`)),
+    : (commands[command] ??
+        (() =>
+          Promise.reject(
+            new Error(`unknown command "${command}": the commands are ${Object.keys(commands).join(', ')}`),
+          ))),
 );

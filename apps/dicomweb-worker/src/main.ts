@@ -1,3 +1,4 @@
+import './tracing';
 import 'reflect-metadata';
 import { runService, startOrExit } from '@pacslink/platform';
 import { AppModule } from './app.module';

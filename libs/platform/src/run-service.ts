@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { ServiceShutdown } from './shutdown/service-shutdown';
+import { stopTracing } from './tracing/start-tracing';
 
 export interface RunServiceOptions {
   service: string;
@@ -15,7 +16,8 @@ export async function runService(module: unknown, options: RunServiceOptions): P
   const app = await NestFactory.create(module as never, { bufferLogs: true });
   const logger = app.get(Logger);
   app.useLogger(logger);
-  app.get(ServiceShutdown).listen(() => app.close());
+  // The spans of the last work are exported once the application has closed, before the exit.
+  app.get(ServiceShutdown).listen(() => app.close().then(stopTracing));
   await options.configure?.(app);
   await app.listen(options.port);
   logger.log({ msg: `${options.service} listening`, url: `http://127.0.0.1:${options.port}` });
