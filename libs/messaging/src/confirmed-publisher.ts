@@ -1,8 +1,10 @@
 import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { context } from '@opentelemetry/api';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Envelope } from '@pacslink/contracts';
 import { BrokerConnection } from './broker-connection';
 import { MESSAGING_OPTIONS, type ResolvedMessagingOptions } from './messaging.options';
+import { SpanKind, inSpan, messagingAttributes, traceHeaders } from './trace-context';
 
 export interface PublishOptions {
   /** Overrides the default confirm timeout. */
@@ -26,16 +28,27 @@ export class ConfirmedPublisher implements BeforeApplicationShutdown {
     this.channel = connection.createChannel('publisher');
   }
 
+  /**
+   * In a producer span (until the broker confirms) under the active context, whose trace context
+   * the message carries: the consumer's span continues this trace.
+   */
   async publish(exchange: string, envelope: Envelope, options: PublishOptions = {}): Promise<void> {
-    await this.channel.publish(exchange, envelope.type, Buffer.from(JSON.stringify(envelope)), {
-      messageId: envelope.eventId,
-      type: envelope.type,
-      contentType: 'application/json',
-      persistent: true,
-      timestamp: Math.floor(Date.parse(envelope.occurredAt) / 1000),
-      headers: { 'x-contract-version': envelope.version, ...options.headers },
-      timeout: options.timeoutMs ?? this.options.publishTimeoutMs,
-    });
+    const attributes = messagingAttributes('publish', exchange, envelope.type, envelope.eventId);
+    await inSpan(`publish ${exchange}`, SpanKind.PRODUCER, attributes, context.active(), () =>
+      this.channel.publish(exchange, envelope.type, Buffer.from(JSON.stringify(envelope)), {
+        messageId: envelope.eventId,
+        type: envelope.type,
+        contentType: 'application/json',
+        persistent: true,
+        timestamp: Math.floor(Date.parse(envelope.occurredAt) / 1000),
+        headers: {
+          'x-contract-version': envelope.version,
+          ...options.headers,
+          ...traceHeaders(),
+        },
+        timeout: options.timeoutMs ?? this.options.publishTimeoutMs,
+      }),
+    );
   }
 
   /** After onModuleDestroy, where consumers and the outbox relay finish what they still publish. */

@@ -1,5 +1,6 @@
 import { InboxMessage } from './inbox/inbox-message.entity';
 import { CreateOutboxAndInbox1764190000000 } from './migrations/1764190000000-CreateOutboxAndInbox';
+import { AddOutboxTraceContext1765200000000 } from './migrations/1765200000000-AddOutboxTraceContext';
 import { OutboxMessage } from './outbox/outbox-message.entity';
 
 export * from './messaging.options';
@@ -22,4 +23,4 @@ export { OutboxMessage, InboxMessage };
 
 /** Entities and migrations every service with a database includes in its DataSource. */
 export const messagingEntities = [OutboxMessage, InboxMessage];
-export const messagingMigrations = [CreateOutboxAndInbox1764190000000];
+export const messagingMigrations = [CreateOutboxAndInbox1764190000000, AddOutboxTraceContext1765200000000];

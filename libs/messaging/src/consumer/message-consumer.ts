@@ -5,6 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
+import { trace } from '@opentelemetry/api';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import {
@@ -16,6 +17,7 @@ import {
 } from '@pacslink/contracts';
 import { BrokerConnection } from '../broker-connection';
 import { MESSAGING_OPTIONS, type ResolvedMessagingOptions } from '../messaging.options';
+import { SpanKind, inSpan, markFailed, messagingAttributes, traceContextOf } from '../trace-context';
 import { DEAD_LETTER_REASON_HEADER, deadLetterInfoOf, type DeadLetterInfo } from './dead-letter-info';
 import { PermanentMessageError } from './message-errors';
 import { topicMatches } from './topic-match';
@@ -145,7 +147,7 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
       const consumerTags: string[] = [];
       for (const { queue } of this.registrations.values()) {
         const { consumerTag } = await channel.consume(queue.name, (message) => {
-          if (message) this.track(this.dispatch(channel, queue, message));
+          if (message) this.track(this.dispatchInSpan(channel, queue, message));
         });
         consumerTags.push(consumerTag);
       }
@@ -228,6 +230,20 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
     void work.finally(() => this.inFlight.delete(work));
   }
 
+  /** One consumer span per delivery, a child of the publisher's span the message names (trace-context.ts). */
+  private dispatchInSpan(
+    channel: ConfirmChannel,
+    queue: ConsumerQueue,
+    message: ConsumeMessage,
+  ): Promise<void> {
+    const messageId = message.properties.messageId as string | undefined;
+    const attributes = messagingAttributes('process', queue.name, message.fields.routingKey, messageId);
+    const parent = traceContextOf(message.properties.headers);
+    return inSpan(`process ${queue.name}`, SpanKind.CONSUMER, attributes, parent, () =>
+      this.dispatch(channel, queue, message),
+    );
+  }
+
   private async dispatch(
     channel: ConfirmChannel,
     queue: ConsumerQueue,
@@ -291,6 +307,7 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
       await registration.handle(validated.data, context, message);
       this.settle(channel, () => channel.ack(message));
     } catch (error) {
+      markFailed(trace.getActiveSpan(), error);
       if (error instanceof PermanentMessageError)
         return this.deadLetter(channel, queue, message, error.message);
       this.logger.warn({
@@ -315,6 +332,7 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
   ): Promise<void> {
     const messageId = message.properties.messageId as string | undefined;
     this.logger.error({ msg: 'message dead-lettered', queue: queue.name, messageId, reason });
+    trace.getActiveSpan()?.setAttribute('pacslink.dead_lettered', true);
     await this.reply(message, { ok: false, error: reason }).catch(() => undefined);
     try {
       await new Promise<void>((resolve, reject) =>

@@ -9,6 +9,8 @@ export class OutboxMessage {
   @Column('text') exchange!: string;
   @Column('text', { name: 'routing_key' }) routingKey!: string;
   @Column('jsonb') envelope!: Envelope;
+  /** The enqueuing transaction's trace context (W3C headers); null without tracing. */
+  @Column('jsonb', { name: 'trace_context', nullable: true }) traceContext!: Record<string, string> | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @Column('timestamptz', { name: 'available_at', default: () => 'now()' }) availableAt!: Date;
   @Column('int', { default: 0 }) attempts!: number;

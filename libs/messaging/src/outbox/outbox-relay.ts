@@ -5,8 +5,10 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
+import { context } from '@opentelemetry/api';
 import { DataSource, In, LessThan, type EntityManager } from 'typeorm';
 import { ConfirmedPublisher } from '../confirmed-publisher';
+import { traceContextOf } from '../trace-context';
 import { OutboxMessage } from './outbox-message.entity';
 
 export interface OutboxRelayOptions {
@@ -76,7 +78,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         .setOnLocked('skip_locked')
         .getMany();
       const outcomes = await Promise.allSettled(
-        rows.map((row) => this.publisher.publish(row.exchange, row.envelope)),
+        // Each in the trace of the transaction that enqueued it.
+        rows.map((row) =>
+          context.with(traceContextOf(row.traceContext), () =>
+            this.publisher.publish(row.exchange, row.envelope),
+          ),
+        ),
       );
       const sent = rows.filter((_, i) => outcomes[i].status === 'fulfilled').map((row) => row.id);
       if (sent.length > 0) {

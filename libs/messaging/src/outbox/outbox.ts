@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Envelope, MessageContract } from '@pacslink/contracts';
 import { createEnvelope } from '../envelope';
+import { traceHeaders } from '../trace-context';
 import { OutboxMessage } from './outbox-message.entity';
 
 /**
@@ -24,7 +25,13 @@ export class Outbox {
       exchange: contract.exchange,
       routingKey: contract.type,
       envelope,
+      // The relay publishes later, outside this context: the row keeps it.
+      traceContext: nullIfEmpty(traceHeaders()),
     });
     return envelope;
   }
+}
+
+function nullIfEmpty(carrier: Record<string, string>): Record<string, string> | null {
+  return Object.keys(carrier).length > 0 ? carrier : null;
 }

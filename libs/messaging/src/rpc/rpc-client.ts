@@ -5,6 +5,7 @@ import type { MessageContract } from '@pacslink/contracts';
 import { BrokerConnection } from '../broker-connection';
 import { REPLY_BY_HEADER, type RpcReply } from '../consumer/message-consumer';
 import { createEnvelope } from '../envelope';
+import { traceHeaders } from '../trace-context';
 
 /** RabbitMQ's direct reply-to pseudo-queue: replies come back on the channel that asked. */
 const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
@@ -93,7 +94,12 @@ export class RpcClient implements BeforeApplicationShutdown {
         correlationId,
         replyTo: DIRECT_REPLY_TO,
         contentType: 'application/json',
-        headers: { 'x-contract-version': contract.version, [REPLY_BY_HEADER]: Date.now() + timeoutMs },
+        headers: {
+          'x-contract-version': contract.version,
+          [REPLY_BY_HEADER]: Date.now() + timeoutMs,
+          // The answering service's span joins the asker's trace.
+          ...traceHeaders(),
+        },
         timeout: timeoutMs,
       })
       .catch(() => undefined);
