@@ -71,9 +71,11 @@ describe('config-service boots against real Postgres and RabbitMQ', () => {
   it('serves Prometheus metrics labelled with the service', async () => {
     const response = await fetch(`${baseUrl}/metrics`);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain;.*version=0\.0\.4/);
-    expect(await response.text()).toMatch(
-      /pacslink_process_cpu_user_seconds_total\{service="config-service"\}/,
-    );
+    const text = await response.text();
+    // Node's default process metrics under their standard names, as the usual dashboards read them.
+    expect(text).toMatch(/^process_cpu_user_seconds_total\{service="config-service"\}/m);
+    expect(text).toMatch(/^nodejs_heap_size_used_bytes\{service="config-service"\}/m);
+    expect(text).not.toMatch(/^pacslink_process_/m);
   });
 
   it('serves its OpenAPI document and UI', async () => {

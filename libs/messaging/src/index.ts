@@ -5,6 +5,7 @@ import { OutboxMessage } from './outbox/outbox-message.entity';
 
 export * from './messaging.options';
 export * from './messaging.module';
+export * from './messaging.metrics';
 export * from './broker-connection';
 export * from './confirmed-publisher';
 export * from './envelope';

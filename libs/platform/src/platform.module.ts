@@ -1,10 +1,18 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import {
+  type DynamicModule,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+  RequestMethod,
+} from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
+import { MESSAGING_METRICS_REGISTRY } from '@pacslink/messaging';
 import { HealthCheckLogger } from './health/health-check.logger';
 import { HealthController } from './health/health.controller';
 import { HEALTH_OPTIONS } from './health/health.options';
 import { loggerParams } from './logging';
+import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsController } from './metrics/metrics.controller';
 import { METRICS_REGISTRY, createMetricsRegistry } from './metrics/metrics.registry';
 import { SHUTDOWN_OPTIONS, ServiceShutdown } from './shutdown/service-shutdown';
@@ -22,7 +30,7 @@ export interface PlatformOptions {
  * and its way of stopping (ServiceShutdown).
  */
 @Module({})
-export class PlatformModule {
+export class PlatformModule implements NestModule {
   static forRoot(options: PlatformOptions): DynamicModule {
     return {
       module: PlatformModule,
@@ -34,11 +42,18 @@ export class PlatformModule {
       controllers: [HealthController, MetricsController],
       providers: [
         { provide: METRICS_REGISTRY, useValue: createMetricsRegistry(options.service) },
+        // Messaging's metrics (consumer redeliveries, outbox backlog) go to the same registry.
+        { provide: MESSAGING_METRICS_REGISTRY, useExisting: METRICS_REGISTRY },
         { provide: HEALTH_OPTIONS, useValue: { database: options.database } },
         { provide: SHUTDOWN_OPTIONS, useValue: { drainMs: options.env.SHUTDOWN_DRAIN_MS } },
         ServiceShutdown,
       ],
-      exports: [METRICS_REGISTRY, ServiceShutdown],
+      exports: [METRICS_REGISTRY, MESSAGING_METRICS_REGISTRY, ServiceShutdown],
     };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    // Every path, as nestjs-pino's logger: Nest 11's router wants a named wildcard.
+    consumer.apply(HttpMetricsMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
   }
 }

@@ -2,12 +2,14 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { trace } from '@opentelemetry/api';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { Counter, Registry } from 'prom-client';
 import {
   Exchanges,
   allContracts,
@@ -16,6 +18,7 @@ import {
   type MessageContract,
 } from '@pacslink/contracts';
 import { BrokerConnection } from '../broker-connection';
+import { MESSAGING_METRICS_REGISTRY, redeliveryCounter } from '../messaging.metrics';
 import { MESSAGING_OPTIONS, type ResolvedMessagingOptions } from '../messaging.options';
 import { SpanKind, inSpan, markFailed, messagingAttributes, traceContextOf } from '../trace-context';
 import { DEAD_LETTER_REASON_HEADER, deadLetterInfoOf, type DeadLetterInfo } from './dead-letter-info';
@@ -85,11 +88,15 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
   private current?: { channel: ConfirmChannel; consumerTags: string[] };
   private readonly draining = new AbortController();
   private stopped?: { deadline: number; drainMs: number; cancelled: Promise<unknown> };
+  private readonly redeliveries?: Counter<'queue'>;
 
   constructor(
     private readonly connection: BrokerConnection,
     @Inject(MESSAGING_OPTIONS) private readonly options: ResolvedMessagingOptions,
-  ) {}
+    @Optional() @Inject(MESSAGING_METRICS_REGISTRY) registry?: Registry,
+  ) {
+    this.redeliveries = registry && redeliveryCounter(registry);
+  }
 
   /** Handles a command or event; call before the application bootstraps. */
   on<T extends object>(queue: ConsumerQueue, contract: MessageContract<T>, handler: MessageHandler<T>): void {
@@ -249,6 +256,7 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
     queue: ConsumerQueue,
     message: ConsumeMessage,
   ): Promise<void> {
+    if (message.fields.redelivered) this.redeliveries?.inc({ queue: queue.name });
     if (isStaleRequest(message)) {
       // The caller stopped waiting for this answer long ago (RpcClient's reply-by): handling it
       // now would only do work nobody reads. Dropped here rather than expired by the broker, which

@@ -19,23 +19,19 @@ export class OutboxMetrics {
   constructor(dataSource: DataSource, @Optional() @Inject(MESSAGING_METRICS_REGISTRY) registry?: Registry) {
     if (!registry) return;
     const logger = this.logger;
-    let reading: Promise<{ messages: number; oldestAgeSeconds: number } | undefined> | undefined;
-    // Both gauges come from one query; a scrape collects them together, so they share its reading.
     const read = () =>
-      (reading ??= withTimeout(pendingOf(dataSource), READ_TIMEOUT_MS)
-        .catch((error: unknown) => {
-          logger.warn({ msg: 'outbox backlog not read from the database', reason: (error as Error).message });
-          return undefined;
-        })
-        .finally(() => setImmediate(() => (reading = undefined))));
+      withTimeout(pendingOf(dataSource), READ_TIMEOUT_MS).catch((error: unknown) => {
+        logger.warn({ msg: 'outbox backlog not read from the database', reason: (error as Error).message });
+        return undefined;
+      });
     new Gauge({
       name: 'pacslink_outbox_messages',
       help: 'Outbox messages committed and not yet published to the broker',
       registers: [registry],
       async collect() {
-        this.reset();
         const pending = await read();
         if (pending) this.set(pending.messages);
+        else this.remove(); // absent, not 0: an unlabelled gauge holds 0 from its creation
       },
     });
     new Gauge({
@@ -43,9 +39,9 @@ export class OutboxMetrics {
       help: 'Age of the oldest outbox message not yet published (0 when none waits)',
       registers: [registry],
       async collect() {
-        this.reset();
         const pending = await read();
         if (pending) this.set(pending.oldestAgeSeconds);
+        else this.remove(); // absent, not 0: an unlabelled gauge holds 0 from its creation
       },
     });
   }

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { Inbox } from '../inbox/inbox';
 import { Outbox } from './outbox';
+import { OutboxMetrics } from './outbox.metrics';
 import {
   OUTBOX_RELAY_OPTIONS,
   OutboxRelay,
@@ -19,6 +20,7 @@ export class OutboxModule {
         { provide: OUTBOX_RELAY_OPTIONS, useValue: { ...defaultOutboxRelayOptions, ...options } },
         Outbox,
         OutboxRelay,
+        OutboxMetrics,
         Inbox,
       ],
       exports: [Outbox, OutboxRelay, Inbox],
