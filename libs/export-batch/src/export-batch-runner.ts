@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Span } from '@opentelemetry/api';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import {
   type ExportBatchFailureData,
@@ -14,6 +15,7 @@ import { elidePeerText } from '@pacslink/dicom';
 import { ConfirmedPublisher, RpcClient, createEnvelope } from '@pacslink/messaging';
 import { METRICS_REGISTRY } from '@pacslink/platform';
 import { BatchClaim } from './batch-claim';
+import { inBatchSpan, recordBatchResult } from './batch-span';
 import { eitherSignal } from './either-signal';
 import { ReportNotConfirmedError, WorkerStoppingError } from './export-batch.errors';
 import { OutcomeReporter, type PublishReport } from './outcome-reporter';
@@ -84,7 +86,18 @@ export class ExportBatchRunner {
   }
 
   /** `stopping`: the consumer's signal (MessageContext), aborted when the worker shuts down. */
-  async run(batch: RunnableBatch, stopping: AbortSignal, sender: BatchSender): Promise<void> {
+  run(batch: RunnableBatch, stopping: AbortSignal, sender: BatchSender): Promise<void> {
+    return inBatchSpan(batch, sender.direction ?? 'export', sender.method, (span) =>
+      this.runInSpan(batch, stopping, sender, span),
+    );
+  }
+
+  private async runInSpan(
+    batch: RunnableBatch,
+    stopping: AbortSignal,
+    sender: BatchSender,
+    span: Span,
+  ): Promise<void> {
     const ref = { transferId: batch.transferId, batchId: batch.batchId, attempt: batch.attempt };
     // Not claimed yet: the delivery goes back to the queue as it came, for another replica.
     if (stopping.aborted) throw new WorkerStoppingError(ref);
@@ -139,7 +152,9 @@ export class ExportBatchRunner {
     } finally {
       stop.dispose();
     }
-    timer({ result: failure ? (failure.transient ? 'transient' : 'permanent') : 'completed' });
+    const outcome = failure ? (failure.transient ? 'transient' : 'permanent') : 'completed';
+    timer({ result: outcome });
+    recordBatchResult(span, outcome);
     try {
       await reporter.finish(failure, result ?? undefined);
     } catch (error) {

@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
+import type { Span } from '@opentelemetry/api';
 import { pinnedLookup } from '@pacslink/egress';
 import { resolvePeer, type ResolvedPeer } from '../association/resolve-peer';
 import type { AssociationPhase, DimseFailure } from '../dimse.errors';
@@ -23,6 +24,7 @@ import {
   type ProposedPresentationContext,
   type RoleSelection,
 } from './pdu';
+import { associationConnected, endAssociationSpan, startAssociationSpan } from './association-span';
 import { encodeReleaseRp } from './pdu-acceptor';
 import { PduReader, type RawPdu } from './pdu-reader';
 
@@ -149,9 +151,25 @@ export class UlAssociation {
     contexts: readonly ProposedPresentationContext[],
     negotiation: UlNegotiation = {},
   ): Promise<UlAssociation> {
-    const peer = await resolvePeer(params);
-    if ('failure' in peer) throw new UlFailure(peer.failure);
-    return UlAssociation.connect(params, contexts, negotiation, peer);
+    const span = startAssociationSpan(params, contexts);
+    try {
+      const peer = await resolvePeer(params);
+      if ('failure' in peer) throw new UlFailure(peer.failure);
+      const association = await UlAssociation.connect(params, contexts, negotiation, peer);
+      association.traceUntilClosed(span);
+      return association;
+    } catch (error) {
+      endAssociationSpan(span, error instanceof UlFailure ? error.failure : (error as Error));
+      throw error;
+    }
+  }
+
+  /** Whatever ends the association (release, abort, the peer) ends it with the socket's close. */
+  private traceUntilClosed(span: Span): void {
+    if (!span.isRecording()) return;
+    associationConnected(span, this.socket);
+    if (this.socket.destroyed) endAssociationSpan(span, this.failure);
+    else this.socket.once('close', () => endAssociationSpan(span, this.failure));
   }
 
   private static connect(
