@@ -5,8 +5,9 @@ import type { Config } from 'jest';
 import { pathsToModuleNameMapper } from 'ts-jest';
 import { compilerOptions } from './tsconfig.base.json';
 
-// One run, three tiers: `unit` (*.spec.ts, no I/O), `integration` (*.int-spec.ts, *.e2e-spec.ts:
-// real Postgres, RabbitMQ and DICOM peers, prepared once by the global setup) and `faults`
+// One run, four tiers: `unit` (*.spec.ts, no I/O), `integration` (*.int-spec.ts, *.e2e-spec.ts:
+// real Postgres, RabbitMQ and DICOM peers, prepared once by the global setup), `manifests`
+// (k8s/test: the Kubernetes manifests rendered and checked offline) and `faults`
 // (test/faults/*.fault-spec.ts: the built services under faults, docs/testing/fault-suite.md).
 const shared = {
   rootDir: __dirname,
@@ -27,6 +28,12 @@ const config: Config = {
       globalSetup: '<rootDir>/test/global-setup.ts',
       globalTeardown: '<rootDir>/test/global-teardown.ts',
       testTimeout: 60_000,
+    },
+    {
+      // The Kubernetes manifests, offline: kubectl kustomize (npm run k8s:tools), schemas, policies.
+      ...shared,
+      displayName: 'manifests',
+      testMatch: ['<rootDir>/k8s/test/**/*.spec.ts'],
     },
     {
       // The built services as processes, their broker and database behind cuttable links (test/faults).
