@@ -1,9 +1,17 @@
 # One image for all four services: the build stage builds every app, and APP picks the one that
 # runs (docs/decisions/0005-deployment.md). Build it with, for example:
 #   docker build --target runtime --build-arg APP=dimse-worker -t pacslink:dev .
-# and run another service from the same image by overriding the APP environment variable.
+# and run another service from the same image by overriding the APP environment variable. The migrate
+# Job runs the same image with the command `node dist/apps/<app>/main.js migrate`
+# (docs/operations/database.md).
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 22 LTS (README: supported versions), pinned by digest so that a rebuild gets the same base
+# until the pin is moved on purpose. This digest is node:22.23.3-bookworm-slim's as public Dockerfiles
+# pin it (found for both node:22-bookworm-slim and node:22.23.3-bookworm-slim); it was not pulled from
+# this machine, which has no registry access. To move it (for a Node or Debian security release):
+#   docker buildx imagetools inspect node:22-bookworm-slim     # "Digest:" of the multi-arch index
+# and put the new version and digest here; .ci/run's static step fails on a base image without one.
+ARG NODE_IMAGE=node:22.23.3-bookworm-slim@sha256:43ac6c60b8f89723f746e8a92ce91abd5017e627ce1ddfe4238355d3a30b772c
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
