@@ -17,6 +17,7 @@ import {
   probesAndResources,
   readOnlyRootFilesystem,
   scalerQueryStates,
+  secretKeysExist,
   topologySpread,
 } from './policies';
 import { schemaViolations } from './schemas';
@@ -133,7 +134,11 @@ describe.each(RENDERS)('kubectl kustomize $overlay ($name)', (render) => {
     expect(oneNamespace(render.dev ? 'pacslink-dev' : 'pacslink')(rendered(render.name))).toEqual([]);
   });
 
-  if (!render.dev) {
+  if (render.dev) {
+    it('every Secret key a container reads is there', () => {
+      expect(secretKeysExist(rendered(render.name))).toEqual([]);
+    });
+  } else {
     it.each(Object.entries(PRODUCTION_POLICIES))('%s', (_, policy) => {
       expect(policy(rendered(render.name))).toEqual([]);
     });
@@ -201,6 +206,17 @@ describe('the checks catch a broken manifest', () => {
 
   it('no Secret with values outside dev', () => {
     expect(noSecretValues(rendered('dev'))).toHaveLength(2);
+  });
+
+  it('Secret keys exist (dev)', () => {
+    const objects = rendered('dev');
+    const env = container(objects, 'Deployment', 'mwl-mpps-service').env!;
+    env.find((variable) => variable.name === 'DATABASE_URL')!.valueFrom!.secretKeyRef!.key = 'DATABASE_URL';
+    expect(secretKeysExist(objects)).toEqual([
+      expect.stringMatching(
+        /^Deployment\/mwl-mpps-service container mwl-mpps-service: DATABASE_URL from pacslink-secrets-\w+\.DATABASE_URL, which is not there$/,
+      ),
+    ]);
   });
 
   it('a PodDisruptionBudget per Deployment', () => {

@@ -19,7 +19,11 @@ export interface Probe {
 export interface Container {
   name: string;
   image: string;
-  env?: { name: string; value?: string }[];
+  env?: {
+    name: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } };
+  }[];
   envFrom?: { configMapRef?: { name: string } }[];
   lifecycle?: { preStop?: { exec?: { command?: string[] } } };
   readinessProbe?: Probe;

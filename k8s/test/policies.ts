@@ -262,6 +262,25 @@ export const scalerQueryStates =
         }),
     );
 
+/** Where the Secrets are rendered (dev): every key a container reads from one is there. */
+export const secretKeysExist: Policy = (objects) =>
+  workloads(objects).flatMap((workload) =>
+    allContainers(podTemplate(workload)!.spec).flatMap((container) =>
+      (container.env ?? []).flatMap(({ name, valueFrom }) => {
+        const reference = valueFrom?.secretKeyRef;
+        if (!reference || reference.optional) return [];
+        const secret = ofKind(objects, 'Secret').find(
+          (candidate) => candidate.metadata.name === reference.name,
+        );
+        return secret?.data?.[reference.key] !== undefined
+          ? []
+          : [
+              `${ref(workload)} container ${container.name}: ${name} from ${reference.name}.${reference.key}, which is not there`,
+            ];
+      }),
+    ),
+  );
+
 /** Every namespaced object lands in the one namespace (a component's objects too). */
 export const oneNamespace =
   (namespace: string): Policy =>
