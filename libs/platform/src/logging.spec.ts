@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { Writable } from 'node:stream';
-import { REDACTED_PATHS, loggableUrl } from './logging';
+import { REDACTED_PATHS, loggableUrl, requestIdOf } from './logging';
 
 describe('log redaction', () => {
   it('censors secret fields at any depth up to four levels, and authorization headers', () => {
@@ -35,5 +35,38 @@ describe('loggableUrl', () => {
       '/api/v1/events?types=transfer.*&TICKET=[redacted]',
     );
     expect(loggableUrl('/api/v1/studies?limit=5')).toBe('/api/v1/studies?limit=5');
+  });
+});
+
+describe('loggableUrl and Study UIDs', () => {
+  it('writes every DICOM UID in a path or a query value as {uid}', () => {
+    expect(loggableUrl('/api/v1/studies/1.2.826.0.1.3680043.8.498.1/series/2.25.4711')).toBe(
+      '/api/v1/studies/{uid}/series/{uid}',
+    );
+    expect(loggableUrl('/api/v1/transfers?studyInstanceUid=1.2.3&limit=5')).toBe(
+      '/api/v1/transfers?studyInstanceUid={uid}&limit=5',
+    );
+  });
+
+  it('leaves ids that are not UIDs and dotted words alone', () => {
+    expect(loggableUrl('/api/v1/transfers/5d1b2c3a-0000-4000-8000-000000000001')).toBe(
+      '/api/v1/transfers/5d1b2c3a-0000-4000-8000-000000000001',
+    );
+    expect(loggableUrl('/api/v1/events?types=transfer.*&v=1')).toBe('/api/v1/events?types=transfer.*&v=1');
+  });
+});
+
+describe('requestIdOf', () => {
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+  it("keeps the caller's X-Request-Id when it is a plain token of at most 128 characters", () => {
+    expect(requestIdOf('rq-0001.abc:def_9')).toBe('rq-0001.abc:def_9');
+    expect(requestIdOf('x'.repeat(128))).toBe('x'.repeat(128));
+  });
+
+  it('makes a new UUID for none, several, an empty one, a long one, or one with other characters', () => {
+    for (const incoming of [undefined, ['a', 'b'], '', 'x'.repeat(129), 'two words', 'a\nb', '<b>', 'ü']) {
+      expect(requestIdOf(incoming)).toMatch(UUID);
+    }
   });
 });

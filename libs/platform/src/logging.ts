@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
-import { UNMATCHED_ROUTE, routeTemplateOf } from './http/route-template';
+import { EVERY_PATH, UNMATCHED_ROUTE, routeTemplateOf } from './http/route-template';
 import type { ServiceEnv } from './service-env';
 import { traceLogFields } from './tracing/log-fields';
 
@@ -62,17 +62,19 @@ interface SerializedRequest {
  * unredacted (and are serialized before routing, when `params` is still empty anyway).
  */
 function loggableRequest(req: SerializedRequest): SerializedRequest {
-  const { query: _query, params: _params, ...rest } = req;
-  if (rest.url !== undefined) rest.url = loggableUrl(rest.url);
-  const referer = rest.headers?.referer;
-  if (typeof referer === 'string') rest.headers = { ...rest.headers, referer: loggableUrl(referer) };
-  return rest;
+  const loggable = { ...req };
+  delete loggable.query;
+  delete loggable.params;
+  if (loggable.url !== undefined) loggable.url = loggableUrl(loggable.url);
+  const referer = loggable.headers?.referer;
+  if (typeof referer === 'string') loggable.headers = { ...loggable.headers, referer: loggableUrl(referer) };
+  return loggable;
 }
 
 export function loggerParams(service: string, env: ServiceEnv): Params {
   return {
     // Nest 11's router (path-to-regexp 8) wants a named wildcard; nestjs-pino's default is `*`.
-    forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+    forRoutes: [{ path: EVERY_PATH, method: RequestMethod.ALL }],
     pinoHttp: {
       level: env.LOG_LEVEL,
       base: { service },

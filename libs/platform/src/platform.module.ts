@@ -1,10 +1,4 @@
-import {
-  type DynamicModule,
-  type MiddlewareConsumer,
-  Module,
-  type NestModule,
-  RequestMethod,
-} from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import { MESSAGING_METRICS_REGISTRY } from '@pacslink/messaging';
@@ -30,7 +24,7 @@ export interface PlatformOptions {
  * and its way of stopping (ServiceShutdown).
  */
 @Module({})
-export class PlatformModule implements NestModule {
+export class PlatformModule {
   static forRoot(options: PlatformOptions): DynamicModule {
     return {
       module: PlatformModule,
@@ -47,13 +41,9 @@ export class PlatformModule implements NestModule {
         { provide: HEALTH_OPTIONS, useValue: { database: options.database } },
         { provide: SHUTDOWN_OPTIONS, useValue: { drainMs: options.env.SHUTDOWN_DRAIN_MS } },
         ServiceShutdown,
+        HttpMetricsMiddleware,
       ],
       exports: [METRICS_REGISTRY, MESSAGING_METRICS_REGISTRY, ServiceShutdown],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    // Every path, as nestjs-pino's logger: Nest 11's router wants a named wildcard.
-    consumer.apply(HttpMetricsMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
   }
 }

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
+import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { ServiceShutdown } from './shutdown/service-shutdown';
 import { stopTracing } from './tracing/start-tracing';
 
@@ -16,6 +17,9 @@ export async function runService(module: unknown, options: RunServiceOptions): P
   const app = await NestFactory.create(module as never, { bufferLogs: true });
   const logger = app.get(Logger);
   app.useLogger(logger);
+  // Ahead of the router (Nest adds its routes at listen): requests no route matches are counted too.
+  const httpMetrics = app.get(HttpMetricsMiddleware);
+  app.use(httpMetrics.use.bind(httpMetrics));
   // The spans of the last work are exported once the application has closed, before the exit.
   app.get(ServiceShutdown).listen(() => app.close().then(stopTracing));
   await options.configure?.(app);
@@ -32,7 +36,7 @@ export function startOrExit(service: string, start: () => Promise<unknown>): voi
   start().catch((error: unknown) => {
     const reason = error instanceof Error ? error.message : String(error);
     process.stderr.write(
-      `${JSON.stringify({ level: 60, time: Date.now(), service, msg: 'start-up failed', reason })}\n`,
+      `${JSON.stringify({ level: 'fatal', time: Date.now(), service, msg: 'start-up failed', reason })}\n`,
     );
     process.exit(1);
   });

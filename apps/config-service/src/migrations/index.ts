@@ -10,6 +10,7 @@ import { DropTransferInstancePath1764500000100 } from './1764500000100-DropTrans
 import { AddEventTicketCredentialExpiry1764600000000 } from './1764600000000-AddEventTicketCredentialExpiry';
 import { AddPacsCircuits1764700000300 } from './1764700000300-AddPacsCircuits';
 import { AddImportTransfers1764800000000 } from './1764800000000-AddImportTransfers';
+import { AddTransferMetricsIndexes1764900000500 } from './1764900000500-AddTransferMetricsIndexes';
 
 /** Every migration of config-service's schema, oldest first. Append only. */
 export const configServiceMigrations = [
@@ -25,4 +26,5 @@ export const configServiceMigrations = [
   AddEventTicketCredentialExpiry1764600000000,
   AddPacsCircuits1764700000300,
   AddImportTransfers1764800000000,
+  AddTransferMetricsIndexes1764900000500,
 ];

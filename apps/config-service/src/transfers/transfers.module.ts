@@ -15,6 +15,7 @@ import { TransferBatch } from './transfer-batch.entity';
 import { TransferDispatcher } from './transfer-dispatcher';
 import { TransferInstance } from './transfer-instance.entity';
 import { TransferLedger } from './transfer-ledger';
+import { TransferMetrics } from './transfer.metrics';
 import { TRANSFER_OPTIONS, type TransferOptions } from './transfer-options';
 import { TransferReportsConsumer } from './transfer-reports.consumer';
 import { TransferReportsService } from './transfer-reports.service';
@@ -51,6 +52,7 @@ export class TransfersModule {
         TransfersService,
         TransferReportsService,
         TransferReportsConsumer,
+        TransferMetrics,
       ],
     };
   }

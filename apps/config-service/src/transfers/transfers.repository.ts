@@ -1,9 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { InstanceOutcomeData, TransferDirection } from '@pacslink/contracts';
+import type {
+  InstanceOutcomeData,
+  TransferDirection,
+  TransferMethod,
+  TransferStatus,
+} from '@pacslink/contracts';
 import type { BatchSnapshot } from './batch-transitions';
 import type { ListTransferInstancesQuery, ListTransfersQuery } from './dto/list-transfers.query';
-import { TransferBatch } from './transfer-batch.entity';
+import { TransferBatch, type TransferBatchState } from './transfer-batch.entity';
 import { TransferInstance, type TransferInstanceStatus } from './transfer-instance.entity';
 import { Transfer } from './transfer.entity';
 
@@ -28,6 +33,15 @@ export interface InstanceToList {
 export interface InstanceToSend {
   sopInstanceUid: string;
   sizeBytes: number;
+}
+
+/** How many transfers share a status, direction, method and PACS (the transfers gauge). */
+export interface TransferCount {
+  status: TransferStatus;
+  direction: TransferDirection;
+  method: TransferMethod;
+  pacsConfigId: string;
+  count: number;
 }
 
 /** A batch's lease: who claimed it and the PACS it belongs to. */
@@ -530,6 +544,31 @@ export class TransfersRepository {
       [pacsConfigId],
     );
     return waiting.map(({ id }) => id);
+  }
+
+  // ── metrics (read at every scrape, outside any transaction) ──────────────────────────────
+
+  /** The open batches (pending, dispatched, running) by PACS and state: the backlog. */
+  openBatchCounts(): Promise<{ pacsConfigId: string; state: TransferBatchState; count: number }[]> {
+    return this.dataSource.query(
+      `SELECT pacs_config_id AS "pacsConfigId", state, count(*)::int AS count
+         FROM transfer_batch WHERE state IN ${OPEN_BATCH_STATES}
+        GROUP BY pacs_config_id, state`,
+    );
+  }
+
+  /**
+   * Transfers by status, direction, method and PACS: every queued or running one, and of the
+   * finished ones those that finished in the last `finishedWithinSeconds` (the history is not read).
+   */
+  transferCounts(finishedWithinSeconds: number): Promise<TransferCount[]> {
+    return this.dataSource.query(
+      `SELECT status, direction, method, pacs_config_id AS "pacsConfigId", count(*)::int AS count
+         FROM transfer
+        WHERE status IN ('queued', 'running') OR finished_at > now() - make_interval(secs => $1)
+        GROUP BY status, direction, method, pacs_config_id`,
+      [finishedWithinSeconds],
+    );
   }
 
   /** The first `limit` instances the PACS refused, by SOP Instance UID. */

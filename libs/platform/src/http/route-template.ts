@@ -2,6 +2,13 @@
 export const UNMATCHED_ROUTE = 'unmatched';
 
 /**
+ * The path Nest mounts middleware for every route under (nestjs-pino's logger): Nest 11's router
+ * (path-to-regexp 8) wants a named wildcard. Express records that mount as the request's route
+ * too, so a request no handler matched ends with this template.
+ */
+export const EVERY_PATH = '{*path}';
+
+/**
  * The route template that handled a request (`/api/v1/transfers/:id`), as Express sets it once a
  * route matched (Nest registers each route with its global prefix). Never the URL itself: a URL
  * holds ids and Study UIDs, which make a label's values unbounded and a log line identifying.
@@ -10,5 +17,7 @@ export const UNMATCHED_ROUTE = 'unmatched';
 export function routeTemplateOf(req: object): string {
   const route: unknown = Reflect.get(req, 'route');
   const path: unknown = typeof route === 'object' && route !== null ? Reflect.get(route, 'path') : undefined;
-  return typeof path === 'string' ? path : UNMATCHED_ROUTE;
+  if (typeof path !== 'string' || path === EVERY_PATH || path.endsWith(`/${EVERY_PATH}`))
+    return UNMATCHED_ROUTE;
+  return path;
 }

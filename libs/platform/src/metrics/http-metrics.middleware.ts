@@ -1,4 +1,4 @@
-import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Histogram, type Registry } from 'prom-client';
 import { routeTemplateOf } from '../http/route-template';
@@ -7,11 +7,12 @@ import { METRICS_REGISTRY } from './metrics.registry';
 /**
  * `pacslink_http_request_duration_seconds{method,route,status}`: every HTTP request the service
  * answers, from its arrival to the response's end (or the client going away), by the matched
- * route template. A middleware, not an interceptor: requests a guard refuses or no route matches
- * are counted too. `_count` is the request count.
+ * route template. Express middleware ahead of the router (runService installs it), not an
+ * interceptor: requests a guard refuses or no route matches are counted too. `_count` is the
+ * request count.
  */
 @Injectable()
-export class HttpMetricsMiddleware implements NestMiddleware {
+export class HttpMetricsMiddleware {
   private readonly duration: Histogram<'method' | 'route' | 'status'>;
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
