@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kustomize, type Render, RENDERS, ROOT } from './kustomize';
 import { type K8sObject, podTemplate } from './objects';
@@ -8,6 +8,7 @@ import {
   defaultDeny,
   disruptionBudgets,
   drainWithinGrace,
+  knownMetrics,
   noSecretValues,
   nonRoot,
   oneNamespace,
@@ -35,6 +36,17 @@ const BATCH_STATES = (() => {
   const union = /export type TransferBatchState = ([^;]+);/.exec(source)?.[1] ?? '';
   return [...union.matchAll(/'([a-z-]+)'/g)].map((match) => match[1]);
 })();
+/** The metric names the services register: every 'pacslink_…' string in apps/ and libs/ sources. */
+const REGISTERED_METRICS = new Set(
+  ['apps', 'libs']
+    .flatMap((top) =>
+      readdirSync(join(ROOT, top), { recursive: true, encoding: 'utf8' }).map((path) => join(top, path)),
+    )
+    .filter((path) => /^(apps|libs)\/[^/]+\/src\/.*(?<!\.spec)\.ts$/.test(path))
+    .flatMap((path) =>
+      [...readFileSync(join(ROOT, path), 'utf8').matchAll(/'(pacslink_[a-z_]+)'/g)].map((match) => match[1]),
+    ),
+);
 /** Batches waiting for a slot: the backlog the issue says queue depth does not show. */
 const WAITING_STATE = 'pending';
 
@@ -48,6 +60,7 @@ const POLICIES: Record<string, Policy> = {
   'topology spread over zones and nodes': topologySpread,
   'autoscalers own their Deployments': autoscalers,
   'the KEDA query names real batch states': scalerQueryStates(BATCH_STATES, WAITING_STATE),
+  'alerts and autoscalers query registered metrics': knownMetrics(REGISTERED_METRICS),
 };
 const PRODUCTION_POLICIES: Record<string, Policy> = {
   'no Secret with values': noSecretValues,
@@ -294,6 +307,17 @@ describe('the checks catch a broken manifest', () => {
     expect(scalerQueryStates(BATCH_STATES, WAITING_STATE)(objects)).toEqual([
       `ScaledObject/dimse-worker: no batch state queued (${BATCH_STATES.join(', ')})`,
       'ScaledObject/dimse-worker: the query leaves out pending batches',
+    ]);
+  });
+
+  it('registered metrics', () => {
+    const objects = rendered('production + keda + monitoring + ingress');
+    const rule = find(objects, 'PrometheusRule', 'pacslink').spec as {
+      groups: { rules: { expr: string }[] }[];
+    };
+    rule.groups[0].rules[0].expr = 'rate(pacslink_dead_letters_total[5m]) > 0';
+    expect(knownMetrics(REGISTERED_METRICS)(objects)).toEqual([
+      'PrometheusRule/pacslink PacslinkDeadLettersGrowing: no metric pacslink_dead_letters_total in apps/ or libs/',
     ]);
   });
 

@@ -262,6 +262,32 @@ export const scalerQueryStates =
         }),
     );
 
+/**
+ * The pacslink metrics that alerts and autoscalers query are ones the code registers (a histogram's
+ * _bucket, _count and _sum series included): a renamed metric would leave an alert that never
+ * fires and an autoscaler that never scales.
+ */
+export const knownMetrics =
+  (registered: ReadonlySet<string>): Policy =>
+  (objects) =>
+    [
+      ...ofKind(objects, 'PrometheusRule').flatMap((rule) =>
+        (rule.spec as { groups: { rules: { alert?: string; record?: string; expr: string }[] }[] }).groups
+          .flatMap((group) => group.rules)
+          .map((entry) => ({ where: `${ref(rule)} ${entry.alert ?? entry.record}`, query: entry.expr })),
+      ),
+      ...ofKind(objects, 'ScaledObject').flatMap((scaler) =>
+        (scaler.spec as { triggers: { metadata: { query?: string } }[] }).triggers.map((trigger) => ({
+          where: ref(scaler),
+          query: trigger.metadata.query ?? '',
+        })),
+      ),
+    ].flatMap(({ where, query }) =>
+      [...new Set(query.match(/\bpacslink_[a-z_]+/g) ?? [])]
+        .filter((name) => !registered.has(name) && !registered.has(name.replace(/_(bucket|count|sum)$/, '')))
+        .map((name) => `${where}: no metric ${name} in apps/ or libs/`),
+    );
+
 /** Where the Secrets are rendered (dev): every key a container reads from one is there. */
 export const secretKeysExist: Policy = (objects) =>
   workloads(objects).flatMap((workload) =>
