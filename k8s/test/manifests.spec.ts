@@ -9,6 +9,7 @@ import {
   disruptionBudgets,
   drainWithinGrace,
   knownMetrics,
+  networkPeers,
   noSecretValues,
   nonRoot,
   oneNamespace,
@@ -62,11 +63,48 @@ const POLICIES: Record<string, Policy> = {
   'the KEDA query names real batch states': scalerQueryStates(BATCH_STATES, WAITING_STATE),
   'alerts and autoscalers query registered metrics': knownMetrics(REGISTERED_METRICS),
 };
+/** The production overlay's allow-policies each workload is in (k8s/README.md, "Network policies"). */
+const PEERS = {
+  'config-service': [
+    'allow-dns-egress',
+    'allow-database-egress',
+    'allow-broker-egress',
+    'allow-ingress-controller-to-api',
+    'allow-monitoring-to-metrics',
+  ],
+  'mwl-mpps-service': [
+    'allow-dns-egress',
+    'allow-database-egress',
+    'allow-broker-egress',
+    'allow-pacs-egress',
+    'allow-monitoring-to-metrics',
+  ],
+  'dimse-worker': [
+    'allow-dns-egress',
+    'allow-broker-egress',
+    'allow-pacs-egress',
+    'allow-pacs-to-storage-scp',
+    'allow-monitoring-to-metrics',
+  ],
+  'dicomweb-worker': [
+    'allow-dns-egress',
+    'allow-broker-egress',
+    'allow-pacs-egress',
+    'allow-monitoring-to-metrics',
+  ],
+  'pacslink-migrate': ['allow-dns-egress', 'allow-database-egress'],
+};
+
 const PRODUCTION_POLICIES: Record<string, Policy> = {
   'no Secret with values': noSecretValues,
   'a default-deny NetworkPolicy': defaultDeny,
   'the NetworkPolicies allow the PACS CIDRs of EGRESS_ALLOW_CIDRS': pacsCidrsAgree,
   'config-service has two replicas or more': configServiceReplicas(2),
+};
+/** The example site also lets config-service reach its OIDC issuer. */
+const SITE_PEERS = {
+  ...PEERS,
+  'config-service': [...PEERS['config-service'], 'allow-oidc-issuer-egress'],
 };
 
 /** What each render holds, kind: count (the closing note of issue 14 quotes them). */
@@ -154,6 +192,11 @@ describe.each(RENDERS)('kubectl kustomize $overlay ($name)', (render) => {
   } else {
     it.each(Object.entries(PRODUCTION_POLICIES))('%s', (_, policy) => {
       expect(policy(rendered(render.name))).toEqual([]);
+    });
+
+    it('each workload reaches only its peers', () => {
+      const expected = render.name === 'examples/hospital' ? SITE_PEERS : PEERS;
+      expect(networkPeers(expected)(rendered(render.name))).toEqual([]);
     });
   }
 });
@@ -277,6 +320,18 @@ describe('the checks catch a broken manifest', () => {
       expect.stringMatching(
         /EGRESS_ALLOW_CIDRS \[10.20.0.0\/16\] is not allow-pacs-egress \[10.20.0.0\/16,10.30.4.0\/24\]$/,
       ),
+    ]);
+  });
+
+  it('network peers', () => {
+    const objects = rendered('production');
+    const database = find(objects, 'NetworkPolicy', 'allow-database-egress').spec as {
+      podSelector: { matchExpressions: { values: string[] }[] };
+    };
+    database.podSelector.matchExpressions[0].values = ['config-service', 'mwl-mpps-service', 'dimse-worker'];
+    expect(networkPeers(PEERS)(objects)).toEqual([
+      expect.stringMatching(/^Deployment\/dimse-worker: allowed \[.*allow-database-egress.*\], expected/),
+      expect.stringMatching(/^Job\/pacslink-migrate: allowed \[allow-dns-egress\], expected/),
     ]);
   });
 

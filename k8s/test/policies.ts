@@ -192,6 +192,27 @@ export const pacsCidrsAgree: Policy = (objects) => {
   return problems;
 };
 
+/**
+ * Which allow-policies select each workload's pods, by app name: the peers each may reach or be
+ * reached from (the production overlay names one policy per peer). The workers get no database.
+ */
+export const networkPeers =
+  (expected: Record<string, string[]>): Policy =>
+  (objects) =>
+    workloads(objects).flatMap((workload) => {
+      const labels = podTemplate(workload)!.metadata?.labels ?? {};
+      const app = labels['app.kubernetes.io/name'];
+      const allowed = ofKind(objects, 'NetworkPolicy')
+        .filter((policy) => policy.metadata.name.startsWith('allow-'))
+        .filter((policy) => selects((policy.spec as { podSelector: Selector }).podSelector, labels))
+        .map((policy) => policy.metadata.name)
+        .sort();
+      const want = [...(expected[app] ?? [])].sort();
+      return allowed.join() === want.join()
+        ? []
+        : [`${ref(workload)}: allowed [${allowed.join()}], expected [${want.join()}]`];
+    });
+
 /** config-service runs at least `min` replicas (it is not autoscaled). */
 export const configServiceReplicas =
   (min: number): Policy =>
