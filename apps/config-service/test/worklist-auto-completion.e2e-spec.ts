@@ -36,7 +36,19 @@ interface Task {
   id: string;
   status: string;
   studyInstanceUid: string | null;
-  mpps: { sopInstanceUid: string; statusCode: number | null; attempts: number } | null;
+  accessionNumber: string | null;
+  mpps: {
+    sopInstanceUid: string;
+    statusCode: number | null;
+    note: string | null;
+    attempts: number;
+  } | null;
+}
+
+/** What each test exports: a study in the store, and the worklist step scheduled for it. */
+interface Scheduled {
+  study: GeneratedStudy;
+  accessionNumber: string;
 }
 
 describe('a task completes itself when its study is exported (MPPS)', () => {
@@ -46,9 +58,10 @@ describe('a task completes itself when its study is exported (MPPS)', () => {
   let router: DicomRouter;
   let workDir: string;
   let pacsConfigId: string;
+  let mwl: ServiceProcess;
   const processes: ServiceProcess[] = [];
   const cleanups: (() => Promise<unknown>)[] = [];
-  const studies: GeneratedStudy[] = [];
+  const scheduled: Scheduled[] = [];
   const completedEvents: string[] = [];
   const station = randomId('AC', 4);
 
@@ -61,9 +74,57 @@ describe('a task completes itself when its study is exported (MPPS)', () => {
     return ((await response.json()) as { items: Task[] }).items;
   }
 
-  async function taskOf(study: GeneratedStudy): Promise<Task | undefined> {
+  async function taskOf({ accessionNumber }: Scheduled): Promise<Task | undefined> {
     const all = await tasksWith('scheduled,in-progress,completing,completed,discontinued');
-    return all.find((task) => task.studyInstanceUid === study.studyInstanceUid);
+    return all.find((task) => task.accessionNumber === accessionNumber);
+  }
+
+  async function taskWith(step: Scheduled, status: string, timeoutMs?: number): Promise<Task> {
+    return eventually(
+      `the task to be ${status}`,
+      async () => {
+        const task = await taskOf(step);
+        return task?.status === status ? task : undefined;
+      },
+      timeoutMs,
+    );
+  }
+
+  function startMwlMpps(): Promise<ServiceProcess> {
+    return startServiceProcess('mwl-mpps-service', {
+      DATABASE_URL: service.database.url,
+      AMQP_URL: service.vhost.url,
+      ...testEgressEnv(),
+    });
+  }
+
+  /** Binds a queue of the test's to transfer.completed: `first()` is the first one published after. */
+  async function captureTransferCompleted(): Promise<{
+    seen(): boolean;
+    publishAgain(): void;
+    close(): Promise<void>;
+  }> {
+    let captured: Buffer | undefined;
+    const connection = await connect(service.vhost.url);
+    const channel = await connection.createChannel();
+    const { queue } = await channel.assertQueue('', { exclusive: true });
+    await channel.bindQueue(queue, Exchanges.Events, 'transfer.completed');
+    await channel.consume(queue, (message) => (captured ??= message?.content), { noAck: true });
+    const first = () => {
+      if (captured === undefined) throw new Error('transfer.completed was not seen');
+      return captured;
+    };
+    return {
+      seen: () => captured !== undefined,
+      // at-least-once delivery: the same envelope (same event id) again
+      publishAgain: () =>
+        channel.publish(Exchanges.Events, 'transfer.completed', first(), {
+          contentType: 'application/json',
+          persistent: true,
+        }),
+      // closed before the vhost is dropped at the end
+      close: () => connection.close(),
+    };
   }
 
   async function exportStudy(study: GeneratedStudy): Promise<void> {
@@ -95,28 +156,27 @@ describe('a task completes itself when its study is exported (MPPS)', () => {
     });
     expect(settings.status).toBe(200);
     await service.subscribe('worklist.task.completed', (body) => completedEvents.push(body));
+    mwl = await startMwlMpps();
     processes.push(
-      await startServiceProcess('mwl-mpps-service', {
-        DATABASE_URL: service.database.url,
-        AMQP_URL: service.vhost.url,
-        ...testEgressEnv(),
-      }),
       await startServiceProcess('dimse-worker', {
         AMQP_URL: service.vhost.url,
         STORE_DIR: storeDir,
         ...testEgressEnv(),
       }),
     );
-    for (let index = 0; index < 2; index++) {
+    for (let index = 0; index < 5; index++) {
       const study = await generateStudy(join(workDir, 'generated'), { series: 1, instancesPerSeries: 2 });
       expect((await uploadToStudyStore(service.baseUrl, service.apiKey, study.files)).status).toBe(200);
       const worklist = await generateWorklist(peers.wlm.dir, {
         patient: { charset: 'ISO_IR 100' },
         scheduledStationAETitle: station,
-        studyInstanceUid: study.studyInstanceUid,
+        accessionNumber: study.accessionNumber,
+        // the fifth step's Study Instance UID is the worklist's own, not the exported study's: it
+        // matches by accession only
+        ...(index === 4 ? {} : { studyInstanceUid: study.studyInstanceUid }),
       });
       cleanups.push(() => rm(worklist.file, { force: true }));
-      studies.push(study);
+      scheduled.push({ study, accessionNumber: study.accessionNumber });
     }
     pacsConfigId = await service.createPacsConfig({
       type: 'dimse',
@@ -138,27 +198,20 @@ describe('a task completes itself when its study is exported (MPPS)', () => {
   });
 
   afterAll(async () => {
+    await mwl?.stop();
     for (const process of processes.reverse()) await process.stop();
     await service?.stop();
     await scp?.stop();
     for (const cleanup of cleanups.reverse()) await cleanup();
   });
 
-  it('export completed -> N-CREATE and one N-SET COMPLETED, the task completed and gone from the list, worklist.task.completed published; a redelivered event sends nothing more', async () => {
-    const [study] = studies;
-    expect(await taskOf(study)).toMatchObject({ status: 'scheduled' });
-    let captured: Buffer | undefined;
-    const capture = await connect(service.vhost.url);
-    const channel = await capture.createChannel();
-    const { queue } = await channel.assertQueue('', { exclusive: true });
-    await channel.bindQueue(queue, Exchanges.Events, 'transfer.completed');
-    await channel.consume(queue, (message) => (captured ??= message?.content), { noAck: true });
+  it('export completed -> N-CREATE and one N-SET COMPLETED, the task completed and gone from the list, worklist.task.completed published', async () => {
+    const [step] = scheduled;
+    expect(await taskOf(step)).toMatchObject({ status: 'scheduled' });
+    const capture = await captureTransferCompleted();
 
-    await exportStudy(study);
-    const done = await eventually('the task to complete', async () => {
-      const task = await taskOf(study);
-      return task?.status === 'completed' ? task : undefined;
-    });
+    await exportStudy(step.study);
+    const done = await taskWith(step, 'completed');
     expect((await tasksWith('scheduled,in-progress,completing')).map((task) => task.id)).not.toContain(
       done.id,
     );
@@ -170,46 +223,123 @@ describe('a task completes itself when its study is exported (MPPS)', () => {
       string,
       { Value?: unknown[] }
     >[];
-    expect(performed.map((item) => item['0020000E'].Value?.[0])).toEqual([study.series[0].seriesInstanceUid]);
+    expect(performed.map((item) => item['0020000E'].Value?.[0])).toEqual([
+      step.study.series[0].seriesInstanceUid,
+    ]);
     expect(scp.refusals).toEqual([]);
     await eventually('worklist.task.completed', () =>
       completedEvents.some((body) => body.includes(done.id)) ? true : undefined,
     );
 
-    // The same event again (at-least-once delivery): the inbox has its id, no second N-SET.
-    if (captured === undefined) throw new Error('transfer.completed was not seen');
-    channel.publish(Exchanges.Events, 'transfer.completed', captured, {
-      contentType: 'application/json',
-      persistent: true,
-    });
+    // The same event again: the task is completed, nothing more is sent.
+    capture.publishAgain();
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect(sets(uid)).toHaveLength(1);
-    expect(await taskOf(study)).toMatchObject({ status: 'completed' });
-    // closed before the vhost is dropped at the end
+    expect(await taskOf(step)).toMatchObject({ status: 'completed' });
     await capture.close();
   });
 
-  it('MPPS SCP down: the task is completing, retried with backoff; up again: completed with one N-SET', async () => {
-    const study = studies[1];
+  it("a step whose Study Instance UID is not the exported study's completes by its Accession Number", async () => {
+    const step = scheduled[4];
+    const before = await taskOf(step);
+    expect(before?.studyInstanceUid).not.toBe(step.study.studyInstanceUid);
+
+    await exportStudy(step.study);
+    const done = await taskWith(step, 'completed');
+    const uid = done.mpps?.sopInstanceUid;
+    const [create] = scp.received.filter(
+      (request) => request.sopInstanceUid === uid && request.command === 'N-CREATE',
+    );
+    // the MPPS names the step as the worklist scheduled it, and the series that were exported
+    const stepItem = (create.dataSet?.['00400270']?.Value ?? [])[0] as Record<string, { Value?: unknown[] }>;
+    expect(stepItem['0020000D'].Value).toEqual([before?.studyInstanceUid]);
+    expect(stepItem['00080050'].Value).toEqual([step.accessionNumber]);
+    const performed = (sets(uid)[0].dataSet?.['00400340']?.Value ?? []) as Record<
+      string,
+      { Value?: unknown[] }
+    >[];
+    expect(performed.map((item) => item['0020000E'].Value?.[0])).toEqual([
+      step.study.series[0].seriesInstanceUid,
+    ]);
+    expect(sets(uid)).toHaveLength(1);
+  });
+
+  it('a redelivered transfer.completed sends no second N-SET, even when the first was refused and the task is open again', async () => {
+    // The task is started by hand (N-CREATE), then the SCP restarts and forgets it: the automatic
+    // N-SET is refused (0x0112, no such instance) and the task is in-progress again, where a
+    // second marking would find it. Only the inbox keeps the redelivered event from sending again.
+    const step = scheduled[2];
+    const task = await taskOf(step);
+    const started = await service.call('POST', `/worklist/tasks/${task?.id}/start`);
+    expect(started.status).toBe(200);
     await scp.stop();
-    await exportStudy(study);
+    scp = await startOdilMppsScp({ checkF7: true });
+    const capture = await captureTransferCompleted();
+
+    await exportStudy(step.study);
+    const refused = await eventually('the N-SET to be refused', async () => {
+      const current = await taskOf(step);
+      return current?.status === 'in-progress' && current.mpps?.statusCode === 0x0112 ? current : undefined;
+    });
+    const uid = refused.mpps?.sopInstanceUid;
+    expect(sets(uid)).toHaveLength(1);
+
+    await eventually('transfer.completed to be captured', () => capture.seen() || undefined);
+    capture.publishAgain();
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    expect(sets(uid)).toHaveLength(1);
+    expect(await taskOf(step)).toMatchObject({ status: 'in-progress', mpps: { statusCode: 0x0112 } });
+    await capture.close();
+  });
+
+  it('MPPS SCP down: the task is completing, retried with backoff (not at every sweep); up again: completed with one N-SET', async () => {
+    const step = scheduled[1];
+    await scp.stop();
+    await exportStudy(step.study);
     const waiting = await eventually('the task to be completing after a failed attempt', async () => {
-      const task = await taskOf(study);
+      const task = await taskOf(step);
       return task?.status === 'completing' && (task.mpps?.attempts ?? 0) >= 1 ? task : undefined;
     });
     expect(waiting.mpps?.statusCode).toBeNull();
+    // 2 s, then 4 s after the first attempt: at most 3 attempts in the next 7 s (a sweep runs every
+    // second, and at once after an attempt: without backoff there would be many more).
+    await new Promise((resolve) => setTimeout(resolve, 7_000));
+    const later = await taskOf(step);
+    expect(later?.status).toBe('completing');
+    expect(later?.mpps?.attempts).toBeGreaterThanOrEqual(2);
+    expect(later?.mpps?.attempts).toBeLessThanOrEqual(4);
 
     scp = await startOdilMppsScp({ checkF7: true });
-    const done = await eventually(
-      'the task to complete once the SCP is back',
-      async () => {
-        const task = await taskOf(study);
-        return task?.status === 'completed' ? task : undefined;
-      },
-      30_000,
-    );
+    const done = await taskWith(step, 'completed', 60_000);
     expect(done.mpps?.sopInstanceUid).toBe(waiting.mpps?.sopInstanceUid);
     expect(sets(done.mpps?.sopInstanceUid)).toHaveLength(1);
     expect(scp.refusals).toEqual([]);
+  });
+
+  it('mwl-mpps-service killed after the SCP applied N-SET COMPLETED, before its commit: after a restart the task is completed, with one N-SET accepted', async () => {
+    const step = scheduled[3];
+    await scp.stop();
+    // Answers each N-SET 2.5 s after applying it: the service is killed in between.
+    scp = await startOdilMppsScp({ checkF7: true, setDelayMs: 2_500 });
+    await exportStudy(step.study);
+    const [applied] = await eventually('the N-SET to reach the SCP', async () => {
+      const uid = (await taskOf(step))?.mpps?.sopInstanceUid;
+      const received = sets(uid);
+      return uid !== undefined && received.length > 0 ? received : undefined;
+    });
+    await mwl.stop();
+    expect(scp.refusals).toEqual([]);
+
+    mwl = await startMwlMpps();
+    const done = await taskWith(step, 'completed', 60_000);
+    expect(done.mpps?.sopInstanceUid).toBe(applied.sopInstanceUid);
+    // Sent again after the restart and refused by the SCP: the step is COMPLETED there already.
+    expect(sets(applied.sopInstanceUid)).toHaveLength(2);
+    expect(scp.refusals).toEqual(['N-SET of an instance that is COMPLETED']);
+    expect(done.mpps).toMatchObject({ statusCode: 0x0110 });
+    expect(done.mpps?.note).toContain('an earlier N-SET of ours reached it');
+    await eventually('worklist.task.completed', () =>
+      completedEvents.some((body) => body.includes(done.id)) ? true : undefined,
+    );
   });
 });

@@ -46,6 +46,12 @@ export class StudyIndexService {
     return new Set((await this.repository.filesOf(manager, studyInstanceUid, sopInstanceUids)).keys());
   }
 
+  /** The study's Accession Number, null when it has none or the store holds no such study. */
+  async accessionNumberOf(studyInstanceUid: string): Promise<string | null> {
+    const found = await this.repository.find(studyInstanceUid);
+    return found?.study.accessionNumber || null;
+  }
+
   /** The study's patient, for masking it in text a PACS wrote about the study. */
   patientOf(studyInstanceUid: string): Promise<PatientIdentity> {
     return this.repository.patientOf(studyInstanceUid);

@@ -71,7 +71,7 @@ export class WorklistMppsService {
   /**
    * For mwl-mpps-service's automatic completion (an export of the study to the configuration
    * completed): the configuration's MPPS SCP, null without `mpps` or when it is gone, and the
-   * study's series as the index holds them.
+   * study's series and Accession Number as the index holds them (the event carries neither).
    */
   async completionTarget({
     pacsConfigId,
@@ -81,10 +81,15 @@ export class WorklistMppsService {
       if (error instanceof PacsConfigError) return undefined;
       throw error;
     });
-    if (row === undefined) return { target: null, performedSeries: [] };
+    if (row === undefined) return { target: null, performedSeries: [], accessionNumber: null };
     const { defaultCallingAeTitle } = await this.settings.current();
     const target = protocolOf(row.type).mppsTarget?.(row, { defaultCallingAeTitle }) ?? null;
-    return { target, performedSeries: target === null ? [] : await this.performedSeries(studyInstanceUid) };
+    if (target === null) return { target, performedSeries: [], accessionNumber: null };
+    return {
+      target,
+      performedSeries: await this.performedSeries(studyInstanceUid),
+      accessionNumber: await this.studies.accessionNumberOf(studyInstanceUid),
+    };
   }
 
   private async request(

@@ -34,8 +34,9 @@ export function retryDelayMs(attempts: number): number {
  * by a COMPLETED the SCP accepted, or a refusal (kept on it, not retried: the same request would
  * be refused again).
  *
- * Matched by Study Instance UID only: transfer.completed carries no accession number, and a task
- * without a Study Instance UID cannot have an MPPS (its Scheduled Step Attributes need one).
+ * Matched by Study Instance UID, else (no open task has it) by the Accession Number config-service's
+ * index holds for the study (transfer.completed carries none): an order's steps share its accession,
+ * so the study UID, when a task has it, tells which step was performed.
  */
 @Injectable()
 export class AutoCompletionService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -66,13 +67,14 @@ export class AutoCompletionService implements OnApplicationBootstrap, OnModuleDe
     const completion = await this.completion({ pacsConfigId, studyInstanceUid });
     if (completion.target === null) return;
     let marked = 0;
+    let matchedBy = 'study';
     await this.inbox.once(TRANSFER_COMPLETED_INBOX, eventId, async (manager) => {
-      const rows = await manager.query<{ id: string }[]>(
-        `SELECT id FROM worklist_task
-          WHERE pacs_config_id = $1 AND study_instance_uid = $2 AND status IN ('scheduled', 'in-progress')
-          FOR UPDATE`,
-        [pacsConfigId, studyInstanceUid],
-      );
+      let rows = await this.open(manager, pacsConfigId, 'study_instance_uid', studyInstanceUid);
+      const accessionNumber = completion.accessionNumber ?? null;
+      if (rows.length === 0 && accessionNumber !== null) {
+        rows = await this.open(manager, pacsConfigId, 'accession_number', accessionNumber);
+        matchedBy = 'accession';
+      }
       for (const { id } of rows) {
         await manager.query(
           `UPDATE worklist_task SET status = 'completing', mpps_performed_series = $2::jsonb,
@@ -84,8 +86,29 @@ export class AutoCompletionService implements OnApplicationBootstrap, OnModuleDe
       }
       marked = rows.length;
     });
-    this.logger.log({ msg: 'export completed', transferId: event.transferId, pacsConfigId, tasks: marked });
+    this.logger.log({
+      msg: 'export completed',
+      transferId: event.transferId,
+      pacsConfigId,
+      tasks: marked,
+      matchedBy: marked > 0 ? matchedBy : null,
+    });
     if (marked > 0) void this.sweep();
+  }
+
+  /** The configuration's scheduled and in-progress tasks with this study UID or accession, locked. */
+  private open(
+    manager: EntityManager,
+    pacsConfigId: string,
+    column: 'study_instance_uid' | 'accession_number',
+    value: string,
+  ): Promise<{ id: string }[]> {
+    return manager.query<{ id: string }[]>(
+      `SELECT id FROM worklist_task
+        WHERE pacs_config_id = $1 AND ${column} = $2 AND status IN ('scheduled', 'in-progress')
+        FOR UPDATE`,
+      [pacsConfigId, value],
+    );
   }
 
   /** Tries every due `completing` task once; one sweep at a time in this process. */

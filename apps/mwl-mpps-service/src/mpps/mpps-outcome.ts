@@ -8,6 +8,11 @@ import {
 
 /** 0x0111 Duplicate SOP Instance (PS3.7 C.4.2.1.4): our own UID, so an earlier attempt of ours reached the SCP. */
 export const DUPLICATE_SOP_INSTANCE = 0x0111;
+/**
+ * 0x0110 to an N-SET of an MPPS: "Performed Procedure Step Object may no longer be updated"
+ * (PS3.4 F.7.2.2.4): the SCP holds the instance COMPLETED or DISCONTINUED already.
+ */
+export const NO_LONGER_UPDATABLE = 0x0110;
 
 /**
  * What an N-CREATE or N-SET came to, as the task keeps it: the SCP's status and its meaning, and a

@@ -11,7 +11,7 @@ import {
   type WorklistTaskStatus,
 } from '@pacslink/contracts';
 import { isValidUid, newUid, type DicomJson } from '@pacslink/dicom';
-import { nCreate, nSet } from '@pacslink/dimse';
+import { formatStatus, nCreate, nSet } from '@pacslink/dimse';
 import { EgressGuard } from '@pacslink/egress';
 import { Outbox } from '@pacslink/messaging';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -31,7 +31,13 @@ import {
 } from './mpps-attributes';
 import { connectionOptions } from '../dimse-target';
 import { MppsError } from './mpps.errors';
-import { acceptedOutcome, DUPLICATE_SOP_INSTANCE, failedOutcome, type MppsOutcome } from './mpps-outcome';
+import {
+  acceptedOutcome,
+  DUPLICATE_SOP_INSTANCE,
+  failedOutcome,
+  NO_LONGER_UPDATABLE,
+  type MppsOutcome,
+} from './mpps-outcome';
 
 /** What one MPPS request did to its task: the task as stored, and the failure that stopped it, if any. */
 export interface MppsStep {
@@ -118,7 +124,17 @@ export class MppsService {
       final.kind === 'completed'
         ? completedModifications(common)
         : discontinuedModifications({ ...common, reason: final.reason });
-    const outcome = await this.send(target, 'N-SET', current, modifications);
+    let outcome = await this.send(target, 'N-SET', current, modifications);
+    if (!outcome.accepted && outcome.statusCode === NO_LONGER_UPDATABLE) {
+      // The UID is ours and only a final N-SET of ours ends it: one reached the SCP and its commit
+      // here was lost (ADR 0009, "A final N-SET whose commit was lost"). Sending it again cannot
+      // succeed; the step is done.
+      outcome = {
+        ...outcome,
+        accepted: true,
+        note: `the SCP holds this MPPS final already (${formatStatus(NO_LONGER_UPDATABLE)}, may no longer be updated): an earlier N-SET of ours reached it`,
+      };
+    }
     const status: WorklistTaskStatus = final.kind;
     if (!outcome.accepted) {
       return {

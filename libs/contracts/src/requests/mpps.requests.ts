@@ -105,11 +105,16 @@ export class MppsCompletionQueryData {
 
 /**
  * The MPPS SCP of the configuration (null: it has no `mpps`, or is gone) and the study's series and
- * instances as config-service's study index holds them.
+ * instances and Accession Number as config-service's study index holds them.
  */
 export interface MppsCompletionTarget {
   target: WorklistTargetData | null;
   performedSeries: PerformedSeriesData[];
+  /**
+   * The study's (0008,0050), null when it has none, for tasks matched by accession when none has
+   * the study's UID. Absent from a config-service older than it: read as null.
+   */
+  accessionNumber?: string | null;
 }
 
 export const MppsCompletionRequests = {

@@ -1,7 +1,7 @@
 """An N-CREATE / N-SET SCP on odil (Debian's python3-odil), not on pacslink's engine, so that the
 tests of libs/dimse's nCreate and nSet do not share their bugs with the peer they talk to.
 
-Usage: /usr/bin/python3 odil-mpps-scp.py PORT [--check-f7]
+Usage: /usr/bin/python3 odil-mpps-scp.py PORT [--check-f7] [--set-delay-ms MS]
 
 Every request is read by odil and reported on stdout as one line, "RECEIVED " and JSON:
 {"command", "sopClassUid", "sopInstanceUid", "dataSet"}, the data set as DICOM JSON whose text is
@@ -23,11 +23,15 @@ change only an IN PROGRESS instance (0x0110, processing failure: "may no longer 
 go to COMPLETED or DISCONTINUED only with the end date and time (0x0121, missing attribute value),
 and to COMPLETED only with a Performed Series Sequence whose items have a Series Instance UID and
 a Protocol Name (0x0121). The check that failed is written to stderr as "F7 REFUSED <reason>".
+
+With --set-delay-ms it applies each N-SET at once and answers it MS later: a test can end the
+requester in between, as a crash after the SCP's change and before the requester's commit.
 """
 
 import json
 import re
 import sys
+import time
 
 import odil
 
@@ -39,6 +43,9 @@ created = set()
 CHECK_F7 = "--check-f7" in sys.argv[2:]
 # the state of each instance created, for the transitions F.7.1 allows
 state = {}
+SET_DELAY_S = (
+    int(sys.argv[sys.argv.index("--set-delay-ms") + 1]) / 1000 if "--set-delay-ms" in sys.argv else 0
+)
 
 PROCESSING_FAILURE = 0x0110
 INVALID_ATTRIBUTE_VALUE = 0x0106
@@ -209,7 +216,9 @@ def on_set(request):
         return status
     if uid not in created:
         return NO_SUCH_SOP_INSTANCE
-    return check_set(uid, data_set) if CHECK_F7 else 0
+    status = check_set(uid, data_set) if CHECK_F7 else 0
+    time.sleep(SET_DELAY_S)
+    return status
 
 
 def serve(port):
@@ -236,7 +245,11 @@ def serve(port):
             # odil refuses a message it cannot read (e.g. an N-CREATE without a data set, which
             # PS3.7 allows): abort that association, keep serving the next ones
             sys.stderr.write("odil refused a message: %s\n" % error)
-            association.abort(0, 0)
+            try:
+                association.abort(0, 0)
+            except odil.Exception:
+                # the peer is gone already (it ended while its answer was held: --set-delay-ms)
+                pass
 
 
 if __name__ == "__main__":

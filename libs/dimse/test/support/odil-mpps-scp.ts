@@ -76,7 +76,8 @@ async function steadyListener(odilPort: number, port = 0): Promise<{ port: numbe
  * independent of ours, on a free port, and stops exactly that process at the end.
  */
 export async function startOdilMppsScp(
-  options: { checkF7?: boolean; port?: number } = {},
+  /** setDelayMs: each N-SET applied at once and answered that much later (--set-delay-ms) */
+  options: { checkF7?: boolean; port?: number; setDelayMs?: number } = {},
 ): Promise<OdilMppsScp> {
   await promisify(execFile)(PYTHON, ['-c', 'import odil']).catch((error: Error) => {
     throw new Error(`the MPPS test SCP needs odil for ${PYTHON}: ${INSTALL_HINT} (${error.message.trim()})`);
@@ -86,6 +87,7 @@ export async function startOdilMppsScp(
     join(__dirname, 'odil-mpps-scp.py'),
     String(port),
     ...(options.checkF7 ? ['--check-f7'] : []),
+    ...(options.setDelayMs === undefined ? [] : ['--set-delay-ms', String(options.setDelayMs)]),
   ];
   const child = spawn(PYTHON, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
