@@ -14,6 +14,7 @@ import {
 import { elidePeerText } from '@pacslink/dicom';
 import { ConfirmedPublisher, RpcClient, createEnvelope } from '@pacslink/messaging';
 import { METRICS_REGISTRY } from '@pacslink/platform';
+import { AssociationFailureCounter } from './association-failures';
 import { BatchClaim } from './batch-claim';
 import { inBatchSpan, recordBatchResult } from './batch-span';
 import { eitherSignal } from './either-signal';
@@ -45,6 +46,8 @@ export interface BatchRunResult {
 /** A batch as the runner sees it: which attempt, and the sizes of its instances when known. */
 export interface RunnableBatch extends ExportBatchRef {
   instances?: readonly { sopInstanceUid: string; sizeBytes?: number }[];
+  /** Labels pacslink_association_failures_total. */
+  pacsConfigId?: string;
 }
 
 export interface BatchSender {
@@ -75,6 +78,7 @@ export class ExportBatchRunner {
   private readonly logger = new Logger(ExportBatchRunner.name);
   private readonly metrics: Record<TransferDirection, RunMetrics>;
   private readonly claims: BatchClaim;
+  private readonly associationFailures: AssociationFailureCounter;
 
   constructor(
     rpc: RpcClient,
@@ -83,6 +87,7 @@ export class ExportBatchRunner {
   ) {
     this.claims = new BatchClaim(rpc);
     this.metrics = { export: runMetrics(registry, 'export'), import: runMetrics(registry, 'import') };
+    this.associationFailures = new AssociationFailureCounter(registry);
   }
 
   /** `stopping`: the consumer's signal (MessageContext), aborted when the worker shuts down. */
@@ -141,6 +146,7 @@ export class ExportBatchRunner {
       }
       // The sender's own reading of a stop (e.g. DIMSE CANCELLED) would be permanent; this is not.
       failure = stopping.aborted ? { transient: true, reason: SHUTTING_DOWN_REASON } : sender.classify(error);
+      this.associationFailures.record(batch.pacsConfigId, failure);
       // A worker is not told whose study it sends, so it cannot mask the patient's name in what
       // the PACS wrote: the PACS's words stay out of its log. config-service masks and logs them.
       this.logger.warn({

@@ -35,6 +35,7 @@ export class ImportCommands {
       batchId: batch.id,
       attempt: context.attempt,
       studyInstanceUid: transfer.studyInstanceUid,
+      pacsConfigId: config.id,
     };
     if (batch.kind === 'plan') {
       const series = transfer.seriesInstanceUid;

@@ -5,6 +5,7 @@ import {
   IsArray,
   IsBoolean,
   IsInt,
+  IsOptional,
   IsString,
   IsUUID,
   MaxLength,
@@ -52,6 +53,12 @@ export class ExportBatchData {
   @IsUUID() transferId!: string;
   @IsUUID() batchId!: string;
   @IsInt() @Min(1) attempt!: number;
+  /**
+   * The PACS configuration the batch goes to or comes from: labels the worker's
+   * pacslink_association_failures_total. Optional, so that a command of an older config-service
+   * still validates (the label then says unknown).
+   */
+  @IsOptional() @IsUUID() pacsConfigId?: string;
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_EXPORT_BATCH_INSTANCES)

@@ -30,6 +30,12 @@ export class ImportPlanData {
   @IsUUID() transferId!: string;
   @IsUUID() batchId!: string;
   @IsInt() @Min(1) attempt!: number;
+  /**
+   * The PACS configuration the batch goes to or comes from: labels the worker's
+   * pacslink_association_failures_total. Optional, so that a command of an older config-service
+   * still validates (the label then says unknown).
+   */
+  @IsOptional() @IsUUID() pacsConfigId?: string;
   @IsDicomUid() studyInstanceUid!: string;
   @IsOptional() @IsDicomUid() seriesInstanceUid?: string;
 }
@@ -65,6 +71,12 @@ export class ImportBatchData {
   @IsUUID() transferId!: string;
   @IsUUID() batchId!: string;
   @IsInt() @Min(1) attempt!: number;
+  /**
+   * The PACS configuration the batch goes to or comes from: labels the worker's
+   * pacslink_association_failures_total. Optional, so that a command of an older config-service
+   * still validates (the label then says unknown).
+   */
+  @IsOptional() @IsUUID() pacsConfigId?: string;
   @IsDicomUid() studyInstanceUid!: string;
   @IsArray()
   @ArrayMinSize(1)
