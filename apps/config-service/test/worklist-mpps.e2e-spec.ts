@@ -193,4 +193,41 @@ describe('worklist tasks started, completed and discontinued through config-serv
       mpps: { statusCode: 0x0121, meaning: 'missing attribute value' },
     });
   });
+
+  it('each MPPS request is audited with its actor: started, completed, discontinued, and a refused one as failed; a 409/404 (nothing sent) is not', async () => {
+    const entries = (await service.auditEntries()).filter((entry) => entry.entityType === 'worklist-task');
+    const of = (index: number) =>
+      entries
+        .filter((entry) => entry.entityId === taskOf(index).id)
+        .map((entry) => entry.action)
+        .reverse();
+    expect(of(0)).toEqual(['worklist-task.started', 'worklist-task.completed']);
+    expect(of(1)).toEqual(['worklist-task.started', 'worklist-task.discontinued']);
+    // N-CREATE accepted, N-SET refused (0x0121): the request failed
+    expect(of(2)).toEqual(['worklist-task.complete-failed']);
+    expect(entries).toHaveLength(5);
+    for (const entry of entries) {
+      expect(entry.actor).toBe(service.actor);
+      expect(entry.change.pacsConfigId).toBe(pacsConfigId);
+    }
+    const completed = entries.find((entry) => entry.action === 'worklist-task.completed');
+    expect(completed?.change).toMatchObject({
+      before: 'in-progress',
+      status: 'completed',
+      performedSeries: 2,
+      mppsStatusCode: 0,
+    });
+    expect(completed?.change.mppsSopInstanceUid).toMatch(/^2\.25\./);
+    expect(entries.find((entry) => entry.action === 'worklist-task.discontinued')?.change).toMatchObject({
+      reason: '110514',
+      status: 'discontinued',
+    });
+    expect(entries.find((entry) => entry.action === 'worklist-task.complete-failed')?.change).toMatchObject({
+      before: 'scheduled',
+      error: 'mpps-failed',
+    });
+    // no patient in the audit: its entries are read by other people than the task's
+    const names = worklists.map((worklist) => worklist.patient.name.split('^')[0]);
+    for (const name of names) expect(JSON.stringify(entries)).not.toContain(name);
+  });
 });

@@ -15,6 +15,8 @@ import {
 } from '@pacslink/contracts';
 import { RpcClient, RpcRemoteError } from '@pacslink/messaging';
 import { DataSource } from 'typeorm';
+import { AuditLog } from '../audit/audit-log';
+import type { Actor } from '../auth/actor';
 import { PacsConfigError } from '../pacs-configs/pacs-configs.errors';
 import { PacsConfigsService } from '../pacs-configs/pacs-configs.service';
 import { protocolOf } from '../pacs-configs/protocols/pacs-protocols';
@@ -31,6 +33,14 @@ const REMOTE_CODES: Record<string, WorklistErrorCode> = {
   [MppsErrorCodes.ScpFailed]: WorklistErrorCode.MppsFailed,
 };
 
+/** Refusals answered before anything went to the MPPS SCP: nothing to audit. */
+const NOTHING_SENT: readonly WorklistErrorCode[] = [
+  WorklistErrorCode.TaskNotFound,
+  WorklistErrorCode.TaskState,
+  WorklistErrorCode.MppsNotOffered,
+];
+const DONE = { start: 'started', complete: 'completed', discontinue: 'discontinued' } as const;
+
 /**
  * A task's MPPS through config-service: it owns the configurations and the study index, so it
  * builds the MPPS SCP's target (409 unless the task's configuration has `mpps`) and, to complete,
@@ -44,27 +54,75 @@ export class WorklistMppsService {
     private readonly studies: StudyIndexService,
     private readonly dataSource: DataSource,
     private readonly rpc: RpcClient,
+    private readonly audit: AuditLog,
   ) {}
 
-  async start(taskId: string): Promise<WorklistTask> {
-    const { data, timeoutMs } = await this.request(taskId);
-    return this.ask(MppsRequests.Start, data, timeoutMs);
+  async start(taskId: string, actor: Actor): Promise<WorklistTask> {
+    const { task, data, timeoutMs } = await this.request(taskId);
+    return this.audited(actor, task, 'start', {}, () => this.ask(MppsRequests.Start, data, timeoutMs));
   }
 
-  async complete(taskId: string): Promise<WorklistTask> {
+  async complete(taskId: string, actor: Actor): Promise<WorklistTask> {
     const { task, data, timeoutMs } = await this.request(taskId);
     const performedSeries =
       task.studyInstanceUid === null ? [] : await this.performedSeries(task.studyInstanceUid);
+    const series = performedSeries.length;
     // N-CREATE (if the task was not started) and N-SET, each bounded by timeoutMs
-    return this.ask(MppsRequests.Complete, { ...data, performedSeries }, timeoutMs * 2);
+    return this.audited(actor, task, 'complete', { performedSeries: series }, () =>
+      this.ask(MppsRequests.Complete, { ...data, performedSeries }, timeoutMs * 2),
+    );
   }
 
-  async discontinue(taskId: string, reason: DiscontinuationReason | undefined): Promise<WorklistTask> {
-    const { data, timeoutMs } = await this.request(taskId);
-    return this.ask(
-      MppsRequests.Discontinue,
-      { ...data, reason: reason ?? DEFAULT_DISCONTINUATION_REASON },
-      timeoutMs,
+  async discontinue(
+    taskId: string,
+    reason: DiscontinuationReason | undefined,
+    actor: Actor,
+  ): Promise<WorklistTask> {
+    const { task, data, timeoutMs } = await this.request(taskId);
+    const chosen = reason ?? DEFAULT_DISCONTINUATION_REASON;
+    return this.audited(actor, task, 'discontinue', { reason: chosen }, () =>
+      this.ask(MppsRequests.Discontinue, { ...data, reason: chosen }, timeoutMs),
+    );
+  }
+
+  /**
+   * An MPPS request changes the step on the MPPS SCP: audited as the other mutating routes are,
+   * `worklist-task.started|completed|discontinued`, or `worklist-task.<step>-failed` when it may
+   * have reached the SCP without an answer saying so (refused, no answer, mwl-mpps-service gone).
+   * Never the patient, nor the SCP's Error Comment (it may name them): ids, statuses and counts.
+   */
+  private async audited(
+    actor: Actor,
+    before: WorklistTask,
+    step: 'start' | 'complete' | 'discontinue',
+    change: Record<string, unknown>,
+    send: () => Promise<WorklistTask>,
+  ): Promise<WorklistTask> {
+    const common = { pacsConfigId: before.pacsConfigId, before: before.status, ...change };
+    let task: WorklistTask;
+    try {
+      task = await send();
+    } catch (error) {
+      if (!(error instanceof WorklistError && NOTHING_SENT.includes(error.code))) {
+        await this.record(actor, before.id, `worklist-task.${step}-failed`, {
+          ...common,
+          error: error instanceof WorklistError ? error.code : 'unexpected',
+        });
+      }
+      throw error;
+    }
+    await this.record(actor, task.id, `worklist-task.${DONE[step]}`, {
+      ...common,
+      status: task.status,
+      mppsSopInstanceUid: task.mpps?.sopInstanceUid ?? null,
+      mppsStatusCode: task.mpps?.statusCode ?? null,
+    });
+    return task;
+  }
+
+  private record(actor: Actor, taskId: string, action: string, change: Record<string, unknown>) {
+    return this.dataSource.transaction((manager) =>
+      this.audit.record(manager, actor, { action, entityType: 'worklist-task', entityId: taskId, change }),
     );
   }
 

@@ -187,8 +187,8 @@ export class WorklistController {
   @ApiConflictResponse(MPPS_CONFLICT)
   @ApiBadGatewayResponse(MPPS_FAILED)
   @ApiServiceUnavailableResponse(UNAVAILABLE)
-  start(@Param('id', ParseUUIDPipe) id: string): Promise<WorklistTaskResponse> {
-    return this.mpps.start(id);
+  start(@Param('id', ParseUUIDPipe) id: string, @CurrentActor() actor: Actor): Promise<WorklistTaskResponse> {
+    return this.mpps.start(id, actor);
   }
 
   @Post('tasks/:id/complete')
@@ -203,8 +203,11 @@ export class WorklistController {
   @ApiConflictResponse(MPPS_CONFLICT)
   @ApiBadGatewayResponse(MPPS_FAILED)
   @ApiServiceUnavailableResponse(UNAVAILABLE)
-  complete(@Param('id', ParseUUIDPipe) id: string): Promise<WorklistTaskResponse> {
-    return this.mpps.complete(id);
+  complete(
+    @Param('id', ParseUUIDPipe) id: string,
+    @CurrentActor() actor: Actor,
+  ): Promise<WorklistTaskResponse> {
+    return this.mpps.complete(id, actor);
   }
 
   @Post('tasks/:id/discontinue')
@@ -223,7 +226,8 @@ export class WorklistController {
   discontinue(
     @Param('id', ParseUUIDPipe) id: string,
     @Body() body: DiscontinueWorklistTaskRequest,
+    @CurrentActor() actor: Actor,
   ): Promise<WorklistTaskResponse> {
-    return this.mpps.discontinue(id, body.reason);
+    return this.mpps.discontinue(id, body.reason, actor);
   }
 }
