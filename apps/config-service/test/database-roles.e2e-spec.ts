@@ -17,6 +17,7 @@ import {
   uniqueSuffix,
 } from '@pacslink/testing';
 import { CONFIG_SCHEMA } from '../src/config';
+import { startPgBouncer } from './pgbouncer.harness';
 import { configServiceMigrations } from '../src/migrations';
 
 // Issue 14: in production the migrate Job runs the DDL as the schema's owner and the service runs
@@ -117,6 +118,31 @@ async function failedStart(env: Record<string, string>): Promise<{ code: number;
   const line = jsonLines(failure.output ?? '').find((entry) => entry.msg === 'start-up failed');
   const reason = typeof line?.reason === 'string' ? line.reason : (failure.output ?? '');
   return { code: failure.code ?? -1, reason };
+}
+
+const auth = { authorization: `Bearer ${API_KEY}` };
+
+async function createPacsConfig(baseUrl: string, aeTitle: string): Promise<number> {
+  const response = await fetch(`${baseUrl}/api/v1/pacs-configs`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      type: 'dimse',
+      aeTitle,
+      name: aeTitle,
+      host: '127.0.0.1',
+      port: 104,
+      cStore: true,
+    }),
+  });
+  return response.status;
+}
+
+async function pacsConfigCount(baseUrl: string): Promise<number> {
+  const listed = (await fetch(`${baseUrl}/api/v1/pacs-configs`, { headers: auth }).then((response) =>
+    response.json(),
+  )) as { total: number };
+  return listed.total;
 }
 
 async function asRole<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
@@ -253,25 +279,31 @@ describe('production database roles: the migrate Job as the schema owner, the se
   it('config-service runs as the runtime role, search_path from the role: ready, and creates a PACS configuration', async () => {
     const service = await startConfigService(serviceEnv);
     try {
-      const created = await fetch(`${service.baseUrl}/api/v1/pacs-configs`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          type: 'dimse',
-          aeTitle: 'ROLES_PACS',
-          name: 'roles',
-          host: '127.0.0.1',
-          port: 104,
-          cStore: true,
-        }),
-      });
-      expect(created.status).toBe(201);
-      const listed = (await fetch(`${service.baseUrl}/api/v1/pacs-configs`, {
-        headers: { authorization: `Bearer ${API_KEY}` },
-      }).then((response) => response.json())) as { total: number };
-      expect(listed.total).toBe(1);
+      expect(await createPacsConfig(service.baseUrl, 'ROLES_PACS')).toBe(201);
+      expect(await pacsConfigCount(service.baseUrl)).toBe(1);
     } finally {
       await service.stop();
+    }
+  });
+
+  it('behind PgBouncer in transaction mode: a search_path connection option is refused; config-service, without one, serves', async () => {
+    const bouncer = await startPgBouncer(name, [role('config')]);
+    try {
+      const throughBouncer = bouncer.urlFor(role('config'), PASSWORD);
+      // What every connection sent before issue 14, and still does outside production.
+      const withOption = new Client({ connectionString: throughBouncer, options: '-c search_path=config' });
+      await expect(withOption.connect()).rejects.toThrow('unsupported startup parameter: options');
+      await withOption.end().catch(() => undefined);
+
+      const service = await startConfigService({ ...serviceEnv, DATABASE_URL: throughBouncer });
+      try {
+        expect(await createPacsConfig(service.baseUrl, 'BOUNCER_PACS')).toBe(201);
+        expect(await pacsConfigCount(service.baseUrl)).toBe(2);
+      } finally {
+        await service.stop();
+      }
+    } finally {
+      await bouncer.stop();
     }
   });
 
