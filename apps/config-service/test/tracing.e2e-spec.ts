@@ -35,11 +35,18 @@ describe('one export transfer is one trace across config-service, dimse-worker a
   let config: ServiceProcess;
   const processes: ServiceProcess[] = [];
   const apiKey = newApiKey();
+  let workerEnv: Record<string, string>;
+  let pacsConfigId: string;
 
-  const call = async (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Record<string, unknown>> => {
     const response = await fetch(`${config.baseUrl}/api/v1${path}`, {
       method,
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const answer = (await response.json()) as Record<string, unknown>;
@@ -71,13 +78,9 @@ describe('one export transfer is one trace across config-service, dimse-worker a
       ...otel,
     });
     processes.push(config);
+    workerEnv = { AMQP_URL: vhost.url, STORE_DIR: storeDir, ...testEgressEnv(), ...otel };
     processes.push(
-      await startServiceProcess('dimse-worker', {
-        AMQP_URL: vhost.url,
-        STORE_DIR: storeDir,
-        ...testEgressEnv(),
-        ...otel,
-      }),
+      await startServiceProcess('dimse-worker', workerEnv),
       await startServiceProcess('mwl-mpps-service', {
         DATABASE_URL: database.url,
         AMQP_URL: vhost.url,
@@ -88,15 +91,6 @@ describe('one export transfer is one trace across config-service, dimse-worker a
     await call('PUT', '/settings', { allowTransfer: true, defaultCallingAeTitle: 'PACSLINK' });
     study = await generateStudy(join(workDir, 'generated'), { series: 1, instancesPerSeries: 2 });
     expect((await uploadToStudyStore(config.baseUrl, apiKey, study.files)).status).toBe(200);
-  });
-
-  afterAll(async () => {
-    for (const process of processes.reverse()) await process.stop();
-    await Promise.all([database?.drop(), vhost?.drop(), receiver?.close()]);
-    if (workDir) await rm(workDir, { recursive: true, force: true });
-  });
-
-  it('HTTP request -> outbox publish -> worker consume -> batch -> association -> report consume -> transfer.completed -> mwl-mpps-service, one trace id, in every log line of the work', async () => {
     const { storescp } = peers;
     const pacs = await call('POST', '/pacs-configs', {
       type: 'dimse',
@@ -107,10 +101,22 @@ describe('one export transfer is one trace across config-service, dimse-worker a
       cStore: true,
       // mwl-mpps-service asks for the completion of an export to a PACS with MPPS (and logs it).
       mpps: true,
+      maxAssociations: 1,
     });
+    pacsConfigId = pacs.id as string;
+  });
+
+  afterAll(async () => {
+    for (const process of processes.reverse()) await process.stop();
+    await Promise.all([database?.drop(), vhost?.drop(), receiver?.close()]);
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('HTTP request -> outbox publish -> worker consume -> batch -> association -> report consume -> transfer.completed -> mwl-mpps-service, one trace id, in every log line of the work', async () => {
+    const { storescp } = peers;
     const transfer = await call('POST', '/transfers', {
       direction: 'export',
-      pacsConfigId: pacs.id,
+      pacsConfigId,
       studyInstanceUid: study.studyInstanceUid,
     });
     const transferId = transfer.id as string;
@@ -202,5 +208,34 @@ describe('one export transfer is one trace across config-service, dimse-worker a
     const untraced = processes.filter((service) => !service.logs.some((line) => line.trace_id === traceId));
     if (untraced.length) for (const p of untraced) console.log(p.app, JSON.stringify(p.logs.slice(-12)));
     expect(untraced.map((service) => service.app)).toEqual([]);
+  });
+
+  it('a batch dispatched by another transfer’s report is in the trace of the request that made its own transfer', async () => {
+    // No worker yet, and one association at a time: the first transfer's batch waits in the queue,
+    // the second's in the database until the first one's report frees the association.
+    const worker = processes.find((service) => service.app === 'dimse-worker');
+    await worker?.stop();
+    // Each POST continues a trace of the test's own (W3C traceparent, sampled).
+    const traceIds = [randomBytes(16).toString('hex'), randomBytes(16).toString('hex')];
+    const transferIds: string[] = [];
+    for (const traceId of traceIds) {
+      const traceparent = `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
+      const body = {
+        direction: 'export',
+        pacsConfigId,
+        studyInstanceUid: study.studyInstanceUid,
+      };
+      transferIds.push((await call('POST', '/transfers', body, { traceparent })).id as string);
+    }
+    processes.push(await startServiceProcess('dimse-worker', workerEnv));
+    for (const [index, transferId] of transferIds.entries()) {
+      await eventually('the transfer to complete', async () =>
+        (await call('GET', `/transfers/${transferId}`)).status === 'completed' ? true : undefined,
+      );
+      const batch = await eventually('the batch span', () =>
+        receiver.spans.find((span) => span.attributes['pacslink.transfer.id'] === transferId),
+      );
+      expect(batch.traceId).toBe(traceIds[index]);
+    }
   });
 });

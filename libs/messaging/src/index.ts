@@ -20,6 +20,7 @@ export * from './outbox/outbox';
 export * from './outbox/outbox-relay';
 export * from './outbox/outbox.module';
 export * from './inbox/inbox';
+export { activeTraceCarrier, type TraceCarrier } from './trace-context';
 export { OutboxMessage, InboxMessage };
 
 /** Entities and migrations every service with a database includes in its DataSource. */

@@ -26,6 +26,12 @@ export function traceHeaders(from: Context = context.active()): TraceCarrier {
   return carrier;
 }
 
+/** The active trace context to keep in a row (the outbox's, a transfer's); null without tracing. */
+export function activeTraceCarrier(): TraceCarrier | null {
+  const carrier = traceHeaders();
+  return Object.keys(carrier).length > 0 ? carrier : null;
+}
+
 /** The trace context of received headers (AMQP headers, or what the outbox stored). */
 export function traceContextOf(headers: Record<string, unknown> | null | undefined): Context {
   const carrier: TraceCarrier = {};

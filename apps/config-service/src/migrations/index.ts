@@ -11,6 +11,7 @@ import { AddEventTicketCredentialExpiry1764600000000 } from './1764600000000-Add
 import { AddPacsCircuits1764700000300 } from './1764700000300-AddPacsCircuits';
 import { AddImportTransfers1764800000000 } from './1764800000000-AddImportTransfers';
 import { AddTransferMetricsIndexes1764900000500 } from './1764900000500-AddTransferMetricsIndexes';
+import { AddTransferTraceContext1765200000100 } from './1765200000100-AddTransferTraceContext';
 
 /** Every migration of config-service's schema, oldest first. Append only. */
 export const configServiceMigrations = [
@@ -27,4 +28,5 @@ export const configServiceMigrations = [
   AddPacsCircuits1764700000300,
   AddImportTransfers1764800000000,
   AddTransferMetricsIndexes1764900000500,
+  AddTransferTraceContext1765200000100,
 ];

@@ -1,4 +1,5 @@
 import type { TransferMethod } from '@pacslink/contracts';
+import { activeTraceCarrier } from '@pacslink/messaging';
 import type { Actor } from '../auth/actor';
 import type { PacsConfig } from '../pacs-configs/pacs-config.entity';
 import type { CreateTransferRequest } from './dto/create-transfer.request';
@@ -42,5 +43,6 @@ export function newTransfer(
     startedAt: null,
     finishedAt: null,
     progressPublishedAt: null,
+    traceContext: activeTraceCarrier(),
   } satisfies Omit<Transfer, never>);
 }

@@ -137,18 +137,18 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
         attempt,
         defaultCallingAeTitle,
       });
-      return this.send(manager, batch, attempt, command);
+      return this.send(manager, batch, attempt, command, transfer);
     }
     const instances = await this.instancesToSend(manager, batchId, transfer);
     if (instances === undefined) return false;
-    if (instances.length === 0) return this.send(manager, batch, batch.attempt, undefined);
+    if (instances.length === 0) return this.send(manager, batch, batch.attempt, undefined, transfer);
     const attempt = batch.attempt + 1;
     const command = protocolOf(config.type).exportBatchCommand(
       config,
-      { transferId: batch.transferId, batchId, attempt, instances, pacsConfigId: config.id },
+      { transferId: batch.transferId, batchId, attempt, instances },
       { cipher: this.cipher, defaultCallingAeTitle, studyInstanceUid: transfer.studyInstanceUid },
     );
-    return this.send(manager, batch, attempt, command);
+    return this.send(manager, batch, attempt, command, transfer);
   }
 
   /** The command to the outbox as the batch's `attempt`; no command: nothing left, the batch is done. */
@@ -157,6 +157,7 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
     batch: Pick<TransferBatch, 'id' | 'transferId'>,
     attempt: number,
     command: OutboundCommand | undefined,
+    transfer: Pick<Transfer, 'traceContext'>,
   ): Promise<boolean> {
     if (command === undefined) {
       await this.transfers.markBatchDone(manager, batch.id);
@@ -164,7 +165,9 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
       return false;
     }
     await this.transfers.markBatchDispatched(manager, batch.id, attempt, this.options.dispatchLeaseMs);
-    await this.outbox.enqueue(manager, command.contract, command.data);
+    // In the trace of the request that made the transfer, whatever work dispatches the batch now
+    // (a sweep, another transfer's report); a row from before tracing has none: the active one.
+    await this.outbox.enqueue(manager, command.contract, command.data, transfer.traceContext ?? undefined);
     return true;
   }
 

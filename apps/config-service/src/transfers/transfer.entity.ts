@@ -31,4 +31,9 @@ export class Transfer {
   @Column('timestamptz', { name: 'started_at', nullable: true }) startedAt!: Date | null;
   @Column('timestamptz', { name: 'finished_at', nullable: true }) finishedAt!: Date | null;
   @Column('timestamptz', { name: 'progress_published_at', nullable: true }) progressPublishedAt!: Date | null;
+  /**
+   * The trace of the request that made the transfer (W3C headers; null without tracing): every batch
+   * command joins it, whatever work dispatches the batch (a sweep, another transfer's report).
+   */
+  @Column('jsonb', { name: 'trace_context', nullable: true }) traceContext!: Record<string, string> | null;
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Envelope, MessageContract } from '@pacslink/contracts';
 import { createEnvelope } from '../envelope';
-import { traceHeaders } from '../trace-context';
+import { activeTraceCarrier, type TraceCarrier } from '../trace-context';
 import { OutboxMessage } from './outbox-message.entity';
 
 /**
@@ -15,6 +15,8 @@ export class Outbox {
     manager: EntityManager,
     contract: MessageContract<T>,
     data: T,
+    /** The trace the message belongs to, as activeTraceCarrier kept it; default: the active one. */
+    trace: TraceCarrier | null = activeTraceCarrier(),
   ): Promise<Envelope<T>> {
     if (!manager.queryRunner?.isTransactionActive) {
       throw new Error('Outbox.enqueue must run inside the transaction that changes the state it announces');
@@ -26,12 +28,8 @@ export class Outbox {
       routingKey: contract.type,
       envelope,
       // The relay publishes later, outside this context: the row keeps it.
-      traceContext: nullIfEmpty(traceHeaders()),
+      traceContext: trace,
     });
     return envelope;
   }
-}
-
-function nullIfEmpty(carrier: Record<string, string>): Record<string, string> | null {
-  return Object.keys(carrier).length > 0 ? carrier : null;
 }
