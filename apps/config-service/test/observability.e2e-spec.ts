@@ -159,6 +159,9 @@ describe('metrics of config-service (real Postgres and RabbitMQ)', () => {
   });
 
   it('still answers a scrape while the database is down, without the gauges read from it', async () => {
+    const before = await (await fetch(`${service.baseUrl}/metrics`)).text();
+    expect(before).toMatch(/^pacslink_outbox_messages\{service="config-service"\} \d+$/m);
+    expect(before).toMatch(/^pacslink_outbox_oldest_age_seconds\{service="config-service"\} \S+$/m);
     await databaseLink.cut();
     try {
       const started = Date.now();

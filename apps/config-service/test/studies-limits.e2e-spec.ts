@@ -395,7 +395,7 @@ describe('POST /studies: size limits, and server timeouts for long uploads', () 
         logs.entries().find((entry) => entry.msg === 'study upload cut short by the client'),
       );
       expect(warning).toMatchObject({
-        level: 40,
+        level: 'warn',
         stored: 1,
         reason: `the client sent nothing for ${IDLE_MS} ms (HTTP_IDLE_TIMEOUT_MS), and the connection was closed before the body was complete`,
       });
