@@ -66,7 +66,6 @@ describe('one export transfer is one trace across config-service, dimse-worker a
     const storeDir = join(workDir, 'store');
     const otel = {
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
       OTEL_BSP_SCHEDULE_DELAY: '100',
     };
     config = await startServiceProcess('config-service', {
