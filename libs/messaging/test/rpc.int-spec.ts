@@ -93,10 +93,12 @@ describe('request/reply over direct reply-to (real RabbitMQ)', () => {
     await asker.init();
     const rpc = asker.get(RpcClient);
     try {
-      await expect(rpc.request(Later, { text: 'nobody yet', sequence: 0 }, 300)).rejects.toBeInstanceOf(
+      // 2 s: the publish itself is bounded by the request's timeout, and on a loaded machine 300 ms
+      // did not always see it out (the request was never queued: the count below read 0).
+      await expect(rpc.request(Later, { text: 'nobody yet', sequence: 0 }, 2_000)).rejects.toBeInstanceOf(
         RpcTimeoutError,
       );
-      await new Promise((resolve) => setTimeout(resolve, 1_000)); // well past the request's timeout
+      await new Promise((resolve) => setTimeout(resolve, 1_500)); // well past the request's timeout
 
       const broker = await connect(vhost.url);
       try {
