@@ -69,15 +69,21 @@ describe('association failures by PACS and reason (real RabbitMQ, Postgres, dims
     });
     expect(response.status).toBe(202);
 
-    // Default labels (service) come after the metric's own in prom-client's exposition.
-    const series = new RegExp(
-      `^pacslink_association_failures_total\\{pacs_config="${pacsConfigId}",reason="refused",service="dimse-worker"\\} (\\d+)$`,
-      'm',
-    );
+    // prom-client may put the default label (service) first or last: labels matched in any order.
+    const counted = (text: string) =>
+      text
+        .split('\n')
+        .filter((line) => line.startsWith('pacslink_association_failures_total{'))
+        .filter((line) =>
+          [`pacs_config="${pacsConfigId}"`, 'reason="refused"', 'service="dimse-worker"'].every((label) =>
+            line.includes(label),
+          ),
+        )
+        .map((line) => Number(line.split(' ').pop()));
     const failures = await eventually('the refusal counted', async () => {
       const text = await (await fetch(`${baseUrlOf(worker)}/metrics`)).text();
-      const match = series.exec(text);
-      return match ? Number(match[1]) : undefined;
+      const [count] = counted(text);
+      return count;
     });
     expect(failures).toBeGreaterThanOrEqual(1);
   });

@@ -38,6 +38,21 @@ describe('mwl-mpps-service boots against real Postgres and RabbitMQ', () => {
     });
   });
 
+  it('serves its outbox backlog, its HTTP requests by route and the standard process metrics', async () => {
+    await fetch(`${baseUrl}/health/live`);
+    const text = await (await fetch(`${baseUrl}/metrics`)).text();
+    expect(text).toMatch(/^pacslink_outbox_messages\{service="mwl-mpps-service"\} 0$/m);
+    expect(text).toMatch(/^pacslink_outbox_oldest_age_seconds\{service="mwl-mpps-service"\} 0$/m);
+    // prom-client puts the default label (service) first or last depending on the metric type.
+    const liveness = text
+      .split('\n')
+      .filter((line) => line.startsWith('pacslink_http_request_duration_seconds_count{'))
+      .filter((line) => line.includes('route="/health/live"') && line.includes('status="200"'));
+    expect(liveness).toHaveLength(1);
+    expect(liveness[0]).toContain('service="mwl-mpps-service"');
+    expect(text).toMatch(/^process_cpu_user_seconds_total\{service="mwl-mpps-service"\} /m);
+  });
+
   it('works in its own schema, which the template already migrated (nothing left to apply)', async () => {
     const rows = await app
       .get(DataSource)
@@ -48,6 +63,7 @@ describe('mwl-mpps-service boots against real Postgres and RabbitMQ', () => {
       { schema: 'mwl', name: 'CreateOutboxAndInbox1764190000000' },
       { schema: 'mwl', name: 'CreateWorklistTasks1765000000000' },
       { schema: 'mwl', name: 'AddTaskMpps1765100000000' },
+      { schema: 'mwl', name: 'AddOutboxTraceContext1765200000000' },
     ]);
   });
 });
