@@ -3,7 +3,7 @@ import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { BatchSpanProcessor, NodeTracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { UrlRedactingSpanProcessor } from './redact-urls';
 
@@ -14,15 +14,19 @@ const UNTRACED_PATHS = /^\/(health|metrics)(\/|\?|$)/;
  * The SDK as the OTEL_* variables configure it: the exporter reads its endpoint, headers, protocol
  * and timeout, the batch processor its OTEL_BSP_* delays, the provider its OTEL_TRACES_SAMPLER
  * (default: parent-based, always on). W3C trace context and baggage are the propagators.
+ * `exporter`: another exporter for a test.
  */
-export function startSdk(service: string): NodeTracerProvider {
+export function startSdk(
+  service: string,
+  exporter: SpanExporter = new OTLPTraceExporter(),
+): NodeTracerProvider {
   const resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: service }).merge(
     detectResources({ detectors: [envDetector] }),
   );
   const provider = new NodeTracerProvider({
     resource,
     // The redaction first: the batch processor must only ever hold redacted spans.
-    spanProcessors: [new UrlRedactingSpanProcessor(), new BatchSpanProcessor(new OTLPTraceExporter())],
+    spanProcessors: [new UrlRedactingSpanProcessor(), new BatchSpanProcessor(exporter)],
   });
   provider.register();
   registerInstrumentations({
