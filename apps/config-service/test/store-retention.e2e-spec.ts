@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import type { Client } from 'pg';
 import { generateStudy, multipartRelated, type GeneratedStudy } from '@pacslink/testing';
 import { StoreRetention } from '../src/studies/store-retention';
+import { StudiesRepository } from '../src/studies/studies.repository';
+import { StudiesService } from '../src/studies/studies.service';
 import { startConfigService, type RunningConfigService } from './config-service.harness';
 
 // The store's retention rule (STORE_RETENTION_DAYS): a study whose last instance arrived longer
@@ -100,5 +102,35 @@ describe('store retention', () => {
 
   it('finds nothing more to do on the next sweep', async () => {
     expect(await service.app.get(StoreRetention).runSweep()).toEqual({ deleted: 0, inUse: 1 });
+  });
+  it('two replicas sweeping at once delete and audit a study once', async () => {
+    const due = await generateStudy(join(workDir, 'generated'), { series: 1, instancesPerSeries: 2 });
+    await upload(due);
+    await backdate(due, 9);
+    const policy = { keepDays: 7 };
+    const replica = () =>
+      new StoreRetention(policy, service.app.get(StudiesRepository), service.app.get(StudiesService));
+
+    const sweeps = await Promise.all([replica().runSweep(), replica().runSweep()]);
+
+    expect(sweeps.map((sweep) => sweep?.deleted).sort()).toEqual([0, 1]);
+    expect(await filesOf(due)).toEqual([]);
+    const deletions = (await service.auditEntries()).filter(
+      (entry) => entry.action === 'study.deleted' && entry.entityId === due.studyInstanceUid,
+    );
+    expect(deletions).toHaveLength(1);
+  });
+
+  it('keeps a study an instance reached after it was found due', async () => {
+    const touched = await generateStudy(join(workDir, 'generated'), { series: 1, instancesPerSeries: 1 });
+    await upload(touched);
+    const cutoff = new Date(Date.now() - 60_000); // it was found due against this
+    const actor = { id: 'system:retention', roles: [] };
+
+    // Its updated_at (now) is past the cutoff: an instance came in between.
+    await expect(
+      service.app.get(StudiesService).remove(touched.studyInstanceUid, actor, cutoff),
+    ).rejects.toMatchObject({ code: 'not-found' });
+    expect((await service.call('GET', `/studies/${touched.studyInstanceUid}`)).status).toBe(200);
   });
 });

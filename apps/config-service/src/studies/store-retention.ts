@@ -5,7 +5,6 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { dueForRetention, type RetentionPolicy } from './retention-policy';
 import { StudyError, StudyErrorCode } from './studies.errors';
 import { StudiesRepository } from './studies.repository';
@@ -17,8 +16,6 @@ export const RETENTION_POLICY = Symbol('RETENTION_POLICY');
 const RETENTION_INTERVAL_MS = 60 * 60_000;
 /** Studies judged per query: a large backlog is worked off in rounds, never loaded at once. */
 const ROUND_SIZE = 100;
-/** One replica sweeps at a time; the others skip their turn (pg_try_advisory_lock). */
-const RETENTION_LOCK = 'pacslink:store-retention';
 /** Deletions by the retention rule are the system's doing: the audit names it. */
 const RETENTION_ACTOR = { id: 'system:retention', roles: [] };
 
@@ -41,7 +38,6 @@ export class StoreRetention implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     @Inject(RETENTION_POLICY) private readonly policy: RetentionPolicy,
-    private readonly dataSource: DataSource,
     private readonly repository: StudiesRepository,
     private readonly studies: StudiesService,
   ) {}
@@ -58,9 +54,14 @@ export class StoreRetention implements OnApplicationBootstrap, OnModuleDestroy {
     await this.sweeping;
   }
 
-  /** One sweep now (or the one under way); undefined when another replica holds the turn. */
+  /**
+   * One sweep now (or the one under way); undefined when it failed. Replicas may sweep at the same
+   * time: each deletion is judged under the study's row locks, so a study is deleted (and audited)
+   * once, and the other replica finds it gone. No advisory lock: a session lock would outlive its
+   * transaction behind PgBouncer in transaction mode (docs/operations/database.md).
+   */
   runSweep(now = new Date()): Promise<RetentionSweep | undefined> {
-    this.sweeping ??= this.sweepUnderLock(now)
+    this.sweeping ??= this.sweep(now)
       .then((sweep) => {
         if (sweep !== undefined && sweep.deleted + sweep.inUse > 0) {
           this.logger.log({ msg: 'store retention swept', ...sweep, keepDays: this.policy.keepDays });
@@ -75,49 +76,31 @@ export class StoreRetention implements OnApplicationBootstrap, OnModuleDestroy {
     return this.sweeping;
   }
 
-  private async sweepUnderLock(now: Date): Promise<RetentionSweep | undefined> {
-    const cutoff = dueForRetention(this.policy, now);
-    if (cutoff === undefined) return { deleted: 0, inUse: 0 };
-    const lock = this.dataSource.createQueryRunner();
-    await lock.connect();
-    try {
-      const [{ locked }] = (await lock.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [
-        RETENTION_LOCK,
-      ])) as { locked: boolean }[];
-      if (!locked) return undefined;
-      try {
-        return await this.deleteDue(cutoff);
-      } finally {
-        await lock.query('SELECT pg_advisory_unlock(hashtext($1))', [RETENTION_LOCK]);
-      }
-    } finally {
-      await lock.release();
-    }
-  }
-
-  private async deleteDue(cutoff: Date): Promise<RetentionSweep> {
+  private async sweep(now: Date): Promise<RetentionSweep> {
     const sweep: RetentionSweep = { deleted: 0, inUse: 0 };
+    const cutoff = dueForRetention(this.policy, now);
+    if (cutoff === undefined) return sweep;
     // Keyset pagination past the studies kept (in use): each round starts after the last one seen.
     let after: { updatedAt: Date; studyInstanceUid: string } | undefined;
     for (;;) {
       const due = await this.repository.lastChangedBefore(cutoff, ROUND_SIZE, after);
       for (const study of due) {
-        if (await this.deleteOne(study.studyInstanceUid)) sweep.deleted += 1;
-        else sweep.inUse += 1;
+        const outcome = await this.deleteOne(study.studyInstanceUid, cutoff);
+        if (outcome !== 'gone') sweep[outcome] += 1;
       }
       if (due.length < ROUND_SIZE) return sweep;
       after = due[due.length - 1];
     }
   }
 
-  /** false when a transfer is using the study; a study already gone counts as deleted. */
-  private async deleteOne(studyInstanceUid: string): Promise<boolean> {
+  /** `gone`: another replica deleted it, or an instance arrived since it was found due. */
+  private async deleteOne(studyInstanceUid: string, cutoff: Date): Promise<'deleted' | 'inUse' | 'gone'> {
     try {
-      await this.studies.remove(studyInstanceUid, RETENTION_ACTOR);
-      return true;
+      await this.studies.remove(studyInstanceUid, RETENTION_ACTOR, cutoff);
+      return 'deleted';
     } catch (error) {
-      if (error instanceof StudyError && error.code === StudyErrorCode.TransferActive) return false;
-      if (error instanceof StudyError && error.code === StudyErrorCode.NotFound) return true;
+      if (error instanceof StudyError && error.code === StudyErrorCode.TransferActive) return 'inUse';
+      if (error instanceof StudyError && error.code === StudyErrorCode.NotFound) return 'gone';
       throw error;
     }
   }

@@ -271,6 +271,7 @@ export class StudiesRepository {
   async delete(
     manager: EntityManager,
     studyInstanceUid: string,
+    lastChangedBefore?: Date,
   ): Promise<{ instanceCount: number; sizeBytes: number; activeTransfer: boolean } | undefined> {
     const instances = await manager.query<{ sizeBytes: number }[]>(
       `SELECT size_bytes::float8 AS "sizeBytes" FROM stored_instance WHERE study_instance_uid = $1 FOR UPDATE`,
@@ -287,8 +288,9 @@ export class StudiesRepository {
     };
     if (summary.activeTransfer) return summary;
     const [, deleted] = await manager.query<[unknown[], number]>(
-      `DELETE FROM stored_study WHERE study_instance_uid = $1`,
-      [studyInstanceUid],
+      // An instance stored meanwhile moved updated_at: the row lock makes DELETE see it, and keep it.
+      `DELETE FROM stored_study WHERE study_instance_uid = $1 AND ($2::timestamptz IS NULL OR updated_at < $2)`,
+      [studyInstanceUid, lastChangedBefore ?? null],
     );
     return deleted === 0 ? undefined : summary;
   }

@@ -218,11 +218,14 @@ export class StudiesService {
     return { ...found.study, series: found.series };
   }
 
-  /** Removes the rows (with their audit entry), then the files. */
-  async remove(studyInstanceUid: string, actor: Actor): Promise<void> {
+  /**
+   * Removes the rows (with their audit entry), then the files. With `lastChangedBefore`, only a
+   * study no instance has reached since (else: not found), judged under the rows' locks.
+   */
+  async remove(studyInstanceUid: string, actor: Actor, lastChangedBefore?: Date): Promise<void> {
     checkedUid(studyInstanceUid);
     await this.dataSource.transaction(async (manager) => {
-      const deleted = await this.repository.delete(manager, studyInstanceUid);
+      const deleted = await this.repository.delete(manager, studyInstanceUid, lastChangedBefore);
       if (deleted === undefined) throw notFound(studyInstanceUid);
       if (deleted.activeTransfer) {
         throw new StudyError(
