@@ -46,6 +46,10 @@ export interface StartOptions<A extends AppName> {
    * own (e.g. a second dimse-worker in another mode, compared in one run). Logs: `<label>.log`.
    */
   replicas?: Record<string, { app: A; env: NodeJS.ProcessEnv }>;
+  /** The build to run (a directory holding apps/<app>/main.js); default the repository's dist/. */
+  distDir?: string;
+  /** Tells apart the database, vhost and logs of several stacks of one benchmark process. */
+  name?: string;
 }
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -54,8 +58,8 @@ const STOP_GRACE_MS = 10_000;
 const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 
-function mainOf(app: AppName): string {
-  return join(REPO_ROOT, 'dist', 'apps', app, 'main.js');
+function mainOf(app: AppName, distDir = join(REPO_ROOT, 'dist')): string {
+  return join(distDir, 'apps', app, 'main.js');
 }
 
 async function adminQuery(adminUrl: string, sql: string): Promise<void> {
@@ -119,17 +123,18 @@ export async function startPacslink<A extends AppName = AppName>(
 ): Promise<PacslinkStack<A>> {
   const apps = options.apps ?? (APPS as readonly AppName[] as readonly A[]);
   if (!apps.includes('config-service' as A)) throw new Error('the services need config-service');
-  const missing = apps.filter((app) => !existsSync(mainOf(app)));
+  const missing = apps.filter((app) => !existsSync(mainOf(app, options.distDir)));
   if (missing.length > 0) {
     throw new Error(
-      `${missing.map((app) => `dist/apps/${app}/main.js`).join(', ')} missing: run \`npm run build\` first`,
+      `${missing.map((app) => mainOf(app, options.distDir)).join(', ')} missing: run \`npm run build\` first`,
     );
   }
   const adminUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
   const brokerUrl = process.env.AMQP_URL ?? DEFAULT_AMQP_URL;
   const management = new ManagementApi(process.env.RABBITMQ_MANAGEMENT_URL ?? managementUrlOf(brokerUrl));
-  const database = `pacslink_bench_${process.pid}`;
-  const vhost = `pacslink-bench-${process.pid}`;
+  const suffix = options.name === undefined ? '' : `_${options.name}`;
+  const database = `pacslink_bench_${process.pid}${suffix}`;
+  const vhost = `pacslink-bench-${process.pid}${suffix.replace(/_/g, '-')}`;
 
   cleanup.add(`drop database ${database}`, () =>
     adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${quoteIdentifier(database)} WITH (FORCE)`),
@@ -138,8 +143,8 @@ export async function startPacslink<A extends AppName = AppName>(
   cleanup.add(`delete vhost ${vhost}`, () => management.deleteVhost(vhost));
   await management.createVhost(vhost, decodeURIComponent(new URL(brokerUrl).username || 'guest'));
 
-  const storeDir = join(workDir, 'store');
-  const logsDir = join(workDir, 'logs');
+  const storeDir = join(workDir, options.name === undefined ? 'store' : `store-${options.name}`);
+  const logsDir = join(workDir, options.name === undefined ? 'logs' : `logs-${options.name}`);
   await mkdir(storeDir, { recursive: true });
   await mkdir(logsDir, { recursive: true });
   const amqpUrl = amqpUrlFor(brokerUrl, vhost);
@@ -174,12 +179,16 @@ export async function startPacslink<A extends AppName = AppName>(
     const scpPort = app === 'dimse-worker' ? await freePort() : undefined;
     if (scpPort !== undefined) env.SCP_PORT = String(scpPort);
     const output = openSync(logFile, 'a');
-    const child = spawn(process.execPath, [...(options.nodeArgs?.[app] ?? []), mainOf(app)], {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ['ignore', output, output],
-      detached: true,
-    });
+    const child = spawn(
+      process.execPath,
+      [...(options.nodeArgs?.[app] ?? []), mainOf(app, options.distDir)],
+      {
+        cwd: REPO_ROOT,
+        env,
+        stdio: ['ignore', output, output],
+        detached: true,
+      },
+    );
     closeSync(output);
     if (child.pid === undefined) throw new Error(`could not start ${label}`);
     const pid = child.pid;
