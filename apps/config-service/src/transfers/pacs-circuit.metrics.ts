@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Gauge, type Registry } from 'prom-client';
-import { METRICS_REGISTRY } from '@pacslink/platform';
+import type { Registry } from 'prom-client';
+import { METRICS_REGISTRY, scrapedGauge } from '@pacslink/platform';
 import { PacsCircuitsRepository } from './pacs-circuits.repository';
 
 /**
@@ -13,22 +13,16 @@ export class PacsCircuitMetrics {
   private readonly logger = new Logger(PacsCircuitMetrics.name);
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry, circuits: PacsCircuitsRepository) {
-    const logger = this.logger;
-    new Gauge({
+    scrapedGauge(registry, {
       name: 'pacslink_pacs_circuit_open',
       help: "1 while the PACS configuration's circuit is open or half-open (its transfers are not sent), else 0",
       labelNames: ['pacs_config'],
-      registers: [registry],
-      async collect() {
-        this.reset();
-        try {
-          for (const { pacsConfigId, open } of await circuits.openness()) {
-            this.set({ pacs_config: pacsConfigId }, open ? 1 : 0);
-          }
-        } catch (error) {
-          logger.warn({ msg: 'PACS circuits not read from the database', reason: (error as Error).message });
-        }
-      },
+      logger: this.logger,
+      read: async () =>
+        (await circuits.openness()).map(({ pacsConfigId, open }) => ({
+          labels: { pacs_config: pacsConfigId },
+          value: open ? 1 : 0,
+        })),
     });
   }
 }
