@@ -21,6 +21,7 @@ import { startOdilMppsScp, type OdilMppsScp } from '../../../libs/dimse/test/sup
 import { startConfigService, type RunningConfigService } from './config-service.harness';
 import { startDicomRouter, type DicomRouter } from './dicom-router';
 import { startServiceProcess, type ServiceProcess } from './service-process.harness';
+import { readableDataSet, Walkthrough } from './walkthrough';
 
 // Automatic completion (contract "MPPS") through the running services: config-service exports a
 // study with dimse-worker (its own process) to the PACS configuration whose worklist gave the task;
@@ -164,7 +165,7 @@ describe('a task completes itself when its study is exported (MPPS)', () => {
         ...testEgressEnv(),
       }),
     );
-    for (let index = 0; index < 5; index++) {
+    for (let index = 0; index < 6; index++) {
       const study = await generateStudy(join(workDir, 'generated'), { series: 1, instancesPerSeries: 2 });
       expect((await uploadToStudyStore(service.baseUrl, service.apiKey, study.files)).status).toBe(200);
       const worklist = await generateWorklist(peers.wlm.dir, {
@@ -341,5 +342,91 @@ describe('a task completes itself when its study is exported (MPPS)', () => {
     await eventually('worklist.task.completed', () =>
       completedEvents.some((body) => body.includes(done.id)) ? true : undefined,
     );
+  });
+
+  it('the closing walk: one task from the worklist to gone, with the MPPS messages the SCP received (WALKTHROUGH_OUT=docs/worklist-walkthrough.md writes it)', async () => {
+    const step = scheduled[5];
+    // an SCP of its own: the one before answers late and has refused on purpose
+    await scp.stop();
+    scp = await startOdilMppsScp({ checkF7: true });
+    const walk = new Walkthrough(
+      'A worklist task from the worklist to gone (issue 13)',
+      [
+        'Output of a real run, not edited: `WALKTHROUGH_OUT=docs/worklist-walkthrough.md npx jest --config',
+        "jest.config.ts apps/config-service/test/worklist-auto-completion.e2e-spec.ts -t 'closing walk'`.",
+        'config-service (in the test process), mwl-mpps-service and dimse-worker (their own processes),',
+        'RabbitMQ and Postgres; one PACS address behind a router: the worklist C-FIND goes to DCMTK',
+        '`wlmscpfs` (serving a generated `.wl` file, ISO_IR 100, synthetic patient), MPPS to the odil',
+        'SCP of the tests that checks PS3.4 F.7, C-STORE to DCMTK `storescp`. ADR 0009 says why each',
+        'step is as it is. Other steps of the same worklist are left out.',
+      ].join('\n'),
+    );
+    const queried = await service.call('POST', '/worklist/query', {
+      pacsConfigId,
+      filters: { scheduledStationAeTitle: station },
+    });
+    expect(queried.status).toBe(200);
+    const answer = (await queried.json()) as { tasks: Task[]; unidentified: number };
+    const task = answer.tasks.find((candidate) => candidate.accessionNumber === step.accessionNumber);
+    if (task === undefined) throw new Error('the query did not answer the step');
+    walk.json(
+      `1. POST /api/v1/worklist/query {"pacsConfigId", "filters": {"scheduledStationAeTitle": "${station}"}} -> ${queried.status}: the step, kept as a task`,
+      task,
+    );
+
+    const listed = (await tasksWith('scheduled,in-progress,completing')).find((item) => item.id === task.id);
+    expect(listed?.status).toBe('scheduled');
+    walk.text(
+      `### 2. GET /api/v1/worklist/tasks?pacsConfigId=…: listed, status \`${listed?.status}\`, no MPPS yet (\`mpps\`: ${JSON.stringify(listed?.mpps)})`,
+    );
+
+    const capture = await captureTransferCompleted();
+    const exported = await service.call('POST', '/transfers', {
+      direction: 'export',
+      pacsConfigId,
+      studyInstanceUid: step.study.studyInstanceUid,
+    });
+    expect(exported.status).toBe(202);
+    const transfer = (await exported.json()) as { id: string; status: string };
+    walk.text(
+      `### 3. POST /api/v1/transfers {"direction": "export", "pacsConfigId", "studyInstanceUid": "${step.study.studyInstanceUid}"} -> ${exported.status}, transfer ${transfer.id} ${transfer.status}`,
+    );
+
+    const done = await taskWith(step, 'completed');
+    await eventually('transfer.completed to be captured', () => capture.seen() || undefined);
+    await capture.close();
+    const uid = done.mpps?.sopInstanceUid;
+    const messages = scp.received.filter((request) => request.sopInstanceUid === uid);
+    expect(messages.map((request) => request.command)).toEqual(['N-CREATE', 'N-SET']);
+    expect(scp.refusals).toEqual([]);
+    walk.text(
+      '### 4. dimse-worker sent the study (C-STORE), config-service published `transfer.completed`; mwl-mpps-service, on its own queue, asked config-service for the MPPS target and the study (series, accession), marked the task `completing` and its sweep sent:',
+    );
+    messages.forEach((request, index) => {
+      walk.block(
+        `4.${index + 1} The odil MPPS SCP received ${request.command} (SOP Class ${request.sopClassUid}, SOP Instance ${request.sopInstanceUid}), accepted (0x0000)`,
+        readableDataSet(request.dataSet).join('\n'),
+      );
+    });
+    const lines = mwl.logs.filter((line) => line.taskId === task.id || line.transferId === transfer.id);
+    walk.block(
+      "5. mwl-mpps-service's log lines for this transfer and task (JSON, as written)",
+      lines.map((line) => JSON.stringify(line)).join('\n'),
+      'json',
+    );
+    walk.json(`6. GET /api/v1/worklist/tasks?status=completed: the task, completed, its MPPS`, done);
+    const open = await tasksWith('scheduled,in-progress,completing');
+    expect(open.map((item) => item.id)).not.toContain(task.id);
+    const defaultList = await service.call('GET', `/worklist/tasks?pacsConfigId=${pacsConfigId}`);
+    const defaultIds = ((await defaultList.json()) as { items: Task[] }).items.map((item) => item.id);
+    expect(defaultIds).not.toContain(task.id);
+    walk.text(
+      `### 7. GET /api/v1/worklist/tasks?pacsConfigId=… (default: scheduled, in-progress, completing): ${defaultIds.length} other task(s) listed, task ${task.id} not among them: gone`,
+    );
+    const event = await eventually('worklist.task.completed', () =>
+      completedEvents.find((body) => body.includes(task.id)),
+    );
+    walk.json('8. worklist.task.completed, as published on pacslink.events', JSON.parse(event));
+    await walk.write();
   });
 });
