@@ -59,15 +59,17 @@ describe('the SDK: DICOMweb requests as client spans, URLs redacted', () => {
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
+  const endpointOf = (orthanc: PeerEndpoints['orthanc']): DicomwebEndpoint => ({
+    url: orthanc.dicomWebUrl,
+    auth: { method: 'basic', username: orthanc.user, password: orthanc.password },
+    sourceAeTitle: 'PACSLINK',
+    pacsAeTitle: orthanc.aet,
+    timeoutMs: 10_000,
+  });
+
   it('QIDO-RS for the study, filtered by patient name: one client span, no UID and no query in it', async () => {
     const { orthanc } = peers;
-    const endpoint: DicomwebEndpoint = {
-      url: orthanc.dicomWebUrl,
-      auth: { method: 'basic', username: orthanc.user, password: orthanc.password },
-      sourceAeTitle: 'PACSLINK',
-      pacsAeTitle: orthanc.aet,
-      timeoutMs: 10_000,
-    };
+    const endpoint = endpointOf(orthanc);
     const parent = await trace.getTracer('test').startActiveSpan('batch', async (span) => {
       const found = await client.qido(endpoint, {
         level: 'series',
@@ -96,5 +98,15 @@ describe('the SDK: DICOMweb requests as client spans, URLs redacted', () => {
     expect(recorded).not.toContain(study.studyInstanceUid);
     expect(recorded).not.toContain('TRACED');
     expect(recorded).not.toContain(orthanc.password);
+  });
+
+  it('a request outside any trace (a background call) is no span: it would start a trace of its own', async () => {
+    exporter.reset();
+    await client.qido(endpointOf(peers.orthanc), {
+      level: 'studies',
+      studyInstanceUid: study.studyInstanceUid,
+    });
+    await provider.forceFlush();
+    expect(exporter.getFinishedSpans()).toEqual([]);
   });
 });

@@ -32,10 +32,13 @@ export function startSdk(
   registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [
+      // Outgoing requests only inside a trace: DICOMweb requests run in a batch or an RPC's span;
+      // background calls (the broker's management API at each scrape) would each start a trace.
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.test(request.url ?? ''),
+        requireParentforOutgoingSpans: true,
       }),
-      new UndiciInstrumentation(),
+      new UndiciInstrumentation({ requireParentforSpans: true }),
     ],
   });
   return provider;
