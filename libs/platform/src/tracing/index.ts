@@ -1,4 +1,2 @@
-export { startTracing, stopTracing } from './start-tracing';
-export { tracingEnabled } from './tracing-env';
-export { traceLogFields } from './log-fields';
-export { redactUrl } from './redact-urls';
+/** What a service's entry point imports first (apps/<app>/src/tracing.ts); the rest is platform-internal. */
+export { startTracing } from './start-tracing';
