@@ -115,9 +115,11 @@ async function failedStart(env: Record<string, string>): Promise<{ code: number;
     },
     (error: { code?: number; output?: string }) => error,
   );
+  // One structured line says why (runService's abortOnError: false hands the error to startOrExit).
   const line = jsonLines(failure.output ?? '').find((entry) => entry.msg === 'start-up failed');
-  const reason = typeof line?.reason === 'string' ? line.reason : (failure.output ?? '');
-  return { code: failure.code ?? -1, reason };
+  if (typeof line?.reason !== 'string')
+    throw new Error(`no 'start-up failed' JSON line in:\n${failure.output}`);
+  return { code: failure.code ?? -1, reason: line.reason };
 }
 
 const auth = { authorization: `Bearer ${API_KEY}` };

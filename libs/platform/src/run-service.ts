@@ -14,7 +14,9 @@ export interface RunServiceOptions {
 
 /** Creates, configures and starts a service; SIGTERM/SIGINT stop it within its drain time (ServiceShutdown). */
 export async function runService(module: unknown, options: RunServiceOptions): Promise<INestApplication> {
-  const app = await NestFactory.create(module as never, { bufferLogs: true });
+  // abortOnError off: a failing module init (a refused production start, a database away) rejects
+  // here, and startOrExit reports it as one JSON line, instead of Nest printing it in colour.
+  const app = await NestFactory.create(module as never, { bufferLogs: true, abortOnError: false });
   const logger = app.get(Logger);
   app.useLogger(logger);
   // Ahead of the router (Nest adds its routes at listen): requests no route matches are counted too.
