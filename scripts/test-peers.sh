@@ -143,6 +143,8 @@ install_packages() {
   command -v ss >/dev/null 2>&1 || missing+=(iproute2)
   # the MPPS tests' SCP (libs/dimse/test/support/odil-mpps-scp.py), independent of our engine
   /usr/bin/python3 -c 'import odil' >/dev/null 2>&1 || missing+=(python3-odil)
+  # the database-roles test's PgBouncer in transaction mode (apps/config-service/test/pgbouncer.harness.ts)
+  [ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null 2>&1 || missing+=(pgbouncer)
   [ ${#missing[@]} -eq 0 ] && return 0
 
   local hint="apt-get install -y --no-install-recommends ${missing[*]}"
