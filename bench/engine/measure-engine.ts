@@ -34,11 +34,12 @@ export interface BatchGapRun {
   claims: number;
   /** Last C-STORE-RSP of association n to the first P-DATA of association n+1, ms. */
   gaps: number[];
-  /** Per gap, ms after that last C-STORE-RSP: finished report, next command, its claim, next A-ASSOCIATE-RQ. */
+  /** Per gap, ms after that last C-STORE-RSP: release, finished report, next command, its claim, next A-ASSOCIATE-RQ. */
   gapMilestones: Record<GapMilestone, number | undefined>[];
 }
 
 export const GAP_MILESTONES = [
+  'A-RELEASE-RQ',
   'finished report',
   'next command',
   'next claim',
@@ -110,6 +111,7 @@ export async function batchGapRun(stack: EngineStack, study: BenchStudy): Promis
     gaps.push(Number(next.firstCallerPDataAt - last) / 1e6);
     const after = (times: bigint[]) => times.find((t) => t >= last);
     gapMilestones.push({
+      'A-RELEASE-RQ': ms(last, associations[n - 1].releaseRqAt),
       'finished report': ms(last, after(finished)),
       'next command': ms(last, after(commands)),
       'next claim': ms(last, after(claims)),
