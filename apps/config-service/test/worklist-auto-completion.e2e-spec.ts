@@ -63,6 +63,8 @@ describe('a task completes itself when its study is exported (MPPS)', () => {
   const processes: ServiceProcess[] = [];
   const cleanups: (() => Promise<unknown>)[] = [];
   const scheduled: Scheduled[] = [];
+  /** the worklist's patients' name components and IDs, which no log line may hold */
+  const patientValues = new Set<string>();
   const completedEvents: string[] = [];
   const station = randomId('AC', 4);
 
@@ -177,6 +179,8 @@ describe('a task completes itself when its study is exported (MPPS)', () => {
         ...(index === 4 ? {} : { studyInstanceUid: study.studyInstanceUid }),
       });
       cleanups.push(() => rm(worklist.file, { force: true }));
+      for (const value of [...worklist.patient.name.split('^'), worklist.patient.id])
+        patientValues.add(value);
       scheduled.push({ study, accessionNumber: study.accessionNumber });
     }
     pacsConfigId = await service.createPacsConfig({
@@ -428,5 +432,13 @@ describe('a task completes itself when its study is exported (MPPS)', () => {
     );
     walk.json('8. worklist.task.completed, as published on pacslink.events', JSON.parse(event));
     await walk.write();
+
+    // Automatic completion names no patient in the logs either (mwl-mpps-service, dimse-worker).
+    for (const { app, logs } of [mwl, ...processes]) {
+      const naming = logs
+        .map((line) => JSON.stringify(line))
+        .filter((line) => [...patientValues].some((value) => line.includes(value)));
+      expect({ app, naming }).toEqual({ app, naming: [] });
+    }
   });
 });
