@@ -1,5 +1,6 @@
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { DatabaseServiceEnv, EnvError, loadEnv } from '@pacslink/platform';
+import { STORE_IO_SETTINGS, type StoreIoSetting } from '@pacslink/store';
 import { IsSecretsKey, IsSecretsKeyList } from '@pacslink/secrets';
 import { ApiKeysError, parseApiKeys } from './auth/api-keys';
 import type { OidcOptions } from './auth/oidc-verifier';
@@ -32,6 +33,10 @@ export class ConfigServiceEnv extends DatabaseServiceEnv {
   @IsIn(['true', 'false']) API_DOCS_PUBLIC: 'true' | 'false' = 'false';
 
   @IsString() STORE_DIR = './var/store';
+
+  /** How the store's files are read and written: auto (by STORE_DIR's filesystem), sync or pooled. */
+  @IsIn(STORE_IO_SETTINGS, { message: `STORE_IO must be one of: ${STORE_IO_SETTINGS.join(', ')}` })
+  STORE_IO: StoreIoSetting = 'auto';
 
   /**
    * Days a study stays in the store after its last instance arrived; then it is deleted (unless a

@@ -2,6 +2,8 @@ import './tracing';
 import 'reflect-metadata';
 import { MIGRATE, migrateCommand } from '@pacslink/persistence';
 import { runService, startOrExit } from '@pacslink/platform';
+import { configureStoreIo } from '@pacslink/store';
+import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { CONFIG_SCHEMA, CONFIG_SERVICE, DEFAULT_HTTP_PORT, loadConfigServiceEnv } from './config';
 import { configureHttp } from './http/configure-http';
@@ -10,11 +12,22 @@ import { ROTATE_SECRETS, rotateSecrets } from './rotate-secrets.command';
 
 async function main(): Promise<void> {
   const env = loadConfigServiceEnv();
-  await runService(AppModule.forRoot(env), {
+  // Before the application: every store it makes reads and writes in the chosen mode.
+  const storeIo = configureStoreIo(env.STORE_DIR, env.STORE_IO);
+  const app = await runService(AppModule.forRoot(env), {
     service: CONFIG_SERVICE,
     port: env.HTTP_PORT ?? DEFAULT_HTTP_PORT,
     configure: (app) => configureHttp(app, env),
   });
+  app.get(Logger).log(
+    {
+      msg: 'store file I/O',
+      storeIo: storeIo.mode,
+      filesystemType: storeIo.filesystemType,
+      reason: storeIo.reason,
+    },
+    'StudyStore',
+  );
 }
 
 /** `main.js rotate-secrets`: one report line (JSON, as the logs); exit code 1 when a secret could not be read. */

@@ -1,10 +1,15 @@
-import { IsOptional, IsString } from 'class-validator';
+import { IsIn, IsOptional, IsString } from 'class-validator';
 import { egressPolicyFromEnv } from '@pacslink/egress';
 import { EnvError, ServiceEnv, loadEnv } from '@pacslink/platform';
+import { STORE_IO_SETTINGS, type StoreIoSetting } from '@pacslink/store';
 import { IsSecretsKey, IsSecretsKeyList } from '@pacslink/secrets';
 
 export class DicomwebWorkerEnv extends ServiceEnv {
   @IsString() STORE_DIR = './var/store';
+
+  /** How the store's files are read and written: auto (by STORE_DIR's filesystem), sync or pooled. */
+  @IsIn(STORE_IO_SETTINGS, { message: `STORE_IO must be one of: ${STORE_IO_SETTINGS.join(', ')}` })
+  STORE_IO: StoreIoSetting = 'auto';
 
   /**
    * The key config-service seals PACS credentials with (the same as config-service's); unset in

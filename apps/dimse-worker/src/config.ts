@@ -1,6 +1,7 @@
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { egressPolicyFromEnv } from '@pacslink/egress';
 import { ServiceEnv, loadEnv } from '@pacslink/platform';
+import { STORE_IO_SETTINGS, type StoreIoSetting } from '@pacslink/store';
 
 /**
  * When the Storage SCP's C-STORE success is durable (docs/decisions/0007-dicom-network-engine.md):
@@ -12,6 +13,10 @@ export type ScpDurability = (typeof SCP_DURABILITIES)[number];
 
 export class DimseWorkerEnv extends ServiceEnv {
   @IsString() STORE_DIR = './var/store';
+
+  /** How the store's files are read and written: auto (by STORE_DIR's filesystem), sync or pooled. */
+  @IsIn(STORE_IO_SETTINGS, { message: `STORE_IO must be one of: ${STORE_IO_SETTINGS.join(', ')}` })
+  STORE_IO: StoreIoSetting = 'auto';
 
   /** The Storage SCP: receives C-MOVE results and studies pushed by configured DIMSE PACS. */
   @Matches(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, {

@@ -1,15 +1,28 @@
 import './tracing';
 import 'reflect-metadata';
 import { runService, startOrExit } from '@pacslink/platform';
+import { configureStoreIo } from '@pacslink/store';
+import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { DEFAULT_HTTP_PORT, DIMSE_WORKER, loadDimseWorkerEnv } from './config';
 
 async function main(): Promise<void> {
   const env = loadDimseWorkerEnv();
-  await runService(AppModule.forRoot(env), {
+  // Before the application: every store it makes reads and writes in the chosen mode.
+  const storeIo = configureStoreIo(env.STORE_DIR, env.STORE_IO);
+  const app = await runService(AppModule.forRoot(env), {
     service: DIMSE_WORKER,
     port: env.HTTP_PORT ?? DEFAULT_HTTP_PORT,
   });
+  app.get(Logger).log(
+    {
+      msg: 'store file I/O',
+      storeIo: storeIo.mode,
+      filesystemType: storeIo.filesystemType,
+      reason: storeIo.reason,
+    },
+    'StudyStore',
+  );
 }
 
 startOrExit(DIMSE_WORKER, main);

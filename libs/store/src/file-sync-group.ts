@@ -1,5 +1,6 @@
-import { closeSync, fsync, openSync } from 'node:fs';
+import { fsync } from 'node:fs';
 import { dirname } from 'node:path';
+import { storeIo } from './file-io';
 
 /** fsyncs at once while a batch settles: libuv's thread pool has 4 threads, and the journal joins them. */
 const SETTLE_CONCURRENCY = 4;
@@ -73,11 +74,12 @@ export class FileSyncGroup {
 
 /** fsync(2) of a file or directory by its path. */
 export async function syncPath(path: string): Promise<void> {
-  const fd = openSync(path, 'r');
+  const io = storeIo();
+  const fd = await io.open(path, 'r');
   try {
     await fsyncOf(fd);
   } finally {
-    closeSync(fd);
+    await io.close(fd);
   }
 }
 

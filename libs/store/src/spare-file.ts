@@ -1,5 +1,6 @@
-import { closeSync, mkdirSync, open, rmSync } from 'node:fs';
+import { mkdir, open } from 'node:fs';
 import { join } from 'node:path';
+import { storeIo } from './file-io';
 import { temporaryFileName, type TemporaryFileOwner } from './temporary-files';
 
 /** An empty temporary file, open for writing, made before a write asked for it. */
@@ -32,29 +33,43 @@ export class SpareFile {
   ) {}
 
   /** The spare, if one is ready and fresh; a new one is started either way. */
-  take(now = Date.now()): OpenTemporaryFile | undefined {
+  async take(now = Date.now()): Promise<OpenTemporaryFile | undefined> {
     const spare = this.ready;
     this.ready = undefined;
     this.dropped = false;
     this.prepare();
     if (spare === undefined) return undefined;
     if (now - spare.createdAt <= this.maxAgeMs) return { path: spare.path, fd: spare.fd };
-    discard(spare);
+    await discard(spare);
     return undefined;
   }
 
   /** Closes and removes the spare, and one still being made (the process is stopping). */
-  drop(): void {
+  async drop(): Promise<void> {
     this.dropped = true;
-    if (this.ready !== undefined) discard(this.ready);
+    const spare = this.ready;
     this.ready = undefined;
+    if (spare !== undefined) await discard(spare);
   }
 
+  /** In the thread pool whatever the store's mode: it runs beside the writer, which does not wait for it. */
   private prepare(): void {
     if (this.creating) return;
     this.creating = true;
-    if (!this.directoryMade) mkdirSync(this.directory, { recursive: true });
-    this.directoryMade = true;
+    if (this.directoryMade) this.create();
+    else {
+      mkdir(this.directory, { recursive: true }, (error) => {
+        if (error !== null) {
+          this.creating = false;
+          return;
+        }
+        this.directoryMade = true;
+        this.create();
+      });
+    }
+  }
+
+  private create(): void {
     const path = join(this.directory, temporaryFileName(this.owner));
     open(path, 'wx', (error, fd) => {
       this.creating = false;
@@ -65,13 +80,14 @@ export class SpareFile {
         return;
       }
       const spare = { path, fd, createdAt: Date.now() };
-      if (this.dropped || this.ready !== undefined) discard(spare);
+      if (this.dropped || this.ready !== undefined) void discard(spare).catch(() => undefined);
       else this.ready = spare;
     });
   }
 }
 
-function discard(file: OpenTemporaryFile): void {
-  closeSync(file.fd);
-  rmSync(file.path, { force: true });
+async function discard(file: OpenTemporaryFile): Promise<void> {
+  const io = storeIo();
+  await io.close(file.fd);
+  await io.remove(file.path);
 }

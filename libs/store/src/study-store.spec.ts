@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { generateStudy, type GeneratedStudy } from '@pacslink/testing';
+import { storeIo } from './file-io';
 import { InvalidDicomError } from './invalid-dicom.error';
 import { StorePathError, StudyStore } from './study-store';
 
@@ -226,13 +227,13 @@ describe('StudyStore', () => {
       const [one, two] = study.series[0].instances;
       await ahead.write(chunked(await readFile(one.file), 65536));
       const spare = await spareOf(ahead);
-      const opened = jest.spyOn(fs, 'openSync');
+      const opened = jest.spyOn(storeIo(), 'open');
       const stored = await ahead.write(chunked(await readFile(two.file), 65536));
       expect(opened.mock.calls.filter(([, flags]) => flags === 'wx')).toEqual([]);
       expect(fs.statSync(ahead.absolutePath(stored.path)).ino).toBe(spare.ino);
       expect((await readFile(ahead.absolutePath(stored.path))).equals(await readFile(two.file))).toBe(true);
       expect((await spareOf(ahead)).path).not.toBe(spare.path);
-      ahead.dropSpare();
+      await ahead.dropSpare();
       expect(await readdir(join(ahead.rootDir, 'spare'))).toEqual([]);
       expect(await filesUnder(join(ahead.rootDir, 'tmp'))).toEqual([]);
     });
@@ -246,11 +247,11 @@ describe('StudyStore', () => {
       const spare = await spareOf(ahead);
       await new Promise((resolve) => setTimeout(resolve, 60));
       // The write makes its own file (an inode number proves nothing: a removed spare's is reused).
-      const opened = jest.spyOn(fs, 'openSync');
+      const opened = jest.spyOn(storeIo(), 'open');
       await ahead.write(chunked(first.bytes, 65536));
       expect(opened.mock.calls.filter(([, flags]) => flags === 'wx')).toHaveLength(1);
       expect(fs.existsSync(spare.path)).toBe(false);
-      ahead.dropSpare();
+      await ahead.dropSpare();
     });
 
     it('a failed write leaves nothing of the spare it took', async () => {
@@ -261,7 +262,7 @@ describe('StudyStore', () => {
       const spare = await spareOf(ahead);
       await expect(ahead.write(chunked(first.bytes, 4096, 8192))).rejects.toThrow('connection reset');
       expect(fs.existsSync(spare.path)).toBe(false);
-      ahead.dropSpare();
+      await ahead.dropSpare();
     });
   });
 

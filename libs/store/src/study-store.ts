@@ -1,8 +1,9 @@
-import { closeSync, createReadStream, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { readdir, rm, stat, utimes } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { uidProblem } from '@pacslink/dicom';
+import { storeIo } from './file-io';
 import { FileTooLargeError, InvalidDicomError } from './invalid-dicom.error';
 import { instanceAttributes, type InstanceAttributes } from './instance-attributes';
 import { FileSyncGroup, fsyncOf, syncPath } from './file-sync-group';
@@ -100,14 +101,17 @@ export class StudyStore {
   }
 
   /**
-   * Everything but the fsyncs is a synchronous call: creating, writing into the page cache,
-   * closing and renaming take microseconds, while each trip through libuv's thread pool costs a
-   * hand-off to a pool thread and back, about 0.1 ms of the event loop's time and more of waiting
-   * on a busy machine. The Storage SCP paid ten such trips per received instance (measured:
-   * docs/performance/dimse-engine-benchmark.md). The fsyncs wait for the disk and stay in the pool.
+   * Every file call goes through storeIo(): in its `sync` mode (local disks) creating, writing into
+   * the page cache, closing and renaming are synchronous calls of microseconds, while each trip
+   * through libuv's thread pool costs a hand-off to a pool thread and back, about 0.1 ms of the
+   * event loop's time and more of waiting on a busy machine. The Storage SCP paid ten such trips per
+   * received instance (measured: docs/performance/dimse-engine-benchmark.md). On network storage
+   * (`pooled` mode) each call is such a trip, so that a slow server stalls this write, not the
+   * process. The fsyncs wait for the disk and are in the pool in both modes.
    */
   async write(source: AsyncIterable<Buffer | string>, options: WriteOptions = {}): Promise<StoredInstance> {
-    const { path: temporaryPath, fd } = this.spare?.take() ?? this.createTemporaryFile();
+    const io = storeIo();
+    const { path: temporaryPath, fd } = (await this.spare?.take()) ?? (await this.createTemporaryFile());
     let closed = false;
     const heartbeat = setInterval(() => {
       const now = new Date();
@@ -124,25 +128,25 @@ export class StudyStore {
           throw new FileTooLargeError(options.maxBytes);
         }
         scanner.push(bytes);
-        for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written);
+        for (let written = 0; written < bytes.length;) written += await io.write(fd, bytes, written);
       }
       const attributes = instanceAttributes(scanner.finish());
       clearInterval(heartbeat);
       if (options.syncFile !== false) await fsyncOf(fd);
       closed = true;
-      closeSync(fd);
+      await io.close(fd);
       const path = instancePath(attributes);
       const absolute = this.absolutePath(path);
-      mkdirSync(dirname(absolute), { recursive: true });
+      await io.mkdirs(dirname(absolute));
       // Same SOP Instance UID again: the rename replaces the earlier file in one step.
-      renameSync(temporaryPath, absolute);
+      await io.rename(temporaryPath, absolute);
       // The file's own fsync does not make its new name durable; its directory's does.
       if (options.syncFile !== false && options.syncDirectory !== false) await syncPath(dirname(absolute));
       return { ...attributes, sizeBytes, path };
     } catch (error) {
       clearInterval(heartbeat);
-      if (!closed) closeSync(fd);
-      rmSync(temporaryPath, { force: true });
+      if (!closed) await io.close(fd);
+      await io.remove(temporaryPath);
       if (error instanceof InvalidDicomError && error.sopInstanceUid === undefined) {
         throw new InvalidDicomError(error.message, scanner.sopInstanceUid());
       }
@@ -151,15 +155,16 @@ export class StudyStore {
   }
 
   /** Closes and removes the file made ahead (createAhead), e.g. when the process stops. */
-  dropSpare(): void {
-    this.spare?.drop();
+  async dropSpare(): Promise<void> {
+    await this.spare?.drop();
   }
 
-  private createTemporaryFile(): OpenTemporaryFile {
+  private async createTemporaryFile(): Promise<OpenTemporaryFile> {
+    const io = storeIo();
     const temporaryDir = join(this.rootDir, TEMPORARY_DIR);
-    mkdirSync(temporaryDir, { recursive: true });
+    await io.mkdirs(temporaryDir);
     const path = join(temporaryDir, temporaryFileName(this.owner));
-    return { path, fd: openSync(path, 'wx') };
+    return { path, fd: await io.open(path, 'wx') };
   }
 
   /**

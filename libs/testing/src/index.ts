@@ -12,3 +12,4 @@ export * from './eventually';
 export * from './egress';
 export * from './oidc/oidc-provider';
 export * from './logs/captured-logs';
+export * from './fs/stalled-file';

@@ -141,7 +141,7 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.scp.close(SHUTDOWN_GRACE_MS);
-    this.studyStore.dropSpare();
+    await this.studyStore.dropSpare();
   }
 
   private receivedBy(associationId: string): Received {

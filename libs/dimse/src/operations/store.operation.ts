@@ -1,5 +1,5 @@
-import { closeSync } from 'node:fs';
 import { isValidUid, quotePeerText } from '@pacslink/dicom';
+import { storeIo } from '@pacslink/store';
 import { DimseError, toDimseError, type DimseFailure, type FailureContext } from '../dimse.errors';
 import {
   connectionOptionsProblem,
@@ -174,7 +174,7 @@ async function storeOnOneAssociation(run: Run, indices: readonly number[]): Prom
   const priority = PRIORITY_CODES[run.options.priority ?? 'MEDIUM'];
   // The next file is opened and its head read right after a data set went out, while the peer
   // stores it: that work overlaps the wait for the C-STORE-RSP.
-  let upcoming: { at: number; opened: OpenedPart10 } | undefined;
+  let upcoming: { at: number; opened: Promise<OpenedPart10> } | undefined;
   const openNext = (from: number): void => {
     const at = steps.findIndex((step, position) => position >= from && 'contextId' in step);
     upcoming = at < 0 ? undefined : { at, opened: openPart10(instanceAt(steps[at].index).path) };
@@ -195,7 +195,7 @@ async function storeOnOneAssociation(run: Run, indices: readonly number[]): Prom
         });
         continue;
       }
-      const opened = upcoming?.at === at ? upcoming.opened : openPart10(instance.path);
+      const opened = await (upcoming?.at === at ? upcoming.opened : openPart10(instance.path));
       upcoming = undefined;
       if (!opened.ok) {
         record(run, step.index, {
@@ -212,7 +212,7 @@ async function storeOnOneAssociation(run: Run, indices: readonly number[]): Prom
           ? `${instance.path}: no data set after the file meta information`
           : undefined);
       if (problem !== undefined) {
-        closeSync(file.fd);
+        await storeIo().close(file.fd);
         record(run, step.index, {
           sopInstanceUid: instance.sopInstanceUid,
           status: 'failure',
@@ -241,7 +241,7 @@ async function storeOnOneAssociation(run: Run, indices: readonly number[]): Prom
         });
         return steps.slice(at + 1).map((rest) => rest.index);
       } finally {
-        closeSync(file.fd);
+        await storeIo().close(file.fd);
       }
       openNext(at + 1);
       const response = decodeResponse(run, association, (await association.nextCommand()).bytes);
@@ -278,7 +278,8 @@ async function storeOnOneAssociation(run: Run, indices: readonly number[]): Prom
     // a DimseError, or the caller's own exception from onOutcome, as it was thrown
     throw error;
   } finally {
-    if (upcoming?.opened.ok === true) closeSync(upcoming.opened.file.fd);
+    const unused = await upcoming?.opened;
+    if (unused?.ok === true) await storeIo().close(unused.file.fd);
   }
 }
 

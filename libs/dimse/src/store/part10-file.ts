@@ -1,5 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { PART10_META_MAX_BYTES, readPart10Meta, type Part10Meta } from '@pacslink/dicom';
+import { storeIo } from '@pacslink/store';
 
 export type { Part10Meta } from '@pacslink/dicom';
 
@@ -55,37 +55,38 @@ function describeFsError(error: unknown): string {
 }
 
 /**
- * Opens the file and reads its head (never the whole file when it is larger), synchronously: on a
- * local disk these calls take microseconds, while the same calls through the libuv thread pool
- * cost 0.2-0.4 ms of CPU per file (docs/performance/c-store.md), more than the rest of a small
- * C-STORE. The head is at most 64 KB, so the event loop is never held for long by a healthy disk.
- * An unusable file is an answer, not an exception.
+ * Opens the file and reads its head (never the whole file when it is larger) through the store's
+ * file I/O (storeIo): synchronous calls on a local disk, where they take microseconds while the same
+ * calls through the libuv thread pool cost 0.2-0.4 ms of CPU per file (docs/performance/c-store.md),
+ * more than the rest of a small C-STORE; thread-pool calls on network storage, where one call may
+ * wait for a server. The head is at most 64 KB. An unusable file is an answer, never a rejection.
  */
-export function openPart10(path: string): OpenedPart10 {
+export async function openPart10(path: string): Promise<OpenedPart10> {
+  const io = storeIo();
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    fd = await io.open(path, 'r');
   } catch (error) {
     return { ok: false, reason: `${path}: ${describeFsError(error)}` };
   }
   try {
-    const stats = fstatSync(fd);
+    const stats = await io.fstat(fd);
     if (!stats.isFile()) {
-      closeSync(fd);
+      await io.close(fd);
       return { ok: false, reason: `${path}: not a regular file` };
     }
     const head = Buffer.allocUnsafe(Math.min(HEAD_BYTES, stats.size));
-    const bytesRead = readSync(fd, head, 0, head.length, 0);
+    const bytesRead = await io.read(fd, head, 0, head.length, 0);
     const bytes = head.subarray(0, bytesRead);
     const parsed = parseMetaHeader(bytes, stats.size);
     if ('reason' in parsed) {
-      closeSync(fd);
+      await io.close(fd);
       return { ok: false, reason: `${path}: ${parsed.reason}` };
     }
     return { ok: true, file: { fd, size: stats.size, head: bytes, ...parsed } };
   } catch (error) {
     try {
-      closeSync(fd);
+      await io.close(fd);
     } catch {
       // the read failed first; that is the reason reported
     }

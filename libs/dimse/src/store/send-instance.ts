@@ -1,4 +1,4 @@
-import { readSync } from 'node:fs';
+import { storeIo } from '@pacslink/store';
 import type { UlAssociation } from '../upper-layer/ul-association';
 import type { Part10File } from './part10-file';
 
@@ -10,10 +10,10 @@ export class DatasetReadError extends Error {
   override readonly name = 'DatasetReadError';
 }
 
-function readChunk(file: Part10File, position: number, into: Buffer): Buffer {
+async function readChunk(file: Part10File, position: number, into: Buffer): Promise<Buffer> {
   let bytesRead: number;
   try {
-    bytesRead = readSync(file.fd, into, 0, Math.min(into.length, file.size - position), position);
+    bytesRead = await storeIo().read(file.fd, into, 0, Math.min(into.length, file.size - position), position);
   } catch (error) {
     throw new DatasetReadError(
       `read failed at byte ${position}: ${error instanceof Error ? error.message : String(error)}`,
@@ -34,9 +34,10 @@ function readChunk(file: Part10File, position: number, into: Buffer): Buffer {
  * Once the socket has flushed everything, the chunk buffer is free again and is reused: memory is
  * one chunk per association whatever the file size, and a big file leaves no garbage behind.
  *
- * Chunks are read synchronously, like the head (see part10-file.ts): the socket takes 256 KB at once
- * on a healthy peer, so an asynchronous read could not overlap anything, and its thread-pool round
- * trip cost more wall time than the copy from the page cache (docs/performance/c-store.md).
+ * Chunks are read through the store's file I/O, like the head (see part10-file.ts): synchronously on
+ * a local disk, where the socket takes 256 KB at once on a healthy peer, so an asynchronous read
+ * could not overlap anything and its thread-pool round trip cost more wall time than the copy from
+ * the page cache (docs/performance/c-store.md); in the pool on network storage.
  */
 export async function sendInstance(
   association: UlAssociation,
@@ -57,7 +58,7 @@ export async function sendInstance(
     await association.drained();
     if (last) return;
     if (chunkBuffer === undefined || !association.flushed()) chunkBuffer = Buffer.allocUnsafe(CHUNK_BYTES);
-    chunk = readChunk(file, position, chunkBuffer);
+    chunk = await readChunk(file, position, chunkBuffer);
     position += chunk.length;
   }
 }
