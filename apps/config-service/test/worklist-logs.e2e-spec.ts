@@ -24,9 +24,9 @@ import { newApiKey } from './config-service.harness';
 import { startServiceProcess, type ServiceProcess } from './service-process.harness';
 
 // Logs never name the patient (ADR 0009): config-service and mwl-mpps-service as their own
-// processes, their stdout and stderr captured line by line, while a worklist query, an MPPS start
-// and complete carry a patient's name and ID (in the worklist from wlmscpfs, in the stored study,
-// in the N-CREATE to the odil F.7 SCP).
+// processes, their stdout and stderr captured line by line, while worklist queries, an MPPS start
+// and complete carry a patient's name and ID (in the worklists from wlmscpfs and from Orthanc's
+// plugin, in the stored study, in the N-CREATE to the odil F.7 SCP).
 jest.setTimeout(180_000);
 
 // Unusual enough that no other text of a log line holds them by chance.
@@ -125,6 +125,34 @@ describe('no patient name or ID in the logs of a worklist query and its MPPS', (
     // the name is in the data: decoded, answered to the caller
     expect(task.patientName).toBe(patient.name);
 
+    // The same patient from Orthanc's worklist plugin (answers in UTF-8, its own (0008,0005)).
+    const orthancStation = randomId('LO', 4);
+    const orthancWorklist = await generateWorklist(peers.orthanc.worklistDir, {
+      patient: { ...patient, charset: 'ISO_IR 192' },
+      scheduledStationAETitle: orthancStation,
+    });
+    cleanups.push(() => rm(orthancWorklist.file, { force: true }));
+    const orthancConfig = await call(config, 'POST', '/pacs-configs', {
+      type: 'dimse',
+      aeTitle: peers.orthanc.aet,
+      name: 'Orthanc worklist plugin',
+      host: peers.orthanc.host,
+      port: peers.orthanc.port,
+      // Orthanc answers worklist queries only from the calling AE titles it lists.
+      queryAeTitle: 'FINDSCU',
+      mwl: true,
+      mwlEncoding: 'ISO_IR 100',
+      timeoutMs: 10_000,
+    });
+    expect(orthancConfig.status).toBe(201);
+    const fromOrthanc = await call(config, 'POST', '/worklist/query', {
+      pacsConfigId: ((await orthancConfig.json()) as { id: string }).id,
+      filters: { scheduledStationAeTitle: orthancStation },
+    });
+    expect(fromOrthanc.status).toBe(200);
+    const orthancTasks = ((await fromOrthanc.json()) as { tasks: { patientName: string }[] }).tasks;
+    expect(orthancTasks.map((item) => item.patientName)).toEqual([patient.name]);
+
     const patched = await call(config, 'PATCH', `/pacs-configs/${pacsConfigId}`, {
       host: '127.0.0.1',
       port: scp.port,
@@ -139,9 +167,9 @@ describe('no patient name or ID in the logs of a worklist query and its MPPS', (
     expect(JSON.stringify(create.dataSet)).toContain(FAMILY);
 
     // Each service logged the steps (the capture works), none of them the patient.
-    expect(mwl.logs.map((line) => line.msg)).toEqual(
-      expect.arrayContaining(['worklist queried', 'mpps start', 'mpps complete']),
-    );
+    const messages = mwl.logs.map((line) => line.msg);
+    expect(messages.filter((msg) => msg === 'worklist queried')).toHaveLength(2);
+    expect(messages).toEqual(expect.arrayContaining(['mpps start', 'mpps complete']));
     // (the access log line is written once the answer has gone)
     await eventually(
       'the access log of the complete',
