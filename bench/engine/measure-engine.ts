@@ -5,6 +5,7 @@ import type { EngineStack } from './engine-stack';
 const CLAIM = 'config-service.export-batch.claim';
 const COMMAND = 'dimse.export-batch';
 const FINISHED = 'config-service.export-batch.finished';
+const PROGRESS = 'config-service.export-batch.progress';
 
 /** Milestones of one 1-instance export, ms after POST /transfers was sent. */
 export interface FirstInstanceRun {
@@ -40,6 +41,9 @@ export interface BatchGapRun {
 
 export const GAP_MILESTONES = [
   'A-RELEASE-RQ',
+  'A-RELEASE-RP',
+  'connection closed',
+  'last progress report',
   'finished report',
   'next command',
   'next claim',
@@ -112,6 +116,13 @@ export async function batchGapRun(stack: EngineStack, study: BenchStudy): Promis
     const after = (times: bigint[]) => times.find((t) => t >= last);
     gapMilestones.push({
       'A-RELEASE-RQ': ms(last, associations[n - 1].releaseRqAt),
+      'A-RELEASE-RP': ms(last, associations[n - 1].releaseRpAt),
+      'connection closed': ms(last, associations[n - 1].closedAt),
+      // Before the last C-STORE-RSP: negative. The finished report waits for its confirm.
+      'last progress report': ms(
+        last,
+        [...taps.times(id, PROGRESS)].reverse().find((t) => t < (after(finished) ?? 0n)),
+      ),
       'finished report': ms(last, after(finished)),
       'next command': ms(last, after(commands)),
       'next claim': ms(last, after(claims)),

@@ -8,6 +8,7 @@ const TAPPED = {
   [Exchanges.Commands]: [
     'dimse.export-batch',
     'config-service.export-batch.claim',
+    'config-service.export-batch.progress',
     'config-service.export-batch.finished',
   ],
   [Exchanges.Events]: ['transfer.#'],

@@ -1,7 +1,13 @@
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
 /** PS3.8 9.3: the PDU types the benchmark times. */
-export const PduType = { AssociateRq: 0x01, AssociateAc: 0x02, PData: 0x04, ReleaseRq: 0x05 } as const;
+export const PduType = {
+  AssociateRq: 0x01,
+  AssociateAc: 0x02,
+  PData: 0x04,
+  ReleaseRq: 0x05,
+  ReleaseRp: 0x06,
+} as const;
 
 /** One association (TCP connection) as the proxy saw it; times are process.hrtime in ns. */
 export interface TappedAssociation {
@@ -13,6 +19,9 @@ export interface TappedAssociation {
   /** The last P-DATA-TF the peer sent before the release: the last C-STORE-RSP. */
   lastPeerPDataAt?: bigint;
   releaseRqAt?: bigint;
+  releaseRpAt?: bigint;
+  /** When the caller's side of the connection closed. */
+  closedAt?: bigint;
   callerPData: number;
 }
 
@@ -97,7 +106,9 @@ export class PduProxy {
     const peer = new PduHeaderReader((type, at) => {
       if (type === PduType.AssociateAc) association.associateAcAt ??= at;
       if (type === PduType.PData && association.releaseRqAt === undefined) association.lastPeerPDataAt = at;
+      if (type === PduType.ReleaseRp) association.releaseRpAt ??= at;
     });
+    client.on('close', () => (association.closedAt ??= process.hrtime.bigint()));
     for (const socket of [client, upstream]) {
       this.sockets.add(socket);
       socket.setNoDelay(true);
