@@ -221,6 +221,8 @@ describe('request logs of config-service (as a process, JSON lines)', () => {
       return found.length > 0 ? found : undefined;
     });
     for (const line of lines) expect(line.level).toBe('info');
+    // One access log line per request (pino-http ahead of everything, nestjs-pino only binding it).
+    expect(lines.filter((line) => line.res !== undefined)).toHaveLength(1);
     expect(lines.at(-1)).toMatchObject({ route: '/api/v1/settings', res: { statusCode: 200 } });
 
     // Spaces, a list, markup, an escaped non-ASCII value, too long: a new id instead.
@@ -230,6 +232,26 @@ describe('request logs of config-service (as a process, JSON lines)', () => {
     }
     const generated = (await get('/api/v1/settings')).headers.get('x-request-id') ?? '';
     expect(generated).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('logs a request refused before routing with its id, and without the UID of its path', async () => {
+    const uid = '1.2.826.0.1.3680043.8.498.98765432109876543210';
+    const response = await fetch(`${running.baseUrl}/api/v1/studies/${uid}`, {
+      headers: { 'x-request-id': 'rq-refused' },
+    });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('x-request-id')).toBe('rq-refused');
+    const lines = await eventually('the refusal and its access log line', () => {
+      const found = running.logs.filter((line) => line.request_id === 'rq-refused');
+      return found.some((line) => line.res !== undefined) ? found : undefined;
+    });
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 'warn', msg: 'request refused', path: '/api/v1/studies/{uid}' }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({ res: expect.objectContaining({ statusCode: 401 }) as unknown }),
+    );
+    expect(running.logs.map((line) => JSON.stringify(line)).join('\n')).not.toContain(uid);
   });
 
   it('keeps Study UIDs out of the access log of a study request', async () => {

@@ -75,6 +75,8 @@ export function loggerParams(service: string, env: ServiceEnv): Params {
   return {
     // Nest 11's router (path-to-regexp 8) wants a named wildcard; nestjs-pino's default is `*`.
     forRoutes: [{ path: EVERY_PATH, method: RequestMethod.ALL }],
+    // pino-http runs ahead of everything (requestLogging, installed by runService).
+    useExisting: true,
     pinoHttp: {
       level: env.LOG_LEVEL,
       base: { service },

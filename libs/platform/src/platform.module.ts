@@ -5,6 +5,7 @@ import { MESSAGING_METRICS_REGISTRY } from '@pacslink/messaging';
 import { HealthCheckLogger } from './health/health-check.logger';
 import { HealthController } from './health/health.controller';
 import { HEALTH_OPTIONS } from './health/health.options';
+import { REQUEST_LOGGING, requestLogging } from './http/request-logging';
 import { loggerParams } from './logging';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsController } from './metrics/metrics.controller';
@@ -26,11 +27,12 @@ export interface PlatformOptions {
 @Module({})
 export class PlatformModule {
   static forRoot(options: PlatformOptions): DynamicModule {
+    const logging = loggerParams(options.service, options.env);
     return {
       module: PlatformModule,
       global: true,
       imports: [
-        LoggerModule.forRoot(loggerParams(options.service, options.env)),
+        LoggerModule.forRoot(logging),
         TerminusModule.forRoot({ logger: HealthCheckLogger, errorLogStyle: 'json' }),
       ],
       controllers: [HealthController, MetricsController],
@@ -42,6 +44,7 @@ export class PlatformModule {
         { provide: SHUTDOWN_OPTIONS, useValue: { drainMs: options.env.SHUTDOWN_DRAIN_MS } },
         ServiceShutdown,
         HttpMetricsMiddleware,
+        { provide: REQUEST_LOGGING, useValue: requestLogging(logging) },
       ],
       exports: [METRICS_REGISTRY, MESSAGING_METRICS_REGISTRY, ServiceShutdown],
     };

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
+import { REQUEST_LOGGING, type RequestLogging } from './http/request-logging';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { ServiceShutdown } from './shutdown/service-shutdown';
 import { stopTracing } from './tracing/start-tracing';
@@ -19,7 +20,9 @@ export async function runService(module: unknown, options: RunServiceOptions): P
   const app = await NestFactory.create(module as never, { bufferLogs: true, abortOnError: false });
   const logger = app.get(Logger);
   app.useLogger(logger);
-  // Ahead of the router (Nest adds its routes at listen): requests no route matches are counted too.
+  // Ahead of every other middleware and the router (Nest adds its routes at listen): requests that
+  // are refused before routing, or that no route matches, are logged and counted too.
+  app.use(app.get<RequestLogging>(REQUEST_LOGGING));
   const httpMetrics = app.get(HttpMetricsMiddleware);
   app.use(httpMetrics.use.bind(httpMetrics));
   // The spans of the last work are exported once the application has closed, before the exit.

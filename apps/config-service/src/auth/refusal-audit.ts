@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { loggableUrl } from '@pacslink/platform';
 import { AuditLog } from '../audit/audit-log';
 import type { Actor } from './actor';
 
@@ -51,7 +52,8 @@ export class RefusalAudit {
 
   async record(refusal: Refusal, actor: Actor = UNAUTHENTICATED): Promise<void> {
     const path = refusal.path.length > MAX_PATH ? `${refusal.path.slice(0, MAX_PATH)}…` : refusal.path;
-    this.logger.warn({ msg: 'request refused', ...refusal, path, actor: actor.id });
+    // The log line, unlike the audit entry, is read by anyone with the logs: no Study UID in it.
+    this.logger.warn({ msg: 'request refused', ...refusal, path: loggableUrl(path), actor: actor.id });
     const budget = this.budgets[refusal.status];
     const now = Date.now();
     if (now - budget.windowStart >= WINDOW_MS) {
