@@ -145,7 +145,7 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
     const attempt = batch.attempt + 1;
     const command = protocolOf(config.type).exportBatchCommand(
       config,
-      { transferId: batch.transferId, batchId, attempt, instances },
+      { transferId: batch.transferId, batchId, attempt, instances, pacsConfigId: config.id },
       { cipher: this.cipher, defaultCallingAeTitle, studyInstanceUid: transfer.studyInstanceUid },
     );
     return this.send(manager, batch, attempt, command, transfer);
