@@ -67,6 +67,8 @@ describe('one export transfer is one trace across config-service, dimse-worker a
     const otel = {
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
       OTEL_BSP_SCHEDULE_DELAY: '100',
+      // The test's POSTs continue traces of its own (as behind a gateway that starts them).
+      OTEL_PROPAGATE_FROM_CLIENTS: 'true',
     };
     config = await startServiceProcess('config-service', {
       DATABASE_URL: database.url,
