@@ -34,7 +34,12 @@ async function main(): Promise<void> {
 async function rotate(): Promise<void> {
   const report = await rotateSecrets(loadConfigServiceEnv());
   const failed = report.failed.length > 0;
-  const line = { level: failed ? 50 : 30, time: Date.now(), service: CONFIG_SERVICE, msg: 'secrets rotated' };
+  const line = {
+    level: failed ? 'error' : 'info',
+    time: Date.now(),
+    service: CONFIG_SERVICE,
+    msg: 'secrets rotated',
+  };
   process.stdout.write(`${JSON.stringify({ ...line, ...report })}\n`);
   if (failed) process.exitCode = 1;
 }

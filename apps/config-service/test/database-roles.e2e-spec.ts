@@ -242,7 +242,7 @@ describe('production database roles: the migrate Job as the schema owner, the se
     const asRuntime = await runNode(CONFIG_MAIN, ['migrate'], serviceEnv);
     expect(asRuntime.code).toBe(1);
     expect(jsonLines(asRuntime.stderr)).toEqual([
-      expect.objectContaining({ level: 50, msg: 'migrate failed', schema: CONFIG_SCHEMA }),
+      expect.objectContaining({ level: 'error', msg: 'migrate failed', schema: CONFIG_SCHEMA }),
     ]);
     expect(asRuntime.stderr).toContain('permission denied for schema config');
 
@@ -252,7 +252,7 @@ describe('production database roles: the migrate Job as the schema owner, the se
     expect(first).toMatchObject({ code: 0, stderr: '' });
     const [applied] = jsonLines(first.stdout);
     expect(applied).toMatchObject({
-      level: 30,
+      level: 'info',
       msg: 'migrations applied',
       schema: CONFIG_SCHEMA,
       database: name,

@@ -247,7 +247,7 @@ describe('key rotation: SECRETS_KEY, SECRETS_PREVIOUS_KEYS and rotate-secrets, e
       );
     const { stdout } = await cli({ SECRETS_KEY: B });
     expect(JSON.parse(stdout)).toMatchObject({
-      level: 30,
+      level: 'info',
       msg: 'secrets rotated',
       keyId: keyOf(B),
       examined: 22,

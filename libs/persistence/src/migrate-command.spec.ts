@@ -14,7 +14,7 @@ describe('migrateCommand', () => {
     expect(stdout).not.toHaveBeenCalled();
     expect(stderr).toHaveBeenCalledTimes(1);
     expect(JSON.parse(String(stderr.mock.calls[0][0]))).toMatchObject({
-      level: 50,
+      level: 'error',
       service: 'config-service',
       msg: 'migrate failed',
       schema: 'config',

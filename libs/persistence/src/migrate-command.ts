@@ -23,7 +23,7 @@ export interface MigrateCommandInput {
  */
 export async function migrateCommand(input: MigrateCommandInput): Promise<void> {
   const env = input.env ?? process.env;
-  const line = (level: number, msg: string, fields: Record<string, unknown>) =>
+  const line = (level: 'info' | 'error', msg: string, fields: Record<string, unknown>) =>
     `${JSON.stringify({ level, time: Date.now(), service: input.service, msg, schema: input.schema, ...fields })}\n`;
   try {
     const url = env.MIGRATE_DATABASE_URL || env.DATABASE_URL;
@@ -41,10 +41,10 @@ export async function migrateCommand(input: MigrateCommandInput): Promise<void> 
     });
     const applied = await migrateSchema(options, byPlatform);
     const msg = applied.length > 0 ? 'migrations applied' : 'schema up to date';
-    process.stdout.write(line(30, msg, { database, applied }));
+    process.stdout.write(line('info', msg, { database, applied }));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    process.stderr.write(line(50, 'migrate failed', { reason }));
+    process.stderr.write(line('error', 'migrate failed', { reason }));
     process.exitCode = 1;
   }
 }
