@@ -31,3 +31,20 @@ describe('dicomweb-worker environment: the keys that unseal PACS credentials, va
     expect(refusal).not.toContain(short);
   });
 });
+
+describe('dicomweb-worker environment: STORE_IO, validated at boot', () => {
+  it('is auto unless set; takes auto, sync and pooled', () => {
+    expect(loadDicomwebWorkerEnv({}).STORE_IO).toBe('auto');
+    for (const value of ['auto', 'sync', 'pooled'])
+      expect(loadDicomwebWorkerEnv({ STORE_IO: value }).STORE_IO).toBe(value);
+  });
+
+  it.each([['async'], ['Pooled'], ['threads']])(
+    'refuses %j, naming the variable and the values allowed',
+    (value) => {
+      expect(refusalOf({ STORE_IO: value })).toMatch(
+        /STORE_IO: STORE_IO must be one of: auto, sync, pooled$/m,
+      );
+    },
+  );
+});

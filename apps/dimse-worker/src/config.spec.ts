@@ -26,3 +26,20 @@ describe('dimse-worker environment: SCP_DURABILITY, validated at boot', () => {
     },
   );
 });
+
+describe('dimse-worker environment: STORE_IO, validated at boot', () => {
+  it('is auto unless set; takes auto, sync and pooled', () => {
+    expect(loadDimseWorkerEnv({}).STORE_IO).toBe('auto');
+    for (const value of ['auto', 'sync', 'pooled'])
+      expect(loadDimseWorkerEnv({ STORE_IO: value }).STORE_IO).toBe(value);
+  });
+
+  it.each([['async'], ['Pooled'], ['threads']])(
+    'refuses %j, naming the variable and the values allowed',
+    (value) => {
+      expect(refusalOf({ STORE_IO: value })).toMatch(
+        /STORE_IO: STORE_IO must be one of: auto, sync, pooled$/m,
+      );
+    },
+  );
+});
