@@ -59,6 +59,7 @@ export class SpareFile {
     if (this.directoryMade) this.create();
     else {
       mkdir(this.directory, { recursive: true }, (error) => {
+        // Not made: the next write creates its own file, and tries again.
         if (error !== null) {
           this.creating = false;
           return;
@@ -80,6 +81,7 @@ export class SpareFile {
         return;
       }
       const spare = { path, fd, createdAt: Date.now() };
+      // Not discarded (a close or rm failed): a leftover the sweeper removes once it is old.
       if (this.dropped || this.ready !== undefined) void discard(spare).catch(() => undefined);
       else this.ready = spare;
     });
