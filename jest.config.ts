@@ -5,9 +5,10 @@ import type { Config } from 'jest';
 import { pathsToModuleNameMapper } from 'ts-jest';
 import { compilerOptions } from './tsconfig.base.json';
 
-// One run, four tiers: `unit` (*.spec.ts, no I/O), `integration` (*.int-spec.ts, *.e2e-spec.ts:
+// One run, five tiers: `unit` (*.spec.ts, no I/O), `integration` (*.int-spec.ts, *.e2e-spec.ts:
 // real Postgres, RabbitMQ and DICOM peers, prepared once by the global setup), `manifests`
-// (k8s/test: the Kubernetes manifests rendered and checked offline) and `faults`
+// (k8s/test: the Kubernetes manifests rendered and checked offline), `store-pooled` (the store's
+// tests in its network-filesystem mode) and `faults`
 // (test/faults/*.fault-spec.ts: the built services under faults, docs/testing/fault-suite.md).
 const shared = {
   rootDir: __dirname,
@@ -34,6 +35,18 @@ const config: Config = {
       ...shared,
       displayName: 'manifests',
       testMatch: ['<rootDir>/k8s/test/**/*.spec.ts'],
+    },
+    {
+      // The study store's tests and the DIMSE store/Storage SCP ones again with STORE_IO=pooled, the
+      // mode `auto` picks on NFS, CephFS or SMB: the other tiers run the local-disk (sync) mode.
+      ...shared,
+      displayName: 'store-pooled',
+      testMatch: [
+        '<rootDir>/libs/store/src/study-store.spec.ts',
+        '<rootDir>/libs/store/test/{study-store,temporary-sweep}.int-spec.ts',
+        '<rootDir>/libs/dimse/test/{store,storage-scp}.int-spec.ts',
+      ],
+      setupFiles: [...shared.setupFiles, '<rootDir>/test/store-io-pooled.ts'],
     },
     {
       // The built services as processes, their broker and database behind cuttable links (test/faults).
