@@ -2,7 +2,7 @@ import './tracing';
 import 'reflect-metadata';
 import { MIGRATE, migrateCommand } from '@pacslink/persistence';
 import { runService, startOrExit } from '@pacslink/platform';
-import { configureStoreIo } from '@pacslink/store';
+import { configureStoreIo, storeIoLogLine } from '@pacslink/store';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { CONFIG_SCHEMA, CONFIG_SERVICE, DEFAULT_HTTP_PORT, loadConfigServiceEnv } from './config';
@@ -19,15 +19,7 @@ async function main(): Promise<void> {
     port: env.HTTP_PORT ?? DEFAULT_HTTP_PORT,
     configure: (app) => configureHttp(app, env),
   });
-  app.get(Logger).log(
-    {
-      msg: 'store file I/O',
-      storeIo: storeIo.mode,
-      filesystemType: storeIo.filesystemType,
-      reason: storeIo.reason,
-    },
-    'StudyStore',
-  );
+  app.get(Logger).log(storeIoLogLine(storeIo), 'StudyStore');
 }
 
 /** `main.js rotate-secrets`: one report line (JSON, as the logs); exit code 1 when a secret could not be read. */

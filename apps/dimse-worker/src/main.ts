@@ -1,7 +1,7 @@
 import './tracing';
 import 'reflect-metadata';
 import { runService, startOrExit } from '@pacslink/platform';
-import { configureStoreIo } from '@pacslink/store';
+import { configureStoreIo, storeIoLogLine } from '@pacslink/store';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { DEFAULT_HTTP_PORT, DIMSE_WORKER, loadDimseWorkerEnv } from './config';
@@ -14,15 +14,7 @@ async function main(): Promise<void> {
     service: DIMSE_WORKER,
     port: env.HTTP_PORT ?? DEFAULT_HTTP_PORT,
   });
-  app.get(Logger).log(
-    {
-      msg: 'store file I/O',
-      storeIo: storeIo.mode,
-      filesystemType: storeIo.filesystemType,
-      reason: storeIo.reason,
-    },
-    'StudyStore',
-  );
+  app.get(Logger).log(storeIoLogLine(storeIo), 'StudyStore');
 }
 
 startOrExit(DIMSE_WORKER, main);

@@ -20,5 +20,6 @@ export {
   STORE_IO_SETTINGS,
   type StoreIoChoice,
   type StoreIoSetting,
+  storeIoLogLine,
 } from './store-io-mode';
 export { STORABLE_TRANSFER_SYNTAXES } from './transfer-syntax';

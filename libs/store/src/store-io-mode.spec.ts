@@ -1,4 +1,4 @@
-import { chooseStoreIo, NETWORK_FILESYSTEMS } from './store-io-mode';
+import { chooseStoreIo, NETWORK_FILESYSTEMS, storeIoLogLine } from './store-io-mode';
 
 const EXT4 = 0xef53;
 const XFS = 0x58465342;
@@ -62,6 +62,17 @@ describe('chooseStoreIo: the store file I/O mode from STORE_IO and STORE_DIR fil
       afs: 0x5346414f, // AFS_SUPER_MAGIC
       kafs: 0x6b414653, // AFS_FS_MAGIC
       '9p': 0x01021997, // V9FS_MAGIC
+    });
+  });
+});
+
+describe('storeIoLogLine', () => {
+  it('names the mode, the filesystem type and why, under one message', () => {
+    expect(storeIoLogLine({ mode: 'pooled', filesystemType: '0x6969', reason: 'nfs' })).toEqual({
+      msg: 'store file I/O',
+      storeIo: 'pooled',
+      filesystemType: '0x6969',
+      reason: 'nfs',
     });
   });
 });

@@ -64,3 +64,13 @@ export function configureStoreIo(storeDir: string, setting: StoreIoSetting): Sto
   useStoreIo(choice.mode);
   return choice;
 }
+
+/** The startup log line of the choice (msg, mode, filesystem type, why), the same in every service. */
+export function storeIoLogLine(choice: StoreIoChoice): Record<string, unknown> {
+  return {
+    msg: 'store file I/O',
+    storeIo: choice.mode,
+    filesystemType: choice.filesystemType,
+    reason: choice.reason,
+  };
+}
