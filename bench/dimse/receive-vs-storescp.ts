@@ -29,12 +29,11 @@ import { cp, mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { generateStudy, runDcmtk, type GeneratedStudy } from '@pacslink/testing';
+import { generateStudy, runDcmtk, type GeneratedStudy, freePort } from '@pacslink/testing';
 import { Cleanup } from '../export/cleanup';
 import { log } from '../export/log';
 import { peakMemoryDuring } from '../export/memory';
 import { startPacslink } from '../export/pacslink-services';
-import { freePort } from '../export/ports';
 import { argument, loadAverage, median, type Comparison } from './common';
 
 /**

@@ -7,10 +7,10 @@ import type { Cleanup } from '../export/cleanup';
 import { log } from '../export/log';
 import { PacslinkApi } from '../export/pacslink-api';
 import { startPacslink } from '../export/pacslink-services';
-import { freePort } from '../export/ports';
 import type { BenchStudy } from '../export/studies';
 import { MessageTaps } from './message-taps';
 import { PduProxy } from './pdu-proxy';
+import { freePort } from '@pacslink/testing';
 
 /** One build under test: config-service and dimse-worker, a storescp of its own behind a proxy. */
 export interface EngineStack {

@@ -1,8 +1,14 @@
 import { join } from 'node:path';
-import { orthancRest, startPeers, stopPeers, type DicomPeer, type OrthancPeer } from '@pacslink/testing';
+import {
+  orthancRest,
+  startPeers,
+  stopPeers,
+  type DicomPeer,
+  type OrthancPeer,
+  freePort,
+} from '@pacslink/testing';
 import type { Cleanup } from './cleanup';
 import { log } from './log';
-import { freePort } from './ports';
 
 export interface BenchPeers {
   orthanc: OrthancPeer;

@@ -6,10 +6,9 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { quoteIdentifier, withDatabase } from '@pacslink/persistence';
-import { amqpUrlFor, ManagementApi, managementUrlOf } from '@pacslink/testing';
+import { amqpUrlFor, ManagementApi, managementUrlOf, freePort } from '@pacslink/testing';
 import type { Cleanup } from './cleanup';
 import { log } from './log';
-import { freePort } from './ports';
 
 export const APPS = ['config-service', 'dimse-worker', 'dicomweb-worker', 'mwl-mpps-service'] as const;
 export type AppName = (typeof APPS)[number];

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { orthancRest, startPeers, stopPeers, type OrthancPeer } from '@pacslink/testing';
+import { orthancRest, startPeers, stopPeers, type OrthancPeer, freePort } from '@pacslink/testing';
 import { startBenchPeers, type BenchPeers } from '../export/bench-orthanc';
 import { Cleanup } from '../export/cleanup';
 import { log } from '../export/log';
@@ -10,7 +10,6 @@ import { measureInTurns, type Measurement, type Scenario } from '../export/measu
 import { peakMemoryDuring, type PeakMemory } from '../export/memory';
 import { startPacslink } from '../export/pacslink-services';
 import { PacslinkApi } from '../export/pacslink-api';
-import { freePort } from '../export/ports';
 import { markdownTable, throughputReport, type Verdict } from '../export/report';
 import { runTool } from '../export/run-tool';
 import { generateBenchStudy, type BenchStudy } from '../export/studies';

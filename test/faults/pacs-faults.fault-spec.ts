@@ -1,7 +1,7 @@
 import { settleCase, type CaseTransfer } from './support/end-state';
 import { faultSuite } from './support/fault-suite';
 import { startRejectingScp, startTricklingStow, type Rejection } from './support/misbehaving-peers';
-import { freePort } from './support/storescp';
+import { freePort } from '@pacslink/testing';
 
 // PACS that misbehave: slow, down, rejecting (docs/testing/fault-suite.md). A failure the PACS
 // causes must stay with that PACS and cost no more tries than it is worth.

@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import type { INestApplication } from '@nestjs/common';
 import { connect, type ChannelModel } from 'amqplib';
 import { Exchanges } from '@pacslink/contracts';
-import { startPeers, stopPeers, type PeerEndpoints } from '@pacslink/testing';
+import { startPeers, stopPeers, type PeerEndpoints, freePorts } from '@pacslink/testing';
 import {
   expectFieldError,
   expectProblem,
@@ -50,21 +50,6 @@ async function refusedPort(): Promise<number> {
   const port = await listen(probe);
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   return port;
-}
-
-/** `count` distinct free ports on 127.0.0.1: all bound at once (port 0), read, then released. */
-async function freePorts(count: number): Promise<number[]> {
-  const probes = Array.from({ length: count }, () => createNetServer());
-  const ports = await Promise.all(
-    probes.map(
-      (probe) =>
-        new Promise<number>((resolve) =>
-          probe.listen(0, '127.0.0.1', () => resolve((probe.address() as AddressInfo).port)),
-        ),
-    ),
-  );
-  await Promise.all(probes.map((probe) => new Promise<void>((resolve) => probe.close(() => resolve()))));
-  return ports;
 }
 
 const run = promisify(execFile);

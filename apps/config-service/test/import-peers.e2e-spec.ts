@@ -14,10 +14,11 @@ import {
   uniqueSuffix,
   type GeneratedStudy,
   type PeerEndpoints,
+  freePort,
 } from '@pacslink/testing';
 /* eslint-disable @nx/enforce-module-boundaries --
  * libs/dimse's test support: a free port, a DCMTK tool of the test's own, a Part 10 file's data set. */
-import { freePort, startDcmtk, type DcmtkPeer } from '../../../libs/dimse/test/support/local-peers';
+import { startDcmtk, type DcmtkPeer } from '../../../libs/dimse/test/support/local-peers';
 import { datasetBytes, datasetBytesOf } from '../../../libs/dimse/test/support/store-fixtures';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { startConfigService, type RunningConfigService } from './config-service.harness';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { freePort } from '@pacslink/testing';
 
 const ROOT = resolve(__dirname, '../../..');
 const READY_TIMEOUT_MS = 60_000;
@@ -31,17 +31,6 @@ export interface ServiceProcess {
   kill(signal: NodeJS.Signals): void;
   /** SIGKILL unless it has exited already; resolves once it is gone. */
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
 }
 
 /**

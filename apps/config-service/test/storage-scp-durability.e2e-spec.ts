@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { FileSyncGroup, StudyStore, type WriteOptions } from '@pacslink/store';
-import { eventually, generateStudy, runDcmtk, type GeneratedStudy } from '@pacslink/testing';
+import { eventually, generateStudy, runDcmtk, type GeneratedStudy, freePort } from '@pacslink/testing';
 import { startConfigService, type RunningConfigService } from './config-service.harness';
 import { startDimseWorker } from './workers.harness';
 
@@ -20,14 +19,6 @@ const SCP_AE_TITLE = 'PACSLINK_DUR';
 const PUSHING_PACS = 'MODALITYDUR';
 /** How long the spy holds the group fsync: a storescu that did not wait for it is long gone. */
 const HOLD_MS = 1_000;
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 /** Every file under `dir`, relative to the store's root `root`. */
 async function filesUnder(root: string, dir: string): Promise<string[]> {

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { TcpProxy, eventually, generateStudy, runDcmtk } from '@pacslink/testing';
+import { TcpProxy, eventually, generateStudy, runDcmtk, freePort } from '@pacslink/testing';
 import { startConfigService, type RunningConfigService } from './config-service.harness';
 import { startDimseWorker } from './workers.harness';
 
@@ -14,14 +13,6 @@ jest.setTimeout(180_000);
 
 const SCP_AE_TITLE = 'PACSLINK_SCP';
 const PUSHING_PACS = 'MODALITY2';
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 describe('Storage SCP while the database is down', () => {
   const secretsKey = randomBytes(32).toString('base64');

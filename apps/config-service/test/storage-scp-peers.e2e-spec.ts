@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -17,6 +16,7 @@ import {
   testEgressEnv,
   uniqueSuffix,
   writeMultiFrameInstance,
+  freePort,
 } from '@pacslink/testing';
 import { startConfigService, type RunningConfigService } from './config-service.harness';
 import { startServiceProcess, type ServiceProcess } from './service-process.harness';
@@ -33,14 +33,6 @@ const BIG_MODALITY = 'BIGMODALITY';
 /** A calling AE title registered in Orthanc's DicomModalities by scripts/test-peers.sh. */
 const MOVE_CALLER = 'MOVESCU_DCMTK';
 const MB = 1024 * 1024;
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 /** The SHA-256 of a Part 10 file's data set, read as a stream (never the whole file in memory). */
 async function dataSetSha256(path: string): Promise<string> {

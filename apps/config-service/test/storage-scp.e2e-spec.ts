@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { connect } from 'amqplib';
 import { StorageScpReports } from '@pacslink/contracts';
 import { createEnvelope } from '@pacslink/messaging';
-import { eventually, generateStudy, runDcmtk, type GeneratedStudy } from '@pacslink/testing';
+import { eventually, generateStudy, runDcmtk, type GeneratedStudy, freePort } from '@pacslink/testing';
 import { startConfigService, type RunningConfigService } from './config-service.harness';
 import { startDimseWorker } from './workers.harness';
 
@@ -18,14 +17,6 @@ jest.setTimeout(180_000);
 const SCP_AE_TITLE = 'PACSLINK_SCP';
 const PUSHING_PACS = 'MODALITY1';
 const MR_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.4';
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 /** Every file under `dir`, relative to it. */
 async function filesUnder(dir: string): Promise<string[]> {

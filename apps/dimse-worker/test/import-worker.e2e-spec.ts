@@ -34,10 +34,11 @@ import {
   type TestVhost,
   uniqueSuffix,
   waitUntilReady,
+  freePort,
 } from '@pacslink/testing';
 /* eslint-disable @nx/enforce-module-boundaries --
  * libs/dimse's test support: a free port, and the data set of a Part 10 file. Test code only. */
-import { freePort, startDcmtk, type DcmtkPeer } from '../../../libs/dimse/test/support/local-peers';
+import { startDcmtk, type DcmtkPeer } from '../../../libs/dimse/test/support/local-peers';
 import { datasetBytes, datasetBytesOf } from '../../../libs/dimse/test/support/store-fixtures';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { AppModule } from '../src/app.module';

@@ -31,12 +31,12 @@ import {
   type PeerEndpoints,
   type TestDatabase,
   type TestVhost,
+  freePort,
 } from '@pacslink/testing';
 import { DataSource } from 'typeorm';
 /* eslint-disable @nx/enforce-module-boundaries --
  * libs/dimse's test support: a free port, and the odil MPPS SCP (an implementation independent of
  * ours) that checks F.7. Test code only. */
-import { freePort } from '../../../libs/dimse/test/support/local-peers';
 import { startOdilMppsScp, type OdilMppsScp } from '../../../libs/dimse/test/support/odil-mpps-scp';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { AppModule } from '../src/app.module';

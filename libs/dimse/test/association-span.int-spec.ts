@@ -1,8 +1,7 @@
 import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
-import { startPeers, testEgressGuard, type PeerEndpoints } from '@pacslink/testing';
+import { startPeers, testEgressGuard, type PeerEndpoints, freePort } from '@pacslink/testing';
 import { echo, type DimseConnectionOptions } from '../src';
-import { freePort } from './support/local-peers';
 
 // One client span per association (tracing, issue 14), against DCMTK storescp and a closed port;
 // the spans in an in-memory exporter.

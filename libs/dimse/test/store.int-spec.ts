@@ -10,6 +10,7 @@ import {
   type GeneratedStudy,
   type PeerEndpoints,
   testEgressGuard,
+  freePort,
 } from '@pacslink/testing';
 import {
   DimseError,
@@ -20,7 +21,7 @@ import {
   type StoreInstance,
   type StoreOutcome,
 } from '../src';
-import { freePort, startDcmtk, startSilentListener } from './support/local-peers';
+import { startDcmtk, startSilentListener } from './support/local-peers';
 import {
   convertInPlace,
   datasetBytes,

@@ -4,6 +4,7 @@ export * from './database/test-database';
 export * from './broker/management-api';
 export * from './broker/test-vhost';
 export * from './net/tcp-proxy';
+export * from './net/free-port';
 export * from './peers';
 export * from './dicom';
 export * from './http/base-url';

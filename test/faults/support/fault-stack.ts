@@ -15,12 +15,12 @@ import {
   type ManagementApi,
   type TestDatabase,
   type TestVhost,
+  freePort,
 } from '@pacslink/testing';
 import { BrokerClient } from './broker-client';
 import { FAULT_APPS, builtServices, type BuiltServices, type FaultApp } from './built-services';
 import { EventRecorder } from './event-recorder';
 import { ServiceProcess, type TerminateResult } from './service-process';
-import { freePort } from './storescp';
 import { SuiteApi } from './suite-api';
 
 /** Where every fault run keeps its logs and figures (tmp/ is not versioned). */

@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PEERS_HINT, runDcmtk } from '@pacslink/testing';
+import { freePort, PEERS_HINT, runDcmtk } from '@pacslink/testing';
 import { killOnExit } from './child-processes';
 
 export interface Storescp {
@@ -16,17 +15,6 @@ export interface Storescp {
   /** The received file of an instance, or undefined if it never arrived. */
   received(modality: string, sopInstanceUid: string): Promise<Buffer | undefined>;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
 
 /**

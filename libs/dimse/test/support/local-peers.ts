@@ -2,15 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, Socket, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
-
-/** A TCP port nobody listens on now: bound by the OS, then released. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { freePort } from '@pacslink/testing';
 
 /** A listener that accepts connections and never sends a byte. */
 export async function startSilentListener(): Promise<{ port: number; close(): Promise<void> }> {

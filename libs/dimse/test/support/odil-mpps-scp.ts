@@ -3,7 +3,8 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { DicomJson } from '@pacslink/dicom';
-import { freePort, waitForPort } from './local-peers';
+import { waitForPort } from './local-peers';
+import { freePort } from '@pacslink/testing';
 
 /** Debian's interpreter: python3-odil installs the module for it, not for another python3 on PATH. */
 const PYTHON = '/usr/bin/python3';

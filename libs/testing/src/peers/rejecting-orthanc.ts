@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isValidUid } from '@pacslink/dicom';
 import { PEERS_HINT, type OrthancPeer } from './peers';
+import { freePorts } from '../net/free-port';
 
 export interface RejectingOrthancOptions {
   /** SOP Instance UIDs that Orthanc refuses to store (its Lua ReceivedInstanceFilter answers false). */
@@ -24,21 +24,6 @@ export interface RejectingOrthanc extends Omit<OrthancPeer, 'worklistDir'> {
 const PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
 const USER = 'pacs';
 const PASSWORD = 'pacs-secret';
-
-async function freePorts(count: number): Promise<number[]> {
-  const probes = Array.from({ length: count }, () => createServer());
-  const ports = await Promise.all(
-    probes.map(
-      (probe) =>
-        new Promise<number>((resolve, reject) => {
-          probe.once('error', reject);
-          probe.listen(0, '127.0.0.1', () => resolve((probe.address() as AddressInfo).port));
-        }),
-    ),
-  );
-  await Promise.all(probes.map((probe) => new Promise<void>((resolve) => probe.close(() => resolve()))));
-  return ports;
-}
 
 /** A Lua table literal of UIDs; UIDs are digits and dots, checked so nothing else reaches the script. */
 function luaUidSet(uids: readonly string[]): string {
