@@ -1,10 +1,9 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import {
-  createConnection,
   createServer as createNetServer,
   type AddressInfo,
   type Server as NetServer,
@@ -16,7 +15,14 @@ import { promisify } from 'node:util';
 import type { INestApplication } from '@nestjs/common';
 import { connect, type ChannelModel } from 'amqplib';
 import { Exchanges } from '@pacslink/contracts';
-import { startPeers, stopPeers, type PeerEndpoints, freePorts } from '@pacslink/testing';
+import {
+  startPeers,
+  stopPeers,
+  type PeerEndpoints,
+  freePorts,
+  startDcmqrscp,
+  startDcmtk,
+} from '@pacslink/testing';
 import {
   expectFieldError,
   expectProblem,
@@ -53,54 +59,6 @@ async function refusedPort(): Promise<number> {
 }
 
 const run = promisify(execFile);
-
-/** Whether something accepts TCP connections on 127.0.0.1:port. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-/** A DCMTK tool of the test's own on a free port; stop() ends exactly that process, by its pid. */
-async function startDcmtk(
-  tool: 'storescp' | 'dcmqrscp',
-  args: (port: number) => string[],
-): Promise<{ port: number; stop(): Promise<void> }> {
-  const [port] = await freePorts(1);
-  const child: ChildProcess = spawn(tool, args(port), {
-    env: { ...process.env, TCP_NODELAY: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', (error) =>
-      reject(new Error(`${tool} could not start (install dcmtk): ${error.message}`)),
-    );
-  });
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    await exited;
-  };
-  const deadline = Date.now() + 15_000;
-  while (!(await accepts(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`${tool} did not listen on ${port}: ${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { port, stop };
-}
 
 async function answerOf(response: Response): Promise<TestAnswer> {
   expect(response.status).toBe(200);
@@ -514,25 +472,7 @@ describe('connection test through config-service, dicomweb-worker and dimse-work
     }
 
     it('DIMSE, dcmqrscp that does not know the called AE title: rejected, naming result, source and reason', async () => {
-      const dir = join(workDir, 'dcmqrscp');
-      await mkdir(join(dir, 'db'), { recursive: true });
-      const config = join(dir, 'dcmqrscp.cfg');
-      await writeFile(
-        config,
-        [
-          'MaxPDUSize = 16384',
-          'MaxAssociations = 16',
-          'HostTable BEGIN',
-          'HostTable END',
-          'VendorTable BEGIN',
-          'VendorTable END',
-          'AETable BEGIN',
-          `STRICT ${join(dir, 'db')} RW (100, 1024mb) ANY`,
-          'AETable END',
-          '',
-        ].join('\n'),
-      );
-      const scp = await startDcmtk('dcmqrscp', (port) => ['-c', config, String(port)]);
+      const scp = await startDcmqrscp(join(workDir, 'dcmqrscp'), 'STRICT');
       cleanups.push(() => scp.stop());
 
       const rejected = await testUnsaved({
@@ -556,7 +496,11 @@ describe('connection test through config-service, dicomweb-worker and dimse-work
     });
 
     it('DIMSE, storescp --refuse: rejected, with no reason given', async () => {
-      const scp = await startDcmtk('storescp', (port) => ['--refuse', '-aet', 'REFUSER', String(port)]);
+      const scp = await startDcmtk(
+        'storescp',
+        (port) => ['--refuse', '-aet', 'REFUSER', String(port)],
+        'REFUSER',
+      );
       cleanups.push(() => scp.stop());
       const id = await create({
         type: 'dimse',

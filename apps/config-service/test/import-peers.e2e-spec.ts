@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Envelope, TransferEventData } from '@pacslink/contracts';
@@ -15,10 +15,11 @@ import {
   type GeneratedStudy,
   type PeerEndpoints,
   freePort,
+  type DcmtkPeer,
+  startDcmqrscp,
 } from '@pacslink/testing';
 /* eslint-disable @nx/enforce-module-boundaries --
  * libs/dimse's test support: a free port, a DCMTK tool of the test's own, a Part 10 file's data set. */
-import { startDcmtk, type DcmtkPeer } from '../../../libs/dimse/test/support/local-peers';
 import { datasetBytes, datasetBytesOf } from '../../../libs/dimse/test/support/store-fixtures';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { startConfigService, type RunningConfigService } from './config-service.harness';
@@ -114,27 +115,11 @@ describe('import through the running services from Orthanc and DCMTK', () => {
   }
 
   /** A dcmqrscp that refuses C-GET and knows our Storage SCP as a C-MOVE destination. */
-  async function startNoGetPacs(scpPort: number): Promise<DcmtkPeer> {
-    const dir = join(workDir, 'dcmqrscp');
-    await mkdir(join(dir, 'db'), { recursive: true });
-    const config = join(dir, 'dcmqrscp.cfg');
-    await writeFile(
-      config,
-      [
-        'MaxPDUSize = 16384',
-        'MaxAssociations = 16',
-        'HostTable BEGIN',
-        `pacslink = (${SCP_AE_TITLE}, 127.0.0.1, ${scpPort})`,
-        'HostTable END',
-        'VendorTable BEGIN',
-        'VendorTable END',
-        'AETable BEGIN',
-        `${QR_AE_TITLE} ${join(dir, 'db')} RW (100, 1024mb) ANY`,
-        'AETable END',
-        '',
-      ].join('\n'),
-    );
-    return startDcmtk('dcmqrscp', (port) => ['--disable-get', '-c', config, String(port)], QR_AE_TITLE);
+  function startNoGetPacs(scpPort: number): Promise<DcmtkPeer> {
+    return startDcmqrscp(join(workDir, 'dcmqrscp'), QR_AE_TITLE, {
+      extra: ['--disable-get'],
+      moveDestinations: [{ aeTitle: SCP_AE_TITLE, port: scpPort }],
+    });
   }
 
   /** get-then-move fell back: completed by C-MOVE, the reason on GET and on transfer.completed. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
@@ -35,10 +35,11 @@ import {
   uniqueSuffix,
   waitUntilReady,
   freePort,
+  type DcmtkPeer,
+  startDcmqrscp,
 } from '@pacslink/testing';
 /* eslint-disable @nx/enforce-module-boundaries --
  * libs/dimse's test support: a free port, and the data set of a Part 10 file. Test code only. */
-import { startDcmtk, type DcmtkPeer } from '../../../libs/dimse/test/support/local-peers';
 import { datasetBytes, datasetBytesOf } from '../../../libs/dimse/test/support/store-fixtures';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { AppModule } from '../src/app.module';
@@ -57,26 +58,11 @@ const NOGET_CONFIG_ID = randomUUID();
 const NOGET_AE_TITLE = 'NOGET';
 
 /** dcmqrscp --disable-get, which moves to the worker's Storage SCP (its HostTable names it). */
-async function startNoGetPacs(dir: string, scpPort: number): Promise<DcmtkPeer> {
-  await mkdir(join(dir, 'db'), { recursive: true });
-  const config = join(dir, 'dcmqrscp.cfg');
-  await writeFile(
-    config,
-    [
-      'MaxPDUSize = 16384',
-      'MaxAssociations = 16',
-      'HostTable BEGIN',
-      `pacslink = (${SCP_AE_TITLE}, 127.0.0.1, ${scpPort})`,
-      'HostTable END',
-      'VendorTable BEGIN',
-      'VendorTable END',
-      'AETable BEGIN',
-      `${NOGET_AE_TITLE} ${join(dir, 'db')} RW (100, 1024mb) ANY`,
-      'AETable END',
-      '',
-    ].join('\n'),
-  );
-  return startDcmtk('dcmqrscp', (port) => ['--disable-get', '-c', config, String(port)], NOGET_AE_TITLE);
+function startNoGetPacs(dir: string, scpPort: number): Promise<DcmtkPeer> {
+  return startDcmqrscp(dir, NOGET_AE_TITLE, {
+    extra: ['--disable-get'],
+    moveDestinations: [{ aeTitle: SCP_AE_TITLE, port: scpPort }],
+  });
 }
 
 describe('dimse-worker: import commands through the broker', () => {

@@ -22,11 +22,13 @@ import {
   storescu,
   testEgressGuard,
   uniqueSuffix,
+  startDcmtk,
+  type DcmtkPeer,
+  startDcmqrscp,
 } from '@pacslink/testing';
 /* eslint-disable @nx/enforce-module-boundaries --
  * libs/dimse's test support: DCMTK tools of the test's own on free ports, and the data set of a
  * Part 10 file (what a PACS sends over DIMSE). Test code only. */
-import { startDcmtk, type DcmtkPeer } from '../../../libs/dimse/test/support/local-peers';
 import { datasetBytes, datasetBytesOf } from '../../../libs/dimse/test/support/store-fixtures';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { ImportService } from '../src/import/import.service';
@@ -427,27 +429,13 @@ describe('import from a PACS without C-GET (DCMTK dcmqrscp --disable-get)', () =
       'ABORTDEST',
     );
     cleanups.push(() => aborting.stop());
-    const dir = join(workDir, 'dcmqrscp');
-    await mkdir(join(dir, 'db'), { recursive: true });
-    const config = join(dir, 'dcmqrscp.cfg');
-    await writeFile(
-      config,
-      [
-        'MaxPDUSize = 16384',
-        'MaxAssociations = 16',
-        'HostTable BEGIN',
-        `importdest = (IMPORTDEST, 127.0.0.1, ${destination.port})`,
-        `abortdest = (ABORTDEST, 127.0.0.1, ${aborting.port})`,
-        'HostTable END',
-        'VendorTable BEGIN',
-        'VendorTable END',
-        'AETable BEGIN',
-        `NOGET ${join(dir, 'db')} RW (100, 1024mb) ANY`,
-        'AETable END',
-        '',
-      ].join('\n'),
-    );
-    dcmqrscp = await startDcmtk('dcmqrscp', (port) => ['--disable-get', '-c', config, String(port)], 'NOGET');
+    dcmqrscp = await startDcmqrscp(join(workDir, 'dcmqrscp'), 'NOGET', {
+      extra: ['--disable-get'],
+      moveDestinations: [
+        { aeTitle: 'IMPORTDEST', port: destination.port },
+        { aeTitle: 'ABORTDEST', port: aborting.port },
+      ],
+    });
     cleanups.push(() => dcmqrscp.stop());
     await storescu({ aet: 'NOGET', host: '127.0.0.1', port: dcmqrscp.port }, study.files);
   });

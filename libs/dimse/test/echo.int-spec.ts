@@ -1,9 +1,17 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startPeers, testEgressGuard, type PeerEndpoints } from '@pacslink/testing';
+import {
+  freePort,
+  startPeers,
+  testEgressGuard,
+  type PeerEndpoints,
+  startDcmqrscp,
+  startDcmtk,
+  startSilentListener,
+  type DcmtkPeer,
+} from '@pacslink/testing';
 import { DimseError, DimseErrorCode, echo, type DimseConnectionOptions } from '../src';
-import { startDcmqrscp, startDcmtk, startSilentListener, type DcmtkPeer } from './support/local-peers';
 
 // C-ECHO against real peers (Orthanc and DCMTK storescp from scripts/test-peers.sh, DCMTK tools
 // started here) and against sockets that fail in each way a connection test must name.

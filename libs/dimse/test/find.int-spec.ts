@@ -11,10 +11,11 @@ import {
   startPeers,
   storescu,
   testEgressGuard,
+  startDcmqrscp,
+  type DcmtkPeer,
 } from '@pacslink/testing';
 import type { DicomJson } from '@pacslink/dicom';
 import { DimseError, DimseErrorCode, find, type DimseConnectionOptions } from '../src';
-import { startDcmqrscp, type DcmtkPeer } from './support/local-peers';
 
 // Study Root C-FIND against Orthanc (which answers in UTF-8) and against a DCMTK dcmqrscp of the
 // test's own (which answers in the stored files' ISO_IR 144 / ISO_IR 100, in Implicit VR when told
@@ -232,7 +233,7 @@ describe('DCMTK dcmqrscp answering in single-byte character sets, Implicit VR on
 
   beforeAll(async () => {
     const dir = join(workDir, 'dcmqrscp');
-    scp = await startDcmqrscp(dir, 'QRSCP', ['+xi']);
+    scp = await startDcmqrscp(dir, 'QRSCP', { extra: ['+xi'] });
     cleanups.push(() => scp.stop());
     const files = [cyrillic, latin1, utf8].flatMap((study) => study.files);
     await storescu({ aet: scp.aeTitle, host: '127.0.0.1', port: scp.port }, files);

@@ -12,6 +12,7 @@ import {
   startPeers,
   storescu,
   testEgressGuard,
+  startDcmqrscp,
 } from '@pacslink/testing';
 import {
   DimseError,
@@ -23,7 +24,6 @@ import {
   type RetrievedInstance,
   type SubOperationCounts,
 } from '../src';
-import { startDcmqrscp } from './support/local-peers';
 import { datasetBytes, datasetBytesOf, SopClassUid, TransferSyntaxUid } from './support/store-fixtures';
 
 // C-GET SCU against real peers: a generated study put into the shared Orthanc with storescu is
@@ -317,7 +317,7 @@ describe('get from DCMTK dcmqrscp', () => {
 
 describe('get from a PACS without C-GET (dcmqrscp --disable-get)', () => {
   it('fails PRESENTATION_CONTEXT_REJECTED naming the C-GET SOP class before sending anything', async () => {
-    const dcmqrscp = await startDcmqrscp(join(workDir, 'dcmqrscp'), 'NOGET', ['--disable-get']);
+    const dcmqrscp = await startDcmqrscp(join(workDir, 'dcmqrscp'), 'NOGET', { extra: ['--disable-get'] });
     cleanups.push(() => dcmqrscp.stop());
     const started = Date.now();
     const error = await getError(

@@ -11,6 +11,8 @@ import {
   type PeerEndpoints,
   testEgressGuard,
   freePort,
+  startDcmtk,
+  startSilentListener,
 } from '@pacslink/testing';
 import {
   DimseError,
@@ -21,7 +23,6 @@ import {
   type StoreInstance,
   type StoreOutcome,
 } from '../src';
-import { startDcmtk, startSilentListener } from './support/local-peers';
 import {
   convertInPlace,
   datasetBytes,

@@ -3,8 +3,7 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { DicomJson } from '@pacslink/dicom';
-import { waitForPort } from './local-peers';
-import { freePort } from '@pacslink/testing';
+import { freePort, waitForPort } from '@pacslink/testing';
 
 /** Debian's interpreter: python3-odil installs the module for it, not for another python3 on PATH. */
 const PYTHON = '/usr/bin/python3';

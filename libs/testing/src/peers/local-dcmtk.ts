@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, Socket, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
-import { freePort } from '@pacslink/testing';
+import { freePort } from '../net/free-port';
 
 /** A listener that accepts connections and never sends a byte. */
 export async function startSilentListener(): Promise<{ port: number; close(): Promise<void> }> {
@@ -84,14 +84,25 @@ export async function startDcmtk(
   };
 }
 
+export interface DcmqrscpOptions {
+  /** Command-line options before the config, e.g. `+xi` (Implicit VR only) or `--disable-get`. */
+  extra?: string[];
+  /** The AE titles it may C-MOVE to (its HostTable), each at 127.0.0.1:port. */
+  moveDestinations?: { aeTitle: string; port: number }[];
+}
+
 /**
  * A DCMTK dcmqrscp Query/Retrieve SCP with one AE title and its own database folder. It rejects
- * any other called AE title (A-ASSOCIATE-RJ, called AE title not recognized) and answers C-FIND in
- * the character set of the stored files unless the query declares one it can convert to. `extra`
- * adds options such as `+xi` (accept Implicit VR Little Endian only). dcmqrscp forks a child per
- * association (its single-process mode crashes after a C-STORE in DCMTK 3.6.7).
+ * any other called AE title (A-ASSOCIATE-RJ, called AE title not recognized), answers C-FIND in
+ * the character set of the stored files unless the query declares one it can convert to, and
+ * moves only to `moveDestinations`. dcmqrscp forks a child per association (its single-process
+ * mode crashes after a C-STORE in DCMTK 3.6.7).
  */
-export async function startDcmqrscp(dir: string, aeTitle: string, extra: string[] = []): Promise<DcmtkPeer> {
+export async function startDcmqrscp(
+  dir: string,
+  aeTitle: string,
+  { extra = [], moveDestinations = [] }: DcmqrscpOptions = {},
+): Promise<DcmtkPeer> {
   const dbDir = join(dir, 'db');
   await mkdir(dbDir, { recursive: true });
   const config = join(dir, 'dcmqrscp.cfg');
@@ -101,6 +112,10 @@ export async function startDcmqrscp(dir: string, aeTitle: string, extra: string[
       'MaxPDUSize = 16384',
       'MaxAssociations = 16',
       'HostTable BEGIN',
+      ...moveDestinations.map(
+        (destination, index) =>
+          `destination${index} = (${destination.aeTitle}, 127.0.0.1, ${destination.port})`,
+      ),
       'HostTable END',
       'VendorTable BEGIN',
       'VendorTable END',
