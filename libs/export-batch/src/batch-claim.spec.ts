@@ -24,7 +24,17 @@ function configService(answers: (() => Promise<ExportBatchClaim>)[]) {
   return { rpc, asked };
 }
 
-const unanswered = () => Promise.reject(new RpcTimeoutError('no answer within 15000 ms'));
+/** As RpcClient times out: after the answer timeout. */
+const unanswered = () =>
+  new Promise<ExportBatchClaim>((_, reject) =>
+    setTimeout(
+      () => reject(new RpcTimeoutError('no answer within 15000 ms')),
+      DEFAULT_CLAIM_TIMING.answerTimeoutMs,
+    ),
+  );
+/** A claim held by config-service until a slot frees, answered then. */
+const heldFor = (ms: number) => () =>
+  new Promise<ExportBatchClaim>((resolve) => setTimeout(() => resolve({ go: true }), ms));
 const databaseDown = () => Promise.reject(new RpcRemoteError('connect ECONNREFUSED 127.0.0.1:5432'));
 
 describe('BatchClaim', () => {
@@ -62,13 +72,23 @@ describe('BatchClaim', () => {
     expect(asked.slice(1).map((at, n) => at - asked[n])).toEqual([5_000, 5_000]);
   });
 
+  it('waits for a held claim as long as an answer may take, and asks again at once when none came', async () => {
+    // Held past one answer timeout (the batch ahead of it still runs), then granted on the re-ask's hold.
+    const { rpc, asked } = configService([unanswered, heldFor(4_000)]);
+    const claim = new BatchClaim(rpc).settle(run, new AbortController().signal);
+    await jest.advanceTimersByTimeAsync(DEFAULT_CLAIM_TIMING.answerTimeoutMs + 4_000);
+    await expect(claim).resolves.toEqual({ go: true });
+    // No backoff after a timeout: the held claim is renewed at once.
+    expect(asked[1] - asked[0]).toBe(DEFAULT_CLAIM_TIMING.answerTimeoutMs);
+  });
+
   it('gives the delivery back once its patience is spent, and at once when the worker stops', async () => {
     const patient = new BatchClaim(configService(Array.from({ length: 100 }, () => unanswered)).rpc, {
       ...DEFAULT_CLAIM_TIMING,
       patienceMs: 60_000,
     }).settle(run, new AbortController().signal);
     const gaveUp = patient.catch((error: unknown) => error);
-    await jest.advanceTimersByTimeAsync(60_000);
+    await jest.advanceTimersByTimeAsync(90_000);
     expect(await gaveUp).toBeInstanceOf(ClaimUnsettledError);
 
     const stopping = new AbortController();

@@ -1,9 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { ExportBatchReports, type ExportBatchClaim, type ExportBatchRunRef } from '@pacslink/contracts';
-import type { RpcClient } from '@pacslink/messaging';
+import { RpcTimeoutError, type RpcClient } from '@pacslink/messaging';
 
 export interface ClaimTiming {
-  /** How long one claim waits for config-service's answer (also the request's expiration). */
+  /**
+   * How long one claim waits for config-service's answer (also the request's expiration). A claim
+   * of a batch dispatched ahead is held unanswered until a slot frees: then it is asked again at
+   * once (the held claim is renewed), so a lost answer costs one timeout.
+   */
   answerTimeoutMs: number;
   /**
    * How long a run holds its delivery while its claim goes unanswered or is told to wait; then the
@@ -56,6 +60,7 @@ export class BatchClaim {
     for (let tries = 1; ; tries++) {
       let delayMs: number;
       let why: string;
+      let held = false;
       try {
         const answer = await this.rpc.request<ExportBatchRunRef, ExportBatchClaim>(
           ExportBatchReports.Claim,
@@ -66,11 +71,13 @@ export class BatchClaim {
         delayMs = answer.retryAfterMs;
         why = answer.reason ?? 'told to wait';
       } catch (error) {
+        // No answer: the claim was held (or config-service is away; the timeout paced the asking).
+        held = error instanceof RpcTimeoutError;
         const ceiling = Math.min(
           this.timing.maxRetryMs,
           this.timing.firstRetryMs * 2 ** Math.min(tries - 1, 16),
         );
-        delayMs = Math.round(ceiling * (0.5 + Math.random() / 2));
+        delayMs = held ? 0 : Math.round(ceiling * (0.5 + Math.random() / 2));
         why = error instanceof Error ? error.message : String(error);
       }
       if (stopping.aborted) throw new ClaimUnsettledError(`the worker is stopping; the claim waited: ${why}`);
@@ -79,7 +86,8 @@ export class BatchClaim {
           `no claim settled within ${Math.round(this.timing.patienceMs / 1000)} s (${tries} tries): ${why}`,
         );
       }
-      if (tries % WARN_EVERY_TRIES === 1) {
+      // A held claim is expected to go unanswered for as long as the batch ahead of it runs.
+      if (tries % WARN_EVERY_TRIES === (held ? 0 : 1)) {
         this.logger.warn({
           msg: 'export batch claim not settled; asking again',
           ...run,
@@ -88,7 +96,7 @@ export class BatchClaim {
           why,
         });
       }
-      if (!(await sleep(delayMs, stopping))) {
+      if (delayMs > 0 && !(await sleep(delayMs, stopping))) {
         throw new ClaimUnsettledError(`the worker is stopping; the claim waited: ${why}`);
       }
     }

@@ -2,7 +2,14 @@ import type { TestingModule } from '@nestjs/testing';
 import { connect } from 'amqplib';
 import { Exchanges, deadLetterQueueOf, type ConsumerQueue, type MessageContract } from '@pacslink/contracts';
 import { createTestVhost, type TestVhost } from '@pacslink/testing';
-import { MessageConsumer, RpcClient, RpcRemoteError, RpcTimeoutError } from '../src';
+import {
+  ANSWER_LATER,
+  MessageConsumer,
+  RpcClient,
+  RpcRemoteError,
+  RpcTimeoutError,
+  type ReplyAddress,
+} from '../src';
 import { PingData, createReplica } from './messaging-harness';
 
 const RpcQueue: ConsumerQueue = {
@@ -18,11 +25,16 @@ const Echo: MessageContract<PingData> = {
   data: PingData,
 };
 const Unanswered: MessageContract<PingData> = { ...Echo, type: 'nobody.answers' };
+const Later: MessageContract<PingData> = { ...Echo, type: 'rpc.later' };
+const OtherQueue: ConsumerQueue = { ...RpcQueue, name: 'pacslink.test.rpc-other', bindingKeys: ['other.#'] };
+const OtherEcho: MessageContract<PingData> = { ...Echo, type: 'other.echo' };
 
 describe('request/reply over direct reply-to (real RabbitMQ)', () => {
   let vhost: TestVhost;
   let server: TestingModule;
   let client: TestingModule;
+  let other: TestingModule;
+  const held: ReplyAddress[] = [];
 
   beforeAll(async () => {
     vhost = await createTestVhost();
@@ -32,14 +44,24 @@ describe('request/reply over direct reply-to (real RabbitMQ)', () => {
       if (data.text === 'slow') await new Promise((resolve) => setTimeout(resolve, 3_000));
       return { echoed: data.text, sequence: data.sequence + 1 };
     });
+    // A held request: the handler keeps where the answer goes and answers nothing now.
+    server.get(MessageConsumer).answer(RpcQueue, Later, (_data, context) => {
+      if (context.replyAddress) held.push(context.replyAddress);
+      return Promise.resolve(ANSWER_LATER);
+    });
     await server.init();
     await server.get(MessageConsumer).attached();
+    // Another replica, consuming a queue of its own: it never takes the held request.
+    other = await createReplica({ amqpUrl: vhost.url, messaging: { consumerQueues: [OtherQueue] } });
+    other.get(MessageConsumer).answer(OtherQueue, OtherEcho, (data) => Promise.resolve(data));
+    await other.init();
+    await other.get(MessageConsumer).attached();
     client = await createReplica({ amqpUrl: vhost.url, messaging: { consumerQueues: [] } });
     await client.init();
   });
 
   afterAll(async () => {
-    await Promise.all([client.close(), server.close()]);
+    await Promise.all([client.close(), server.close(), other.close()]);
     await vhost.drop();
   });
 
@@ -51,6 +73,19 @@ describe('request/reply over direct reply-to (real RabbitMQ)', () => {
     expect(answers).toEqual(
       Array.from({ length: 10 }, (_, i) => ({ echoed: `hello ${i}`, sequence: i + 1 })),
     );
+  });
+
+  it('answers a held request later, from another replica, with the kept reply address', async () => {
+    const asked = client.get(RpcClient).request(Later, { text: 'hold me', sequence: 0 }, 5_000);
+    const answered = jest.fn();
+    void asked.then(answered, answered);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(answered).not.toHaveBeenCalled();
+    const [address] = held;
+    expect(address?.replyTo).toMatch(/^amq\.rabbitmq\.reply-to\./);
+    // Another replica answers it: any channel can publish to the asker's reply-to.
+    await other.get(MessageConsumer).answerLater(address, { ok: true, result: { go: true } });
+    await expect(asked).resolves.toEqual({ go: true });
   });
 
   it("carries the handler's error back to the caller", async () => {

@@ -12,6 +12,7 @@ import { AddPacsCircuits1764700000300 } from './1764700000300-AddPacsCircuits';
 import { AddImportTransfers1764800000000 } from './1764800000000-AddImportTransfers';
 import { AddTransferMetricsIndexes1764900000500 } from './1764900000500-AddTransferMetricsIndexes';
 import { AddTransferTraceContext1765200000100 } from './1765200000100-AddTransferTraceContext';
+import { AddTransferBatchHeldClaims1765300000000 } from './1765300000000-AddTransferBatchHeldClaims';
 
 /** Every migration of config-service's schema, oldest first. Append only. */
 export const configServiceMigrations = [
@@ -29,4 +30,5 @@ export const configServiceMigrations = [
   AddImportTransfers1764800000000,
   AddTransferMetricsIndexes1764900000500,
   AddTransferTraceContext1765200000100,
+  AddTransferBatchHeldClaims1765300000000,
 ];

@@ -24,30 +24,63 @@ const batch = (changes: Partial<BatchSnapshot> = {}): BatchSnapshot => ({
 });
 const options = { maxAttempts: 3, leaseMs: 60_000, dispatchLeaseMs: 600_000 };
 
+const FREE = true;
+const EVERY_SLOT_RUNNING = false;
+
 describe('decideClaim', () => {
+  it('holds the claim of a batch dispatched ahead while every slot runs; its holder is granted in any case', () => {
+    expect(
+      decideClaim(
+        batch({ state: 'dispatched', claimant: null }),
+        'running',
+        { attempt: 3, claimant: OTHER },
+        EVERY_SLOT_RUNNING,
+      ),
+    ).toEqual({ kind: 'hold' });
+    // A reopened batch (its holder went silent) waits for a slot like any other dispatched one.
+    expect(
+      decideClaim(
+        batch({ state: 'dispatched' }),
+        'running',
+        { attempt: 3, claimant: HOLDER },
+        EVERY_SLOT_RUNNING,
+      ),
+    ).toEqual({ kind: 'hold' });
+    expect(decideClaim(batch(), 'running', { attempt: 3, claimant: HOLDER }, EVERY_SLOT_RUNNING)).toEqual({
+      kind: 'grant',
+    });
+  });
+
   it('refuses any run a batch whose C-MOVE run ended and whose instances are arriving', () => {
     expect(
-      decideClaim(batch({ awaitingArrivals: true }), 'running', { attempt: 3, claimant: HOLDER }),
+      decideClaim(batch({ awaitingArrivals: true }), 'running', { attempt: 3, claimant: HOLDER }, FREE),
     ).toEqual({ kind: 'refuse', reason: "the batch's run ended; its C-MOVE's instances are arriving" });
   });
 
   it('grants a dispatched batch, and the holding run its own claim again', () => {
     expect(
-      decideClaim(batch({ state: 'dispatched', claimant: null }), 'queued', { attempt: 3, claimant: OTHER }),
+      decideClaim(
+        batch({ state: 'dispatched', claimant: null }),
+        'queued',
+        { attempt: 3, claimant: OTHER },
+        FREE,
+      ),
     ).toEqual({ kind: 'grant' });
-    expect(decideClaim(batch(), 'running', { attempt: 3, claimant: HOLDER })).toEqual({ kind: 'grant' });
+    expect(decideClaim(batch(), 'running', { attempt: 3, claimant: HOLDER }, FREE)).toEqual({
+      kind: 'grant',
+    });
   });
 
   it('tells a second run of an attempt that is being sent to wait: never two senders', () => {
     expect(
-      decideClaim(batch({ leaseRemainingMs: 40_000 }), 'running', { attempt: 3, claimant: OTHER }),
+      decideClaim(batch({ leaseRemainingMs: 40_000 }), 'running', { attempt: 3, claimant: OTHER }, FREE),
     ).toEqual({
       kind: 'wait',
       reason: 'batch 1 is being sent by another worker run; waiting for it to end or go silent',
       retryAfterMs: 5_000,
     });
     expect(
-      decideClaim(batch({ leaseRemainingMs: 1_200 }), 'running', { attempt: 3, claimant: OTHER }),
+      decideClaim(batch({ leaseRemainingMs: 1_200 }), 'running', { attempt: 3, claimant: OTHER }, FREE),
     ).toMatchObject({
       retryAfterMs: 1_200,
     });
@@ -55,29 +88,34 @@ describe('decideClaim', () => {
 
   it('lets the second run take over once the holder went silent for a whole lease', () => {
     expect(
-      decideClaim(batch({ leaseLive: false, leaseRemainingMs: 0 }), 'running', {
-        attempt: 3,
-        claimant: OTHER,
-      }),
+      decideClaim(
+        batch({ leaseLive: false, leaseRemainingMs: 0 }),
+        'running',
+        {
+          attempt: 3,
+          claimant: OTHER,
+        },
+        FREE,
+      ),
     ).toEqual({ kind: 'take-over' });
   });
 
   it('refuses stale, closed and unknown batches, and batches of transfers that ended', () => {
-    expect(decideClaim(batch(), 'running', { attempt: 2, claimant: OTHER })).toEqual({
+    expect(decideClaim(batch(), 'running', { attempt: 2, claimant: OTHER }, FREE)).toEqual({
       kind: 'refuse',
       reason: 'the batch was dispatched again since',
     });
-    expect(decideClaim(batch({ state: 'done' }), 'running', { attempt: 3, claimant: HOLDER })).toEqual({
+    expect(decideClaim(batch({ state: 'done' }), 'running', { attempt: 3, claimant: HOLDER }, FREE)).toEqual({
       kind: 'refuse',
       reason: 'the batch is done',
     });
-    expect(decideClaim(batch({ state: 'dispatched' }), 'cancelled', { attempt: 3, claimant: OTHER })).toEqual(
-      {
-        kind: 'refuse',
-        reason: 'the transfer is cancelled',
-      },
-    );
-    expect(decideClaim(undefined, undefined, { attempt: 1, claimant: OTHER })).toEqual({
+    expect(
+      decideClaim(batch({ state: 'dispatched' }), 'cancelled', { attempt: 3, claimant: OTHER }, FREE),
+    ).toEqual({
+      kind: 'refuse',
+      reason: 'the transfer is cancelled',
+    });
+    expect(decideClaim(undefined, undefined, { attempt: 1, claimant: OTHER }, FREE)).toEqual({
       kind: 'refuse',
       reason: 'no such batch',
     });
@@ -86,17 +124,21 @@ describe('decideClaim', () => {
 
 describe('decideProgress', () => {
   it("renews the holder's lease, also after it ran out if nobody took the batch over", () => {
-    expect(decideProgress(batch(), { attempt: 3, claimant: HOLDER })).toEqual({ kind: 'renew' });
+    expect(decideProgress(batch(), { attempt: 3, claimant: HOLDER }, FREE)).toEqual({ kind: 'renew' });
     expect(
-      decideProgress(batch({ state: 'dispatched', leaseLive: false }), { attempt: 3, claimant: HOLDER }),
+      decideProgress(
+        batch({ state: 'dispatched', leaseLive: false }),
+        { attempt: 3, claimant: HOLDER },
+        FREE,
+      ),
     ).toEqual({
       kind: 'renew',
     });
   });
 
   it("records another run's outcomes without touching the lease, and ignores other attempts", () => {
-    expect(decideProgress(batch(), { attempt: 3, claimant: OTHER })).toEqual({ kind: 'record' });
-    expect(decideProgress(batch({ state: 'done' }), { attempt: 3, claimant: HOLDER })).toEqual({
+    expect(decideProgress(batch(), { attempt: 3, claimant: OTHER }, FREE)).toEqual({ kind: 'record' });
+    expect(decideProgress(batch({ state: 'done' }), { attempt: 3, claimant: HOLDER }, FREE)).toEqual({
       kind: 'record',
     });
     expect(decideProgress(batch(), { attempt: 2, claimant: HOLDER })).toEqual({ kind: 'ignore' });

@@ -41,12 +41,18 @@ export type ClaimDecision =
   | { kind: 'refuse'; reason: string }
   /** Another run holds the attempt with a live lease: hold the delivery and ask again. */
   | { kind: 'wait'; reason: string; retryAfterMs: number }
+  /**
+   * Dispatched ahead while every slot of the PACS runs: the claim is held, unanswered, and granted
+   * by whichever change frees a slot (TransferDispatcher.dispatch).
+   */
+  | { kind: 'hold' }
   /** The run that held the attempt went silent for a whole lease: count its failure first. */
   | { kind: 'take-over' }
   | { kind: 'grant' };
 
 /**
- * A worker asks before it sends. One attempt has one sender: a run that is not the holder waits
+ * A worker asks before it sends. A dispatched batch runs only in a free slot of its PACS (slots are
+ * counted by running batches: one more per slot is dispatched ahead). One attempt has one sender: a run that is not the holder waits
  * while the holder's lease is live — the holder may be the very run whose delivery the broker gave
  * back when its channel closed, still sending (issue 10, defect 8).
  */
@@ -54,6 +60,7 @@ export function decideClaim(
   batch: BatchSnapshot | undefined,
   transferStatus: TransferStatus | undefined,
   claim: RunRef,
+  slotFree: boolean,
 ): ClaimDecision {
   if (!batch || transferStatus === undefined) return { kind: 'refuse', reason: 'no such batch' };
   if (batch.attempt !== claim.attempt) {
@@ -64,7 +71,8 @@ export function decideClaim(
   if (batch.awaitingArrivals) {
     return { kind: 'refuse', reason: "the batch's run ended; its C-MOVE's instances are arriving" };
   }
-  if (batch.state === 'dispatched' || batch.claimant === claim.claimant) return { kind: 'grant' };
+  if (batch.state === 'running' && batch.claimant === claim.claimant) return { kind: 'grant' };
+  if (batch.state === 'dispatched') return slotFree ? { kind: 'grant' } : { kind: 'hold' };
   if (!batch.leaseLive) return { kind: 'take-over' };
   return {
     kind: 'wait',

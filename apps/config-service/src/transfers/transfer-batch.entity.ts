@@ -30,4 +30,9 @@ export class TransferBatch {
   @Column('timestamptz', { name: 'available_at' }) availableAt!: Date;
   @Column('timestamptz', { name: 'lease_until', nullable: true }) leaseUntil!: Date | null;
   @Column('text', { name: 'last_error', nullable: true }) lastError!: string | null;
+  /** A dispatched batch's claim held until a slot frees: the run, and where its answer goes. */
+  @Column('uuid', { name: 'held_by', nullable: true }) heldBy!: string | null;
+  @Column('text', { name: 'held_reply_to', nullable: true }) heldReplyTo!: string | null;
+  @Column('text', { name: 'held_correlation_id', nullable: true }) heldCorrelationId!: string | null;
+  @Column('timestamptz', { name: 'held_at', nullable: true }) heldAt!: Date | null;
 }

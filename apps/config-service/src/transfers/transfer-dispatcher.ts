@@ -15,6 +15,8 @@ import type { OutboundCommand } from '../pacs-configs/protocols/pacs-protocol';
 import { capabilitySwitchOf, offers, protocolOf } from '../pacs-configs/protocols/pacs-protocols';
 import { SettingsService } from '../settings/settings.service';
 import { StudyIndexService, type InstanceFileRow } from '../studies/study-index.service';
+import { decideClaim } from './batch-transitions';
+import { HeldClaimAnswers } from './held-claim-answers';
 import { ImportCommands } from './import-commands';
 import { PacsCircuitBreaker } from './pacs-circuit-breaker';
 import { PacsCircuitsRepository } from './pacs-circuits.repository';
@@ -68,6 +70,7 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
     private readonly circuit: PacsCircuitBreaker,
     private readonly circuits: PacsCircuitsRepository,
     private readonly importCommands: ImportCommands,
+    private readonly heldClaims: HeldClaimAnswers,
     @Inject(TRANSFER_OPTIONS) private readonly options: TransferOptions,
   ) {}
 
@@ -106,20 +109,55 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
         await this.ledger.failActiveTransfersOf(manager, pacsConfigId, problem, direction);
     }
     const slots = protocolOf(config.type).batchSlots(config);
-    const busy = await this.transfers.countBatchesOut(manager, pacsConfigId);
-    if (busy >= slots) return;
-    // An open circuit sends nothing (waiting costs no attempt), then one probe once nothing is out.
     const gate = await this.circuit.gate(manager, pacsConfigId);
-    if (gate.kind === 'hold' || (gate.kind === 'probe' && busy > 0)) return;
-    const batches = await this.transfers.nextDispatchableBatches(
-      manager,
-      pacsConfigId,
-      gate.kind === 'probe' ? 1 : slots - busy,
-    );
-    for (const id of batches) {
+    // An open circuit sends nothing (waiting costs no attempt), then one probe once nothing runs.
+    if (gate.kind === 'hold') return;
+    let running = await this.transfers.countBatchesRunning(manager, pacsConfigId);
+    // Held claims first, oldest first, into the slots free now (the bound: running ≤ slots).
+    const free = gate.kind === 'probe' ? (running === 0 ? 1 : 0) : slots - running;
+    for (const id of free > 0 ? await this.transfers.heldClaims(manager, pacsConfigId, free) : []) {
+      if (await this.grantHeld(manager, id)) {
+        running += 1;
+        if (gate.kind === 'probe') return this.circuit.probing(manager, pacsConfigId, id);
+      }
+    }
+    // One batch more per slot than run goes out ahead: its claim is held until a slot frees, so
+    // the next batch of a slot starts without a command and claim round trip. A probe never goes
+    // ahead, nor does an import's batch: its command is built from what the batches before it
+    // learnt (C-GET fell back to C-MOVE, which instances arrived); and nothing passes it ahead.
+    const out = await this.transfers.countBatchesOut(manager, pacsConfigId);
+    if (gate.kind === 'probe' && out > 0) return;
+    const room = gate.kind === 'probe' ? 1 : 2 * slots - out;
+    if (room <= 0) return;
+    const batches = await this.transfers.nextDispatchableBatches(manager, pacsConfigId, room);
+    for (const [n, { id, kind }] of batches.entries()) {
+      if (out + n >= slots && kind !== 'send') return;
       const sent = await this.dispatchBatch(manager, id, config, settings.defaultCallingAeTitle);
       if (sent && gate.kind === 'probe') await this.circuit.probing(manager, pacsConfigId, id);
     }
+  }
+
+  /** Whether a dispatched batch of the PACS may run now: fewer of its batches run than it has slots. */
+  async slotFree(manager: EntityManager, pacsConfigId: string): Promise<boolean> {
+    const config = await this.pacsConfigs.findIn(manager, pacsConfigId);
+    if (!config) return false;
+    const running = await this.transfers.countBatchesRunning(manager, pacsConfigId);
+    return running < protocolOf(config.type).batchSlots(config);
+  }
+
+  /** The held claim of the batch is granted as its claim would be; answered after the commit. */
+  private async grantHeld(manager: EntityManager, batchId: string): Promise<boolean> {
+    const batch = await this.transfers.lockBatch(manager, batchId);
+    if (!batch?.heldBy) return false;
+    const transfer = await this.transfers.lockTransfer(manager, batch.transferId);
+    if (
+      decideClaim(batch, transfer.status, { attempt: batch.attempt, claimant: batch.heldBy }, true).kind !==
+      'grant'
+    )
+      return false;
+    await this.ledger.grant(manager, batch, transfer, batch.heldBy);
+    this.heldClaims.grantedIn(batchId);
+    return true;
   }
 
   /** Whether the batch went out (it may instead be done, or its transfer failed). */
@@ -208,6 +246,7 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
       await this.dispatch(manager, pacsConfigId);
     });
     this.relay.wake();
+    this.heldClaims.answerDecided();
   }
 
   /**
@@ -240,6 +279,8 @@ export class TransferDispatcher implements OnApplicationBootstrap, OnModuleDestr
       await this.dispatchInOwnTransaction(pacsConfigId);
     }
     if (expired.length > 0) this.relay.wake();
+    // Held claims decided by any replica's change (a grant whose answer was not sent, a cancel).
+    await this.heldClaims.answerAll();
   }
 
   /** TransferLedger.extendRunningLeases for every PACS with a running batch, each under its lock. */

@@ -10,7 +10,7 @@ import {
 import { Outbox } from '@pacslink/messaging';
 import { AuditLog } from '../audit/audit-log';
 import { EgressAudit, isEgressRefusal } from '../egress/egress-audit';
-import { decideExpiry, failedAttempt } from './batch-transitions';
+import { attemptsAfterClaim, decideExpiry, failedAttempt } from './batch-transitions';
 import { toTransferEventData } from './transfer.mapper';
 import { TRANSFER_OPTIONS, retryDelayMs, type TransferOptions } from './transfer-options';
 import type { Transfer } from './transfer.entity';
@@ -52,6 +52,29 @@ export class TransferLedger {
     row: Transfer,
   ): Promise<void> {
     await this.outbox.enqueue(manager, contract, toTransferEventData(row));
+  }
+
+  /**
+   * A claim is granted: the run holds the batch's attempt (lease, running), and the transfer is
+   * started (its first claim) or counts the attempt. From a claim, or from the change that freed
+   * the slot a held claim waited for.
+   */
+  async grant(
+    manager: EntityManager,
+    batch: Pick<LockedBatch, 'id' | 'failures'>,
+    transfer: Transfer,
+    claimant: string,
+  ): Promise<void> {
+    await this.lease(manager, batch.id, claimant);
+    const attempts = attemptsAfterClaim(transfer, batch);
+    if (transfer.status === 'queued') {
+      const now = new Date();
+      Object.assign(transfer, { status: 'running', attempts, startedAt: now, updatedAt: now });
+      await this.transfers.markTransferStarted(manager, transfer.id, { attempts, at: now });
+      await this.emit(manager, TransferEvents.Started, transfer);
+    } else if (attempts !== transfer.attempts) {
+      await this.transfers.saveAttempts(manager, transfer.id, attempts);
+    }
   }
 
   /** `claimant` holds the batch's attempt now: running, leased for leaseMs from now (the database's). */

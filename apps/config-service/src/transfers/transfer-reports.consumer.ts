@@ -36,7 +36,9 @@ export class TransferReportsConsumer implements OnModuleInit {
 
   onModuleInit(): void {
     const queue = ConsumerQueues.ConfigServiceReports;
-    this.consumer.answer(queue, ExportBatchReports.Claim, (run) => this.service.claim(run));
+    this.consumer.answer(queue, ExportBatchReports.Claim, (run, context) =>
+      this.service.claim(run, context.replyAddress),
+    );
     this.consumer.on(queue, ExportBatchReports.Progress, (report, context) =>
       this.waitingForDatabase(report, context, () => this.service.progress(report)),
     );

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
-  TransferEvents,
   type ExportBatchClaim,
   type ExportBatchFinishedData,
   type ExportBatchProgressData,
@@ -9,22 +8,16 @@ import {
   type ExportBatchRunRef,
 } from '@pacslink/contracts';
 import { maskPatientData, type PatientIdentity } from '@pacslink/dicom';
-import { OutboxRelay, type DeadLetterInfo } from '@pacslink/messaging';
+import { ANSWER_LATER, OutboxRelay, type DeadLetterInfo, type ReplyAddress } from '@pacslink/messaging';
 import { StudyIndexService } from '../studies/study-index.service';
-import {
-  attemptsAfterClaim,
-  decideClaim,
-  decideDeadLetter,
-  decideFinished,
-  decideProgress,
-} from './batch-transitions';
+import { decideClaim, decideDeadLetter, decideFinished, decideProgress } from './batch-transitions';
 import { attemptVerdict } from './circuit-transitions';
 import { ImportReports } from './import-reports';
 import { PacsCircuitBreaker } from './pacs-circuit-breaker';
 import { hasReportText, maskReport } from './report-text';
+import { HeldClaimAnswers } from './held-claim-answers';
 import { TransferDispatcher } from './transfer-dispatcher';
 import { TransferLedger } from './transfer-ledger';
-import type { Transfer } from './transfer.entity';
 import { TransfersRepository, type LockedBatch } from './transfers.repository';
 
 /**
@@ -43,57 +36,54 @@ export class TransferReportsService {
     private readonly studies: StudyIndexService,
     private readonly circuit: PacsCircuitBreaker,
     private readonly imports: ImportReports,
+    private readonly heldClaims: HeldClaimAnswers,
   ) {}
 
   /**
    * A worker run asks before it opens an association: is this batch still wanted, and by it? One
-   * attempt has one sender: another run's claim waits while the holder's lease is live.
+   * attempt has one sender: another run's claim waits while the holder's lease is live. A batch
+   * dispatched ahead while every slot of its PACS runs has its claim held (ANSWER_LATER): the change
+   * that frees a slot grants it and HeldClaimAnswers answers after the commit.
    */
-  async claim(run: ExportBatchRunRef): Promise<ExportBatchClaim> {
+  async claim(
+    run: ExportBatchRunRef,
+    replyAddress: ReplyAddress | undefined,
+  ): Promise<ExportBatchClaim | typeof ANSWER_LATER> {
     const answer = await this.inPacsTransaction(run, async (manager, locked) => {
       let batch: LockedBatch | undefined = locked;
       let transfer = await this.transfers.lockTransfer(manager, locked.transferId);
-      let decision = decideClaim(batch, transfer.status, run);
+      // Only a dispatched batch needs a free slot (two statements more on the claim's way).
+      const slotFree = async (current: LockedBatch | undefined) =>
+        current?.state !== 'dispatched' || (await this.dispatcher.slotFree(manager, locked.pacsConfigId));
+      let decision = decideClaim(batch, transfer.status, run, await slotFree(batch));
       if (decision.kind === 'take-over') {
         // The holder went silent for a whole lease: its attempt failed, as the sweep would count it.
         await this.ledger.expireLease(manager, locked);
         await this.dispatcher.dispatch(manager, locked.pacsConfigId);
         batch = await this.transfers.lockBatch(manager, locked.id);
         transfer = await this.transfers.lockTransfer(manager, locked.transferId);
-        decision = decideClaim(batch, transfer.status, run);
+        decision = decideClaim(batch, transfer.status, run, await slotFree(batch));
       }
       switch (decision.kind) {
         case 'refuse':
           return { go: false, reason: decision.reason };
         case 'wait':
           return { go: false, reason: decision.reason, retryAfterMs: decision.retryAfterMs };
+        case 'hold':
+          // No address (not asked as a request): it asks again, as a run told to wait does.
+          if (!replyAddress)
+            return { go: false, reason: 'every slot of the PACS is sending', retryAfterMs: 1_000 };
+          await this.heldClaims.hold(manager, locked.id, run.claimant, replyAddress);
+          return ANSWER_LATER;
         case 'take-over':
           // Cannot happen twice: expireLease left the batch dispatched or closed.
           return { go: false, reason: 'the batch could not be taken over' };
         case 'grant':
-          await this.grant(manager, batch ?? locked, transfer, run.claimant);
+          await this.ledger.grant(manager, batch ?? locked, transfer, run.claimant);
           return { go: true };
       }
     });
     return answer ?? { go: false, reason: 'no such batch' };
-  }
-
-  private async grant(
-    manager: EntityManager,
-    batch: LockedBatch,
-    transfer: Transfer,
-    claimant: string,
-  ): Promise<void> {
-    await this.ledger.lease(manager, batch.id, claimant);
-    const attempts = attemptsAfterClaim(transfer, batch);
-    if (transfer.status === 'queued') {
-      const now = new Date();
-      Object.assign(transfer, { status: 'running', attempts, startedAt: now, updatedAt: now });
-      await this.transfers.markTransferStarted(manager, transfer.id, { attempts, at: now });
-      await this.ledger.emit(manager, TransferEvents.Started, transfer);
-    } else if (attempts !== transfer.attempts) {
-      await this.transfers.saveAttempts(manager, transfer.id, attempts);
-    }
   }
 
   async progress(received: ExportBatchProgressData): Promise<void> {
@@ -218,6 +208,7 @@ export class TransferReportsService {
       return batch ? work(manager, batch) : undefined;
     });
     this.relay.wake();
+    this.heldClaims.answerDecided();
     return result;
   }
 }

@@ -4,6 +4,7 @@ import { EgressAuditModule } from '../egress/egress-audit.module';
 import { PacsConfigsModule } from '../pacs-configs/pacs-configs.module';
 import { SettingsModule } from '../settings/settings.module';
 import { StudyIndexModule } from '../studies/study-index.module';
+import { HeldClaimAnswers } from './held-claim-answers';
 import { ImportCommands } from './import-commands';
 import { ImportPlanning } from './import-planning';
 import { ImportReports } from './import-reports';
@@ -48,6 +49,7 @@ export class TransfersModule {
         ImportReports,
         TransferLedger,
         PacsCircuitBreaker,
+        HeldClaimAnswers,
         TransferDispatcher,
         TransfersService,
         TransferReportsService,

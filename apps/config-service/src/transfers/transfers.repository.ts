@@ -20,6 +20,15 @@ const OPEN_BATCH_STATES = `('pending', 'dispatched', 'running')`;
 /** A batch row locked for the transaction, its lease judged by the database's clock. */
 export type LockedBatch = TransferBatch & BatchSnapshot;
 
+/** A held claim to answer: go when its batch now runs for the held run, else refused. */
+export interface DecidedHeldClaim {
+  id: string;
+  state: TransferBatch['state'];
+  replyTo: string;
+  correlationId: string;
+  go: boolean;
+}
+
 /** An instance as a new transfer lists it, from the study store's index. */
 export interface InstanceToList {
   sopInstanceUid: string;
@@ -83,7 +92,7 @@ export class TransfersRepository {
   async lockBatch(manager: EntityManager, batchId: string): Promise<LockedBatch | undefined> {
     const [row] = await manager.query<Record<string, unknown>[]>(
       `SELECT id, transfer_id, pacs_config_id, seq, kind, state, attempt, claimant, failures, available_at,
-              lease_until, last_error, awaiting_arrivals,
+              lease_until, last_error, awaiting_arrivals, held_by, held_reply_to, held_correlation_id, held_at,
               coalesce(lease_until > now(), false) AS lease_live,
               greatest(0, ceil(extract(epoch FROM lease_until - now()) * 1000))::int AS lease_remaining_ms
          FROM transfer_batch WHERE id = $1 FOR UPDATE`,
@@ -104,6 +113,10 @@ export class TransfersRepository {
       availableAt: row.available_at as Date,
       leaseUntil: row.lease_until as Date | null,
       lastError: row.last_error as string | null,
+      heldBy: row.held_by as string | null,
+      heldReplyTo: row.held_reply_to as string | null,
+      heldCorrelationId: row.held_correlation_id as string | null,
+      heldAt: row.held_at as Date | null,
       leaseLive: row.lease_live as boolean,
       leaseRemainingMs: (row.lease_remaining_ms as number | null) ?? 0,
     };
@@ -262,20 +275,78 @@ export class TransfersRepository {
     return busy;
   }
 
+  /** How many of the PACS's batches are running: the associations (or requests) open now. */
+  async countBatchesRunning(manager: EntityManager, pacsConfigId: string): Promise<number> {
+    const [{ running }] = await manager.query<{ running: number }[]>(
+      `SELECT count(*)::int AS running FROM transfer_batch WHERE pacs_config_id = $1 AND state = 'running'`,
+      [pacsConfigId],
+    );
+    return running;
+  }
+
+  /**
+   * `claimant`'s claim of the dispatched batch waits for a slot, its answer going to `address`
+   * (a later claim replaces an earlier one); a claim asked again renews the dispatch lease.
+   */
+  async holdClaim(
+    manager: EntityManager,
+    batchId: string,
+    claim: { claimant: string; replyTo: string; correlationId: string; dispatchLeaseMs: number },
+  ): Promise<void> {
+    await manager.query(
+      `UPDATE transfer_batch SET held_by = $2, held_reply_to = $3, held_correlation_id = $4,
+              held_at = coalesce(held_at, now()),
+              lease_until = greatest(lease_until, now() + $5 * interval '1 millisecond')
+        WHERE id = $1`,
+      [batchId, claim.claimant, claim.replyTo, claim.correlationId, claim.dispatchLeaseMs],
+    );
+  }
+
+  /** Up to `limit` of the PACS's held claims, oldest first. */
+  async heldClaims(manager: EntityManager, pacsConfigId: string, limit: number): Promise<string[]> {
+    const rows = await manager.query<{ id: string }[]>(
+      `SELECT id FROM transfer_batch
+        WHERE pacs_config_id = $1 AND state = 'dispatched' AND held_by IS NOT NULL
+        ORDER BY held_at LIMIT $2`,
+      [pacsConfigId, limit],
+    );
+    return rows.map(({ id }) => id);
+  }
+
+  /**
+   * Held claims that are decided (granted: the batch runs; or the batch closed, went back or was
+   * dispatched again) and not answered yet, with what to answer.
+   */
+  decidedHeldClaims(): Promise<DecidedHeldClaim[]> {
+    return this.dataSource.query<DecidedHeldClaim[]>(
+      `SELECT id, state, held_reply_to AS "replyTo", held_correlation_id AS "correlationId",
+              (state = 'running' AND claimant = held_by) AS go
+         FROM transfer_batch WHERE held_by IS NOT NULL AND state <> 'dispatched'`,
+    );
+  }
+
+  /** The held claim was answered (unless it was replaced since). */
+  async clearHeldClaim(batchId: string, correlationId: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE transfer_batch SET held_by = NULL, held_reply_to = NULL, held_correlation_id = NULL, held_at = NULL
+        WHERE id = $1 AND held_correlation_id = $2`,
+      [batchId, correlationId],
+    );
+  }
+
   /** Up to `limit` of the PACS's pending batches that may go now, oldest transfer first. */
   async nextDispatchableBatches(
     manager: EntityManager,
     pacsConfigId: string,
     limit: number,
-  ): Promise<string[]> {
-    const batches = await manager.query<{ id: string }[]>(
-      `SELECT b.id FROM transfer_batch b JOIN transfer t ON t.id = b.transfer_id
+  ): Promise<Pick<TransferBatch, 'id' | 'kind'>[]> {
+    return manager.query<Pick<TransferBatch, 'id' | 'kind'>[]>(
+      `SELECT b.id, b.kind FROM transfer_batch b JOIN transfer t ON t.id = b.transfer_id
         WHERE b.pacs_config_id = $1 AND b.state = 'pending' AND b.available_at <= now()
           AND t.status IN ('queued', 'running')
         ORDER BY t.created_at, b.seq LIMIT $2`,
       [pacsConfigId, limit],
     );
-    return batches.map(({ id }) => id);
   }
 
   findBatch(manager: EntityManager, batchId: string): Promise<TransferBatch> {
@@ -311,7 +382,8 @@ export class TransfersRepository {
   ): Promise<void> {
     await manager.query(
       `UPDATE transfer_batch SET state = 'dispatched', attempt = $2, claimant = NULL, awaiting_arrivals = false,
-              lease_until = now() + $3 * interval '1 millisecond'
+              lease_until = now() + $3 * interval '1 millisecond',
+              held_by = NULL, held_reply_to = NULL, held_correlation_id = NULL, held_at = NULL
         WHERE id = $1`,
       [batchId, attempt, dispatchLeaseMs],
     );

@@ -37,10 +37,21 @@ export interface MessageContext {
    * safe point so that it ends, and its ack goes out, within the drain time.
    */
   signal: AbortSignal;
+  /** On a request (RPC): where its answer goes, for a handler that answers later (answerLater). */
+  replyAddress?: ReplyAddress;
 }
 
+/** Where a request's answer goes: any channel of any replica can publish it there. */
+export interface ReplyAddress {
+  replyTo: string;
+  correlationId: string;
+}
+
+/** A request handler's result meaning "answered later, with MessageConsumer.answerLater". */
+export const ANSWER_LATER = Symbol('answer later');
+
 export type MessageHandler<T> = (data: T, context: MessageContext) => Promise<void>;
-export type RequestHandler<T, R> = (data: T, context: MessageContext) => Promise<R>;
+export type RequestHandler<T, R> = (data: T, context: MessageContext) => Promise<R | typeof ANSWER_LATER>;
 
 /** `code`: the error's own string code when it has one (e.g. EGRESS_REFUSED), for the caller to act on. */
 export type RpcReply<R = unknown> = { ok: true; result: R } | { ok: false; error: string; code?: string };
@@ -61,6 +72,11 @@ export { DEAD_LETTER_REASON_HEADER, type DeadLetterInfo };
 export const REPLY_BY_HEADER = 'x-pacslink-reply-by';
 /** Clock skew between hosts tolerated before a request counts as stale. */
 const STALE_REQUEST_SLACK_MS = 30_000;
+
+function replyAddressOf(message: ConsumeMessage): ReplyAddress | undefined {
+  const { replyTo, correlationId } = message.properties as { replyTo?: string; correlationId?: string };
+  return replyTo ? { replyTo, correlationId: correlationId ?? '' } : undefined;
+}
 
 function isStaleRequest(message: ConsumeMessage): boolean {
   const replyBy = Number(message.properties.headers?.[REPLY_BY_HEADER]);
@@ -112,7 +128,9 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
     this.register(queue, contract, async (data, context, message) => {
       let reply: RpcReply<R>;
       try {
-        reply = { ok: true, result: await handler(data as T, context) };
+        const result = await handler(data as T, { ...context, replyAddress: replyAddressOf(message) });
+        if (result === ANSWER_LATER) return;
+        reply = { ok: true, result };
       } catch (error) {
         reply = {
           ok: false,
@@ -367,10 +385,19 @@ export class MessageConsumer implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private async reply(message: ConsumeMessage, reply: RpcReply): Promise<void> {
-    const { replyTo, correlationId } = message.properties as { replyTo?: string; correlationId?: string };
-    if (!replyTo || !this.channel) return;
-    await this.channel.sendToQueue(replyTo, Buffer.from(JSON.stringify(reply)), {
-      correlationId,
+    const address = replyAddressOf(message);
+    if (address) await this.answerLater(address, reply);
+  }
+
+  /**
+   * Answers a request a handler left with ANSWER_LATER, from wherever the answer is decided (the
+   * default exchange routes it to the asker's reply queue). The asker may have stopped waiting:
+   * then the answer is dropped, as a late answer always is.
+   */
+  async answerLater(address: ReplyAddress, reply: RpcReply): Promise<void> {
+    if (!this.channel) return;
+    await this.channel.sendToQueue(address.replyTo, Buffer.from(JSON.stringify(reply)), {
+      correlationId: address.correlationId,
       contentType: 'application/json',
     });
   }
