@@ -6,7 +6,7 @@ import { TRANSFER_OPTIONS, type TransferOptions } from './transfer-options';
 import { TransfersRepository } from './transfers.repository';
 
 /**
- * A granted grant this replica made is looked for after commits for this long; after that only the
+ * A grant this replica made is looked for after its commits for this long; after that only the
  * sweep answers it (its transaction rolled back, or another replica answered it already).
  */
 const WATCH_GRANT_MS = 10_000;
