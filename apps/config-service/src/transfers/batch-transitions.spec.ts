@@ -124,21 +124,17 @@ describe('decideClaim', () => {
 
 describe('decideProgress', () => {
   it("renews the holder's lease, also after it ran out if nobody took the batch over", () => {
-    expect(decideProgress(batch(), { attempt: 3, claimant: HOLDER }, FREE)).toEqual({ kind: 'renew' });
+    expect(decideProgress(batch(), { attempt: 3, claimant: HOLDER })).toEqual({ kind: 'renew' });
     expect(
-      decideProgress(
-        batch({ state: 'dispatched', leaseLive: false }),
-        { attempt: 3, claimant: HOLDER },
-        FREE,
-      ),
+      decideProgress(batch({ state: 'dispatched', leaseLive: false }), { attempt: 3, claimant: HOLDER }),
     ).toEqual({
       kind: 'renew',
     });
   });
 
   it("records another run's outcomes without touching the lease, and ignores other attempts", () => {
-    expect(decideProgress(batch(), { attempt: 3, claimant: OTHER }, FREE)).toEqual({ kind: 'record' });
-    expect(decideProgress(batch({ state: 'done' }), { attempt: 3, claimant: HOLDER }, FREE)).toEqual({
+    expect(decideProgress(batch(), { attempt: 3, claimant: OTHER })).toEqual({ kind: 'record' });
+    expect(decideProgress(batch({ state: 'done' }), { attempt: 3, claimant: HOLDER })).toEqual({
       kind: 'record',
     });
     expect(decideProgress(batch(), { attempt: 2, claimant: HOLDER })).toEqual({ kind: 'ignore' });
