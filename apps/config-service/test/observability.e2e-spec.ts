@@ -95,17 +95,14 @@ describe('metrics of config-service (real Postgres and RabbitMQ)', () => {
       transferIds.push(((await response.json()) as { id: string }).id);
     }
 
-    const batches = await eventually('one batch dispatched, one pending', async () => {
+    // One slot: one batch for it and, since the hand-over (ADR 0006), one more dispatched ahead.
+    const batches = await eventually('both batches dispatched', async () => {
       const found = await samples(service.baseUrl, 'pacslink_transfer_batches');
-      return found.some(({ labels }) => labels.state === 'dispatched') ? found : undefined;
+      return found.some(({ labels, value }) => labels.state === 'dispatched' && value === 2)
+        ? found
+        : undefined;
     });
-    expect(batches).toEqual(
-      expect.arrayContaining([
-        { labels: { state: 'dispatched', pacs_config: pacsConfigId }, value: 1 },
-        { labels: { state: 'pending', pacs_config: pacsConfigId }, value: 1 },
-      ]),
-    );
-    expect(batches).toHaveLength(2);
+    expect(batches).toEqual([{ labels: { state: 'dispatched', pacs_config: pacsConfigId }, value: 2 }]);
     const transfers = await samples(service.baseUrl, 'pacslink_transfers');
     expect(transfers).toEqual([
       {

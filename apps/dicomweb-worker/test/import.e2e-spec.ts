@@ -322,8 +322,17 @@ describe('dicomweb.import-batch', () => {
     generated.push(large);
     await putInOrthanc(large.files);
     const orthanc = new URL(peers.orthanc.dicomWebUrl);
-    // A slow link, so that the cut lands in the middle of the answer.
-    const proxy = await new TcpProxy(orthanc.hostname, Number(orthanc.port), { delayMs: 2 }).start();
+    // The cut lands in the middle of the answer: about half of the twelve instances pass, then no
+    // byte more (blackhole) until one is stored, then the cut. Cutting as soon as the first one was
+    // stored raced the rest of the answer on a fast machine.
+    let answered = 0;
+    const proxy: TcpProxy = await new TcpProxy(orthanc.hostname, Number(orthanc.port), {
+      delayMs: 2,
+      tapServer: (_connection, chunk) => {
+        answered += chunk.length;
+        if (answered > 3 * 1024 * 1024) proxy.blackhole();
+      },
+    }).start();
     try {
       const url = `http://127.0.0.1:${proxy.port}${orthanc.pathname}`;
       const [series] = large.series;

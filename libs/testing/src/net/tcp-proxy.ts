@@ -7,6 +7,8 @@ export interface TcpProxyOptions {
   delayMs?: number;
   /** Sees every chunk a client sends upstream, with the number of its connection (1, 2, …). */
   tapClient?: (connection: number, chunk: Buffer) => void;
+  /** Sees every chunk the server sends back, as it arrives (before any delay). */
+  tapServer?: (connection: number, chunk: Buffer) => void;
 }
 
 /**
@@ -79,7 +81,7 @@ export class TcpProxy {
   private accept(client: Socket): void {
     const connection = ++this.connections;
     const upstream = createConnection({ host: this.upstreamHost, port: this.upstreamPort });
-    const { delayMs = 0, tapClient } = this.options;
+    const { delayMs = 0, tapClient, tapServer } = this.options;
     this.open += 1;
     this.maxOpen = Math.max(this.maxOpen, this.open);
     let closed = 0;
@@ -107,6 +109,7 @@ export class TcpProxy {
     };
     client.on('data', (chunk: Buffer) => tapClient?.(connection, chunk));
     client.on('data', pass(upstream));
+    upstream.on('data', (chunk: Buffer) => tapServer?.(connection, chunk));
     upstream.on('data', pass(client));
   }
 }
