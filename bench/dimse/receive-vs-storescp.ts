@@ -9,8 +9,8 @@
  *     [--runs 3] [--shape large|small|2gb (comma-separated), both (default) or all] [--runs-2gb 1] [--only storescp,instance,association] [--keep DIR] [--keep-logs DIR]
  *     [--receive-in DIR] [--worker-node-args '--cpu-prof --cpu-prof-dir=DIR']
  *
- * Our side is dist/apps/dimse-worker/main.js with the heap limit of k8s/base/dimse-worker.yaml
- * (NODE_OPTIONS=--max-old-space-size=256), two of them (one per SCP_DURABILITY, each on its own
+ * Our side is dist/apps/dimse-worker/main.js with the NODE_OPTIONS of k8s/base/dimse-worker.yaml
+ * (its heap cap, --max-old-space-size=256), two of them (one per SCP_DURABILITY, each on its own
  * port, the idle one costing nothing), and dist/apps/config-service/main.js, which tells the
  * workers who may call (the DIMSE PACS configuration created here with storescu's AE title) and
  * indexes what it received. The time is the storescu process's wall time (one association, every
@@ -47,8 +47,7 @@ const SHAPES = {
 } as const;
 type Shape = keyof typeof SHAPES;
 
-/** The k8s manifest's heap limit (k8s/base/dimse-worker.yaml) and the peak RSS bound. */
-const WORKER_NODE_OPTIONS = '--max-old-space-size=256';
+/** The peak RSS bound (the worker runs with its manifest's heap cap, pacslink-services.ts). */
 export const WORKER_RSS_BOUND_MB = 256;
 const SCP_AE_TITLE = 'PACSLINK';
 const STORESCP_AE_TITLE = 'BENCHSCP';
@@ -236,7 +235,7 @@ export async function benchReceive(argv: readonly string[] = process.argv): Prom
     const stack = await startPacslink(workDir, cleanup, {
       apps: ['config-service', 'dimse-worker'],
       env: {
-        'dimse-worker': { SCP_AE_TITLE, NODE_OPTIONS: WORKER_NODE_OPTIONS, SCP_DURABILITY: 'instance' },
+        'dimse-worker': { SCP_AE_TITLE, SCP_DURABILITY: 'instance' },
       },
       nodeArgs: { 'dimse-worker': workerNodeArgs },
       replicas: {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, openSync, closeSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
+import { parseAllDocuments } from 'yaml';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
@@ -36,7 +37,7 @@ export interface PacslinkStack<A extends AppName = AppName> {
 export interface StartOptions<A extends AppName> {
   /** The services to start (config-service among them: the others ask it); default all four. */
   apps?: readonly A[];
-  /** Environment added per service, e.g. the NODE_OPTIONS its k8s manifest sets. */
+  /** Environment added per service (over the NODE_OPTIONS its k8s manifest sets, which it gets). */
   env?: Partial<Record<AppName, NodeJS.ProcessEnv>>;
   /** Node options per service that NODE_OPTIONS refuses, e.g. --cpu-prof. */
   nodeArgs?: Partial<Record<AppName, readonly string[]>>;
@@ -56,6 +57,26 @@ const READY_TIMEOUT_MS = 90_000;
 const STOP_GRACE_MS = 10_000;
 const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
+
+/**
+ * The NODE_OPTIONS that k8s/base/<app>.yaml gives the app's container (its heap cap): a bench
+ * measures the service as deployed, and this reads it from the one place it is written.
+ */
+export async function manifestNodeOptions(app: AppName): Promise<string | undefined> {
+  const text = await readFile(join(REPO_ROOT, 'k8s', 'base', `${app}.yaml`), 'utf8');
+  for (const document of parseAllDocuments(text)) {
+    const manifest = document.toJSON() as {
+      kind?: string;
+      spec?: { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } };
+    } | null;
+    if (manifest?.kind !== 'Deployment') continue;
+    for (const container of manifest.spec?.template?.spec?.containers ?? []) {
+      const option = container.env?.find((variable) => variable.name === 'NODE_OPTIONS');
+      if (option?.value !== undefined) return option.value;
+    }
+  }
+  return undefined;
+}
 
 function mainOf(app: AppName, distDir = join(REPO_ROOT, 'dist')): string {
   return join(distDir, 'apps', app, 'main.js');
@@ -169,8 +190,10 @@ export async function startPacslink<A extends AppName = AppName>(
   for (const { label, app, env: ownEnv } of processes) {
     const port = await freePort();
     const logFile = join(logsDir, `${label}.log`);
+    const nodeOptions = await manifestNodeOptions(app);
     const env: NodeJS.ProcessEnv = {
       ...shared,
+      ...(nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions }),
       ...options.env?.[app],
       ...ownEnv,
       HTTP_PORT: String(port),

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
+import { applyHeapGrowth } from './heap/heap-growth';
 import { REQUEST_LOGGING, type RequestLogging } from './http/request-logging';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { ServiceShutdown } from './shutdown/service-shutdown';
@@ -35,9 +36,11 @@ export async function runService(module: unknown, options: RunServiceOptions): P
 
 /**
  * Runs a service's start-up; a failure (bad environment, database or broker unreachable at boot)
- * ends the process with one structured log line naming the service and the reason.
+ * ends the process with one structured log line naming the service and the reason. V8's heap growth
+ * is set first (heap/heap-growth.ts), before the service builds its heap.
  */
 export function startOrExit(service: string, start: () => Promise<unknown>): void {
+  applyHeapGrowth();
   start().catch((error: unknown) => {
     const reason = error instanceof Error ? error.message : String(error);
     process.stderr.write(
