@@ -66,9 +66,12 @@ interface Received {
   /** C-MOVE sub-operations among `paths`, by move (originator AE title and message ID) */
   moves: Map<string, StorageScpMoveSubOperations>;
   writing: Set<Promise<StoreResult>>;
-  /** SCP_DURABILITY=association: `paths`, each fsynced in the background from its write on. */
+  /**
+   * What was answered from the page cache (every file under SCP_DURABILITY=association, a C-MOVE's
+   * sub-operations under either), each fsynced in the background from its write on.
+   */
   syncing?: FileSyncGroup;
-  /** SCP_DURABILITY=association: `paths` made durable, once (at the release, or when it ended otherwise). */
+  /** `syncing` made durable, once (at the release, or when it ended otherwise). */
   durable?: Promise<void>;
 }
 
@@ -165,6 +168,10 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
         errorComment: `${MAX_INSTANCES_PER_ASSOCIATION} instances per association: send the rest on another`,
       };
     }
+    // A C-MOVE's sub-operation is a copy its source keeps (PS3.4 C.4.2), unlike a push whose
+    // sender may delete once answered: it is answered from the page cache whatever SCP_DURABILITY
+    // says, and made durable with the association's files, before the release and the report.
+    const durableEach = this.settings.durability === 'instance' && instance.moveOriginator === undefined;
     try {
       const written = await this.studyStore.write(
         // Chunks, not a stream: the store only iterates them (a Readable around them cost 0.03 ms).
@@ -179,12 +186,12 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
         ),
         {
           maxBytes: this.settings.maxInstanceBytes,
-          // association: answered from the page cache; durable() makes it durable at the end.
-          syncFile: this.settings.durability === 'instance',
+          // Else answered from the page cache; durable() makes it durable at the end.
+          syncFile: durableEach,
         },
       );
       received.paths.push(written.path);
-      if (this.settings.durability === 'association') {
+      if (!durableEach) {
         received.syncing ??= this.studyStore.syncGroup();
         received.syncing.add(written.path);
       }
@@ -214,14 +221,14 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   /**
-   * SCP_DURABILITY=association: the peer asks to release, so every C-STORE was answered; its files
-   * (fsynced in the background since each was written) are all made durable, with their
+   * The peer asks to release, so every C-STORE was answered: the files answered from the page
+   * cache (fsynced in the background since each was written) are all made durable, with their
    * directories, before the A-RELEASE-RP tells it that they are ours. A failure rejects, and the
    * association is aborted instead: the peer sends again what it will not see released.
    */
   private async beforeRelease(association: ScpAssociationInfo): Promise<void> {
     const received = this.received.get(association.id);
-    if (received === undefined || this.settings.durability === 'instance') return;
+    if (received?.syncing === undefined) return;
     try {
       await this.durable(received);
     } catch (error) {
@@ -250,7 +257,7 @@ export class StorageScpService implements OnApplicationBootstrap, BeforeApplicat
     await Promise.allSettled(received.writing);
     const { paths } = received;
     if (paths.length === 0) return;
-    if (this.settings.durability === 'association') {
+    if (received.syncing !== undefined) {
       // Released: made durable before the RP (a failure aborted it). Aborted or lost: whatever was
       // answered 0x0000 is made durable now and reported, as with per-instance durability.
       try {
