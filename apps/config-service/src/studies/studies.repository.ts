@@ -40,6 +40,12 @@ export interface RefusedMove {
   status: string;
 }
 
+/** An instance's index row before a report replaces it. */
+interface EarlierRow {
+  path: string;
+  studyInstanceUid: string;
+}
+
 export interface IndexOutcome {
   stalePaths: string[];
   refused: RefusedMove[];
@@ -73,92 +79,138 @@ export class StudiesRepository {
    * that a queued or running transfer holds, whose file that transfer will read.
    */
   indexInstances(files: readonly StoredInstanceFile[]): Promise<IndexOutcome> {
+    // One row per instance: of two files of one SOP Instance UID the later is indexed, as when
+    // they were indexed one after the other (the earlier one's path is then stale, and in `files`).
+    const latest = [...new Map(files.map((file) => [file.sopInstanceUid, file])).values()];
+    if (latest.length === 0) return Promise.resolve({ stalePaths: [], refused: [] });
+    // Set-based, a few statements for the whole report (it was three round trips per instance:
+    // indexing 500 instances took 0.8 s of an import's tail).
     return this.dataSource.transaction(async (manager) => {
-      const outcome: IndexOutcome = { stalePaths: [], refused: [] };
-      for (const file of files) {
-        const indexed = await this.indexInstance(manager, file);
-        if (indexed === undefined) continue;
-        if (typeof indexed === 'string') outcome.stalePaths.push(indexed);
-        else outcome.refused.push(indexed);
+      const earlier = await this.lockEarlierRows(manager, latest);
+      const moving = latest.filter((file) => {
+        const row = earlier.get(file.sopInstanceUid);
+        return row !== undefined && row.path !== file.path;
+      });
+      const holders = await this.transfersHolding(manager, moving, earlier);
+      const refused: RefusedMove[] = [];
+      const indexed: StoredInstanceFile[] = [];
+      for (const file of latest) {
+        const holder = holders.get(file.sopInstanceUid);
+        if (holder === undefined) {
+          indexed.push(file);
+          continue;
+        }
+        const from = earlier.get(file.sopInstanceUid) as EarlierRow;
+        refused.push({ file, studyInstanceUid: from.studyInstanceUid, ...holder });
       }
-      return outcome;
+      await this.upsertStudies(manager, indexed);
+      await this.upsertInstances(manager, indexed);
+      const movingFiles = new Set(moving);
+      const moved = indexed.filter((file) => movingFiles.has(file));
+      const indexedStudies = new Set(indexed.map((file) => file.studyInstanceUid));
+      // A study its last instance moved out of goes (one still holding instances stays).
+      const leftStudies = [
+        ...new Set(moved.map((file) => (earlier.get(file.sopInstanceUid) as EarlierRow).studyInstanceUid)),
+      ].filter((study) => !indexedStudies.has(study));
+      if (leftStudies.length > 0) {
+        await manager.query(
+          `DELETE FROM stored_study s WHERE study_instance_uid = ANY($1::text[])
+              AND NOT EXISTS (SELECT 1 FROM stored_instance i WHERE i.study_instance_uid = s.study_instance_uid)`,
+          [leftStudies],
+        );
+      }
+      const stalePaths = moved.map((file) => (earlier.get(file.sopInstanceUid) as EarlierRow).path);
+      return { stalePaths, refused };
     });
   }
 
-  /** The earlier path when the instance moved, the refusal when it may not, else undefined. */
-  private async indexInstance(
+  /**
+   * The index rows the files replace, locked (in UID order, so that two reports that share
+   * instances wait for each other instead of deadlocking). A transfer being created holds them FOR
+   * SHARE, so this waits for that transaction and then sees its transfer (the same order as
+   * delete: instances, then study).
+   */
+  private async lockEarlierRows(
     manager: EntityManager,
-    file: StoredInstanceFile,
-  ): Promise<string | RefusedMove | undefined> {
-    // First the instance row: a transfer being created holds it FOR SHARE, so this waits for that
-    // transaction and then sees its transfer (the same order as delete: instances, then study).
-    const [earlier] = await manager.query<{ path: string; studyInstanceUid: string }[]>(
-      `SELECT path, study_instance_uid AS "studyInstanceUid" FROM stored_instance
-        WHERE sop_instance_uid = $1 FOR UPDATE`,
-      [file.sopInstanceUid],
+    files: readonly StoredInstanceFile[],
+  ): Promise<Map<string, EarlierRow>> {
+    const rows = await manager.query<(EarlierRow & { sopInstanceUid: string })[]>(
+      `SELECT sop_instance_uid AS "sopInstanceUid", path, study_instance_uid AS "studyInstanceUid"
+         FROM stored_instance WHERE sop_instance_uid = ANY($1::text[])
+        ORDER BY sop_instance_uid FOR UPDATE`,
+      [files.map((file) => file.sopInstanceUid)],
     );
-    const moves = earlier !== undefined && earlier.path !== file.path;
-    if (moves) {
-      const [holder] = await manager.query<{ id: string; status: string }[]>(
-        `SELECT t.id, t.status FROM transfer t JOIN transfer_instance i ON i.transfer_id = t.id
-          WHERE i.sop_instance_uid = $1 AND t.study_instance_uid = $2 AND t.status IN ('queued', 'running')
-          ORDER BY t.created_at LIMIT 1`,
-        [file.sopInstanceUid, earlier.studyInstanceUid],
-      );
-      if (holder !== undefined) {
-        return {
-          file,
-          studyInstanceUid: earlier.studyInstanceUid,
-          transferId: holder.id,
-          status: holder.status,
-        };
-      }
-    }
+    return new Map(rows.map(({ sopInstanceUid, ...row }) => [sopInstanceUid, row]));
+  }
+
+  /** For each moving instance, the oldest queued or running transfer of its current study holding it. */
+  private async transfersHolding(
+    manager: EntityManager,
+    moving: readonly StoredInstanceFile[],
+    earlier: ReadonlyMap<string, EarlierRow>,
+  ): Promise<Map<string, { transferId: string; status: string }>> {
+    if (moving.length === 0) return new Map();
+    const rows = await manager.query<{ sopInstanceUid: string; transferId: string; status: string }[]>(
+      `SELECT DISTINCT ON (i.sop_instance_uid) i.sop_instance_uid AS "sopInstanceUid",
+              t.id AS "transferId", t.status
+         FROM unnest($1::text[], $2::text[]) AS m(sop_instance_uid, study_instance_uid)
+         JOIN transfer_instance i ON i.sop_instance_uid = m.sop_instance_uid
+         JOIN transfer t ON t.id = i.transfer_id AND t.study_instance_uid = m.study_instance_uid
+        WHERE t.status IN ('queued', 'running')
+        ORDER BY i.sop_instance_uid, t.created_at`,
+      [
+        moving.map((file) => file.sopInstanceUid),
+        moving.map((file) => (earlier.get(file.sopInstanceUid) as EarlierRow).studyInstanceUid),
+      ],
+    );
+    return new Map(rows.map(({ sopInstanceUid, ...holder }) => [sopInstanceUid, holder]));
+  }
+
+  /** Each study row takes the study attributes of its last file in the report. */
+  private async upsertStudies(manager: EntityManager, files: readonly StoredInstanceFile[]): Promise<void> {
+    const studies = [...new Map(files.map((file) => [file.studyInstanceUid, file])).values()];
+    if (studies.length === 0) return;
     await manager.query(
       `INSERT INTO stored_study AS s (study_instance_uid, patient_name, patient_id, study_date,
               accession_number, study_description)
-            VALUES ($1, $2, $3, $4, $5, $6)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
        ON CONFLICT (study_instance_uid) DO UPDATE SET patient_name = excluded.patient_name,
               patient_id = excluded.patient_id, study_date = excluded.study_date,
               accession_number = excluded.accession_number, study_description = excluded.study_description,
               updated_at = now()`,
       [
-        file.studyInstanceUid,
-        file.patientName ?? null,
-        file.patientId ?? null,
-        file.studyDate ?? null,
-        file.accessionNumber ?? null,
-        file.studyDescription ?? null,
+        studies.map((file) => file.studyInstanceUid),
+        studies.map((file) => file.patientName ?? null),
+        studies.map((file) => file.patientId ?? null),
+        studies.map((file) => file.studyDate ?? null),
+        studies.map((file) => file.accessionNumber ?? null),
+        studies.map((file) => file.studyDescription ?? null),
       ],
     );
+  }
+
+  private async upsertInstances(manager: EntityManager, files: readonly StoredInstanceFile[]): Promise<void> {
+    if (files.length === 0) return;
     await manager.query(
       `INSERT INTO stored_instance (sop_instance_uid, study_instance_uid, series_instance_uid,
               sop_class_uid, transfer_syntax_uid, size_bytes, path, modality)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
+              $7::text[], $8::text[])
        ON CONFLICT (sop_instance_uid) DO UPDATE SET study_instance_uid = excluded.study_instance_uid,
               series_instance_uid = excluded.series_instance_uid, sop_class_uid = excluded.sop_class_uid,
               transfer_syntax_uid = excluded.transfer_syntax_uid, size_bytes = excluded.size_bytes,
               path = excluded.path, modality = excluded.modality, stored_at = now()`,
       [
-        file.sopInstanceUid,
-        file.studyInstanceUid,
-        file.seriesInstanceUid,
-        file.sopClassUid,
-        file.transferSyntaxUid,
-        file.sizeBytes,
-        file.path,
-        file.modality ?? null,
+        files.map((file) => file.sopInstanceUid),
+        files.map((file) => file.studyInstanceUid),
+        files.map((file) => file.seriesInstanceUid),
+        files.map((file) => file.sopClassUid),
+        files.map((file) => file.transferSyntaxUid),
+        files.map((file) => file.sizeBytes),
+        files.map((file) => file.path),
+        files.map((file) => file.modality ?? null),
       ],
     );
-    if (!moves) return undefined;
-    if (earlier.studyInstanceUid !== file.studyInstanceUid) {
-      await manager.query(
-        `DELETE FROM stored_study s WHERE study_instance_uid = $1
-            AND NOT EXISTS (SELECT 1 FROM stored_instance i WHERE i.study_instance_uid = s.study_instance_uid)`,
-        [earlier.studyInstanceUid],
-      );
-    }
-    return earlier.path;
   }
 
   /**

@@ -3,6 +3,9 @@ import { rm } from 'node:fs/promises';
 import { StudyStore, type StoredInstance as StoredInstanceFile } from '@pacslink/store';
 import { StudiesRepository } from './studies.repository';
 
+/** Files read at once: enough to keep the thread pool (UV_THREADPOOL_SIZE=16) busy, not all of it. */
+const SCANS_AT_ONCE = 8;
+
 /** What a log line says of where files came from (ids, never patient data). */
 export type IndexingContext = Record<string, string>;
 
@@ -20,23 +23,36 @@ export class StudyFilesIndexer {
     private readonly repository: StudiesRepository,
   ) {}
 
-  /** Reads each file; a path that is not (or no longer) a readable instance at that path is left out. */
+  /**
+   * Reads each file, SCANS_AT_ONCE at a time (one read at a time left the thread pool idle while
+   * the report's last files waited), in the order given; a path that is not (or no longer) a
+   * readable instance at that path is left out.
+   */
   async scan(paths: Iterable<string>, context: IndexingContext): Promise<StoredInstanceFile[]> {
-    const files: StoredInstanceFile[] = [];
-    for (const path of new Set(paths)) {
-      try {
-        files.push(await this.store.scan(path));
-      } catch (error) {
-        // Gone since (a newer push of the instance moved it, a DELETE of the study): nothing to index.
-        this.logger.warn({
-          msg: 'a reported file is not indexed',
-          ...context,
-          path,
-          reason: error instanceof Error ? error.message : String(error),
-        });
-      }
+    const unique = [...new Set(paths)];
+    const files = Array.from<StoredInstanceFile | undefined>({ length: unique.length });
+    let next = 0;
+    const scanNext = async (): Promise<void> => {
+      for (let at = next++; at < unique.length; at = next++)
+        files[at] = await this.scanOne(unique[at], context);
+    };
+    await Promise.all(Array.from({ length: Math.min(SCANS_AT_ONCE, unique.length) }, scanNext));
+    return files.filter((file): file is StoredInstanceFile => file !== undefined);
+  }
+
+  private async scanOne(path: string, context: IndexingContext): Promise<StoredInstanceFile | undefined> {
+    try {
+      return await this.store.scan(path);
+    } catch (error) {
+      // Gone since (a newer push of the instance moved it, a DELETE of the study): nothing to index.
+      this.logger.warn({
+        msg: 'a reported file is not indexed',
+        ...context,
+        path,
+        reason: error instanceof Error ? error.message : String(error),
+      });
+      return undefined;
     }
-    return files;
   }
 
   /**
