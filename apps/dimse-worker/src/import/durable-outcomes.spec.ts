@@ -35,6 +35,8 @@ describe('DurableOutcomes', () => {
     for (let n = 1; n <= 63; n++) await durable.stored(`1.2.3.${n}`, path(n), 100 + n);
     expect(reported).toEqual([]);
     await durable.stored('1.2.3.64', path(64), 164);
+    // The full group settles in the background: reported once it has.
+    await new Promise((resolve) => setImmediate(resolve));
     expect(synced).toEqual([Array.from({ length: 64 }, (_, n) => path(n + 1))]);
     expect(reported).toHaveLength(64);
     expect(reported[0]).toEqual({
@@ -50,13 +52,51 @@ describe('DurableOutcomes', () => {
     expect(synced).toHaveLength(2);
   });
 
+  it('takes the next instances while a full group settles; waits only when the next group is full too', async () => {
+    const releases: (() => void)[] = [];
+    const { durable, reported } = setup(() => new Promise<void>((resolve) => releases.push(resolve)));
+    for (let n = 1; n <= 64; n++) await durable.stored(`1.2.3.${n}`, path(n), 1);
+    // The first group's fsync has not ended: the next 63 are taken without waiting for it.
+    for (let n = 65; n <= 127; n++) await durable.stored(`1.2.3.${n}`, path(n), 1);
+    expect(releases).toHaveLength(1);
+    expect(reported).toEqual([]);
+    let took128 = false;
+    const storing128 = durable.stored('1.2.3.128', path(128), 1).then(() => (took128 = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(took128).toBe(false);
+    releases[0]();
+    await storing128;
+    expect(reported).toHaveLength(64);
+    releases[1]();
+    await durable.flush();
+    expect(reported.map((r) => r.outcome.sopInstanceUid)).toEqual(
+      Array.from({ length: 128 }, (_, n) => `1.2.3.${n + 1}`),
+    );
+  });
+
+  it('a group that fails to sync stops the instances after it, and none of its files is reported', async () => {
+    let fail = true;
+    const { durable, reported } = setup(() =>
+      fail ? Promise.reject(new Error('EIO: i/o error, fsync')) : Promise.resolve(),
+    );
+    for (let n = 1; n <= 64; n++) await durable.stored(`1.2.3.${n}`, path(n), 1);
+    fail = false;
+    for (let n = 65; n <= 127; n++) await durable.stored(`1.2.3.${n}`, path(n), 1);
+    await expect(durable.stored('1.2.3.128', path(128), 1)).rejects.toThrow('EIO');
+    expect(reported).toEqual([]);
+    // What came after it and synced is reported by the run's last flush.
+    await durable.flush();
+    expect(reported).toHaveLength(64);
+  });
+
   it('a file waiting a second goes with the next one, under a slow PACS', async () => {
-    jest.useFakeTimers({ now: 0 });
+    jest.useFakeTimers({ now: 0, doNotFake: ['setImmediate'] });
     try {
       const { durable, reported } = setup(() => Promise.resolve());
       await durable.stored('1.2.3.1', path(1), 1);
       jest.setSystemTime(1_000);
       await durable.stored('1.2.3.2', path(2), 1);
+      await new Promise((resolve) => setImmediate(resolve));
       expect(reported.map((r) => r.outcome.sopInstanceUid)).toEqual(['1.2.3.1', '1.2.3.2']);
     } finally {
       jest.useRealTimers();
