@@ -1,6 +1,6 @@
 import { MAX_IMPORT_INSTANCES } from '@pacslink/contracts';
 import type { DicomJson } from '@pacslink/dicom';
-import { manifestOf } from './import-manifest';
+import { manifestOf, onlySopClassOf } from './import-manifest';
 import { ImportPlanError } from './import-plan.errors';
 
 const CT = '1.2.840.10008.5.1.4.1.1.2';
@@ -13,7 +13,31 @@ function match(sop?: string, series?: string, sopClass?: string): DicomJson {
   return json;
 }
 
+const MR = '1.2.840.10008.5.1.4.1.1.4';
+
+describe('onlySopClassOf', () => {
+  const study = (...classes: string[]): DicomJson => ({ '00080062': { vr: 'UI', Value: classes } });
+
+  it('is the class when SOPClassesInStudy names exactly one', () => {
+    expect(onlySopClassOf(study(CT))).toBe(CT);
+  });
+
+  it('is undefined for none, several, a bad UID, or no such attribute: the plan asks each instance', () => {
+    expect(onlySopClassOf(study())).toBeUndefined();
+    expect(onlySopClassOf(study(CT, MR))).toBeUndefined();
+    expect(onlySopClassOf(study('not a uid'))).toBeUndefined();
+    expect(onlySopClassOf({})).toBeUndefined();
+  });
+});
+
 describe('manifestOf', () => {
+  it("gives every instance the study's one class when its answer has none", () => {
+    expect(manifestOf([match('1.2.1', '1.2'), match('1.2.2', '1.2', MR)], CT)).toEqual([
+      { sopInstanceUid: '1.2.1', seriesInstanceUid: '1.2', sopClassUid: CT },
+      { sopInstanceUid: '1.2.2', seriesInstanceUid: '1.2', sopClassUid: MR },
+    ]);
+  });
+
   it('lists every instance once, with its series and SOP class', () => {
     expect(
       manifestOf([match('1.2.1', '1.2', CT), match('1.2.2', '1.2', CT), match('1.2.1', '1.2', CT)]),

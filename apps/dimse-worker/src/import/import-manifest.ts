@@ -1,5 +1,6 @@
 import { MAX_IMPORT_INSTANCES, type ImportInstanceData } from '@pacslink/contracts';
 import { isValidUid, type DicomJson } from '@pacslink/dicom';
+import { find, type DimseConnectionOptions } from '@pacslink/dimse';
 import { ImportPlanError } from './import-plan.errors';
 
 /** The return keys of the plan's C-FIND at IMAGE level, as the manifest needs them. */
@@ -15,19 +16,54 @@ function uidOf(match: DicomJson, tag: string): string | undefined {
   return typeof value === 'string' && isValidUid(value) ? value : undefined;
 }
 
+const SOP_CLASSES_IN_STUDY = '00080062';
+
 /**
- * The plan's manifest from the PACS's IMAGE-level matches: every instance once. A match without
+ * The one SOP class the PACS says the study holds (SOPClassesInStudy at STUDY level), or undefined
+ * when it names none or several, or cannot say: the plan then asks each instance's class. Only a
+ * cancellation fails it; any other failure leaves the plan's own C-FIND to meet (and report) it.
+ */
+export async function onlySopClassInStudy(
+  connection: DimseConnectionOptions,
+  studyInstanceUid: string,
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  try {
+    const [study] = await find(connection, {
+      level: 'STUDY',
+      keys: { StudyInstanceUID: studyInstanceUid },
+      returnKeys: ['SOPClassesInStudy'],
+      limit: 1,
+      signal,
+    });
+    return study === undefined ? undefined : onlySopClassOf(study);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    return undefined;
+  }
+}
+
+/** SOPClassesInStudy's value when it is exactly one valid UID. */
+export function onlySopClassOf(study: DicomJson): string | undefined {
+  const classes = study[SOP_CLASSES_IN_STUDY]?.Value ?? [];
+  const [only] = classes;
+  return classes.length === 1 && typeof only === 'string' && isValidUid(only) ? only : undefined;
+}
+
+/**
+ * The plan's manifest from the PACS's IMAGE-level matches: every instance once, of `studySopClass`
+ * when the study holds that one class only (its matches then do not carry SOPClassUID). A match without
  * its SOP Instance or Series Instance UID fails the plan, naming which; SOPClassUID is an optional
  * return key (DCMTK dcmqrscp never returns it): without it the instance goes without a class, and a
  * C-GET offers the common storage classes. More matches than MAX_IMPORT_INSTANCES fail the plan
  * too (`matches` may hold one more than the limit: the C-FIND stops there).
  */
-export function manifestOf(matches: readonly DicomJson[]): ImportInstanceData[] {
+export function manifestOf(matches: readonly DicomJson[], studySopClass?: string): ImportInstanceData[] {
   const manifest = new Map<string, ImportInstanceData>();
   for (const [index, match] of matches.entries()) {
     const sopInstanceUid = uidOf(match, MANIFEST_KEYS.SOPInstanceUID);
     const seriesInstanceUid = uidOf(match, MANIFEST_KEYS.SeriesInstanceUID);
-    const sopClassUid = uidOf(match, MANIFEST_KEYS.SOPClassUID);
+    const sopClassUid = uidOf(match, MANIFEST_KEYS.SOPClassUID) ?? studySopClass;
     if (sopInstanceUid === undefined || seriesInstanceUid === undefined) {
       const missing = Object.entries({
         SOPInstanceUID: sopInstanceUid,

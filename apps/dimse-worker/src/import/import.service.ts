@@ -11,7 +11,7 @@ import { StudyStore } from '@pacslink/store';
 import { connectionOptions } from '../dimse-target';
 import { DimseRetrieval } from './dimse-retrieval';
 import { classifyImportFailure } from './import-failure';
-import { manifestOf, MANIFEST_KEYS } from './import-manifest';
+import { manifestOf, MANIFEST_KEYS, onlySopClassInStudy } from './import-manifest';
 
 /**
  * Import from a DIMSE PACS (docs/decisions/0008-import.md): the plan batch asks the PACS what the
@@ -38,25 +38,34 @@ export class ImportService {
   /**
    * Study Root C-FIND at IMAGE level with the study's UID (and the series' when asked for one):
    * Orthanc and DCMTK dcmqrscp both answer it without a SERIES level first. It stops after one
-   * match more than MAX_IMPORT_INSTANCES (C-CANCEL). The plan is labelled C-GET, the command
-   * not telling which retrieve follows: pacslink_import_* count it with the first method tried.
+   * match more than MAX_IMPORT_INSTANCES (C-CANCEL). SOPClassUID is asked for only when the study
+   * may hold more than one class: a STUDY-level C-FIND first asks SOPClassesInStudy, and when that
+   * names one class every instance has it (Orthanc reads each file to answer SOPClassUID at IMAGE
+   * level: 1.4 s for 2000 instances against 0.66 s without, and 0.12 s for the study's classes).
+   * The plan is labelled C-GET, the command not telling which retrieve follows: pacslink_import_*
+   * count it with the first method tried.
    */
   planSender(plan: DimseImportPlanData): BatchSender {
     return {
       direction: 'import',
       method: 'C-GET',
       send: async (_run, signal) => {
-        const matches = await find(connectionOptions(plan.target, this.egress), {
+        const connection = connectionOptions(plan.target, this.egress);
+        const studySopClass = await onlySopClassInStudy(connection, plan.studyInstanceUid, signal);
+        const matches = await find(connection, {
           level: 'IMAGE',
           keys: {
             StudyInstanceUID: plan.studyInstanceUid,
             ...(plan.seriesInstanceUid === undefined ? {} : { SeriesInstanceUID: plan.seriesInstanceUid }),
           },
-          returnKeys: Object.keys(MANIFEST_KEYS).filter((keyword) => keyword !== 'SOPInstanceUID'),
+          returnKeys: Object.keys(MANIFEST_KEYS).filter(
+            (keyword) =>
+              keyword !== 'SOPInstanceUID' && (keyword !== 'SOPClassUID' || studySopClass === undefined),
+          ),
           limit: MAX_IMPORT_INSTANCES + 1,
           signal,
         });
-        return { manifest: manifestOf(matches) };
+        return { manifest: manifestOf(matches, studySopClass) };
       },
       classify: classifyImportFailure,
     };
