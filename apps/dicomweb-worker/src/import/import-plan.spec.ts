@@ -21,6 +21,8 @@ interface FakePacs {
   cap?: number;
   ignoresLimit?: boolean;
   ignoresOffset?: boolean;
+  /** Answers at most this many per page, whatever limit asked (and no cap on the offset). */
+  perPage?: number;
 }
 
 const seriesOf = (dataset: DicomJson) => (dataset['0020000E'].Value as string[])[0];
@@ -37,7 +39,7 @@ function pacs(fake: FakePacs): { qido: QidoSearch; searches: QidoQuery[] } {
     const capped = fake.cap === undefined ? all : all.slice(0, fake.cap);
     const offset = fake.ignoresOffset ? 0 : (query.offset ?? 0);
     const limit = fake.ignoresLimit ? Infinity : (query.limit ?? Infinity);
-    return capped.slice(offset, offset + limit);
+    return capped.slice(offset, offset + Math.min(limit, fake.perPage ?? Infinity));
   };
   const qido: QidoSearch = (query) => {
     searches.push(query);
@@ -86,6 +88,30 @@ describe('planImport', () => {
     const { qido, searches } = pacs({ instances: many(2500), count: 2500 });
     expect(await planImport(qido, { studyInstanceUid: STUDY }, signal)).toHaveLength(2500);
     expect(searches.slice(1).map((search) => search.offset)).toEqual([0, 1000, 2000]);
+  });
+
+  it('asks the pages of a study whose count it knows at once, not one after the other', async () => {
+    const { qido } = pacs({ instances: many(2500), count: 2500 });
+    let inFlight = 0;
+    let most = 0;
+    const slowQido: QidoSearch = async (query, abort) => {
+      if (query.level !== 'instances') return qido(query, abort);
+      most = Math.max(most, ++inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      inFlight -= 1;
+      return qido(query, abort);
+    };
+    expect(await planImport(slowQido, { studyInstanceUid: STUDY }, signal)).toHaveLength(2500);
+    expect(most).toBe(3);
+  });
+
+  it('lists every instance of a PACS that answers fewer per page than asked, the pages asked ahead or not', async () => {
+    const { qido, searches } = pacs({ instances: many(2500), count: 2500, perPage: 600 });
+    const planned = await planImport(qido, { studyInstanceUid: STUDY }, signal);
+    expect(new Set(planned.map((i) => i.sopInstanceUid)).size).toBe(2500);
+    // 0, 1000 and 2000 asked ahead; the loop goes on by what each page brought (600, 1200, …),
+    // and the pages asked ahead at 1000 and 2000 are not taken.
+    expect(searches.slice(1).map((search) => search.offset)).toEqual([0, 1000, 2000, 600, 1200, 1800, 2400]);
   });
 
   it('pages until a page brings nothing new when the PACS does not say the count', async () => {
