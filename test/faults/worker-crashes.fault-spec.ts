@@ -37,6 +37,44 @@ it('SIGKILL a dimse-worker after 20 of 60 instances', async () => {
   }
 });
 
+it('SIGKILL the dimse-worker that runs a batch and holds the claim of the next one (one slot)', async () => {
+  const kit = suite.kit();
+  try {
+    // One dimse-worker while the transfer starts: it runs the first batch and, the second being
+    // dispatched ahead for the PACS's one slot (ADR 0006, "The engine's own cost"), asks that
+    // batch's claim too, which config-service holds unanswered until the slot frees.
+    const [holder, ...others] = suite.stack.live('dimse-worker');
+    for (const other of others) await suite.stack.terminate(other);
+    const pacs = await kit.dimseOrthanc({ maxAssociations: 1, responseDelayMs: 20 });
+    // 520 instances: a batch of 500 and one of 20.
+    const study = await kit.study({ series: 2, instancesPerSeries: 260, instanceBytes: 2_000 });
+    const transfer = await kit.export(pacs, study);
+    await pacs.probe?.sent(20);
+    const held = await eventually('the second batch claim held', async () => {
+      const [row] = await suite.stack.query<{ held: number }>(
+        'SELECT count(*)::int AS held FROM transfer_batch WHERE transfer_id = $1 AND held_by IS NOT NULL',
+        [transfer.id],
+      );
+      return row.held > 0 ? row.held : undefined;
+    });
+    expect(held).toBe(1);
+    await suite.stack.startReplica('dimse-worker');
+    // Its running batch and its held claim die with it: the first goes again when its lease
+    // runs out, the second is granted to nobody alive and goes again the same way.
+    await holder.kill();
+    const killedAt = Date.now();
+    await suite.stack.startReplica('dimse-worker');
+    await settleCase(suite.stack, {
+      name: 'SIGKILL the dimse-worker that runs a batch and holds the claim of the next one',
+      transfers: [transfer],
+      faultEndedAt: killedAt,
+      waitMs: 180_000,
+    });
+  } finally {
+    await kit.close();
+  }
+});
+
 it('SIGKILL a dicomweb-worker after 20 of 60 instances', async () => {
   const kit = suite.kit();
   try {
