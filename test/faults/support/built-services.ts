@@ -8,6 +8,8 @@ export type FaultApp = (typeof FAULT_APPS)[number];
 export const DIST_DIR_ENV = 'FAULTS_DIST_DIR';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+/** Written by `npm run build` when every project built (scripts/stamp-build.js). */
+const BUILD_STAMP = '.built-at';
 const SOURCE_ROOTS = ['apps', 'libs'];
 /** Tests and the test library are never bundled: a change there does not make dist/ stale. */
 const NOT_BUNDLED_FILES = /\.(spec|int-spec|e2e-spec)\.ts$/;
@@ -47,13 +49,19 @@ export function builtServices(env: NodeJS.ProcessEnv = process.env): BuiltServic
         `is missing: run \`npm run build\` in ${root} first`,
     );
   }
-  const oldest = Math.min(...FAULT_APPS.map((app) => statSync(mainOf(app)).mtimeMs));
+  // A full `npm run build` stamps dist/.built-at (scripts/stamp-build.js): every bundle matched the
+  // sources then, including those nx or webpack did not rewrite because they did not change.
+  const stamp = join(dist, BUILD_STAMP);
+  const oldest = Math.max(
+    Math.min(...FAULT_APPS.map((app) => statSync(mainOf(app)).mtimeMs)),
+    existsSync(stamp) ? statSync(stamp).mtimeMs : 0,
+  );
   const newest = { path: '', mtimeMs: 0 };
   for (const sources of SOURCE_ROOTS) newestSource(join(root, sources), newest);
   if (newest.mtimeMs > oldest) {
     throw new Error(
       `dist/ is older than the sources (${relative(root, newest.path)} changed at ` +
-        `${new Date(newest.mtimeMs).toISOString()}, the oldest bundle was built at ${new Date(oldest).toISOString()}): ` +
+        `${new Date(newest.mtimeMs).toISOString()}, the build is of ${new Date(oldest).toISOString()}): ` +
         `run \`npm run build\` in ${root} first, so that the fault suite tests this checkout's code`,
     );
   }
