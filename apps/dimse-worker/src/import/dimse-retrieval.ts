@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { DimseImportBatchData, ImportInstanceData, SubOperationCountsData } from '@pacslink/contracts';
-import { COMMON_STORAGE_SOP_CLASSES, part10Stream } from '@pacslink/dicom';
+import { COMMON_STORAGE_SOP_CLASSES, part10Chunks } from '@pacslink/dicom';
 import {
   get,
   IMPLEMENTATION_CLASS_UID,
@@ -126,7 +126,8 @@ export class DimseRetrieval {
     }
     try {
       const stored = await this.studyStore.write(
-        part10Stream(
+        // Chunks, not a stream: the store only iterates them (as the Storage SCP hands them over).
+        part10Chunks(
           {
             ...instance,
             implementationClassUid: IMPLEMENTATION_CLASS_UID,
