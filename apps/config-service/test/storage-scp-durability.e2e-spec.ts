@@ -3,9 +3,9 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { FileSyncGroup, StudyStore, type WriteOptions } from '@pacslink/store';
 import { eventually, generateStudy, runDcmtk, type GeneratedStudy, freePort } from '@pacslink/testing';
 import { startConfigService, type RunningConfigService } from './config-service.harness';
+import { spyOnStoreSyncs } from './store-spies';
 import { startDimseWorker } from './workers.harness';
 
 // dimse-worker's Storage SCP with SCP_DURABILITY=association, DCMTK storescu as the peer: each
@@ -29,13 +29,6 @@ async function filesUnder(root: string, dir: string): Promise<string[]> {
     .sort();
 }
 
-interface GroupSync {
-  /** what was added to the group, relative to the store */
-  paths: string[];
-  settleCalledAt?: number;
-  settledAt?: number;
-}
-
 describe('Storage SCP (dimse-worker) with SCP_DURABILITY=association, DCMTK storescu as the peer', () => {
   const secretsKey = randomBytes(32).toString('base64');
   let service: RunningConfigService;
@@ -44,13 +37,7 @@ describe('Storage SCP (dimse-worker) with SCP_DURABILITY=association, DCMTK stor
   let storeDir: string;
   let scpPort: number;
   const received: { type: string; data: Record<string, unknown> }[] = [];
-  let writes: WriteOptions[];
-  let groupSyncs: Map<FileSyncGroup, GroupSync>;
-  const groupOf = (group: FileSyncGroup): GroupSync => {
-    let sync = groupSyncs.get(group);
-    if (sync === undefined) groupSyncs.set(group, (sync = { paths: [] }));
-    return sync;
-  };
+  let spied: ReturnType<typeof spyOnStoreSyncs>;
   /** Set by a test: the group fsync fails with it instead of running. */
   let failGroupSync: Error | undefined;
 
@@ -106,28 +93,9 @@ describe('Storage SCP (dimse-worker) with SCP_DURABILITY=association, DCMTK stor
       port: 104,
       cStore: true,
     });
-    const write = StudyStore.prototype.write;
-    jest.spyOn(StudyStore.prototype, 'write').mockImplementation(function (
-      this: StudyStore,
-      source,
-      options,
-    ) {
-      writes.push(options ?? {});
-      return write.call(this, source, options);
-    });
-    const add = FileSyncGroup.prototype.add;
-    jest.spyOn(FileSyncGroup.prototype, 'add').mockImplementation(function (this: FileSyncGroup, path) {
-      groupOf(this).paths.push(path);
-      add.call(this, path);
-    });
-    const settle = FileSyncGroup.prototype.settle;
-    jest.spyOn(FileSyncGroup.prototype, 'settle').mockImplementation(async function (this: FileSyncGroup) {
-      const sync = groupOf(this);
-      sync.settleCalledAt = Date.now();
+    spied = spyOnStoreSyncs(async () => {
       await new Promise((resolve) => setTimeout(resolve, HOLD_MS));
       if (failGroupSync !== undefined) throw failGroupSync;
-      await settle.call(this);
-      sync.settledAt = Date.now();
     });
     worker = await startDimseWorker(service.vhost.url, secretsKey, {
       STORE_DIR: storeDir,
@@ -138,8 +106,7 @@ describe('Storage SCP (dimse-worker) with SCP_DURABILITY=association, DCMTK stor
   });
 
   beforeEach(() => {
-    writes = [];
-    groupSyncs = new Map();
+    spied.reset();
     failGroupSync = undefined;
   });
 
@@ -155,10 +122,10 @@ describe('Storage SCP (dimse-worker) with SCP_DURABILITY=association, DCMTK stor
     await storescu(study);
     // storescu exits once its release is answered: after the group fsync, not before.
     const releasedAt = Date.now();
-    expect(writes).toHaveLength(10);
-    expect(writes.every((options) => options.syncFile === false)).toBe(true);
-    expect(groupSyncs.size).toBe(1);
-    const [sync] = groupSyncs.values();
+    expect(spied.writes).toHaveLength(10);
+    expect(spied.writes.every((options) => options.syncFile === false)).toBe(true);
+    expect(spied.groups.size).toBe(1);
+    const [sync] = spied.groups.values();
     expect([...sync.paths].sort()).toEqual(studyFiles(study));
     expect(sync.settledAt).toBeDefined();
     expect(releasedAt).toBeGreaterThanOrEqual(sync.settledAt ?? Infinity);
@@ -172,7 +139,7 @@ describe('Storage SCP (dimse-worker) with SCP_DURABILITY=association, DCMTK stor
     const study = await generateStudy(join(workDir, 'failed'), { series: 1, instancesPerSeries: 4 });
     failGroupSync = Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
     await expect(storescu(study)).rejects.toThrow(/exited with/);
-    expect([...groupSyncs.values()].map((sync) => sync.settleCalledAt)).toEqual([expect.any(Number)]);
+    expect([...spied.groups.values()].map((sync) => sync.settleCalledAt)).toEqual([expect.any(Number)]);
     // Long enough for a report to be published and indexed (the first test's took well under it).
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect(eventsFor(study.studyInstanceUid)).toEqual([]);
@@ -192,8 +159,8 @@ describe('Storage SCP (dimse-worker) with SCP_DURABILITY=association, DCMTK stor
     const event = await eventually('study.received', () => eventsFor(study.studyInstanceUid)[0]);
     const reportedAt = Date.now();
     expect(event.data).toMatchObject({ instances: 3 });
-    expect(groupSyncs.size).toBe(1);
-    const [sync] = groupSyncs.values();
+    expect(spied.groups.size).toBe(1);
+    const [sync] = spied.groups.values();
     expect([...sync.paths].sort()).toEqual(studyFiles(study));
     expect(reportedAt).toBeGreaterThanOrEqual(sync.settledAt ?? Infinity);
   });

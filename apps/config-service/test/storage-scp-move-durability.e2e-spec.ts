@@ -3,7 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { FileSyncGroup, StudyStore, type WriteOptions } from '@pacslink/store';
 import {
   eventually,
   freePort,
@@ -14,6 +13,7 @@ import {
   type DcmtkPeer,
 } from '@pacslink/testing';
 import { startConfigService, type RunningConfigService } from './config-service.harness';
+import { spyOnStoreSyncs } from './store-spies';
 import { startDimseWorker } from './workers.harness';
 
 // dimse-worker's Storage SCP with the default SCP_DURABILITY=instance: a push (storescu) is
@@ -26,11 +26,6 @@ jest.setTimeout(180_000);
 const SCP_AE_TITLE = 'PACSLINK_MV';
 const QR_AE_TITLE = 'QRSCP_MV';
 
-interface GroupSync {
-  paths: string[];
-  settledAt?: number;
-}
-
 describe('Storage SCP (dimse-worker, SCP_DURABILITY=instance): C-MOVE sub-operations are made durable per association', () => {
   const secretsKey = randomBytes(32).toString('base64');
   let service: RunningConfigService;
@@ -39,13 +34,7 @@ describe('Storage SCP (dimse-worker, SCP_DURABILITY=instance): C-MOVE sub-operat
   let workDir: string;
   let scpPort: number;
   const received: { data: Record<string, unknown> }[] = [];
-  let writes: WriteOptions[];
-  let groupSyncs: Map<FileSyncGroup, GroupSync>;
-  const groupOf = (group: FileSyncGroup): GroupSync => {
-    let sync = groupSyncs.get(group);
-    if (sync === undefined) groupSyncs.set(group, (sync = { paths: [] }));
-    return sync;
-  };
+  let spied: ReturnType<typeof spyOnStoreSyncs>;
   const eventFor = (studyInstanceUid: string) =>
     received.find((event) => event.data.studyInstanceUid === studyInstanceUid);
 
@@ -71,25 +60,7 @@ describe('Storage SCP (dimse-worker, SCP_DURABILITY=instance): C-MOVE sub-operat
         cStore: true,
       });
     }
-    const write = StudyStore.prototype.write;
-    jest.spyOn(StudyStore.prototype, 'write').mockImplementation(function (
-      this: StudyStore,
-      source,
-      options,
-    ) {
-      writes.push(options ?? {});
-      return write.call(this, source, options);
-    });
-    const add = FileSyncGroup.prototype.add;
-    jest.spyOn(FileSyncGroup.prototype, 'add').mockImplementation(function (this: FileSyncGroup, path) {
-      groupOf(this).paths.push(path);
-      add.call(this, path);
-    });
-    const settle = FileSyncGroup.prototype.settle;
-    jest.spyOn(FileSyncGroup.prototype, 'settle').mockImplementation(async function (this: FileSyncGroup) {
-      await settle.call(this);
-      groupOf(this).settledAt = Date.now();
-    });
+    spied = spyOnStoreSyncs();
     worker = await startDimseWorker(service.vhost.url, secretsKey, {
       STORE_DIR: storeDir,
       SCP_AE_TITLE,
@@ -97,10 +68,7 @@ describe('Storage SCP (dimse-worker, SCP_DURABILITY=instance): C-MOVE sub-operat
     });
   });
 
-  beforeEach(() => {
-    writes = [];
-    groupSyncs = new Map();
-  });
+  beforeEach(() => spied.reset());
 
   afterAll(async () => {
     jest.restoreAllMocks();
@@ -113,7 +81,7 @@ describe('Storage SCP (dimse-worker, SCP_DURABILITY=instance): C-MOVE sub-operat
   it('answers a C-MOVE sub-operation without fsync, and fsyncs them all before the release and the report', async () => {
     const study = await generateStudy(join(workDir, 'moved'), { series: 2, instancesPerSeries: 4 });
     await storescu({ aet: QR_AE_TITLE, host: '127.0.0.1', port: dcmqrscp.port }, study.files);
-    writes = [];
+    spied.reset();
     await runDcmtk('movescu', [
       '-S',
       '-k',
@@ -131,10 +99,10 @@ describe('Storage SCP (dimse-worker, SCP_DURABILITY=instance): C-MOVE sub-operat
     ]);
     // movescu ends after dcmqrscp's sub-operations association was released: after the group fsync.
     const movedAt = Date.now();
-    expect(writes).toHaveLength(8);
-    expect(writes.every((options) => options.syncFile === false)).toBe(true);
-    expect(groupSyncs.size).toBe(1);
-    const [sync] = groupSyncs.values();
+    expect(spied.writes).toHaveLength(8);
+    expect(spied.writes.every((options) => options.syncFile === false)).toBe(true);
+    expect(spied.groups.size).toBe(1);
+    const [sync] = spied.groups.values();
     expect(sync.paths).toHaveLength(8);
     expect(movedAt).toBeGreaterThanOrEqual(sync.settledAt ?? Infinity);
     const event = await eventually('study.received', () => eventFor(study.studyInstanceUid));
@@ -144,9 +112,9 @@ describe('Storage SCP (dimse-worker, SCP_DURABILITY=instance): C-MOVE sub-operat
   it('still answers a push only after its own fsync (no group)', async () => {
     const study = await generateStudy(join(workDir, 'pushed'), { series: 1, instancesPerSeries: 3 });
     await storescu({ aet: SCP_AE_TITLE, host: '127.0.0.1', port: scpPort }, study.files);
-    expect(writes).toHaveLength(3);
-    expect(writes.every((options) => options.syncFile === true)).toBe(true);
-    expect(groupSyncs.size).toBe(0);
+    expect(spied.writes).toHaveLength(3);
+    expect(spied.writes.every((options) => options.syncFile === true)).toBe(true);
+    expect(spied.groups.size).toBe(0);
     const event = await eventually('study.received', () => eventFor(study.studyInstanceUid));
     expect(event.data).toMatchObject({ instances: 3 });
   });
