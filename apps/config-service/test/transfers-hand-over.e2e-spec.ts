@@ -18,11 +18,16 @@ import { startWorkers } from './workers.harness';
 // engine's own cost"). The slot's next batch is dispatched ahead and its worker's claim waits,
 // held, in config-service: the finished report of the batch before it grants it. Before that the
 // next command was only dispatched by the finished report, and claimed after it. Real config-service
-// and dimse-worker over RabbitMQ and Postgres; a scripted Storage SCP answering every C-STORE at once.
+// and dimse-worker over RabbitMQ and Postgres; a scripted Storage SCP answering each C-STORE after
+// RESPONSE_DELAY_MS, as a PACS takes a while per instance: answered at once, a batch of 400 ran in
+// less time than the outbox relay took under CI's load (seen once: the next command 277 ms after
+// the batch ahead finished), which tells nothing about the hand-over.
 jest.setTimeout(240_000);
 
 const C_STORE = 0x0001;
 const INSTANCES = 1_600; // four batches of 400 on the one slot (at most 500 each)
+/** About a second per batch: a PACS's few milliseconds per instance. */
+const RESPONSE_DELAY_MS = 2;
 
 /** When each batch's command, claims and finished report reached the broker, by batch id. */
 class Taps {
@@ -89,8 +94,10 @@ describe('the hand-over between batches of one association slot', () => {
     expect(settings.status).toBe(200);
     scp = await startScriptedScp(
       {
-        onCommand: (command, conversation) =>
-          command.commandField === C_STORE && conversation.respond(command, 0x0000),
+        onCommand: (command, conversation) => {
+          if (command.commandField !== C_STORE) return;
+          setTimeout(() => conversation.respond(command, 0x0000), RESPONSE_DELAY_MS);
+        },
       },
       'HANDOVER',
     );
